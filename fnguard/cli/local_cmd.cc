@@ -1,0 +1,13 @@
+// `fnguard local`: not implemented yet (issue #4).
+#include <cstdio>
+
+#include "fnguard/cli/commands.h"
+
+namespace fnguard::cli {
+
+int cmd_local(int, char**) {
+  std::fputs("fnguard: 'local' is not implemented yet in this build\n", stderr);
+  return kExitInternal;
+}
+
+}  // namespace fnguard::cli

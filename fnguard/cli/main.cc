@@ -1,0 +1,47 @@
+// fnguard: one binary for the CLI, the supervisor and the Lambda wrapper.
+// Dispatches to the subcommands in commands.h.
+#include <cstdio>
+#include <cstring>
+
+#include "fnguard/cli/commands.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: fnguard <command> [args]\n"
+    "  run [--policy FILE] [--mode off|monitor|block] [--events FILE|-] -- CMD [ARG...]\n"
+    "  policy check FILE...\n"
+    "  policy show FILE\n"
+    "  layer build [--arch x86_64|arm64] [--policy FILE] --out FILE.zip\n"
+    "  local invoke --dir DIR --handler MODULE.FUNC --runtime nodejs|python [...]\n"
+    "  local serve  --dir DIR --handler MODULE.FUNC --runtime nodejs|python [...]\n"
+    "  doctor\n"
+    "  version\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? fnguard::cli::kExitUsage : 0;
+  }
+  const char* cmd = argv[1];
+  if (std::strcmp(cmd, "version") == 0 || std::strcmp(cmd, "--version") == 0) {
+    std::printf("fnguard %s\n", FNGUARD_VERSION);
+    return 0;
+  }
+  struct Entry {
+    const char* name;
+    int (*fn)(int, char**);
+  };
+  static const Entry kCommands[] = {
+      {"run", fnguard::cli::cmd_run},       {"policy", fnguard::cli::cmd_policy},
+      {"doctor", fnguard::cli::cmd_doctor}, {"layer", fnguard::cli::cmd_layer},
+      {"local", fnguard::cli::cmd_local},
+  };
+  for (const Entry& e : kCommands) {
+    if (std::strcmp(cmd, e.name) == 0) return e.fn(argc - 1, argv + 1);
+  }
+  std::fprintf(stderr, "fnguard: unknown command '%s'; run 'fnguard --help' for the list\n", cmd);
+  return fnguard::cli::kExitUsage;
+}

@@ -1,0 +1,24 @@
+// Resolves /proc/self/exe once per call; cheap enough for start-up paths.
+#include "fnguard/common/self_path.h"
+
+#include <unistd.h>
+
+#include <climits>
+
+namespace fnguard {
+
+std::string install_prefix() {
+  char buf[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return ".";
+  std::string exe(buf, static_cast<size_t>(n));
+  std::string bin_dir = exe.substr(0, exe.rfind('/'));
+  size_t slash = bin_dir.rfind('/');
+  return slash == 0 ? "/" : bin_dir.substr(0, slash);
+}
+
+std::string enforcer_library_path() { return install_prefix() + "/lib/libfnguard.so"; }
+
+std::string data_dir() { return install_prefix() + "/share/fnguard"; }
+
+}  // namespace fnguard

@@ -1,0 +1,2 @@
+// Placeholder until the enforcer lands.
+#include "fnguard/enforcer/runtime.h"

@@ -1,0 +1,82 @@
+// The enforcer's process-wide state and the services every hook uses:
+// re-entrancy guard, errno preservation, the mapped policy image and context
+// page, the current phase, and event emission.
+//
+// Rules for code in fnguard/enforcer/ (it runs inside someone else's process):
+// no exceptions, no RTTI, no malloc/new and no locks on any path a hook takes,
+// errno preserved on the allow path, every libc call that could re-enter a
+// hook made through the real function or a raw syscall, nothing exported but
+// the hooks (FNGUARD_EXPORT), never abort().
+#pragma once
+
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+
+#include "fnguard/image/context.h"
+#include "fnguard/image/decide.h"
+#include "fnguard/image/format.h"
+
+#define FNGUARD_EXPORT extern "C" __attribute__((visibility("default")))
+
+namespace fnguard::enforcer {
+
+// True once the constructor mapped a valid image. When false (no supervisor,
+// broken image) every hook passes straight through to libc.
+bool active();
+const image::View& policy();
+// The context page, or nullptr when there is none.
+const image::ContextPage* context();
+// The phase from the context page (kAny when unknown).
+image::Phase current_phase();
+
+// Per-thread re-entrancy guard: a hook that finds the guard held (because the
+// enforcer itself called into libc) passes through without checking.
+class Guard {
+ public:
+  Guard();
+  ~Guard();
+  Guard(const Guard&) = delete;
+  Guard& operator=(const Guard&) = delete;
+  bool entered() const { return entered_; }  // false: already inside the enforcer
+
+ private:
+  bool entered_;
+};
+
+class ErrnoSaver {
+ public:
+  ErrnoSaver() : saved_(errno) {}
+  ~ErrnoSaver() { errno = saved_; }
+  ErrnoSaver(const ErrnoSaver&) = delete;
+  ErrnoSaver& operator=(const ErrnoSaver&) = delete;
+
+ private:
+  int saved_;
+};
+
+// Looks up the next definition of a libc symbol (RTLD_NEXT) once; the
+// result is cached by the caller in a function-local static pointer.
+void* next_symbol(const char* name);
+#define FNGUARD_NEXT(fn) \
+  reinterpret_cast<decltype(&fn)>(::fnguard::enforcer::next_symbol(#fn))
+
+// An event to report. `target` is the path/command/address; `detail` is an
+// optional JSON object text ("{\"flags\":\"O_RDONLY\"}").
+struct Report {
+  image::Decision decision;
+  const char* target = nullptr;
+  const char* detail = nullptr;
+};
+
+// Formats and sends a violation event (action blocked/allowed from the
+// decision), with process, function, source location and taint fields.
+// Never blocks the caller for long (MSG_DONTWAIT; drops are counted).
+// Preserves errno.
+void report(const Report& report);
+
+// The descriptors the enforcer owns (image, context, events); hooks that
+// close or replace descriptors consult this.
+bool is_own_fd(int fd);
+
+}  // namespace fnguard::enforcer

@@ -1,0 +1,63 @@
+// Policy loading: read YAML or JSON (one model, parsed with libyaml, which
+// reads both), validate against the version 1 schema with file:line:col
+// errors, expand variables, and compile to the image the enforcer maps.
+//
+// Stages (as in falco's rule loader): read (text -> node tree with marks),
+// collect (tree -> Policy model, every item remembers where it sat), compile
+// (model -> image bytes). Errors and warnings are kept apart.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fnguard/common/result.h"
+#include "fnguard/image/format.h"
+
+namespace fnguard::policy {
+
+// Values that the compiler substitutes and the implicit allows it adds.
+struct CompileOptions {
+  std::string task_root;    // $TASK_ROOT: LAMBDA_TASK_ROOT, else the launch directory
+  std::string runtime_dir;  // $RUNTIME_DIR: LAMBDA_RUNTIME_DIR, else empty (rules using it are errors)
+  std::string tmp;          // $TMP: TMPDIR, else /tmp
+  std::string home;         // $HOME
+  std::string runtime_api;  // AWS_LAMBDA_RUNTIME_API "host:port": always allowed outbound
+  std::vector<std::string> nameservers;     // from /etc/resolv.conf: allowed on port 53
+  std::optional<image::Mode> mode_override; // --mode / FNGUARD_MODE
+};
+
+// Reads LAMBDA_TASK_ROOT, LAMBDA_RUNTIME_DIR, TMPDIR, HOME,
+// AWS_LAMBDA_RUNTIME_API, the cwd and /etc/resolv.conf.
+CompileOptions compile_options_from_environment();
+
+struct Warning {
+  Location where;
+  std::string message;
+};
+
+struct LoadedPolicy {
+  std::string source;                 // file name, "<default>", or "<FNGUARD_POLICY>"
+  std::vector<Warning> warnings;      // valid but worth saying
+  std::vector<std::string> not_enforced;  // sections parsed but not enforced yet, one line each
+  std::string effective_json;         // the effective policy after defaults and variables
+  std::vector<uint8_t> image;         // compiled; passes image::image_validate
+  image::Mode top_mode = image::Mode::kMonitor;
+  bool require_preload = true;
+  bool require_kernel = false;
+};
+
+// Parse, validate and compile. The text may be YAML or JSON.
+Result<LoadedPolicy> load_policy_text(std::string_view text, std::string_view source_name,
+                                      const CompileOptions& options);
+Result<LoadedPolicy> load_policy_file(const std::string& path, const CompileOptions& options);
+
+// The built-in default: monitor everything, block nothing.
+LoadedPolicy default_policy(const CompileOptions& options);
+
+// Parses "off" | "monitor" | "block".
+std::optional<image::Mode> parse_mode(std::string_view text);
+
+}  // namespace fnguard::policy

@@ -1,0 +1,2 @@
+// Placeholder until the supervisor lands.
+namespace fnguard::supervisor {}
