@@ -73,10 +73,31 @@ struct Report {
 // decision), with process, function, source location and taint fields.
 // Never blocks the caller for long (MSG_DONTWAIT; drops are counted).
 // Preserves errno.
-void report(const Report& report);
+//
+// `caller` is the return address of the hook (the code that called libc),
+// used for the native source location. report() is always inlined into the
+// hook so that __builtin_return_address(0) names the hook's caller; call
+// report_at() directly from a helper that is not the hook itself.
+void report_at(const Report& report, const void* caller);
+__attribute__((always_inline)) inline void report(const Report& r) {
+  report_at(r, __builtin_return_address(0));
+}
+
+// True when `control` is not off in the image (and the enforcer is active):
+// the cheap first test of every hook.
+bool control_enabled(image::Control control);
+
+// The protocol environment entries as they were at start-up, for exec hooks
+// that must put them back into an environment the caller passes on:
+// "LD_PRELOAD=<value>" and "FNGUARD_ENFORCER=<value without gate>".
+// nullptr when the variable was absent.
+const char* saved_env_preload();
+const char* saved_env_enforcer();
 
 // The descriptors the enforcer owns (image, context, events); hooks that
 // close or replace descriptors consult this.
 bool is_own_fd(int fd);
+// The same descriptors in ascending order (at most 4); returns the count.
+size_t own_fds(int* out, size_t cap);
 
 }  // namespace fnguard::enforcer
