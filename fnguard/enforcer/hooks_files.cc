@@ -1,2 +1,749 @@
-// File hooks: being written (issue 2). Until they land, file operations are
-// not checked by the enforcer.
+// File hooks: every libc entry point that opens, creates, truncates, renames,
+// links, removes or changes the permissions, owner or times of a file is
+// checked against files.read / files.write.
+//
+// How a path is decided:
+// 1. Lexically: made absolute against the cwd (getcwd system call) or the
+//    dirfd (/proc/self/fd/N), normalised ("..", ".", "//"), then decided. A
+//    block here fails the call before anything happens.
+// 2. Against symbolic links:
+//    - opens first try openat2(RESOLVE_NO_SYMLINKS) with the caller's flags.
+//      When no component is a symbolic link the lexical path *is* the file,
+//      so that one system call replaces the open (the fast path: no extra
+//      system call, no allocation). When a link is in the way (ELOOP), or
+//      openat2 is unavailable, the target is resolved before any effect
+//      (O_CREAT/O_TRUNC: an O_PATH open of the file or of its parent
+//      directory, following a dangling last link), then the real open runs
+//      and the file actually opened (/proc/self/fd/N) is decided again.
+//    - path operations (unlink, rename, mkdir, chmod, ...) resolve what the
+//      kernel will touch with an O_PATH open (following the last component
+//      or not, as the operation does) plus readlink, and decide that too.
+// 3. Block: the call fails with EACCES (EPERM for chmod/chown/utime, as the
+//    OS fails them for a non-owner) and nothing is done. Monitor: it
+//    proceeds and an event with action "allowed" is sent.
+//
+// Intent: O_RDONLY reads; O_WRONLY writes; O_RDWR both; O_CREAT, O_TRUNC and
+// O_APPEND always write. fopen: "r" reads, "w"/"a" write, "+" both. link()
+// checks its existing path as read *and* write (a hard link is another name
+// for the same content) and the new path as write.
+//
+// Not covered (stated plainly): raw system calls and static binaries (the
+// seccomp/Landlock backstop of issue 3 covers those); O_PATH opens and
+// O_TMPFILE (no content access by name; naming a tmpfile goes through
+// linkat(), which is checked); operations through an already-open descriptor
+// (fchmod, fchown, ftruncate, write on an fd opened before a rule applied);
+// a race where a path component is swapped for a symbolic link between our
+// check and the kernel's walk (the post-open check still catches opens, but
+// a path operation may land); hard links created before the process started.
+// When /proc is not mounted, the symbolic-link checks cannot resolve and the
+// lexical decision stands.
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <unistd.h>
+#include <utime.h>
+
+#include <atomic>
+#include <cstring>
+
+#include "fnguard/common/path.h"
+#include "fnguard/enforcer/runtime.h"
+#include "fnguard/events/json_writer.h"
+
+// The fortified open variants (_FORTIFY_SOURCE) are not declared by the
+// headers unless fortification is on.
+extern "C" int __open_2(const char*, int);
+extern "C" int __open64_2(const char*, int);
+extern "C" int __openat_2(int, const char*, int);
+extern "C" int __openat64_2(int, const char*, int);
+
+namespace fnguard::enforcer {
+namespace {
+
+using image::Control;
+using image::Decision;
+
+constexpr size_t kPathMax = 4096;
+constexpr int kMaxLinkHops = 8;
+
+template <typename Fn>
+Fn resolve(std::atomic<void*>& slot, const char* name) {
+  void* p = slot.load(std::memory_order_relaxed);
+  if (p == nullptr) {
+    p = next_symbol(name);
+    slot.store(p, std::memory_order_relaxed);
+  }
+  return reinterpret_cast<Fn>(p);
+}
+
+#define REAL(fn)                                \
+  ([]() {                                       \
+    static std::atomic<void*> slot{nullptr};    \
+    return resolve<decltype(&::fn)>(slot, #fn); \
+  }())
+
+// ---- Path helpers ----------------------------------------------------------
+
+// The path of an open descriptor ("/proc/self/fd/N" link). False when it is
+// not a file-system path (pipe, socket) or cannot be read.
+bool fd_path(int fd, char* out, size_t cap) {
+  char link[32] = "/proc/self/fd/";
+  size_t len = std::strlen(link);
+  char digits[12];
+  size_t nd = 0;
+  unsigned value = static_cast<unsigned>(fd);
+  do {
+    digits[nd++] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value > 0);
+  while (nd > 0) link[len++] = digits[--nd];
+  link[len] = '\0';
+  long n = syscall(SYS_readlinkat, AT_FDCWD, link, out, cap - 1);
+  if (n <= 0) return false;
+  out[n] = '\0';
+  return out[0] == '/';
+}
+
+// The lexical absolute normal form of (dirfd, path).
+bool lexical_path(int dirfd, const char* path, char* out) {
+  if (path[0] == '/') return normalize_path(nullptr, path, out, kPathMax) >= 0;
+  char base[kPathMax];
+  if (dirfd == AT_FDCWD) {
+    if (syscall(SYS_getcwd, base, sizeof base) <= 0 || base[0] != '/') return false;
+  } else if (!fd_path(dirfd, base, sizeof base)) {
+    return false;
+  }
+  return normalize_path(base, path, out, kPathMax) >= 0;
+}
+
+// Splits `path` at its last slash into the directory part (as written) and
+// the last component. False for paths whose last component is "", "." or
+// "..", which name a directory the kernel resolves in full.
+bool split_last(const char* path, char* dir, size_t cap, const char** name) {
+  const char* slash = std::strrchr(path, '/');
+  const char* last = slash != nullptr ? slash + 1 : path;
+  if (last[0] == '\0' || std::strcmp(last, ".") == 0 || std::strcmp(last, "..") == 0) return false;
+  if (slash == nullptr) {
+    std::strcpy(dir, ".");
+  } else {
+    size_t n = static_cast<size_t>(slash - path);
+    if (n == 0) n = 1;  // "/name": the directory is "/"
+    if (n + 1 > cap) return false;
+    std::memcpy(dir, path, n);
+    dir[n] = '\0';
+  }
+  *name = last;
+  return true;
+}
+
+// Resolves (dirfd, path) to the canonical path the kernel will act on:
+// following the last component (opens, chmod, truncate) or not (unlink,
+// rename, mkdir). A file that does not exist yet resolves through its
+// parent directory; a dangling symbolic link as the last component is
+// followed up to kMaxLinkHops times when `follow_last` (O_CREAT creates its
+// target). False when it cannot be resolved (then the lexical decision
+// stands, and the real call reports its own error).
+bool canonical_path(int dirfd, const char* path, bool follow_last, char* out) {
+  char current[kPathMax];
+  char dir[kPathMax];
+  if (std::strlen(path) >= sizeof current) return false;
+  std::strcpy(current, path);
+  int base = dirfd;
+  int owned_base = -1;
+  bool ok = false;
+  for (int hop = 0; hop <= kMaxLinkHops; ++hop) {
+    int flags = O_PATH | O_CLOEXEC | (follow_last ? 0 : O_NOFOLLOW);
+    long fd = syscall(SYS_openat, base, current, flags);
+    if (fd >= 0) {
+      ok = fd_path(static_cast<int>(fd), out, kPathMax);
+      syscall(SYS_close, fd);
+      break;
+    }
+    if (errno != ENOENT) break;
+    const char* name = nullptr;
+    if (!split_last(current, dir, sizeof dir, &name)) break;
+    long parent = syscall(SYS_openat, base, dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (parent < 0) break;
+    if (follow_last) {
+      char target[kPathMax];
+      long n = syscall(SYS_readlinkat, parent, name, target, sizeof target - 1);
+      if (n > 0) {  // a dangling link: continue with its target, relative to parent
+        target[n] = '\0';
+        std::strcpy(current, target);
+        if (owned_base >= 0) syscall(SYS_close, owned_base);
+        owned_base = static_cast<int>(parent);
+        base = owned_base;
+        continue;
+      }
+    }
+    char parent_path[kPathMax];
+    if (fd_path(static_cast<int>(parent), parent_path, sizeof parent_path)) {
+      ok = normalize_path(parent_path, name, out, kPathMax) >= 0;
+    }
+    syscall(SYS_close, parent);
+    break;
+  }
+  if (owned_base >= 0) syscall(SYS_close, owned_base);
+  return ok;
+}
+
+// ---- Decisions -------------------------------------------------------------
+
+// Which decision an event should describe: a block beats a logged allow,
+// which beats no violation.
+bool worse(const Decision& a, const Decision& b) {
+  if (a.blocks() != b.blocks()) return a.blocks();
+  return a.reports() && !b.reports();
+}
+
+struct Access {
+  bool read = false;
+  bool write = false;
+};
+
+// The first decision that reports among the controls the access touches.
+Decision decide(const char* path, Access access) {
+  Decision result{};
+  image::Phase phase = current_phase();
+  if (access.read && control_enabled(Control::kFilesRead)) {
+    result = image::decide_path(policy(), Control::kFilesRead, path, phase);
+  }
+  if (access.write && control_enabled(Control::kFilesWrite)) {
+    Decision d = image::decide_path(policy(), Control::kFilesWrite, path, phase);
+    if (worse(d, result)) result = d;
+  }
+  return result;
+}
+
+// A finding: the decision to report and the path it was made on.
+struct Finding {
+  Decision decision{};
+  char target[kPathMax];
+  bool found = false;
+
+  void consider(const Decision& d, const char* path) {
+    if (!d.reports()) return;
+    if (found && !worse(d, decision)) return;
+    decision = d;
+    std::strncpy(target, path, sizeof target - 1);
+    target[sizeof target - 1] = '\0';
+    found = true;
+  }
+};
+
+Access access_for_flags(int flags) {
+  Access a;
+  int mode = flags & O_ACCMODE;
+  a.read = mode == O_RDONLY || mode == O_RDWR;
+  a.write = mode == O_WRONLY || mode == O_RDWR || (flags & (O_CREAT | O_TRUNC | O_APPEND)) != 0;
+  return a;
+}
+
+bool enabled(Access a) {
+  return (a.read && control_enabled(Control::kFilesRead)) ||
+         (a.write && control_enabled(Control::kFilesWrite));
+}
+
+void flags_text(int flags, char* out, size_t cap) {
+  out[0] = '\0';
+  auto add = [&](const char* s) {
+    if (out[0] != '\0') strncat(out, "|", cap - std::strlen(out) - 1);
+    strncat(out, s, cap - std::strlen(out) - 1);
+  };
+  int mode = flags & O_ACCMODE;
+  add(mode == O_WRONLY ? "O_WRONLY" : mode == O_RDWR ? "O_RDWR" : "O_RDONLY");
+  if (flags & O_CREAT) add("O_CREAT");
+  if (flags & O_EXCL) add("O_EXCL");
+  if (flags & O_TRUNC) add("O_TRUNC");
+  if (flags & O_APPEND) add("O_APPEND");
+  if (flags & O_NOFOLLOW) add("O_NOFOLLOW");
+  if (flags & O_DIRECTORY) add("O_DIRECTORY");
+}
+
+// Sends the event for a finding. `op` names the libc call; `flags` (opens
+// only, else -1); `requested`: the path as the caller named it, included
+// when it differs from the target (a link or a relative path).
+__attribute__((noinline)) void emit(const Finding& f, const char* op, int flags, const char* requested,
+                                    const void* caller) {
+  char detail[kPathMax + 256];
+  events::JsonWriter w(detail, sizeof detail);
+  w.begin_object();
+  w.field("op", op);
+  if (flags != -1) {
+    char text[128];
+    flags_text(flags, text, sizeof text);
+    w.field("flags", text);
+  }
+  if (requested != nullptr && std::strcmp(requested, f.target) != 0) w.field("requested", requested);
+  w.end_object();
+  Report r;
+  r.decision = f.decision;
+  r.target = f.target;
+  r.detail = w.ok() ? detail : nullptr;
+  report_at(r, caller);
+}
+
+// ---- Opens -----------------------------------------------------------------
+
+// The common body of every open-like hook. `real` performs the caller's open
+// (used when the fast path cannot). Returns the descriptor or -1 with errno.
+template <typename Real>
+int checked_open(int dirfd, const char* path, int flags, mode_t mode, const char* op,
+                 const void* caller, Real real) {
+  if (!active() || path == nullptr || (flags & O_PATH) != 0 ||
+      (flags & __O_TMPFILE) == __O_TMPFILE) {
+    return real();
+  }
+  Access access = access_for_flags(flags);
+  if (!enabled(access)) return real();
+  Guard guard;
+  if (!guard.entered()) return real();
+  int saved_errno = errno;
+
+  Finding finding;
+  char lexical[kPathMax];
+  bool have_lexical = lexical_path(dirfd, path, lexical);
+  if (have_lexical) finding.consider(decide(lexical, access), lexical);
+  if (finding.found && finding.decision.blocks()) {
+    emit(finding, op, flags, path, caller);
+    errno = EACCES;
+    return -1;
+  }
+
+  // Fast path: no symbolic link anywhere, so the lexical path is the file.
+  if (have_lexical) {
+    open_how how{};
+    how.flags = static_cast<uint64_t>(static_cast<unsigned>(flags));
+    if ((flags & O_CREAT) != 0) how.mode = mode & 07777;
+    how.resolve = RESOLVE_NO_SYMLINKS;
+    long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+    if (fd >= 0 || (errno != ELOOP && errno != EXDEV && errno != ENOSYS && errno != EINVAL &&
+                    errno != E2BIG && errno != EPERM)) {
+      int result_errno = fd >= 0 ? saved_errno : errno;
+      if (finding.found) emit(finding, op, flags, path, caller);
+      errno = result_errno;
+      return static_cast<int>(fd);
+    }
+  }
+
+  // Slow path: a symbolic link is involved (or openat2 is unavailable).
+  char resolved[kPathMax];
+  if ((flags & (O_CREAT | O_TRUNC)) != 0 &&
+      canonical_path(dirfd, path, (flags & O_NOFOLLOW) == 0, resolved)) {
+    // Decide before the open creates or truncates anything.
+    finding.consider(decide(resolved, access), resolved);
+    if (finding.decision.blocks()) {
+      emit(finding, op, flags, path, caller);
+      errno = EACCES;
+      return -1;
+    }
+  }
+  errno = saved_errno;
+  int fd = real();
+  if (fd < 0) {
+    int e = errno;
+    if (finding.found) emit(finding, op, flags, path, caller);
+    errno = e;
+    return fd;
+  }
+  int result_errno = errno;
+  char opened[kPathMax];
+  if (fd_path(fd, opened, sizeof opened)) finding.consider(decide(opened, access), opened);
+  if (finding.found) emit(finding, op, flags, path, caller);
+  if (finding.found && finding.decision.blocks()) {
+    syscall(SYS_close, fd);
+    errno = EACCES;
+    return -1;
+  }
+  errno = result_errno;
+  return fd;
+}
+
+bool takes_mode(int flags) {
+  return (flags & O_CREAT) != 0 || (flags & __O_TMPFILE) == __O_TMPFILE;
+}
+
+// ---- Path operations ---------------------------------------------------------
+
+struct PathArg {
+  int dirfd;
+  const char* path;
+  Access access;
+  bool follow_last;
+};
+
+// Checks one path of a path operation. Returns false when the call must
+// fail; findings accumulate in `finding`.
+void check_path(const PathArg& arg, Finding* finding) {
+  char lexical[kPathMax];
+  if (lexical_path(arg.dirfd, arg.path, lexical)) finding->consider(decide(lexical, arg.access), lexical);
+  if (finding->found && finding->decision.blocks()) return;
+  char resolved[kPathMax];
+  int saved = errno;
+  if (canonical_path(arg.dirfd, arg.path, arg.follow_last, resolved)) {
+    finding->consider(decide(resolved, arg.access), resolved);
+  }
+  errno = saved;
+}
+
+constexpr Access kWrite{false, true};
+constexpr Access kReadWrite{true, true};
+
+// Runs the checks for up to two paths, then `real` unless blocked.
+// `deny_errno`: EACCES, or EPERM for ownership-type operations.
+template <typename Real>
+int checked_path_op(const PathArg* args, int count, const char* op, int deny_errno, const void* caller,
+                    Real real) {
+  if (!active()) return real();
+  bool any = false;
+  for (int i = 0; i < count; ++i) {
+    if (args[i].path != nullptr && enabled(args[i].access)) any = true;
+  }
+  if (!any) return real();
+  Guard guard;
+  if (!guard.entered()) return real();
+  int saved_errno = errno;
+  Finding findings[2];
+  bool blocked = false;
+  for (int i = 0; i < count; ++i) {
+    if (args[i].path == nullptr || args[i].path[0] == '\0' || !enabled(args[i].access)) continue;
+    check_path(args[i], &findings[i]);
+    if (findings[i].found) {
+      emit(findings[i], op, -1, args[i].path, caller);
+      blocked = blocked || findings[i].decision.blocks();
+    }
+  }
+  if (blocked) {
+    errno = deny_errno;
+    return -1;
+  }
+  errno = saved_errno;
+  return real();
+}
+
+#define CALLER __builtin_return_address(0)
+
+}  // namespace
+
+// ---- open family ---------------------------------------------------------------
+
+#define MODE_ARG(flags)             \
+  mode_t mode = 0;                  \
+  if (takes_mode(flags)) {          \
+    va_list ap;                     \
+    va_start(ap, flags);            \
+    mode = va_arg(ap, mode_t);      \
+    va_end(ap);                     \
+  }
+
+FNGUARD_EXPORT int open(const char* path, int flags, ...) {
+  MODE_ARG(flags);
+  return checked_open(AT_FDCWD, path, flags, mode, "open", CALLER,
+                      [&] { return REAL(open)(path, flags, mode); });
+}
+
+FNGUARD_EXPORT int open64(const char* path, int flags, ...) {
+  MODE_ARG(flags);
+  return checked_open(AT_FDCWD, path, flags, mode, "open", CALLER,
+                      [&] { return REAL(open64)(path, flags, mode); });
+}
+
+FNGUARD_EXPORT int openat(int dirfd, const char* path, int flags, ...) {
+  MODE_ARG(flags);
+  return checked_open(dirfd, path, flags, mode, "openat", CALLER,
+                      [&] { return REAL(openat)(dirfd, path, flags, mode); });
+}
+
+FNGUARD_EXPORT int openat64(int dirfd, const char* path, int flags, ...) {
+  MODE_ARG(flags);
+  return checked_open(dirfd, path, flags, mode, "openat", CALLER,
+                      [&] { return REAL(openat64)(dirfd, path, flags, mode); });
+}
+
+// Fortified variants (_FORTIFY_SOURCE): no mode argument.
+
+FNGUARD_EXPORT int __open_2(const char* path, int flags) {
+  return checked_open(AT_FDCWD, path, flags, 0, "open", CALLER,
+                      [&] { return REAL(__open_2)(path, flags); });
+}
+
+FNGUARD_EXPORT int __open64_2(const char* path, int flags) {
+  return checked_open(AT_FDCWD, path, flags, 0, "open", CALLER,
+                      [&] { return REAL(__open64_2)(path, flags); });
+}
+
+FNGUARD_EXPORT int __openat_2(int dirfd, const char* path, int flags) {
+  return checked_open(dirfd, path, flags, 0, "openat", CALLER,
+                      [&] { return REAL(__openat_2)(dirfd, path, flags); });
+}
+
+FNGUARD_EXPORT int __openat64_2(int dirfd, const char* path, int flags) {
+  return checked_open(dirfd, path, flags, 0, "openat", CALLER,
+                      [&] { return REAL(__openat64_2)(dirfd, path, flags); });
+}
+
+FNGUARD_EXPORT int creat(const char* path, mode_t mode) {
+  int flags = O_CREAT | O_WRONLY | O_TRUNC;
+  return checked_open(AT_FDCWD, path, flags, mode, "creat", CALLER,
+                      [&] { return REAL(creat)(path, mode); });
+}
+
+FNGUARD_EXPORT int creat64(const char* path, mode_t mode) {
+  int flags = O_CREAT | O_WRONLY | O_TRUNC;
+  return checked_open(AT_FDCWD, path, flags, mode, "creat", CALLER,
+                      [&] { return REAL(creat64)(path, mode); });
+}
+
+// ---- stdio -----------------------------------------------------------------------
+
+namespace {
+
+// open(2) flags for an fopen mode; false for a mode we do not understand
+// (then the call passes to libc, which rejects it).
+bool fopen_flags(const char* mode, int* flags) {
+  if (mode == nullptr) return false;
+  int f = 0;
+  switch (mode[0]) {
+    case 'r':
+      f = O_RDONLY;
+      break;
+    case 'w':
+      f = O_WRONLY | O_CREAT | O_TRUNC;
+      break;
+    case 'a':
+      f = O_WRONLY | O_CREAT | O_APPEND;
+      break;
+    default:
+      return false;
+  }
+  for (const char* p = mode + 1; *p != '\0' && *p != ','; ++p) {
+    if (*p == '+') f = (f & ~O_ACCMODE) | O_RDWR;
+    if (*p == 'x') f |= O_EXCL;
+    if (*p == 'e') f |= O_CLOEXEC;
+  }
+  *flags = f;
+  return true;
+}
+
+// fopen through checked_open + fdopen, so that stdio gets the same fast path
+// and symbolic-link checks as open(). Modes with ",ccs=" (wide streams) are
+// checked first and then opened by libc itself.
+template <typename RealFopen>
+FILE* checked_fopen(const char* path, const char* mode, const void* caller, RealFopen real_fopen) {
+  int flags = 0;
+  if (!active() || path == nullptr || !fopen_flags(mode, &flags) || !enabled(access_for_flags(flags))) {
+    return real_fopen();
+  }
+  if (std::strchr(mode, ',') != nullptr) {
+    PathArg arg{AT_FDCWD, path, access_for_flags(flags), true};
+    int r = checked_path_op(&arg, 1, "fopen", EACCES, caller, [] { return 0; });
+    return r == 0 ? real_fopen() : nullptr;
+  }
+  int fd = checked_open(AT_FDCWD, path, flags, 0666, "fopen", caller, [&] {
+    return static_cast<int>(syscall(SYS_openat, AT_FDCWD, path, flags, 0666));
+  });
+  if (fd < 0) return nullptr;
+  FILE* f = REAL(fdopen)(fd, mode);
+  if (f == nullptr) {
+    int e = errno;
+    syscall(SYS_close, fd);
+    errno = e;
+  }
+  return f;
+}
+
+template <typename RealFreopen>
+FILE* checked_freopen(const char* path, const char* mode, FILE* stream, const void* caller,
+                      RealFreopen real) {
+  int flags = 0;
+  if (!active() || path == nullptr || !fopen_flags(mode, &flags) || !enabled(access_for_flags(flags))) {
+    return real();
+  }
+  PathArg arg{AT_FDCWD, path, access_for_flags(flags), true};
+  if (checked_path_op(&arg, 1, "freopen", EACCES, caller, [] { return 0; }) != 0) {
+    // freopen closes the stream even when it fails.
+    int e = errno;
+    REAL(fclose)(stream);
+    errno = e;
+    return nullptr;
+  }
+  return real();
+}
+
+}  // namespace
+
+FNGUARD_EXPORT FILE* fopen(const char* path, const char* mode) {
+  return checked_fopen(path, mode, CALLER, [&] { return REAL(fopen)(path, mode); });
+}
+
+FNGUARD_EXPORT FILE* fopen64(const char* path, const char* mode) {
+  return checked_fopen(path, mode, CALLER, [&] { return REAL(fopen64)(path, mode); });
+}
+
+FNGUARD_EXPORT FILE* freopen(const char* path, const char* mode, FILE* stream) {
+  return checked_freopen(path, mode, stream, CALLER, [&] { return REAL(freopen)(path, mode, stream); });
+}
+
+FNGUARD_EXPORT FILE* freopen64(const char* path, const char* mode, FILE* stream) {
+  return checked_freopen(path, mode, stream, CALLER,
+                         [&] { return REAL(freopen64)(path, mode, stream); });
+}
+
+// ---- truncate ----------------------------------------------------------------------
+
+FNGUARD_EXPORT int truncate(const char* path, off_t length) {
+  PathArg arg{AT_FDCWD, path, kWrite, true};
+  return checked_path_op(&arg, 1, "truncate", EACCES, CALLER,
+                         [&] { return REAL(truncate)(path, length); });
+}
+
+FNGUARD_EXPORT int truncate64(const char* path, off64_t length) {
+  PathArg arg{AT_FDCWD, path, kWrite, true};
+  return checked_path_op(&arg, 1, "truncate", EACCES, CALLER,
+                         [&] { return REAL(truncate64)(path, length); });
+}
+
+// ---- rename, link, symlink, unlink, mkdir, rmdir --------------------------------------
+
+FNGUARD_EXPORT int rename(const char* from, const char* to) {
+  PathArg args[2] = {{AT_FDCWD, from, kWrite, false}, {AT_FDCWD, to, kWrite, false}};
+  return checked_path_op(args, 2, "rename", EACCES, CALLER, [&] { return REAL(rename)(from, to); });
+}
+
+FNGUARD_EXPORT int renameat(int fromfd, const char* from, int tofd, const char* to) {
+  PathArg args[2] = {{fromfd, from, kWrite, false}, {tofd, to, kWrite, false}};
+  return checked_path_op(args, 2, "renameat", EACCES, CALLER,
+                         [&] { return REAL(renameat)(fromfd, from, tofd, to); });
+}
+
+FNGUARD_EXPORT int renameat2(int fromfd, const char* from, int tofd, const char* to, unsigned flags) {
+  PathArg args[2] = {{fromfd, from, kWrite, false}, {tofd, to, kWrite, false}};
+  return checked_path_op(args, 2, "renameat2", EACCES, CALLER,
+                         [&] { return REAL(renameat2)(fromfd, from, tofd, to, flags); });
+}
+
+FNGUARD_EXPORT int link(const char* from, const char* to) {
+  PathArg args[2] = {{AT_FDCWD, from, kReadWrite, false}, {AT_FDCWD, to, kWrite, false}};
+  return checked_path_op(args, 2, "link", EACCES, CALLER, [&] { return REAL(link)(from, to); });
+}
+
+FNGUARD_EXPORT int linkat(int fromfd, const char* from, int tofd, const char* to, int flags) {
+  // linkat(fd, "", ..., AT_EMPTY_PATH) names an open file (an O_TMPFILE):
+  // only the new name is checked then.
+  bool empty = from != nullptr && from[0] == '\0';
+  PathArg args[2] = {{fromfd, empty ? nullptr : from, kReadWrite, (flags & AT_SYMLINK_FOLLOW) != 0},
+                     {tofd, to, kWrite, false}};
+  return checked_path_op(args, 2, "linkat", EACCES, CALLER,
+                         [&] { return REAL(linkat)(fromfd, from, tofd, to, flags); });
+}
+
+FNGUARD_EXPORT int symlink(const char* target, const char* linkpath) {
+  PathArg arg{AT_FDCWD, linkpath, kWrite, false};
+  return checked_path_op(&arg, 1, "symlink", EACCES, CALLER,
+                         [&] { return REAL(symlink)(target, linkpath); });
+}
+
+FNGUARD_EXPORT int symlinkat(const char* target, int dirfd, const char* linkpath) {
+  PathArg arg{dirfd, linkpath, kWrite, false};
+  return checked_path_op(&arg, 1, "symlinkat", EACCES, CALLER,
+                         [&] { return REAL(symlinkat)(target, dirfd, linkpath); });
+}
+
+FNGUARD_EXPORT int unlink(const char* path) {
+  PathArg arg{AT_FDCWD, path, kWrite, false};
+  return checked_path_op(&arg, 1, "unlink", EACCES, CALLER, [&] { return REAL(unlink)(path); });
+}
+
+FNGUARD_EXPORT int unlinkat(int dirfd, const char* path, int flags) {
+  PathArg arg{dirfd, path, kWrite, false};
+  return checked_path_op(&arg, 1, "unlinkat", EACCES, CALLER,
+                         [&] { return REAL(unlinkat)(dirfd, path, flags); });
+}
+
+FNGUARD_EXPORT int remove(const char* path) {
+  PathArg arg{AT_FDCWD, path, kWrite, false};
+  return checked_path_op(&arg, 1, "remove", EACCES, CALLER, [&] { return REAL(remove)(path); });
+}
+
+FNGUARD_EXPORT int mkdir(const char* path, mode_t mode) {
+  PathArg arg{AT_FDCWD, path, kWrite, false};
+  return checked_path_op(&arg, 1, "mkdir", EACCES, CALLER, [&] { return REAL(mkdir)(path, mode); });
+}
+
+FNGUARD_EXPORT int mkdirat(int dirfd, const char* path, mode_t mode) {
+  PathArg arg{dirfd, path, kWrite, false};
+  return checked_path_op(&arg, 1, "mkdirat", EACCES, CALLER,
+                         [&] { return REAL(mkdirat)(dirfd, path, mode); });
+}
+
+FNGUARD_EXPORT int rmdir(const char* path) {
+  PathArg arg{AT_FDCWD, path, kWrite, false};
+  return checked_path_op(&arg, 1, "rmdir", EACCES, CALLER, [&] { return REAL(rmdir)(path); });
+}
+
+// ---- permissions, owner, times -------------------------------------------------------
+
+FNGUARD_EXPORT int chmod(const char* path, mode_t mode) {
+  PathArg arg{AT_FDCWD, path, kWrite, true};
+  return checked_path_op(&arg, 1, "chmod", EPERM, CALLER, [&] { return REAL(chmod)(path, mode); });
+}
+
+FNGUARD_EXPORT int fchmodat(int dirfd, const char* path, mode_t mode, int flags) {
+  PathArg arg{dirfd, path, kWrite, (flags & AT_SYMLINK_NOFOLLOW) == 0};
+  return checked_path_op(&arg, 1, "fchmodat", EPERM, CALLER,
+                         [&] { return REAL(fchmodat)(dirfd, path, mode, flags); });
+}
+
+FNGUARD_EXPORT int chown(const char* path, uid_t owner, gid_t group) {
+  PathArg arg{AT_FDCWD, path, kWrite, true};
+  return checked_path_op(&arg, 1, "chown", EPERM, CALLER,
+                         [&] { return REAL(chown)(path, owner, group); });
+}
+
+FNGUARD_EXPORT int lchown(const char* path, uid_t owner, gid_t group) {
+  PathArg arg{AT_FDCWD, path, kWrite, false};
+  return checked_path_op(&arg, 1, "lchown", EPERM, CALLER,
+                         [&] { return REAL(lchown)(path, owner, group); });
+}
+
+FNGUARD_EXPORT int fchownat(int dirfd, const char* path, uid_t owner, gid_t group, int flags) {
+  // AT_EMPTY_PATH with "" acts on dirfd itself: a descriptor operation.
+  bool empty = path != nullptr && path[0] == '\0';
+  PathArg arg{dirfd, empty ? nullptr : path, kWrite, (flags & AT_SYMLINK_NOFOLLOW) == 0};
+  return checked_path_op(&arg, 1, "fchownat", EPERM, CALLER,
+                         [&] { return REAL(fchownat)(dirfd, path, owner, group, flags); });
+}
+
+FNGUARD_EXPORT int utime(const char* path, const struct utimbuf* times) {
+  PathArg arg{AT_FDCWD, path, kWrite, true};
+  return checked_path_op(&arg, 1, "utime", EPERM, CALLER, [&] { return REAL(utime)(path, times); });
+}
+
+FNGUARD_EXPORT int utimes(const char* path, const struct timeval times[2]) {
+  PathArg arg{AT_FDCWD, path, kWrite, true};
+  return checked_path_op(&arg, 1, "utimes", EPERM, CALLER, [&] { return REAL(utimes)(path, times); });
+}
+
+FNGUARD_EXPORT int lutimes(const char* path, const struct timeval times[2]) {
+  PathArg arg{AT_FDCWD, path, kWrite, false};
+  return checked_path_op(&arg, 1, "lutimes", EPERM, CALLER, [&] { return REAL(lutimes)(path, times); });
+}
+
+FNGUARD_EXPORT int futimesat(int dirfd, const char* path, const struct timeval times[2]) {
+  PathArg arg{dirfd, path, kWrite, true};
+  return checked_path_op(&arg, 1, "futimesat", EPERM, CALLER,
+                         [&] { return REAL(futimesat)(dirfd, path, times); });
+}
+
+FNGUARD_EXPORT int utimensat(int dirfd, const char* path, const struct timespec times[2], int flags) {
+  // A null path acts on dirfd itself (futimens).
+  PathArg arg{dirfd, path, kWrite, (flags & AT_SYMLINK_NOFOLLOW) == 0};
+  return checked_path_op(&arg, 1, "utimensat", EPERM, CALLER,
+                         [&] { return REAL(utimensat)(dirfd, path, times, flags); });
+}
+
+}  // namespace fnguard::enforcer

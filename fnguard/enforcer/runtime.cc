@@ -485,8 +485,12 @@ void report_at(const Report& report, const void* caller) {
   w.field("action", d.blocks() ? "blocked" : "allowed");
   w.field("mode", image::mode_name(d.mode));
   char rule[128];
-  image::rule_name(g_state.view, d, rule, sizeof rule);
-  w.field("rule", rule);
+  if (report.rule != nullptr) {
+    w.field("rule", report.rule);
+  } else {
+    image::rule_name(g_state.view, d, rule, sizeof rule);
+    w.field("rule", rule);
+  }
   if (report.target != nullptr) w.field("target", report.target);
   if (report.detail != nullptr) w.field_raw("detail", report.detail);
   write_process(w);

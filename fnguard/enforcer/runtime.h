@@ -67,6 +67,10 @@ struct Report {
   image::Decision decision;
   const char* target = nullptr;
   const char* detail = nullptr;
+  // Overrides the rule name derived from `decision` for violations that no
+  // policy rule expresses ("require.preload": a static binary the enforcer
+  // cannot follow). nullptr: image::rule_name().
+  const char* rule = nullptr;
 };
 
 // Formats and sends a violation event (action blocked/allowed from the

@@ -16,14 +16,21 @@
 //
 // Limits: a Python frame is the innermost *Python* frame on this thread, so
 // a call made by a C extension on behalf of Python code names the Python line
-// that called the extension. Node is not implemented yet: its calls appear as
-// native frames (the node binary or a native addon).
+// that called the extension. Node: node_source() (source_node.cc) when it is
+// linked in; it is referenced weakly so this file builds without it.
 #include "fnguard/enforcer/source.h"
+#include "fnguard/enforcer/source_node.h"
 
 #include <dlfcn.h>
 
 #include <atomic>
 #include <cstring>
+
+// Weak: source_node.cc is optional at link time.
+namespace fnguard::enforcer {
+__attribute__((weak)) bool node_source(char* file, size_t file_cap, int* line, char* function,
+                                       size_t function_cap);
+}
 
 namespace fnguard::enforcer::source {
 namespace {
@@ -115,6 +122,23 @@ bool python_source(events::JsonWriter& w, const void*) {
   return true;
 }
 
+// ---- Node (source_node.cc) ------------------------------------------------
+
+bool javascript_source(events::JsonWriter& w, const void*) {
+  if (&node_source == nullptr) return false;
+  char file[512] = {};
+  char function[128] = {};
+  int line = 0;
+  if (!node_source(file, sizeof file, &line, function, sizeof function)) return false;
+  w.begin_object("source");
+  w.field("language", "javascript");
+  w.field("file", file);
+  if (line > 0) w.field_int("line", line);
+  if (function[0] != '\0') w.field("function", function);
+  w.end_object();
+  return true;
+}
+
 // ---- Native ---------------------------------------------------------------
 
 bool native_source(events::JsonWriter& w, const void* caller) {
@@ -136,10 +160,9 @@ bool native_source(events::JsonWriter& w, const void* caller) {
   return true;
 }
 
-// Tried in order; the first that writes a source wins. A node/V8 provider
-// (current isolate's stack trace top frame) goes before native_source.
+// Tried in order; the first that writes a source wins.
 using Provider = bool (*)(events::JsonWriter&, const void*);
-constexpr Provider kProviders[] = {python_source, native_source};
+constexpr Provider kProviders[] = {python_source, javascript_source, native_source};
 
 }  // namespace
 
