@@ -19,7 +19,6 @@
 // that called the extension. Node: node_source() (source_node.cc) when it is
 // linked in; it is referenced weakly so this file builds without it.
 #include "fnguard/enforcer/source.h"
-#include "fnguard/enforcer/source_node.h"
 
 #include <dlfcn.h>
 
