@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <signal.h>
 #include <unistd.h>
@@ -131,8 +132,13 @@ bool Channel::wait_hello(pid_t pid, int timeout_ms, std::vector<std::string>* ea
     int r = poll(&p, 1, static_cast<int>(left > 50 ? 50 : left));
     if (r < 0 && errno != EINTR) return false;
     if (r <= 0) {
-      // Give the caller's child-exit check a chance: a dead child never says hello.
-      if (kill(pid, 0) != 0) return false;
+      // A dead child never says hello. kill(pid, 0) cannot tell: it succeeds
+      // on a zombie. waitid with WNOWAIT sees the exit and leaves the status
+      // for the caller to reap.
+      siginfo_t info{};
+      if (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) != 0)
+        return false;
+      if (info.si_pid == pid) return false;
       continue;
     }
     ssize_t n = recv(events_read_.get(), buf, sizeof buf, MSG_DONTWAIT);

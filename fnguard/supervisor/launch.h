@@ -1,0 +1,71 @@
+// Starting a program under protection, shared by `fnguard run` and the Lambda
+// wrapper. The sequence, in order:
+//
+//   1. (caller) Supervisor::create(): signals blocked, subreaper set.
+//   2. fork.
+//   3. child: enforcer descriptors moved to their fixed numbers, forwarded
+//      signals unblocked, SIGPIPE default, then LaunchOptions::child_pre_exec
+//      (the kernel backstop installs seccomp/Landlock here), then execve with
+//      LD_PRELOAD and FNGUARD_ENFORCER set. An exec failure is reported
+//      through a close-on-exec pipe (errno), never silently.
+//   4. parent: on_started(pid) right after fork (before the exec result is
+//      known, so a seccomp listener can answer the child's own execve), then
+//      the exec result, then the enforcer's hello (fail-closed proof), then
+//      the gate opens and the program's main() runs.
+//
+// If the hello does not come and the policy requires the preload, the child
+// is killed before any of its own code has run, and the launch fails (125).
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "fnguard/common/result.h"
+#include "fnguard/supervisor/channel.h"
+
+namespace fnguard::supervisor {
+
+inline constexpr int kExitLaunchFailed = 125;
+
+// Runs in the child between fork and execve: async-signal-safe code only (no
+// allocation, no locks). Returns 0, or -errno to abort the launch (reported
+// to the parent like an exec failure, as "the child set-up failed").
+using ChildHook = int (*)(void* ctx);
+
+struct LaunchOptions {
+  std::string path;               // the resolved executable (see resolve_command)
+  std::vector<std::string> argv;  // argv[0] as the user wrote it
+  std::vector<std::string> env;   // the child's environment, KEY=VALUE; LD_PRELOAD and
+                                  // FNGUARD_ENFORCER are replaced by the launch
+  bool preload = true;            // false: start without the enforcer (no hello awaited)
+  std::string library;            // libfnguard.so
+  bool require_preload = true;    // no hello -> kill and fail
+  int hello_timeout_ms = 5000;
+
+  ChildHook child_pre_exec = nullptr;
+  void* child_pre_exec_ctx = nullptr;
+  std::function<void(pid_t)> on_started;  // parent, right after fork
+};
+
+struct Launched {
+  pid_t pid = -1;                         // the running child; -1 when the launch failed
+  bool preload_active = false;            // the enforcer said hello
+  std::vector<std::string> early_events;  // datagrams received while waiting for the hello
+  int failure_status = 0;                 // when pid == -1: 125, 126 or 127
+  Error failure;                          // when pid == -1
+  std::string warning;                    // started, but degraded (no enforcer), one sentence
+};
+
+// Forks and starts the program; see the sequence above. The caller must have
+// blocked the forwarded signals (Supervisor::create does) so that none is
+// lost between fork and the event loop.
+Launched launch(Channel& channel, const LaunchOptions& options);
+
+// Converts a wait status to the exit status `fnguard run` returns: the exit
+// code, or 128+N when killed by signal N.
+int exit_status_from_wait(int wait_status);
+
+}  // namespace fnguard::supervisor

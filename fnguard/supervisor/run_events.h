@@ -1,0 +1,47 @@
+// The lifecycle events a protected run writes (docs/EVENTS.md), shared by
+// `fnguard run` and the Lambda wrapper:
+//
+//   policy_loaded  the policy in force: source, mode, image digest, warnings,
+//                  sections parsed but not enforced yet
+//   started        the program runs: its process, the layers active
+//   enforcement    protection is degraded (a layer is missing): what and why
+//   stopped        the program exited: exit status, signal, event counts
+//                  (including "dropped")
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "fnguard/events/sink.h"
+#include "fnguard/policy/policy.h"
+#include "fnguard/supervisor/supervisor.h"
+
+namespace fnguard::supervisor {
+
+// Which enforcement layers protect the program. The kernel backstop (issue 3)
+// sets seccomp and landlock.
+struct Layers {
+  bool preload = false;
+  bool seccomp = false;
+  bool landlock = false;
+};
+
+struct ProgramInfo {
+  pid_t pid = 0;
+  std::string exe;    // the resolved path
+  std::string argv0;  // as the user wrote it
+};
+
+std::string policy_loaded_event(const policy::LoadedPolicy& policy, image::Mode mode);
+std::string started_event(const ProgramInfo& program, const Layers& layers);
+std::string enforcement_event(const ProgramInfo& program, const Layers& layers,
+                              const std::string& message);
+std::string stopped_event(const ProgramInfo& program, const ChildExit& exit,
+                          const events::SinkStats& stats);
+// The launch failed (exit 125/126/127): what the user saw on stderr, as an event.
+std::string launch_failed_event(const ProgramInfo& program, int exit_status,
+                                const std::string& message);
+
+}  // namespace fnguard::supervisor
