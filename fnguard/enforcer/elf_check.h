@@ -1,0 +1,66 @@
+// What kind of program a file is, read from its first bytes the way the
+// kernel's binfmt handlers read them: an ELF image with or without a program
+// interpreter (PT_INTERP), or a "#!" script with its interpreter. The exec
+// hooks use it for `require: {preload: true}`: a statically linked program
+// never loads libfnguard.so, so the enforcer cannot follow it and the exec is
+// treated as a process.exec violation.
+//
+// No allocation, raw syscalls only: callable from exec hooks running in a
+// vfork child.
+//
+// Limits, stated plainly:
+// - "No PT_INTERP" is how static binaries (and static-pie) are recognised.
+//   The dynamic loader itself (ld-linux*.so*, ld64.so*, ld-musl*) has no
+//   PT_INTERP either but honours LD_PRELOAD, so it is treated as dynamic.
+// - A file the process cannot read (execute-only, mode 0111) is kUnknown and
+//   not treated as static: the enforcer cannot see what it is. The seccomp
+//   exec supervisor (issue 3) closes that gap from outside the process.
+// - binfmt_misc handlers (qemu, Java, Wine) are kUnknown.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace fnguard::enforcer {
+
+enum class ProgramKind : uint8_t {
+  kUnknown = 0,   // unreadable, too short, or a format the enforcer does not know
+  kDynamicElf,    // ELF with PT_INTERP (or the dynamic loader itself)
+  kStaticElf,     // ELF without PT_INTERP: LD_PRELOAD is never honoured
+  kScript,        // "#!interpreter [arg]"
+};
+
+inline constexpr size_t kInterpreterMax = 256;  // the kernel's BINPRM_BUF_SIZE
+
+struct ProgramInfo {
+  ProgramKind kind = ProgramKind::kUnknown;
+  char interpreter[kInterpreterMax] = {};  // kScript: the interpreter path as written
+};
+
+// Classifies a "#!" line from the first bytes of a file. Returns true and
+// fills `interpreter` (NUL-terminated) when `head` starts with "#!" followed
+// by an interpreter path, as the kernel parses it (blanks after "#!" skipped,
+// the path ends at a blank or newline).
+bool parse_shebang(const uint8_t* head, size_t length, char* interpreter, size_t cap);
+
+// Classifies an ELF image given its first bytes and a way to read program
+// headers at an offset. `read_at(ctx, offset, buf, len)` returns the bytes
+// read. Pure apart from the callback, so it is unit-testable on buffers.
+using ReadAt = long (*)(void* ctx, uint64_t offset, void* buf, size_t len);
+ProgramKind classify_elf(const uint8_t* head, size_t length, ReadAt read_at, void* ctx);
+
+// Reads the file open on `fd` (readable descriptor) with pread and fills `info`.
+void probe_fd(int fd, ProgramInfo* info);
+
+// Opens `path` read-only (raw openat, relative to `dirfd`), probes it and
+// closes it. kUnknown when it cannot be opened.
+void probe_path(int dirfd, const char* path, ProgramInfo* info);
+
+// True when the basename looks like a dynamic loader (see the limits above).
+bool is_dynamic_loader_name(const char* path);
+
+// Follows "#!" interpreters (at most 4 levels, as the kernel does) and tells
+// whether the program that finally runs is a static ELF. `path` is absolute.
+bool runs_static_program(const char* path);
+
+}  // namespace fnguard::enforcer
