@@ -1,0 +1,280 @@
+// Kernel backstop orchestration: which layers, prepared before fork,
+// installed in the child, supervised from the parent. See backstop.h.
+#include "fnguard/kernel/backstop.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "fnguard/events/json_writer.h"
+
+namespace fnguard::kernel {
+namespace {
+
+// What the child reports after installing: each layer's result (0 or -errno),
+// with the listener fd attached as SCM_RIGHTS when exec supervision is on.
+struct ChildReport {
+  int32_t nnp_rc;
+  int32_t landlock_rc;
+  int32_t seccomp_rc;
+};
+
+bool env_disabled() {
+  const char* v = getenv(kEnvKernel);
+  return v != nullptr && (strcmp(v, "off") == 0 || strcmp(v, "0") == 0);
+}
+
+std::string json_string_array(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (size_t i = 0; i < items.size(); ++i) {
+    std::vector<char> buf(items[i].size() * 6 + 8);
+    events::JsonWriter w(buf.data(), buf.size());
+    w.begin_array(nullptr);
+    w.element(items[i].c_str());
+    w.end_array();
+    std::string s(w.data(), w.length());
+    // s is ["..."]: keep the element.
+    if (i) out += ",";
+    out += s.substr(1, s.size() - 2);
+  }
+  return out + "]";
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Backstop>> Backstop::prepare(image::View image, BackstopOptions options) {
+  std::unique_ptr<Backstop> b(new Backstop());
+  b->image_ = image;
+  b->options_ = std::move(options);
+  b->require_ = (image.header().flags & image::kRequireKernel) != 0;
+  LayerStatus& st = b->status_;
+  st.enabled = b->options_.enabled.has_value() ? *b->options_.enabled : !env_disabled();
+  if (!st.enabled) {
+    st.landlock = "off";
+    st.missing.push_back("kernel backstop disabled by FNGUARD_KERNEL=off");
+    if (b->require_) {
+      return make_error("the policy requires the kernel backstop (require.kernel) but FNGUARD_KERNEL=off disables it",
+                        "unset FNGUARD_KERNEL or set require.kernel to false");
+    }
+    return b;
+  }
+  KernelFeatures f = b->options_.features ? *b->options_.features : probe_kernel();
+
+  const bool block_top = image.header().top_mode == image::Mode::kBlock;
+  const bool want_denylist = block_top || b->require_;
+  const bool want_exec = image.control(image::Control::kProcessExec).mode != image::Mode::kOff ||
+                         image.control(image::Control::kExecFromWritable).mode != image::Mode::kOff;
+  if (!f.seccomp_filter || !f.no_new_privs) {
+    st.missing.push_back("seccomp: this kernel offers no seccomp filter (or no_new_privs)");
+  } else {
+    FilterSpec spec;
+    spec.refuse_denylist = want_denylist;
+    spec.supervise_exec = want_exec && f.exec_supervision();
+    spec.supervisor_pid = getpid();
+    spec.supervisor_pgid = getpgrp();
+    if (want_exec && !f.exec_supervision()) {
+      st.missing.push_back("exec supervision: this kernel lacks seccomp user notification with CONTINUE (Linux 5.5+)");
+    }
+    if (spec.refuse_denylist || spec.supervise_exec) {
+      auto program = build_filter(spec);
+      if (!program) {
+        if (b->require_) return program.error();
+        st.missing.push_back(program.error().message);
+      } else {
+        b->program_ = std::move(program.value());
+        b->want_seccomp_ = true;
+        st.seccomp = true;
+        st.denylist = spec.refuse_denylist;
+        st.exec_supervision = spec.supervise_exec;
+      }
+    }
+  }
+  if (b->require_ && !st.seccomp) {
+    return make_error("the policy requires the kernel backstop (require.kernel) but seccomp is not available here",
+                      "run `fnguard doctor` to see what this kernel offers, or set require.kernel to false");
+  }
+
+  st.landlock_abi = f.landlock_abi;
+  if (f.landlock_abi <= 0) {
+    st.landlock = "unavailable";
+    st.missing.push_back("landlock: " + (f.landlock_reason.empty() ? std::string("not available")
+                                                                    : f.landlock_reason));
+  } else {
+    LandlockPlan plan = plan_landlock(image, f.landlock_abi, b->options_.exec_dirs);
+    st.notes = plan.notes;
+    st.landlock = plan.summary();
+    if (plan.active()) {
+      auto fd = create_landlock_ruleset(plan);
+      if (!fd) {
+        st.landlock = "unavailable";
+        st.missing.push_back(fd.error().message);
+      } else {
+        b->ruleset_fd_ = fd.value();
+      }
+    }
+  }
+
+  if (b->want_seccomp_ || b->ruleset_fd_ >= 0) {
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+      return make_error(std::string("cannot prepare the kernel backstop: socketpair: ") + strerror(errno));
+    }
+    b->parent_sock_ = sv[0];
+    b->child_sock_ = sv[1];
+  }
+  return b;
+}
+
+int Backstop::install_in_child() const {
+  if (child_sock_ < 0) return 0;  // nothing to install
+  ChildReport report{0, 0, 0};
+  int listener = -1;
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) report.nnp_rc = -errno;
+  if (ruleset_fd_ >= 0) {
+    report.landlock_rc = report.nnp_rc != 0 ? report.nnp_rc : apply_landlock_ruleset(ruleset_fd_);
+    close(ruleset_fd_);
+  }
+  if (want_seccomp_) {
+    int rc = install_filter(program_, status_.exec_supervision);
+    if (rc < 0) report.seccomp_rc = rc;
+    else if (status_.exec_supervision) listener = rc;
+  }
+  struct msghdr msg;
+  memset(&msg, 0, sizeof(msg));
+  struct iovec iov = {&report, sizeof(report)};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  if (listener >= 0) {
+    memset(control, 0, sizeof(control));
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof(control);
+    struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cmsg), &listener, sizeof(int));
+  }
+  ssize_t sent;
+  do sent = sendmsg(child_sock_, &msg, MSG_NOSIGNAL); while (sent < 0 && errno == EINTR);
+  // The child must not keep a listener: if the supervisor dies, the last
+  // listener closes and the kernel fails execs instead of leaving them
+  // waiting for an answer nobody will give.
+  if (listener >= 0) close(listener);
+  close(child_sock_);
+  close(parent_sock_);
+  if (sent < 0 && status_.exec_supervision) return -EPIPE;  // execs would hang unanswered
+  if (require_ && report.seccomp_rc != 0) return report.seccomp_rc;
+  return 0;
+}
+
+Status Backstop::on_started(pid_t pid) {
+  if (parent_sock_ < 0) return Ok{};
+  close(child_sock_);
+  child_sock_ = -1;
+  struct pollfd pfd = {parent_sock_, POLLIN, 0};
+  int n;
+  do n = poll(&pfd, 1, 30000); while (n < 0 && errno == EINTR);
+  ChildReport report{0, 0, 0};
+  struct msghdr msg;
+  memset(&msg, 0, sizeof(msg));
+  struct iovec iov = {&report, sizeof(report)};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  ssize_t got = n > 0 ? recvmsg(parent_sock_, &msg, MSG_CMSG_CLOEXEC) : -1;
+  close(parent_sock_);
+  parent_sock_ = -1;
+  if (ruleset_fd_ >= 0) {
+    close(ruleset_fd_);
+    ruleset_fd_ = -1;
+  }
+  int listener = -1;
+  for (struct cmsghdr* c = got > 0 ? CMSG_FIRSTHDR(&msg) : nullptr; c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+      // Keep the first descriptor; close any others a confused child sent.
+      size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (size_t i = 0; i < count; ++i) {
+        int fd;
+        memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+        if (listener < 0) listener = fd;
+        else close(fd);
+      }
+    }
+  }
+  if (got != static_cast<ssize_t>(sizeof(report))) {
+    if (listener >= 0) close(listener);
+    status_.seccomp = status_.exec_supervision = status_.denylist = false;
+    status_.missing.push_back("kernel backstop: the child did not report its layers (it exited or stalled)");
+    return make_error("the child process did not install the kernel backstop",
+                      "run `fnguard doctor`; set FNGUARD_KERNEL=off to run without the kernel backstop");
+  }
+  if (report.landlock_rc != 0) {
+    status_.missing.push_back(std::string("landlock: restrict_self failed: ") + strerror(-report.landlock_rc));
+    status_.landlock = "unavailable";
+  }
+  if (report.seccomp_rc != 0 || report.nnp_rc != 0) {
+    int rc = report.seccomp_rc != 0 ? report.seccomp_rc : report.nnp_rc;
+    status_.missing.push_back(std::string("seccomp: loading the filter failed: ") + strerror(-rc));
+    status_.seccomp = status_.exec_supervision = status_.denylist = false;
+    if (listener >= 0) close(listener);
+    if (require_) return make_error("the policy requires the kernel backstop but the seccomp filter did not load");
+    return Ok{};
+  }
+  if (status_.exec_supervision) {
+    if (listener < 0) {
+      status_.exec_supervision = false;
+      return make_error("the child did not hand over the exec supervision listener");
+    }
+    ExecSupervisorOptions eo;
+    eo.emit = options_.emit;
+    eo.phase = options_.phase;
+    eo.first_pid = pid;
+    auto sup = ExecSupervisor::start(listener, image_, std::move(eo));
+    if (!sup) {
+      close(listener);
+      // The child's execs now fail with ENOSYS (no listener): fail closed.
+      status_.exec_supervision = false;
+      return sup.error();
+    }
+    exec_ = std::move(sup.value());
+  } else if (listener >= 0) {
+    close(listener);
+  }
+  return Ok{};
+}
+
+std::string Backstop::layers_json(bool preload) const {
+  std::string s = "{\"preload\":";
+  s += preload ? "true" : "false";
+  s += ",\"seccomp\":\"";
+  s += !status_.enabled ? "off" : status_.seccomp ? "active" : "unavailable";
+  s += "\",\"denylist\":";
+  s += status_.denylist ? "true" : "false";
+  s += ",\"exec_supervision\":";
+  s += status_.exec_supervision ? "true" : "false";
+  s += ",\"landlock\":\"" + status_.landlock + "\"";
+  s += ",\"landlock_abi\":" + std::to_string(status_.landlock_abi);
+  s += ",\"missing\":" + json_string_array(status_.missing);
+  s += ",\"notes\":" + json_string_array(status_.notes);
+  return s + "}";
+}
+
+ExecSupervisorStats Backstop::exec_stats() const {
+  return exec_ ? exec_->stats() : ExecSupervisorStats{};
+}
+
+Backstop::~Backstop() {
+  exec_.reset();
+  if (ruleset_fd_ >= 0) close(ruleset_fd_);
+  if (child_sock_ >= 0) close(child_sock_);
+  if (parent_sock_ >= 0) close(parent_sock_);
+}
+
+}  // namespace fnguard::kernel

@@ -1,0 +1,116 @@
+// The kernel backstop, as the launcher uses it: one object that decides which
+// kernel layers a policy gets on this kernel, prepares them before fork,
+// installs them in the child, and runs exec supervision in the parent.
+//
+//   auto backstop = Backstop::prepare(image_view, options);   // before fork
+//   if (!backstop) { print backstop.error(); exit 125; }       // require: kernel
+//   pid = fork();
+//   child:  Backstop::child_hook(backstop.get());  ... execve(cmd)
+//   parent: backstop->on_started(pid);                         // starts the thread
+//           lifecycle event: backstop->layers_json(preload_ok)
+//
+// Layers (what each does is in seccomp_filter.h, exec_supervisor.h,
+// landlock.h, and docs/THREAT_MODEL.md):
+// - seccomp denylist: when the policy's top-level mode is block (or
+//   require.kernel is set). In monitor mode nothing is refused, so adding
+//   fnguard never breaks a function.
+// - exec supervision: when process.exec or exec_from_writable is not off.
+// - Landlock: per control in block mode, plus signal scoping.
+//
+// FNGUARD_KERNEL=off in the environment disables all of them (the degraded
+// path is then reported loudly, and refused under require.kernel).
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fnguard/common/result.h"
+#include "fnguard/image/format.h"
+#include "fnguard/kernel/exec_supervisor.h"
+#include "fnguard/kernel/landlock.h"
+#include "fnguard/kernel/probe.h"
+#include "fnguard/kernel/seccomp_filter.h"
+
+namespace fnguard::kernel {
+
+inline constexpr const char* kEnvKernel = "FNGUARD_KERNEL";
+
+struct BackstopOptions {
+  // Events from exec supervision (one JSON object each), called on the
+  // supervisor thread.
+  std::function<void(std::string json)> emit;
+  std::function<image::Phase()> phase;
+  // Added to Landlock's execute locations (the command's directory, the
+  // install prefix); writable locations among them are dropped.
+  std::vector<std::string> exec_dirs;
+  // Overrides the FNGUARD_KERNEL environment variable when set (tests).
+  std::optional<bool> enabled;
+  // Overrides probing (tests, doctor with a given probe).
+  std::optional<KernelFeatures> features;
+};
+
+// What each layer ended up as, for the lifecycle event and doctor.
+struct LayerStatus {
+  bool enabled = true;                  // false: FNGUARD_KERNEL=off
+  bool seccomp = false;                 // a filter is installed
+  bool denylist = false;                // it refuses the denylist
+  bool exec_supervision = false;
+  int landlock_abi = 0;
+  std::string landlock;                 // LandlockPlan::summary(), or "none"
+  std::vector<std::string> missing;     // one line per layer wanted but unavailable
+  std::vector<std::string> notes;       // Landlock translation notes
+};
+
+class Backstop {
+ public:
+  // Decides and prepares the layers (allocates, probes; call before fork).
+  // Fails when the image requires the kernel layer (kRequireKernel) and
+  // seccomp is unavailable or disabled; the error is the one line to print.
+  static Result<std::unique_ptr<Backstop>> prepare(image::View image, BackstopOptions options);
+
+  // The child side, after fork and before execve. Async-signal-safe: only
+  // system calls. Returns 0, or -errno when a required layer could not be
+  // installed (the child must then _exit(125) without running the command).
+  // A layer that fails and is not required is reported to the parent, which
+  // says so in the status.
+  int install_in_child() const;
+  // For a LaunchOptions-style hook: ctx is a Backstop*.
+  static int child_hook(void* ctx) { return static_cast<const Backstop*>(ctx)->install_in_child(); }
+
+  // The parent side, right after fork: receives the listener from the child
+  // and starts exec supervision. Fails when the child could not install a
+  // required layer.
+  Status on_started(pid_t pid);
+
+  const LayerStatus& status() const { return status_; }
+  // {"preload":<preload>,"seccomp":"active"|"off"|"unavailable",
+  //  "exec_supervision":..,"landlock":"write,exec,..."|"none"|"unavailable",
+  //  "missing":[..],"notes":[..]}
+  std::string layers_json(bool preload) const;
+
+  ExecSupervisorStats exec_stats() const;
+
+  ~Backstop();
+  Backstop(const Backstop&) = delete;
+  Backstop& operator=(const Backstop&) = delete;
+
+ private:
+  Backstop() = default;
+  image::View image_;
+  BackstopOptions options_;
+  LayerStatus status_;
+  bool want_seccomp_ = false;
+  bool require_ = false;
+  BpfProgram program_;
+  int ruleset_fd_ = -1;
+  int child_sock_ = -1;   // child's end: sends the listener fd or an error
+  int parent_sock_ = -1;
+  std::unique_ptr<ExecSupervisor> exec_;
+};
+
+}  // namespace fnguard::kernel

@@ -1,0 +1,367 @@
+// The exec supervisor thread: receive a notification, read the exec target
+// out of the stopped process, decide with the compiled image, answer.
+// See exec_supervisor.h for the limits.
+#include "fnguard/kernel/exec_supervisor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include "fnguard/common/path.h"
+#include "fnguard/common/sha256.h"
+#include "fnguard/events/json_writer.h"
+#include "fnguard/image/decide.h"
+
+namespace fnguard::kernel {
+namespace {
+
+std::string read_link(const std::string& path) {
+  char buf[PATH_MAX];
+  ssize_t n = readlink(path.c_str(), buf, sizeof(buf) - 1);
+  if (n < 0) return {};
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+// Reads a NUL-terminated string of at most PATH_MAX bytes at `addr` in the
+// process whose memory is open on `mem_fd`. Reads page by page so that a
+// string ending just before an unmapped page is still read. Returns 0 or an
+// errno (EFAULT: unreadable, ENAMETOOLONG: no NUL within PATH_MAX).
+int read_remote_string(int mem_fd, uint64_t addr, std::string* out) {
+  out->clear();
+  if (addr == 0) return EFAULT;
+  constexpr uint64_t kPage = 4096;
+  char chunk[kPage];
+  while (out->size() < PATH_MAX) {
+    size_t want = static_cast<size_t>(kPage - (addr % kPage));
+    ssize_t n = pread(mem_fd, chunk, want, static_cast<off_t>(addr));
+    if (n <= 0) return EFAULT;
+    const void* nul = memchr(chunk, '\0', static_cast<size_t>(n));
+    if (nul != nullptr) {
+      out->append(chunk, static_cast<const char*>(nul) - chunk);
+      return out->size() < PATH_MAX ? 0 : ENAMETOOLONG;
+    }
+    out->append(chunk, static_cast<size_t>(n));
+    addr += static_cast<uint64_t>(n);
+  }
+  return ENAMETOOLONG;
+}
+
+struct HashCtx {
+  const std::string* path;
+};
+
+bool hash_file(void* ctx, uint8_t out[32]) {
+  const auto* h = static_cast<HashCtx*>(ctx);
+  int fd = open(h->path->c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool ok = sha256_fd(fd, out);
+  close(fd);
+  return ok;
+}
+
+int64_t ppid_of(pid_t pid) {
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  char buf[512];
+  ssize_t n = read(fd, buf, sizeof(buf) - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  buf[n] = '\0';
+  // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+  const char* close_paren = strrchr(buf, ')');
+  if (close_paren == nullptr) return -1;
+  long ppid = -1;
+  char state;
+  if (sscanf(close_paren + 1, " %c %ld", &state, &ppid) != 2) return -1;
+  return ppid;
+}
+
+std::string exec_event(const image::View& image, const image::Decision& d, const ExecVerdict& v,
+                       pid_t pid, const char* syscall_name, const std::string& invoked) {
+  char buf[4096];
+  events::JsonWriter w(buf, sizeof(buf));
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  char when[32];
+  events::format_utc(ts.tv_sec, static_cast<int32_t>(ts.tv_nsec), when);
+  w.begin_object();
+  w.field_int("fnguard", 1);
+  w.field("time", when);
+  w.field("kind", "violation");
+  w.field("control", image::control_name(d.control));
+  w.field("action", d.blocks() ? "blocked" : "allowed");
+  w.field("mode", image::mode_name(d.mode));
+  w.field("rule", v.rule.c_str());
+  w.field("target", v.target.c_str());
+  w.begin_object("detail");
+  w.field("syscall", syscall_name);
+  if (!invoked.empty() && invoked != v.target) w.field("invoked", invoked.c_str());
+  w.end_object();
+  w.begin_object("process");
+  w.field_int("pid", pid);
+  int64_t ppid = ppid_of(pid);
+  if (ppid >= 0) w.field_int("ppid", ppid);
+  std::string exe = read_link("/proc/" + std::to_string(pid) + "/exe");
+  if (!exe.empty()) w.field("exe", exe.c_str());
+  w.end_object();
+  w.field("enforcement", "seccomp");
+  w.end_object();
+  (void)image;
+  if (!w.ok()) return {};
+  return std::string(w.data(), w.length());
+}
+
+}  // namespace
+
+ExecVerdict decide_exec_request(const image::View& image, image::Phase phase,
+                                const std::string& base_dir, const std::string& path,
+                                const std::string& fd_path) {
+  ExecVerdict v;
+  std::string resolved, invoked, open_path;
+  bool anonymous = false;
+  if (!fd_path.empty()) {
+    std::string link = read_link(fd_path);
+    if (link.empty()) {
+      v.allow = false;
+      v.error = EBADF;
+      return v;
+    }
+    const std::string deleted = " (deleted)";
+    bool is_deleted = link.size() > deleted.size() &&
+                      link.compare(link.size() - deleted.size(), deleted.size(), deleted) == 0;
+    // memfds, deleted files and anonymous inodes have no path anyone can
+    // check; their content was written by someone at run time: treat them
+    // as living in a writable location.
+    anonymous = link[0] != '/' || is_deleted || link.rfind("/memfd:", 0) == 0;
+    resolved = link;
+    invoked = link;
+    open_path = fd_path;
+  } else {
+    if (path.empty()) {
+      v.allow = false;
+      v.error = ENOENT;
+      return v;
+    }
+    char normal[PATH_MAX];
+    if (normalize_path(base_dir.empty() ? "/" : base_dir.c_str(), path.c_str(), normal,
+                       sizeof(normal)) < 0) {
+      v.allow = false;
+      v.error = ENAMETOOLONG;
+      return v;
+    }
+    invoked = normal;
+    // What the kernel will open: resolve the path as given (symbolic links
+    // and ".." after them), not its lexical normal form.
+    std::string joined = path[0] == '/' ? path : base_dir + "/" + path;
+    char real[PATH_MAX];
+    if (realpath(joined.c_str(), real) == nullptr) {
+      // Answer the error ourselves: letting the kernel retry the lookup
+      // would let a racing thread create the file in between.
+      v.allow = false;
+      v.error = errno == 0 ? ENOENT : errno;
+      v.target = invoked;
+      return v;
+    }
+    resolved = real;
+    open_path = resolved;
+  }
+  v.target = resolved;
+
+  HashCtx hctx{&open_path};
+  image::ExecSubject subject;
+  subject.resolved = resolved.c_str();
+  subject.invoked = invoked.c_str();
+  subject.hash = hash_file;
+  subject.hash_ctx = &hctx;
+  image::Decision exec = image::decide_exec(image, subject, phase);
+
+  image::Decision writable;
+  writable.control = image::Control::kExecFromWritable;
+  writable.mode = image.control(image::Control::kExecFromWritable).mode;
+  writable.rule = image::kNoRule;
+  writable.verdict = (anonymous || image::is_writable_location(image, resolved.c_str()))
+                         ? image::Verdict::kDeny
+                         : image::Verdict::kAllow;
+
+  const image::Decision* chosen = nullptr;
+  if (exec.blocks()) chosen = &exec;
+  else if (writable.blocks()) chosen = &writable;
+  else if (exec.reports()) chosen = &exec;
+  else if (writable.reports()) chosen = &writable;
+  if (chosen != nullptr) {
+    char name[128];
+    image::rule_name(image, *chosen, name, sizeof(name));
+    v.rule = name;
+    v.reported = true;
+    v.decision = *chosen;
+    if (chosen->blocks()) {
+      v.allow = false;
+      v.error = EACCES;
+    }
+  }
+  return v;
+}
+
+Result<std::unique_ptr<ExecSupervisor>> ExecSupervisor::start(int listener_fd, image::View image,
+                                                              ExecSupervisorOptions options) {
+  std::unique_ptr<ExecSupervisor> s(new ExecSupervisor());
+  s->listener_ = listener_fd;
+  s->image_ = image;
+  s->options_ = std::move(options);
+  struct seccomp_notif_sizes sizes;
+  if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) != 0) {
+    return make_error("cannot start exec supervision: the kernel does not report seccomp notification sizes",
+                      "run `fnguard doctor`; set FNGUARD_KERNEL=off to run without the kernel backstop");
+  }
+  // The kernel's structures may be larger than the ones we were built with.
+  s->notif_size_ = std::max<uint16_t>(sizes.seccomp_notif, sizeof(struct seccomp_notif));
+  s->resp_size_ = std::max<uint16_t>(sizes.seccomp_notif_resp, sizeof(struct seccomp_notif_resp));
+  s->stop_fd_ = eventfd(0, EFD_CLOEXEC);
+  if (s->stop_fd_ < 0) {
+    return make_error(std::string("cannot start exec supervision: eventfd: ") + strerror(errno));
+  }
+  s->thread_ = std::thread([p = s.get()] { p->run(); });
+  return s;
+}
+
+ExecSupervisor::~ExecSupervisor() {
+  if (thread_.joinable()) {
+    uint64_t one = 1;
+    ssize_t n = write(stop_fd_, &one, sizeof(one));
+    (void)n;
+    thread_.join();
+  }
+  if (stop_fd_ >= 0) close(stop_fd_);
+  if (listener_ >= 0) close(listener_);
+}
+
+ExecSupervisorStats ExecSupervisor::stats() const {
+  return ExecSupervisorStats{decided_.load(), allowed_.load(), blocked_.load(), gone_.load()};
+}
+
+void ExecSupervisor::run() {
+  std::vector<uint8_t> notif(notif_size_), resp(resp_size_);
+  for (;;) {
+    struct pollfd fds[2] = {{listener_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
+    int n = poll(fds, 2, -1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    if (fds[1].revents != 0) return;
+    if (fds[0].revents & POLLIN) {
+      memset(notif.data(), 0, notif.size());  // the kernel insists on zeroed input
+      if (ioctl(listener_, SECCOMP_IOCTL_NOTIF_RECV, notif.data()) != 0) {
+        // ENOENT: the process died before we read it. EINTR: retry.
+        continue;
+      }
+      memset(resp.data(), 0, resp.size());
+      handle(notif.data(), resp.data());
+      continue;
+    }
+    // POLLHUP: every process using the filter has exited.
+    if (fds[0].revents & (POLLHUP | POLLERR | POLLNVAL)) return;
+  }
+}
+
+void ExecSupervisor::handle(void* notif_buf, void* resp_buf) {
+  auto* notif = static_cast<struct seccomp_notif*>(notif_buf);
+  auto* resp = static_cast<struct seccomp_notif_resp*>(resp_buf);
+  resp->id = notif->id;
+  const pid_t pid = static_cast<pid_t>(notif->pid);
+  auto answer = [&](bool allow, int error) {
+    if (allow) {
+      resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+      resp->error = 0;
+      allowed_.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      resp->flags = 0;
+      resp->error = -error;
+      blocked_.fetch_add(1, std::memory_order_relaxed);
+    }
+    resp->val = 0;
+    decided_.fetch_add(1, std::memory_order_relaxed);
+    if (ioctl(listener_, SECCOMP_IOCTL_NOTIF_SEND, resp) != 0) {
+      gone_.fetch_add(1, std::memory_order_relaxed);  // the process died meanwhile
+    }
+  };
+
+  if (!first_seen_ && pid == options_.first_pid) {
+    first_seen_ = true;
+    answer(true, 0);
+    return;
+  }
+
+  const bool is_execveat = notif->data.nr == SYS_execveat;
+  const char* syscall_name = is_execveat ? "execveat" : "execve";
+  int dirfd = AT_FDCWD;
+  uint64_t path_addr = notif->data.args[0];
+  int flags = 0;
+  if (is_execveat) {
+    dirfd = static_cast<int>(notif->data.args[0]);
+    path_addr = notif->data.args[1];
+    flags = static_cast<int>(notif->data.args[4]);
+  }
+
+  const std::string proc = "/proc/" + std::to_string(pid);
+  int mem = open((proc + "/mem").c_str(), O_RDONLY | O_CLOEXEC);
+  if (mem < 0) {
+    if (ioctl(listener_, SECCOMP_IOCTL_NOTIF_ID_VALID, &notif->id) != 0) {
+      gone_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    answer(false, EACCES);  // cannot see what it runs: fail closed
+    return;
+  }
+  std::string path;
+  int read_error = read_remote_string(mem, path_addr, &path);
+  close(mem);
+  // The memory we read belongs to the process that asked only if the
+  // notification is still pending (no pid reuse in between).
+  if (ioctl(listener_, SECCOMP_IOCTL_NOTIF_ID_VALID, &notif->id) != 0) {
+    gone_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  if (read_error != 0) {
+    answer(false, read_error);
+    return;
+  }
+
+  std::string base_dir, fd_path;
+  if (path.empty() && is_execveat && (flags & AT_EMPTY_PATH)) {
+    fd_path = proc + "/fd/" + std::to_string(dirfd);
+  } else if (!path.empty() && path[0] != '/') {
+    base_dir = read_link(dirfd == AT_FDCWD ? proc + "/cwd" : proc + "/fd/" + std::to_string(dirfd));
+    if (base_dir.empty()) {
+      answer(false, dirfd == AT_FDCWD ? ENOENT : EBADF);
+      return;
+    }
+  }
+  image::Phase phase = options_.phase ? options_.phase() : image::Phase::kAny;
+  ExecVerdict v = decide_exec_request(image_, phase, base_dir, path, fd_path);
+  if (v.reported && options_.emit) {
+    char normal[PATH_MAX];
+    std::string invoked;
+    if (!path.empty() && normalize_path(base_dir.empty() ? "/" : base_dir.c_str(), path.c_str(),
+                                        normal, sizeof(normal)) >= 0) {
+      invoked = normal;
+    }
+    std::string json = exec_event(image_, v.decision, v, pid, syscall_name, invoked);
+    if (!json.empty()) options_.emit(std::move(json));
+  }
+  answer(v.allow, v.error);
+}
+
+}  // namespace fnguard::kernel

@@ -1,0 +1,103 @@
+// Exec supervision through seccomp user notification. Every execve/execveat
+// of a protected process (from libc, a raw syscall, inline assembly, a static
+// binary, fexecve of a memfd) stops in the kernel until the supervisor thread
+// here has decided it with the same image and the same decide functions as the
+// in-process enforcer (image::decide_exec, image::is_writable_location):
+// allowed calls continue (SECCOMP_USER_NOTIF_FLAG_CONTINUE), blocked ones fail
+// with EACCES, and every violation is an event with "enforcement":"seccomp".
+//
+// Limits, stated plainly:
+// - Time of check, time of use: the path is read from the process's memory
+//   (/proc/<pid>/mem) and the file is hashed by the supervisor; CONTINUE then
+//   lets the kernel read the path again. Another thread of the process can
+//   change the path string, or the file can be replaced, in between. This is
+//   the documented limit of user notification (seccomp_unotify(2)). Landlock's
+//   execute restriction, where present, is enforced by the kernel itself and
+//   has no such window; the preload's check is a third, independent look.
+// - pid reuse: a notification names a pid; every answer is preceded by
+//   SECCOMP_IOCTL_NOTIF_ID_VALID after the memory was read, so a process that
+//   died and whose pid was reused is not mistaken for the one that asked.
+// - Fail closed: execs wait until answered. If the supervisor thread or the
+//   whole fnguard process dies, the listener closes and the kernel fails every
+//   pending and later execve with ENOSYS: nothing runs undecided.
+// - The first exec of the launched process (the command itself) is allowed
+//   without a decision: it is fnguard's own exec, the one the user asked for.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "fnguard/common/result.h"
+#include "fnguard/image/decide.h"
+#include "fnguard/image/format.h"
+
+namespace fnguard::kernel {
+
+struct ExecSupervisorOptions {
+  // Receives each event (one JSON object, no newline), on the supervisor
+  // thread: the callee synchronises with its own writers.
+  std::function<void(std::string json)> emit;
+  // The current lifecycle phase (from the context page); kAny when unset.
+  std::function<image::Phase()> phase;
+  // The launched process: its first exec is the command itself, allowed.
+  pid_t first_pid = 0;
+};
+
+struct ExecSupervisorStats {
+  uint64_t decided = 0;  // notifications answered
+  uint64_t allowed = 0;
+  uint64_t blocked = 0;
+  uint64_t gone = 0;     // the process died or the pid was reused before the answer
+};
+
+// The outcome of one decision, for callers that test or benchmark it.
+struct ExecVerdict {
+  bool allow = true;
+  int error = 0;             // errno answered when !allow
+  std::string target;        // the resolved path, or "/memfd:name (deleted)"
+  std::string rule;          // rule name when reported, else empty
+  bool reported = false;
+  image::Decision decision;  // the decision reported (valid when reported)
+};
+
+class ExecSupervisor {
+ public:
+  // Takes ownership of `listener_fd` and starts the thread. `image` must
+  // outlive the supervisor (it is the sealed image the launcher holds).
+  static Result<std::unique_ptr<ExecSupervisor>> start(int listener_fd, image::View image,
+                                                       ExecSupervisorOptions options);
+  // Stops the thread and closes the listener: from then on the protected
+  // processes' execs fail with ENOSYS (fail closed).
+  ~ExecSupervisor();
+
+  ExecSupervisorStats stats() const;
+
+ private:
+  ExecSupervisor() = default;
+  void run();
+  void handle(void* notif, void* resp);
+
+  int listener_ = -1;
+  int stop_fd_ = -1;
+  image::View image_;
+  ExecSupervisorOptions options_;
+  uint16_t notif_size_ = 0, resp_size_ = 0;
+  bool first_seen_ = false;
+  std::thread thread_;
+  std::atomic<uint64_t> decided_{0}, allowed_{0}, blocked_{0}, gone_{0};
+};
+
+// Decides an exec of `path` (as the process named it) relative to
+// `base_dir`, or of the open file `fd_path` (/proc/<pid>/fd/N) when path is
+// empty. Exposed for tests and benchmarks; the thread uses it too.
+ExecVerdict decide_exec_request(const image::View& image, image::Phase phase,
+                                const std::string& base_dir, const std::string& path,
+                                const std::string& fd_path);
+
+}  // namespace fnguard::kernel

@@ -1,0 +1,149 @@
+// Builds the kernel backstop's seccomp filter from denylist.h with libseccomp.
+//
+// Why libseccomp rather than hand-written BPF: it resolves syscall names per
+// architecture, emits the architecture check, compares 64-bit arguments
+// correctly on 32-bit BPF, and orders the rules into a balanced tree; each of
+// these is a classic source of bypasses in hand-written filters (see
+// docs/THREAT_MODEL.md, "Dependencies"). We still load the exported program
+// ourselves so the child does not allocate after fork.
+#include "fnguard/kernel/seccomp_filter.h"
+
+#include <errno.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+
+#include "fnguard/kernel/denylist.h"
+
+namespace fnguard::kernel {
+namespace {
+
+struct CtxDeleter {
+  void operator()(void* ctx) const { seccomp_release(ctx); }
+};
+using Ctx = std::unique_ptr<void, CtxDeleter>;
+
+// Integer arguments are 32-bit in the kernel (pid_t, int); a caller may leave
+// garbage in the upper half of the register, which the kernel ignores. Compare
+// the low 32 bits only so that garbage cannot slip past the rule.
+constexpr uint64_t kLow32 = 0xffffffffull;
+
+Error seccomp_error(const char* what, int rc) {
+  return make_error(std::string("cannot build the seccomp filter: ") + what + ": " + strerror(-rc),
+                    "run `fnguard doctor` to see what this kernel offers");
+}
+
+int add(scmp_filter_ctx ctx, uint32_t action, int nr, unsigned count = 0,
+        const struct scmp_arg_cmp* cmp = nullptr) {
+  return seccomp_rule_add_array(ctx, action, nr, count, cmp);
+}
+
+int add_entry(scmp_filter_ctx ctx, const DeniedSyscall& entry, const FilterSpec& spec) {
+  int nr = seccomp_syscall_resolve_name(entry.name);
+  if (nr == __NR_SCMP_ERROR) return 0;  // not on this architecture: nothing to refuse
+  uint32_t action = SCMP_ACT_ERRNO(static_cast<uint32_t>(entry.error));
+  switch (entry.match) {
+    case ArgMatch::kAlways:
+      return add(ctx, action, nr);
+    case ArgMatch::kSocketPacket: {
+      struct scmp_arg_cmp cmp = SCMP_A0(SCMP_CMP_MASKED_EQ, kLow32, AF_PACKET);
+      return add(ctx, action, nr, 1, &cmp);
+    }
+    case ArgMatch::kSocketRaw: {
+      // The type argument carries SOCK_NONBLOCK/SOCK_CLOEXEC above the type bits.
+      struct scmp_arg_cmp cmp = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_RAW);
+      return add(ctx, action, nr, 1, &cmp);
+    }
+    case ArgMatch::kCloneNamespace: {
+      // One rule per flag: the rules of one syscall are OR-ed.
+      const uint64_t flags[] = {CLONE_NEWNS,  CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
+                                CLONE_NEWUSER, CLONE_NEWPID,   CLONE_NEWNET, 0x80 /* CLONE_NEWTIME */};
+      for (uint64_t f : flags) {
+        struct scmp_arg_cmp cmp = SCMP_A0(SCMP_CMP_MASKED_EQ, f, f);
+        if (int rc = add(ctx, action, nr, 1, &cmp); rc != 0) return rc;
+      }
+      return 0;
+    }
+    case ArgMatch::kTargetsSupervisor: {
+      std::vector<uint64_t> targets;
+      if (spec.supervisor_pid > 0) targets.push_back(static_cast<uint32_t>(spec.supervisor_pid));
+      if (std::string(entry.name) == "kill") {
+        targets.push_back(kLow32);  // kill(-1): every process we may signal
+        if (spec.supervisor_pgid > 0) {
+          targets.push_back(static_cast<uint32_t>(-spec.supervisor_pgid));
+          targets.push_back(0);  // kill(0): our own group, which holds the supervisor
+        }
+      }
+      for (uint64_t t : targets) {
+        struct scmp_arg_cmp cmp = SCMP_A0(SCMP_CMP_MASKED_EQ, kLow32, t);
+        if (int rc = add(ctx, action, nr, 1, &cmp); rc != 0) return rc;
+      }
+      return 0;
+    }
+  }
+  return -EINVAL;
+}
+
+}  // namespace
+
+Result<BpfProgram> build_filter(const FilterSpec& spec) {
+  Ctx ctx(seccomp_init(SCMP_ACT_ALLOW));
+  if (!ctx) return make_error("cannot build the seccomp filter: libseccomp could not start");
+  // Another architecture's calls are not described by this filter: kill.
+  if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS); rc != 0) {
+    return seccomp_error("bad-architecture action", rc);
+  }
+  if (spec.refuse_denylist) {
+    size_t count = 0;
+    const DeniedSyscall* table = denied_syscalls(&count);
+    for (size_t i = 0; i < count; ++i) {
+      if (int rc = add_entry(ctx.get(), table[i], spec); rc != 0) {
+        return seccomp_error(table[i].name, rc);
+      }
+    }
+  }
+  if (spec.supervise_exec) {
+    for (int nr : {SCMP_SYS(execve), SCMP_SYS(execveat)}) {
+      if (int rc = add(ctx.get(), SCMP_ACT_NOTIFY, nr); rc != 0) {
+        return seccomp_error("exec supervision (user notification)", rc);
+      }
+    }
+  }
+  // Export through a memfd: libseccomp 2.5 writes the program to a descriptor.
+  int fd = memfd_create("fnguard-bpf", MFD_CLOEXEC);
+  if (fd < 0) return make_error(std::string("cannot export the seccomp filter: ") + strerror(errno));
+  int rc = seccomp_export_bpf(ctx.get(), fd);
+  off_t size = lseek(fd, 0, SEEK_END);
+  BpfProgram program;
+  if (rc == 0 && size > 0 && size % sizeof(struct sock_filter) == 0) {
+    program.insns.resize(static_cast<size_t>(size) / sizeof(struct sock_filter));
+    if (pread(fd, program.insns.data(), static_cast<size_t>(size), 0) != size) rc = -EIO;
+  } else if (rc == 0) {
+    rc = -EIO;
+  }
+  close(fd);
+  if (rc != 0) return seccomp_error("export", rc);
+  return program;
+}
+
+int install_filter(const BpfProgram& program, bool new_listener) {
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return -errno;
+  struct sock_fprog prog;
+  prog.len = static_cast<unsigned short>(program.insns.size());
+  prog.filter = const_cast<struct sock_filter*>(program.insns.data());
+  unsigned flags = new_listener ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
+  long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+  if (rc < 0) return -errno;
+  return new_listener ? static_cast<int>(rc) : 0;
+}
+
+}  // namespace fnguard::kernel

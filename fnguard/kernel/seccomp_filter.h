@@ -1,0 +1,51 @@
+// The seccomp-bpf filter of the kernel backstop: refuses the calls in
+// denylist.h and, when exec supervision is on, hands every execve/execveat to
+// the supervisor through seccomp user notification (exec_supervisor.h).
+//
+// The filter is built with libseccomp before fork, in the supervisor, and
+// exported as a finished BPF program; the child after fork only runs
+// install_filter(), which is two system calls and therefore async-signal-safe
+// (libseccomp's own seccomp_load allocates, which a child forked from a
+// threaded parent must not do).
+//
+// Limits, stated plainly:
+// - Only the native architecture's calls are allowed; a call made through
+//   another ABI (int 0x80 i386 calls, x32) kills the process.
+// - A filter sees registers, not memory: it can refuse socket(AF_PACKET) but
+//   not check a path or a sockaddr. Paths are for the preload and Landlock;
+//   exec paths go to the supervisor via user notification.
+// - Signals to the supervisor are refused by pid; a pidfd obtained by opening
+//   /proc/<pid> and pidfd_send_signal is not (Landlock's signal scope, ABI 6,
+//   closes that on kernels that have it).
+#pragma once
+
+#include <linux/filter.h>
+#include <sys/types.h>
+
+#include <vector>
+
+#include "fnguard/common/result.h"
+
+namespace fnguard::kernel {
+
+struct FilterSpec {
+  bool refuse_denylist = true;  // the calls in denylist.h
+  bool supervise_exec = false;  // execve/execveat -> SECCOMP_RET_USER_NOTIF
+  pid_t supervisor_pid = 0;     // kill/tgkill/pidfd_open aimed here are refused (0: none)
+  pid_t supervisor_pgid = 0;    // kill(-pgid) and kill(0) refused when the child shares it
+};
+
+struct BpfProgram {
+  std::vector<struct sock_filter> insns;
+};
+
+// Builds the filter with libseccomp and exports the BPF. Allocates; call
+// before fork.
+Result<BpfProgram> build_filter(const FilterSpec& spec);
+
+// In the child after fork (async-signal-safe): sets no_new_privs and loads
+// `program`. With `new_listener`, returns the user-notification listener fd;
+// otherwise 0. On failure returns -errno and loads nothing.
+int install_filter(const BpfProgram& program, bool new_listener);
+
+}  // namespace fnguard::kernel

@@ -1,0 +1,297 @@
+// Exec supervision through seccomp user notification, end to end: a process
+// with the backstop installed cannot run a denied program by any route (raw
+// syscall, execveat of a descriptor, a memfd, a copy in /tmp), allowed
+// programs still run, each violation is an event naming the rule with
+// "enforcement":"seccomp", many execs lose no decision and leak no
+// descriptor, and when the supervisor goes away execs fail instead of running.
+#include "fnguard/kernel/backstop.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "kernel_test_util.h"
+
+namespace fnguard::kernel {
+namespace {
+
+using image::Control;
+using image::Mode;
+using image::Verdict;
+
+struct Events {
+  std::mutex mu;
+  std::vector<std::string> lines;
+  void add(std::string s) {
+    std::lock_guard<std::mutex> lock(mu);
+    lines.push_back(std::move(s));
+  }
+  std::string all() {
+    std::lock_guard<std::mutex> lock(mu);
+    std::string out;
+    for (auto& l : lines) out += l + "\n";
+    return out;
+  }
+};
+
+// Exec in block mode: `true` denied by name, exec_from_writable blocks /tmp.
+std::vector<uint8_t> exec_image() {
+  auto b = testing::base_builder(Mode::kBlock);
+  b.set_control(Control::kProcessExec, Mode::kBlock, Verdict::kAllow);
+  b.add_rule(Control::kProcessExec, testing::name_rule(Verdict::kDeny, "true", 0));
+  b.set_control(Control::kExecFromWritable, Mode::kBlock, Verdict::kDeny);
+  return b.finish();
+}
+
+// In a grandchild (its execs are decided; the first exec of the launched
+// pid is the command's own and is let through): raw execve of `path`,
+// returning errno, or 0 when the program ran and exited 0.
+int try_exec(const char* path) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    char* const argv[] = {const_cast<char*>(path), nullptr};
+    char* const envp[] = {nullptr};
+    syscall(SYS_execve, path, argv, envp);
+    _exit(100 + errno);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!WIFEXITED(status)) return -1;
+  int code = WEXITSTATUS(status);
+  return code >= 100 ? code - 100 : code == 0 ? 0 : -code;
+}
+
+int try_execveat_fd(int fd) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    char* const argv[] = {const_cast<char*>("x"), nullptr};
+    char* const envp[] = {nullptr};
+    syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
+    _exit(100 + errno);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return code >= 100 ? code - 100 : code;
+}
+
+int count_fds() {
+  int n = 0;
+  DIR* d = opendir("/proc/self/fd");
+  while (d && readdir(d)) ++n;
+  if (d) closedir(d);
+  return n;
+}
+
+class ExecTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    KernelFeatures f = probe_kernel();
+    if (!f.exec_supervision()) GTEST_SKIP() << "this kernel lacks seccomp user notification with CONTINUE";
+    image_ = exec_image();
+  }
+
+  std::unique_ptr<Backstop> prepare(Events* events) {
+    BackstopOptions o;
+    o.enabled = true;
+    o.emit = [events](std::string s) { events->add(std::move(s)); };
+    auto b = Backstop::prepare(image::View(image_.data(), image_.size()), std::move(o));
+    EXPECT_TRUE(b) << (b ? "" : b.error().to_string());
+    return b ? std::move(b.value()) : nullptr;
+  }
+
+  // Forks the "launched process": installs the backstop, then runs body.
+  template <typename Body>
+  std::string launch(Backstop* backstop, Body body) {
+    int p[2];
+    EXPECT_EQ(pipe(p), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+      close(p[0]);
+      if (Backstop::child_hook(backstop) != 0) _exit(125);
+      std::string out = body();
+      ssize_t n = write(p[1], out.data(), out.size());
+      (void)n;
+      _exit(0);
+    }
+    close(p[1]);
+    Status st = backstop->on_started(pid);
+    EXPECT_TRUE(st) << (st ? "" : st.error().to_string());
+    std::string out;
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(p[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+    close(p[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+    return out;
+  }
+
+  std::vector<uint8_t> image_;
+};
+
+TEST_F(ExecTest, DeniedProgramDoesNotRunByAnyRoute) {
+  Events events;
+  auto backstop = prepare(&events);
+  ASSERT_TRUE(backstop);
+  ASSERT_TRUE(backstop->status().exec_supervision);
+  std::string out = launch(backstop.get(), [] {
+    std::string r;
+    r += "true=" + std::to_string(try_exec("/usr/bin/true")) + ";";
+    r += "env=" + std::to_string(try_exec("/usr/bin/env")) + ";";
+    int fd = open("/usr/bin/true", O_RDONLY | O_CLOEXEC);
+    r += "execveat=" + std::to_string(try_execveat_fd(fd)) + ";";
+    close(fd);
+    // A copy of an allowed program in /tmp: exec_from_writable.
+    char tmp[] = "/tmp/fnguard-exec-XXXXXX";
+    int out = mkstemp(tmp);
+    int in = open("/usr/bin/env", O_RDONLY);
+    char buf[65536];
+    ssize_t n;
+    while ((n = read(in, buf, sizeof buf)) > 0) (void)!write(out, buf, static_cast<size_t>(n));
+    close(in);
+    fchmod(out, 0755);
+    close(out);
+    r += "tmp=" + std::to_string(try_exec(tmp)) + ";";
+    // The same content in a memfd.
+    int mfd = memfd_create("payload", MFD_CLOEXEC);
+    in = open("/usr/bin/env", O_RDONLY);
+    while ((n = read(in, buf, sizeof buf)) > 0) (void)!write(mfd, buf, static_cast<size_t>(n));
+    close(in);
+    r += "memfd=" + std::to_string(try_execveat_fd(mfd)) + ";";
+    close(mfd);
+    unlink(tmp);
+    r += "missing=" + std::to_string(try_exec("/nonexistent/prog")) + ";";
+    return r;
+  });
+  EXPECT_EQ(out, "true=13;env=0;execveat=13;tmp=13;memfd=13;missing=2;");
+  std::string ev = events.all();
+  EXPECT_NE(ev.find("\"rule\":\"process.exec.rules[0]\""), std::string::npos) << ev;
+  EXPECT_NE(ev.find("\"target\":\"/usr/bin/true\""), std::string::npos) << ev;
+  EXPECT_NE(ev.find("\"control\":\"process.exec_from_writable\""), std::string::npos) << ev;
+  EXPECT_NE(ev.find("/memfd:payload"), std::string::npos) << ev;
+  EXPECT_NE(ev.find("\"enforcement\":\"seccomp\""), std::string::npos) << ev;
+  EXPECT_NE(ev.find("\"syscall\":\"execveat\""), std::string::npos) << ev;
+  EXPECT_EQ(ev.find("/usr/bin/env\""), std::string::npos) << "allowed exec reported: " << ev;
+}
+
+TEST_F(ExecTest, ManyExecsNoLostDecisionNoLeakedDescriptor) {
+  Events events;
+  int fds_before = count_fds();
+  {
+    auto backstop = prepare(&events);
+    ASSERT_TRUE(backstop);
+    std::string out = launch(backstop.get(), [] {
+      int ok = 0, denied = 0;
+      for (int i = 0; i < 200; ++i) {
+        if (try_exec("/usr/bin/env") == 0) ++ok;
+        if (try_exec("/usr/bin/true") == EACCES) ++denied;
+      }
+      return std::to_string(ok) + "/" + std::to_string(denied);
+    });
+    EXPECT_EQ(out, "200/200");
+    ExecSupervisorStats st = backstop->exec_stats();
+    EXPECT_EQ(st.blocked, 200u);
+    EXPECT_GE(st.allowed, 200u);
+  }
+  EXPECT_EQ(count_fds(), fds_before);
+}
+
+TEST_F(ExecTest, FirstExecOfTheCommandItselfIsAllowed) {
+  // The launched process's first exec is the command the user asked for,
+  // even when the policy would deny it; its own later execs are decided.
+  Events events;
+  auto backstop = prepare(&events);
+  ASSERT_TRUE(backstop);
+  std::string out = launch(backstop.get(), [] {
+    pid_t pid = getpid();
+    (void)pid;
+    char* const argv[] = {const_cast<char*>("true"), nullptr};
+    char* const envp[] = {nullptr};
+    // A failing first exec (ENOENT) still counts as the first.
+    syscall(SYS_execve, "/nonexistent-first", argv, envp);
+    int first = errno;
+    syscall(SYS_execve, "/usr/bin/true", argv, envp);  // second exec: decided, denied
+    return std::to_string(first) + "," + std::to_string(errno);
+  });
+  EXPECT_EQ(out, "2,13");
+}
+
+TEST_F(ExecTest, ExecsFailWhenTheSupervisorIsGone) {
+  Events events;
+  auto backstop = prepare(&events);
+  ASSERT_TRUE(backstop);
+  int go[2];
+  ASSERT_EQ(pipe(go), 0);
+  int p[2];
+  ASSERT_EQ(pipe(p), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(go[1]);
+    close(p[0]);
+    if (Backstop::child_hook(backstop.get()) != 0) _exit(125);
+    char c;
+    (void)!read(go[0], &c, 1);  // wait until the supervisor is destroyed
+    int rc = try_exec("/usr/bin/env");
+    std::string out = std::to_string(rc);
+    (void)!write(p[1], out.data(), out.size());
+    _exit(0);
+  }
+  close(go[0]);
+  close(p[1]);
+  ASSERT_TRUE(backstop->on_started(pid));
+  backstop.reset();  // the supervisor thread stops and the listener closes
+  (void)!write(go[1], "x", 1);
+  close(go[1]);
+  char buf[32] = {};
+  ssize_t n = read(p[0], buf, sizeof buf - 1);
+  close(p[0]);
+  waitpid(pid, nullptr, 0);
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(buf), std::to_string(ENOSYS)) << "an exec ran with nobody to decide it";
+}
+
+TEST(Backstop, KernelOffDegradesOrRefuses) {
+  auto b = testing::base_builder(Mode::kBlock);
+  auto bytes = b.finish();
+  BackstopOptions o;
+  o.enabled = false;
+  auto off = Backstop::prepare(image::View(bytes.data(), bytes.size()), o);
+  ASSERT_TRUE(off);
+  EXPECT_FALSE(off.value()->status().seccomp);
+  EXPECT_NE(off.value()->layers_json(true).find("\"seccomp\":\"off\""), std::string::npos);
+  EXPECT_NE(off.value()->layers_json(true).find("FNGUARD_KERNEL=off"), std::string::npos);
+
+  b.set_flags(image::kRequireKernel);
+  bytes = b.finish();
+  auto refused = Backstop::prepare(image::View(bytes.data(), bytes.size()), o);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("require"), std::string::npos);
+}
+
+TEST(Backstop, MonitorModePolicyRefusesNothing) {
+  // The built-in default monitors everything and blocks nothing: the
+  // backstop must not refuse any call then (exec is only supervised).
+  auto b = testing::base_builder(Mode::kMonitor);
+  b.set_control(Control::kProcessExec, Mode::kMonitor, Verdict::kAllow);
+  auto bytes = b.finish();
+  BackstopOptions o;
+  o.enabled = true;
+  auto bs = Backstop::prepare(image::View(bytes.data(), bytes.size()), o);
+  ASSERT_TRUE(bs);
+  EXPECT_FALSE(bs.value()->status().denylist);
+  EXPECT_EQ(bs.value()->status().landlock.find("write"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace fnguard::kernel
