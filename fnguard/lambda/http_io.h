@@ -1,0 +1,68 @@
+// Blocking HTTP/1.1 I/O over sockets, for the Runtime API proxy and the local
+// Runtime API server: a buffered reader that yields heads and bodies with the
+// strict parser of http.h, body pumping that forwards the exact bytes while
+// finding where the message ends, and loopback TCP helpers.
+//
+// Every read can carry a timeout (poll); -1 waits forever, which is what a
+// Runtime API long-poll needs. Writes use MSG_NOSIGNAL so a peer that went
+// away is an error value, not a SIGPIPE.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "fnguard/common/result.h"
+#include "fnguard/lambda/http.h"
+#include "fnguard/supervisor/channel.h"
+
+namespace fnguard::lambda::http {
+
+using supervisor::UniqueFd;
+
+class Reader {
+ public:
+  explicit Reader(int fd) : fd_(fd) {}
+
+  // The next head. std::nullopt when the peer closed cleanly before sending
+  // any byte of a new message (the normal end of a keep-alive connection).
+  Result<std::optional<Head>> read_head(bool is_request, const Limits& limits,
+                                        std::string_view request_method = {},
+                                        int timeout_ms = -1);
+
+  // Reads the whole body of `head`. `raw` receives the exact bytes (chunk
+  // framing and trailers included), `decoded` the payload; either may be null.
+  Status read_body(const Head& head, const Limits& limits, std::string* raw, std::string* decoded,
+                   int timeout_ms = -1);
+
+  // Copies the body of `head` to `out_fd` as it arrives, byte for byte.
+  // `copy` (optional) receives the decoded payload too.
+  Status pump_body(const Head& head, const Limits& limits, int out_fd, std::string* copy,
+                   int timeout_ms = -1);
+
+  // Bytes read past the current message (pipelined input), for raw relays.
+  std::string take_buffered();
+
+  int fd() const { return fd_; }
+
+ private:
+  // Appends at least one byte to buf_; 0 on EOF; error on failure or timeout.
+  Result<size_t> fill(int timeout_ms);
+
+  int fd_;
+  std::string buf_;
+};
+
+Status write_all(int fd, std::string_view data);
+
+// TCP helpers. `address` is "host:port" with a numeric IPv4 host or
+// "localhost" (what AWS_LAMBDA_RUNTIME_API holds).
+Result<UniqueFd> connect_tcp(std::string_view address, int timeout_ms = 5000);
+// Listens on 127.0.0.1:port (0 = ephemeral); the chosen port in *bound_port.
+Result<UniqueFd> listen_loopback(uint16_t port, uint16_t* bound_port);
+
+// A whole response with Content-Length, for answers fnguard makes itself.
+std::string make_response(int status, std::string_view extra_headers, std::string_view body);
+
+}  // namespace fnguard::lambda::http

@@ -1,0 +1,480 @@
+// The Runtime API proxy (see proxy.h for what it does and why it is built so).
+#include "fnguard/lambda/proxy.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "fnguard/events/json_writer.h"
+
+namespace fnguard::lambda {
+namespace {
+
+constexpr size_t kEventBuffer = 64 * 1024;
+
+std::string now_utc() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  char out[32];
+  events::format_utc(ts.tv_sec, static_cast<int32_t>(ts.tv_nsec), out);
+  return out;
+}
+
+// Path of a request target without its query string.
+std::string_view target_path(std::string_view target) {
+  size_t q = target.find('?');
+  return q == std::string_view::npos ? target : target.substr(0, q);
+}
+
+// Request ids go into a URL the proxy builds itself; refuse anything that
+// could change the path.
+bool safe_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 63) return false;
+  for (char c : id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+void copy_field(char* dst, size_t cap, const std::string& src) {
+  size_t n = src.size() < cap - 1 ? src.size() : cap - 1;
+  std::memcpy(dst, src.data(), n);
+  dst[n] = '\0';
+}
+
+std::string json_escape(std::string_view s) {
+  std::vector<char> buf(s.size() * 6 + 16);
+  events::JsonWriter w(buf.data(), buf.size());
+  w.begin_object();
+  w.field("v", s.data(), s.size());
+  w.end_object();
+  std::string out(w.data(), w.length());
+  // {"v":"..."} -> "..."
+  return out.substr(5, out.size() - 6);
+}
+
+}  // namespace
+
+std::string lifecycle_event(std::string_view state, std::string_view message,
+                            std::string_view function_name) {
+  std::string out = "{\"fnguard\":1,\"time\":\"" + now_utc() + "\",\"kind\":\"lifecycle\"";
+  out += ",\"action\":" + json_escape(state);
+  out += ",\"detail\":{\"message\":" + json_escape(message) + "}";
+  out += ",\"process\":{\"pid\":" + std::to_string(::getpid()) + "}";
+  if (!function_name.empty()) out += ",\"function\":{\"name\":" + json_escape(function_name) + "}";
+  out += ",\"enforcement\":\"proxy\"}";
+  return out;
+}
+
+std::string default_blocked_response(std::string_view request_id) {
+  std::string inner = "{\"message\":\"Forbidden\",\"blocked_by\":\"fnguard\",\"request_id\":" +
+                      json_escape(request_id) + "}";
+  return "{\"statusCode\":403,\"headers\":{\"content-type\":\"application/json\"},\"body\":" +
+         json_escape(inner) + "}";
+}
+
+Result<std::unique_ptr<Proxy>> Proxy::start(ProxyConfig config) {
+  if (config.upstream.empty()) {
+    return make_error("the Runtime API proxy has no upstream",
+                      "AWS_LAMBDA_RUNTIME_API must be set (Lambda sets it)");
+  }
+  std::unique_ptr<Proxy> proxy(new Proxy(std::move(config)));
+  uint16_t port = 0;
+  auto fd = http::listen_loopback(proxy->config_.listen_port, &port);
+  if (!fd.ok()) return fd.error();
+  proxy->listen_fd_ = std::move(*fd);
+  proxy->address_ = "127.0.0.1:" + std::to_string(port);
+  if (proxy->config_.channel != nullptr) {
+    supervisor::Channel* ch = proxy->config_.channel;
+    ch->context_begin_write();
+    ch->context()->phase = image::Phase::kInit;
+    ch->context_end_write();
+  }
+  Proxy* self = proxy.get();
+  proxy->acceptor_ = std::thread([self] { self->accept_loop(); });
+  return proxy;
+}
+
+Proxy::~Proxy() { stop(); }
+
+void Proxy::stop() {
+  if (stopping_.exchange(true)) return;
+  if (listen_fd_) ::shutdown(listen_fd_.get(), SHUT_RDWR);
+  if (acceptor_.joinable()) acceptor_.join();
+  std::vector<std::thread> workers;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (int fd : client_fds_) ::shutdown(fd, SHUT_RDWR);
+    workers.swap(workers_);
+  }
+  for (std::thread& t : workers) {
+    if (t.joinable()) t.join();
+  }
+  listen_fd_.reset();
+}
+
+void Proxy::accept_loop() {
+  while (!stopping_.load()) {
+    int fd = ::accept4(listen_fd_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (stopping_.load()) return;
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        ::usleep(10000);  // transient: keep serving once descriptors free up
+        continue;
+      }
+      mark_degraded(std::string("the proxy cannot accept connections: ") + std::strerror(errno));
+      return;
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_.load()) {
+      ::close(fd);
+      return;
+    }
+    client_fds_.push_back(fd);
+    workers_.emplace_back([this, fd] {
+      serve(fd);
+      std::lock_guard<std::mutex> l(mu_);
+      for (size_t i = 0; i < client_fds_.size(); ++i) {
+        if (client_fds_[i] == fd) {
+          client_fds_.erase(client_fds_.begin() + static_cast<long>(i));
+          break;
+        }
+      }
+      ::close(fd);
+    });
+  }
+}
+
+void Proxy::emit(std::string json) const {
+  if (config_.emit) config_.emit(std::move(json));
+}
+
+void Proxy::mark_degraded(const std::string& reason) {
+  if (config_.channel != nullptr) {
+    std::lock_guard<std::mutex> lock(context_mu_);
+    config_.channel->context_begin_write();
+    config_.channel->context()->degraded = 1;
+    config_.channel->context_end_write();
+  }
+  if (!degraded_.exchange(true)) {
+    emit(lifecycle_event("degraded", "protection degraded: " + reason, config_.function_name));
+  }
+}
+
+void Proxy::publish(const Invocation& inv, const std::vector<Taint>& taints) {
+  if (config_.channel == nullptr) return;
+  std::lock_guard<std::mutex> lock(context_mu_);
+  supervisor::Channel* ch = config_.channel;
+  image::ContextPage* page = ch->context();
+  ch->context_begin_write();
+  page->invocation += 1;
+  page->phase = image::Phase::kInvoke;
+  page->deadline_ms = inv.deadline_ms;
+  copy_field(page->request_id, sizeof page->request_id, inv.request_id);
+  copy_field(page->function_arn, sizeof page->function_arn, inv.function_arn);
+  copy_field(page->trace_id, sizeof page->trace_id, inv.trace_id);
+  // Taint values: as many as fit; a value that does not fit is left out
+  // (the enforcer then cannot mark operations using it: stated in LAMBDA.md).
+  size_t used = 0;
+  uint32_t count = 0;
+  for (const Taint& t : taints) {
+    if (count >= image::kMaxTaints) break;
+    size_t need = t.field.size() + 1 + t.value.size() + 1;
+    if (t.value.empty() || t.field.size() > 0xffff || t.value.size() > 0xffff ||
+        used + need > sizeof page->taint_data) {
+      continue;
+    }
+    image::TaintValue& tv = page->taints[count++];
+    tv.field_offset = static_cast<uint16_t>(used);
+    tv.field_length = static_cast<uint16_t>(t.field.size());
+    std::memcpy(page->taint_data + used, t.field.data(), t.field.size());
+    used += t.field.size();
+    page->taint_data[used++] = '\0';
+    tv.value_offset = static_cast<uint16_t>(used);
+    tv.value_length = static_cast<uint16_t>(t.value.size());
+    std::memcpy(page->taint_data + used, t.value.data(), t.value.size());
+    used += t.value.size();
+    page->taint_data[used++] = '\0';
+  }
+  page->taint_count = count;
+  ch->context_end_write();
+}
+
+std::string Proxy::detection_event(const Invocation& inv, const Finding& finding,
+                                   const InspectOutcome& outcome, bool blocked) const {
+  std::vector<char> buf(kEventBuffer);
+  events::JsonWriter w(buf.data(), buf.size());
+  w.begin_object();
+  w.field_int("fnguard", 1);
+  w.field("time", now_utc().c_str());
+  w.field("kind", "detection");
+  w.field("control", "inspect");
+  w.field("action", blocked ? "blocked" : "allowed");
+  w.field("mode", image::mode_name(config_.inspect_mode));
+  std::string rule = "inspect.detectors." + finding.detector;
+  w.field("rule", rule.c_str());
+  w.field("target", finding.evidence.data(), finding.evidence.size());
+  w.begin_object("detail");
+  w.field("detector", finding.detector.c_str());
+  w.field("field", finding.field.data(), finding.field.size());
+  w.field("evidence", finding.evidence.data(), finding.evidence.size());
+  w.end_object();
+  w.begin_object("function");
+  if (!config_.function_name.empty()) w.field("name", config_.function_name.c_str());
+  if (!config_.function_version.empty()) w.field("version", config_.function_version.c_str());
+  if (!inv.function_arn.empty()) w.field("arn", inv.function_arn.c_str());
+  if (!config_.region.empty()) w.field("region", config_.region.c_str());
+  if (!inv.request_id.empty()) w.field("request_id", inv.request_id.c_str());
+  w.field("phase", "invoke");
+  w.end_object();
+  for (const Taint& t : outcome.taints) {
+    if (t.field == finding.field) {
+      w.begin_object("taint");
+      w.field("field", t.field.data(), t.field.size());
+      w.field("value", t.value.data(), t.value.size());
+      w.end_object();
+      break;
+    }
+  }
+  w.field("enforcement", "proxy");
+  w.end_object();
+  return std::string(w.data(), w.length());
+}
+
+Status Proxy::answer_blocked(const Invocation& inv, const InspectOutcome& outcome) {
+  std::string path, body;
+  std::string headers;
+  if (outcome.http_shaped) {
+    path = std::string(kInvocationPrefix) + inv.request_id + "/response";
+    body = outcome.blocked_response.empty() ? default_blocked_response(inv.request_id)
+                                            : outcome.blocked_response;
+  } else {
+    path = std::string(kInvocationPrefix) + inv.request_id + "/error";
+    body = "{\"errorMessage\":\"The invocation was blocked by fnguard: an attack was found in "
+           "the event.\",\"errorType\":\"FnguardBlocked\"}";
+    headers = "Lambda-Runtime-Function-Error-Type: FnguardBlocked\r\n";
+  }
+  auto fd = http::connect_tcp(config_.upstream);
+  if (!fd.ok()) return fd.error();
+  std::string req = "POST " + path + " HTTP/1.1\r\nHost: " + config_.upstream +
+                    "\r\nContent-Type: application/json\r\n" + headers +
+                    "Content-Length: " + std::to_string(body.size()) +
+                    "\r\nConnection: close\r\n\r\n" + body;
+  Status w = http::write_all(fd->get(), req);
+  if (!w.ok()) return w;
+  http::Reader reader(fd->get());
+  auto head = reader.read_head(false, config_.limits, "POST", 30000);
+  if (!head.ok()) return head.error();
+  if (!head->has_value()) return make_error("the Runtime API closed without answering the block");
+  if ((*head)->status != 202) {
+    return make_error("the Runtime API refused the blocked response with status " +
+                      std::to_string((*head)->status));
+  }
+  return Ok{};
+}
+
+void Proxy::relay_raw(int client_fd, http::Reader& client, int upstream_fd,
+                      http::Reader* upstream, std::string_view pending_to_upstream) {
+  // Both directions, byte for byte, until either side closes.
+  std::string to_up(pending_to_upstream);
+  to_up += client.take_buffered();
+  if (!to_up.empty() && !http::write_all(upstream_fd, to_up).ok()) return;
+  if (upstream != nullptr) {
+    std::string to_client = upstream->take_buffered();
+    if (!to_client.empty() && !http::write_all(client_fd, to_client).ok()) return;
+  }
+  char buf[64 * 1024];
+  pollfd fds[2] = {{client_fd, POLLIN, 0}, {upstream_fd, POLLIN, 0}};
+  while (!stopping_.load()) {
+    int r = ::poll(fds, 2, 1000);
+    if (r < 0 && errno != EINTR) return;
+    for (int i = 0; i < 2; ++i) {
+      if ((fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+      ssize_t n = ::recv(fds[i].fd, buf, sizeof buf, 0);
+      if (n <= 0) return;
+      int out = i == 0 ? upstream_fd : client_fd;
+      if (!http::write_all(out, std::string_view(buf, static_cast<size_t>(n))).ok()) return;
+    }
+  }
+}
+
+void Proxy::serve(int client_fd) {
+  http::Reader client(client_fd);
+  http::UniqueFd up;
+  std::unique_ptr<http::Reader> upstream;
+  const http::Limits& limits = config_.limits;
+
+  auto ensure_upstream = [&]() -> Status {
+    if (up) return Ok{};
+    auto fd = http::connect_tcp(config_.upstream);
+    if (!fd.ok()) return fd.error();
+    up = std::move(*fd);
+    upstream = std::make_unique<http::Reader>(up.get());
+    return Ok{};
+  };
+
+  while (!stopping_.load()) {
+    auto req = client.read_head(true, limits);
+    if (!req.ok()) {
+      // The runtime sent something our strict parser refuses: do not break
+      // the function, relay it raw and say protection is degraded.
+      if (!ensure_upstream().ok()) return;
+      mark_degraded("a request from the runtime was not understood (" + req.error().message +
+                    "); relaying raw bytes");
+      relay_raw(client_fd, client, up.get(), upstream.get(), {});
+      return;
+    }
+    if (!req->has_value()) return;  // runtime closed the connection
+    const http::Head& rq = **req;
+    Status st = ensure_upstream();
+    if (!st.ok()) {
+      // Same answer the runtime would get from an unreachable endpoint.
+      (void)http::write_all(client_fd, http::make_response(502, "Connection: close\r\n",
+                                                           st.error().message));
+      return;
+    }
+    std::string_view path = target_path(rq.target);
+    bool is_next = rq.method == "GET" && path == kNextPath;
+    bool expect_continue = false;
+    if (const std::string* e = rq.find("Expect")) expect_continue = http::iequals(*e, "100-continue");
+
+    if (!http::write_all(up.get(), rq.raw).ok()) return;
+
+    // Interim responses (100 Continue) are forwarded before the body.
+    http::Head resp;
+    bool have_final = false;
+    auto read_response = [&]() -> Result<bool> {
+      for (;;) {
+        auto h = upstream->read_head(false, limits, rq.method);
+        if (!h.ok()) return h.error();
+        if (!h->has_value()) return make_error("the Runtime API closed the connection");
+        resp = std::move(**h);
+        if (resp.status >= 100 && resp.status < 200 && resp.status != 101) {
+          Status w = http::write_all(client_fd, resp.raw);
+          if (!w.ok()) return w.error();
+          if (resp.status == 100) return false;
+          continue;
+        }
+        return true;
+      }
+    };
+    if (expect_continue) {
+      auto r = read_response();
+      if (!r.ok()) {
+        mark_degraded("the Runtime API answer was not understood (" + r.error().message + ")");
+        relay_raw(client_fd, client, up.get(), upstream.get(), {});
+        return;
+      }
+      have_final = *r;
+    }
+    if (!have_final) {
+      Status body = client.pump_body(rq, limits, up.get(), nullptr);
+      if (!body.ok()) return;  // runtime went away mid-request: nothing to answer
+    }
+
+    if (is_next) {
+      // Long-poll: no timeout. Loops when an invocation is blocked here.
+      for (;;) {
+        if (!have_final) {
+          auto r = read_response();
+          if (!r.ok()) {
+            mark_degraded("the Runtime API answer was not understood (" + r.error().message + ")");
+            relay_raw(client_fd, client, up.get(), upstream.get(), {});
+            return;
+          }
+          have_final = *r;
+          if (!have_final) continue;
+        }
+        std::string raw_body, event;
+        Status b = upstream->read_body(resp, limits, &raw_body, &event);
+        if (!b.ok()) {
+          if (resp.framing == http::Framing::kLength || resp.framing == http::Framing::kChunked) {
+            // Truncated or over the limit: pass on what we have and stop.
+            (void)http::write_all(client_fd, resp.raw + raw_body + upstream->take_buffered());
+          }
+          return;
+        }
+        bool block = false;
+        if (resp.status == 200) {
+          Invocation inv;
+          if (const std::string* v = resp.find("Lambda-Runtime-Aws-Request-Id")) inv.request_id = *v;
+          if (const std::string* v = resp.find("Lambda-Runtime-Invoked-Function-Arn")) inv.function_arn = *v;
+          if (const std::string* v = resp.find("Lambda-Runtime-Trace-Id")) inv.trace_id = *v;
+          if (const std::string* v = resp.find("Lambda-Runtime-Deadline-Ms")) {
+            inv.deadline_ms = std::strtoull(v->c_str(), nullptr, 10);
+          }
+          invocations_.fetch_add(1);
+          InspectOutcome outcome;
+          if (config_.inspect && config_.inspect_mode != image::Mode::kOff) {
+            outcome = config_.inspect(event);
+          }
+          publish(inv, outcome.taints);
+          bool want_block = config_.inspect_mode == image::Mode::kBlock && !outcome.findings.empty();
+          if (want_block && !safe_request_id(inv.request_id)) {
+            emit(lifecycle_event("degraded",
+                                 "cannot block an invocation whose request id is not a plain "
+                                 "token; passing it to the runtime",
+                                 config_.function_name));
+            want_block = false;
+          }
+          if (want_block) {
+            Status a = answer_blocked(inv, outcome);
+            if (!a.ok()) {
+              emit(lifecycle_event("degraded", "blocking failed (" + a.error().message +
+                                                   "); passing the invocation to the runtime",
+                                   config_.function_name));
+              want_block = false;
+            }
+          }
+          for (const Finding& f : outcome.findings) emit(detection_event(inv, f, outcome, want_block));
+          block = want_block;
+          if (block) blocked_.fetch_add(1);
+        }
+        if (!block) {
+          std::string out = resp.raw;
+          out += raw_body;
+          if (!http::write_all(client_fd, out).ok()) return;
+          break;
+        }
+        // Blocked: fetch the next invocation for the runtime on its behalf.
+        if (!resp.keep_alive) {
+          up.reset();
+          upstream.reset();
+          if (!ensure_upstream().ok()) return;
+        }
+        if (!http::write_all(up.get(), rq.raw).ok()) return;
+        have_final = false;
+      }
+    } else {
+      if (!have_final) {
+        auto r = read_response();
+        if (!r.ok()) {
+          mark_degraded("the Runtime API answer was not understood (" + r.error().message + ")");
+          relay_raw(client_fd, client, up.get(), upstream.get(), {});
+          return;
+        }
+        have_final = *r;
+        if (!have_final) {
+          // 100 Continue without Expect: forward the body now, then the final answer.
+          Status body = client.pump_body(rq, limits, up.get(), nullptr);
+          if (!body.ok()) return;
+          auto r2 = read_response();
+          if (!r2.ok() || !*r2) return;
+        }
+      }
+      if (!http::write_all(client_fd, resp.raw).ok()) return;
+      Status body = upstream->pump_body(resp, limits, client_fd, nullptr);
+      if (!body.ok()) return;
+    }
+    if (!rq.keep_alive || !resp.keep_alive) return;
+  }
+}
+
+}  // namespace fnguard::lambda

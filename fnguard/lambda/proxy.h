@@ -1,0 +1,146 @@
+// The Runtime API proxy. The Lambda wrapper points the runtime's
+// AWS_LAMBDA_RUNTIME_API at this proxy; the proxy forwards every request to
+// the real endpoint byte for byte (heads, bodies, chunked streaming responses
+// with trailers, any path, the extensions API too) and, on the way:
+//
+// - learns each invocation from the /runtime/invocation/next response
+//   (request id, function ARN, deadline, trace id) and publishes it with the
+//   phase and the event's taint values in the context page, so every event
+//   the enforcer emits names its invocation;
+// - inspects the event body (when inspection is on), emits `detection`
+//   events, and in block mode answers a malicious invocation itself (a 403
+//   response for HTTP-shaped events, else an error) and fetches the next one,
+//   so the runtime never sees the attack.
+//
+// Phase: `init` until the first /next response arrives, then `invoke` for
+// the rest of the sandbox's life. Between invocations (after /response, while
+// the runtime waits in /next) the last request id stays published: the
+// sandbox is frozen there in Lambda, and work a function leaves running after
+// its response is still attributed to the invocation that started it.
+//
+// Threads: one per runtime connection, each paired with its own upstream
+// connection. A runtime holds one or two connections (plus one per
+// extension), and /next is a long-poll that blocks for minutes, so a blocking
+// thread per connection is the simplest design that serves concurrent
+// long-polls correctly; an epoll loop would buy nothing at this scale.
+//
+// Failure policy (fail open unless told otherwise): if a message cannot be
+// parsed (our parser is stricter than AWS), the connection falls back to a
+// raw byte relay, the context page is marked degraded and one lifecycle event
+// says "protection degraded"; invocations keep flowing. Security limit: in that
+// state events lose their request data and the inspector sees nothing.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "fnguard/common/result.h"
+#include "fnguard/image/format.h"
+#include "fnguard/lambda/http.h"
+#include "fnguard/lambda/http_io.h"
+#include "fnguard/supervisor/channel.h"
+
+namespace fnguard::lambda {
+
+inline constexpr std::string_view kNextPath = "/2018-06-01/runtime/invocation/next";
+inline constexpr std::string_view kInvocationPrefix = "/2018-06-01/runtime/invocation/";
+
+// What /invocation/next told us about the invocation.
+struct Invocation {
+  std::string request_id;
+  std::string function_arn;
+  std::string trace_id;
+  uint64_t deadline_ms = 0;
+};
+
+// One attack the inspector found in an event.
+struct Finding {
+  std::string detector;  // "path_traversal", "command_injection", ...
+  std::string field;     // "queryStringParameters.file"
+  std::string evidence;  // the matched text
+};
+
+struct Taint {
+  std::string field;
+  std::string value;
+};
+
+struct InspectOutcome {
+  std::vector<Finding> findings;
+  std::vector<Taint> taints;
+  bool http_shaped = false;          // API Gateway, ALB, function URL
+  std::string blocked_response;      // optional: the JSON to answer with when blocking
+};
+
+// Inspects an invocation event (the /next response body).
+using InspectFn = std::function<InspectOutcome(std::string_view event_json)>;
+// Receives one event, one JSON object without newline.
+using EmitFn = std::function<void(std::string json)>;
+
+struct ProxyConfig {
+  std::string upstream;  // the real AWS_LAMBDA_RUNTIME_API, "127.0.0.1:9001"
+  uint16_t listen_port = 0;  // 0: ephemeral
+  http::Limits limits;
+  supervisor::Channel* channel = nullptr;  // context page; may be null (no publishing)
+  InspectFn inspect;                        // may be empty (no inspection)
+  image::Mode inspect_mode = image::Mode::kOff;
+  EmitFn emit;                              // may be empty
+  // Function identity for the events the proxy writes itself.
+  std::string function_name, function_version, region;
+};
+
+class Proxy {
+ public:
+  static Result<std::unique_ptr<Proxy>> start(ProxyConfig config);
+  ~Proxy();
+
+  // "127.0.0.1:<port>": the value the runtime gets as AWS_LAMBDA_RUNTIME_API.
+  const std::string& address() const { return address_; }
+  bool degraded() const { return degraded_.load(); }
+  uint64_t invocations() const { return invocations_.load(); }
+  uint64_t blocked() const { return blocked_.load(); }
+  void stop();
+
+ private:
+  explicit Proxy(ProxyConfig config) : config_(std::move(config)) {}
+  void accept_loop();
+  void serve(int client_fd);
+  void relay_raw(int client_fd, http::Reader& client, int upstream_fd, http::Reader* upstream,
+                 std::string_view pending_to_upstream);
+  void mark_degraded(const std::string& reason);
+  void publish(const Invocation& inv, const std::vector<Taint>& taints);
+  Status answer_blocked(const Invocation& inv, const InspectOutcome& outcome);
+  std::string detection_event(const Invocation& inv, const Finding& finding,
+                              const InspectOutcome& outcome, bool blocked) const;
+  void emit(std::string json) const;
+
+  ProxyConfig config_;
+  http::UniqueFd listen_fd_;
+  std::string address_;
+  std::thread acceptor_;
+  std::mutex mu_;
+  std::vector<std::thread> workers_;
+  std::vector<int> client_fds_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> degraded_{false};
+  std::atomic<uint64_t> invocations_{0};
+  std::atomic<uint64_t> blocked_{0};
+  std::mutex context_mu_;  // one writer of the context page at a time
+};
+
+// Builds a lifecycle event (for the wrapper and the proxy): "state" is
+// "started", "degraded", "stopped"...; `message` one sentence.
+std::string lifecycle_event(std::string_view state, std::string_view message,
+                            std::string_view function_name = {});
+
+// The default body of a blocked HTTP invocation (API Gateway/ALB/URL shape).
+std::string default_blocked_response(std::string_view request_id);
+
+}  // namespace fnguard::lambda

@@ -1,0 +1,481 @@
+// The Runtime API proxy against an in-test upstream: bytes arrive unchanged
+// in both directions (binary, 6 MB, chunked streaming with trailers), the
+// invocation is published in the context page, concurrent long-polls are
+// served, slow/broken/malformed peers do not stop invocations from flowing,
+// and in block mode the runtime never sees a malicious event.
+#include "fnguard/lambda/proxy.h"
+
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "fnguard/image/context.h"
+#include "fnguard/lambda/http_io.h"
+
+namespace fnguard::lambda {
+namespace {
+
+using http::UniqueFd;
+
+// Reads until `n` bytes arrived or the peer closed (10 s safety limit so a
+// broken proxy fails the test instead of hanging it).
+std::string read_n(int fd, size_t n) {
+  std::string out;
+  char buf[65536];
+  while (out.size() < n) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 10000) <= 0) break;
+    ssize_t r = ::recv(fd, buf, std::min(sizeof buf, n - out.size()), 0);
+    if (r <= 0) break;
+    out.append(buf, static_cast<size_t>(r));
+  }
+  return out;
+}
+
+// Reads until `needle` appears (or close / 10 s).
+std::string read_until(int fd, std::string_view needle) {
+  std::string out;
+  char c;
+  while (out.find(needle) == std::string::npos) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 10000) <= 0) break;
+    if (::recv(fd, &c, 1, 0) != 1) break;
+    out.push_back(c);
+  }
+  return out;
+}
+
+std::string read_to_close(int fd) { return read_n(fd, SIZE_MAX); }
+
+void send_all(int fd, std::string_view data) { ASSERT_TRUE(http::write_all(fd, data).ok()); }
+
+std::string binary_blob(size_t n) {
+  std::string s(n, '\0');
+  uint32_t x = 12345;
+  for (size_t i = 0; i < n; ++i) {
+    x = x * 1103515245 + 12345;
+    s[i] = static_cast<char>(x >> 16);
+  }
+  return s;
+}
+
+// A scripted upstream: each accepted connection runs `handler` in its own thread.
+class FakeUpstream {
+ public:
+  explicit FakeUpstream(std::function<void(int fd, int index)> handler)
+      : handler_(std::move(handler)) {
+    uint16_t port = 0;
+    auto fd = http::listen_loopback(0, &port);
+    EXPECT_TRUE(fd.ok());
+    listen_ = std::move(*fd);
+    address_ = "127.0.0.1:" + std::to_string(port);
+    acceptor_ = std::thread([this] {
+      for (int i = 0;; ++i) {
+        int c = ::accept(listen_.get(), nullptr, nullptr);
+        if (c < 0) return;
+        connections_.fetch_add(1);
+        threads_.emplace_back([this, c, i] {
+          handler_(c, i);
+          ::close(c);
+        });
+      }
+    });
+  }
+  ~FakeUpstream() {
+    ::shutdown(listen_.get(), SHUT_RDWR);
+    acceptor_.join();
+    for (auto& t : threads_) t.join();
+  }
+  const std::string& address() const { return address_; }
+  int connections() const { return connections_.load(); }
+
+ private:
+  std::function<void(int, int)> handler_;
+  UniqueFd listen_;
+  std::string address_;
+  std::thread acceptor_;
+  std::vector<std::thread> threads_;
+  std::atomic<int> connections_{0};
+};
+
+struct Recorder {
+  std::mutex mu;
+  std::vector<std::string> events;
+  EmitFn fn() {
+    return [this](std::string e) {
+      std::lock_guard<std::mutex> l(mu);
+      events.push_back(std::move(e));
+    };
+  }
+  std::string all() {
+    std::lock_guard<std::mutex> l(mu);
+    std::string s;
+    for (auto& e : events) s += e + "\n";
+    return s;
+  }
+};
+
+std::unique_ptr<Proxy> start_proxy(const std::string& upstream, supervisor::Channel* ch = nullptr,
+                                   InspectFn inspect = {}, image::Mode mode = image::Mode::kOff,
+                                   EmitFn emit = {}) {
+  ProxyConfig cfg;
+  cfg.upstream = upstream;
+  cfg.channel = ch;
+  cfg.inspect = std::move(inspect);
+  cfg.inspect_mode = mode;
+  cfg.emit = std::move(emit);
+  cfg.function_name = "demo";
+  auto p = Proxy::start(std::move(cfg));
+  EXPECT_TRUE(p.ok()) << (p.ok() ? "" : p.error().message);
+  return std::move(*p);
+}
+
+UniqueFd connect_to(const std::string& address) {
+  auto fd = http::connect_tcp(address);
+  EXPECT_TRUE(fd.ok());
+  return std::move(*fd);
+}
+
+const char kNextRequest[] =
+    "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\nUser-Agent: test\r\n\r\n";
+
+std::string next_response(const std::string& id, const std::string& body) {
+  return "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+         "Lambda-Runtime-Aws-Request-Id: " + id +
+         "\r\nLambda-Runtime-Deadline-Ms: 1790000000123\r\n"
+         "lambda-runtime-invoked-function-arn: arn:aws:lambda:us-east-1:1:function:demo\r\n"
+         "Lambda-Runtime-Trace-Id: Root=1-abc;Sampled=0\r\nX-Odd:   spaced  \r\n"
+         "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+TEST(LambdaProxy, NextResponseIsByteExactAndPublishedInTheContextPage) {
+  const std::string event = binary_blob(6 * 1024 * 1024);
+  const std::string reply = next_response("req-1", event);
+  std::string seen_request;
+  FakeUpstream up([&](int fd, int) {
+    seen_request = read_until(fd, "\r\n\r\n");
+    send_all(fd, reply);
+    read_to_close(fd);
+  });
+  auto channel = supervisor::Channel::create({1, 2, 3}, false);
+  ASSERT_TRUE(channel.ok());
+  EXPECT_EQ((*channel)->context()->phase, image::Phase::kAny);
+  auto proxy = start_proxy(up.address(), channel->get());
+  EXPECT_EQ((*channel)->context()->phase, image::Phase::kInit);
+
+  UniqueFd c = connect_to(proxy->address());
+  send_all(c.get(), kNextRequest);
+  std::string got = read_n(c.get(), reply.size());
+  EXPECT_TRUE(got == reply) << "response changed in transit (" << got.size() << " bytes)";
+  EXPECT_EQ(seen_request, kNextRequest);
+
+  image::ContextPage snap;
+  ASSERT_TRUE(image::context_snapshot((*channel)->context(), &snap));
+  EXPECT_EQ(snap.phase, image::Phase::kInvoke);
+  EXPECT_EQ(snap.invocation, 1u);
+  EXPECT_STREQ(snap.request_id, "req-1");
+  EXPECT_STREQ(snap.function_arn, "arn:aws:lambda:us-east-1:1:function:demo");
+  EXPECT_STREQ(snap.trace_id, "Root=1-abc;Sampled=0");
+  EXPECT_EQ(snap.deadline_ms, 1790000000123u);
+  c.reset();
+  proxy->stop();
+}
+
+TEST(LambdaProxy, BinaryRequestBodyOfSixMegabytesArrivesUnchanged) {
+  const std::string body = binary_blob(6 * 1024 * 1024);
+  const std::string request = "POST /2018-06-01/runtime/invocation/req-1/response HTTP/1.1\r\n"
+                              "Host: x\r\nContent-Type: application/octet-stream\r\n"
+                              "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  std::string seen;
+  const std::string answer = "HTTP/1.1 202 Accepted\r\nContent-Length: 15\r\n\r\n{\"status\":\"OK\"}";
+  FakeUpstream up([&](int fd, int) {
+    seen = read_n(fd, request.size());
+    send_all(fd, answer);
+    read_to_close(fd);
+  });
+  auto proxy = start_proxy(up.address());
+  UniqueFd c = connect_to(proxy->address());
+  send_all(c.get(), request);
+  EXPECT_EQ(read_n(c.get(), answer.size()), answer);
+  EXPECT_TRUE(seen == request) << "request changed in transit";
+}
+
+TEST(LambdaProxy, StreamingResponseIsForwardedChunkByChunkWithTrailers) {
+  const std::string head =
+      "POST /2018-06-01/runtime/invocation/req-1/response HTTP/1.1\r\nHost: x\r\n"
+      "Lambda-Runtime-Function-Response-Mode: streaming\r\nTransfer-Encoding: chunked\r\n"
+      "Trailer: Lambda-Runtime-Function-Error-Type\r\n\r\n";
+  const std::string first = "5\r\nhello\r\n";
+  const std::string rest = "6;ext=1\r\n world\r\n0\r\nLambda-Runtime-Function-Error-Type: E\r\n\r\n";
+  std::mutex mu;
+  std::condition_variable cv;
+  bool first_arrived = false;
+  std::string seen;
+  FakeUpstream up([&](int fd, int) {
+    std::string part = read_until(fd, "hello\r\n");
+    {
+      std::lock_guard<std::mutex> l(mu);
+      first_arrived = part == head + first;
+    }
+    cv.notify_all();
+    part += read_until(fd, "E\r\n\r\n");
+    seen = part;
+    send_all(fd, "HTTP/1.1 202 Accepted\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n");
+    read_to_close(fd);
+  });
+  auto proxy = start_proxy(up.address());
+  UniqueFd c = connect_to(proxy->address());
+  send_all(c.get(), head + first);
+  {
+    // The rest is sent only after the first chunk reached the upstream: the
+    // proxy streams rather than buffering the whole body.
+    std::unique_lock<std::mutex> l(mu);
+    ASSERT_TRUE(cv.wait_for(l, std::chrono::seconds(10), [&] { return first_arrived; }));
+  }
+  send_all(c.get(), rest);
+  EXPECT_EQ(read_until(c.get(), "0\r\n\r\n"),
+            "HTTP/1.1 202 Accepted\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n");
+  EXPECT_EQ(seen, head + first + rest);
+}
+
+TEST(LambdaProxy, ConcurrentLongPollsAreServedInParallel) {
+  std::mutex mu;
+  std::condition_variable cv;
+  int waiting = 0;
+  FakeUpstream up([&](int fd, int index) {
+    read_until(fd, "\r\n\r\n");
+    {
+      // Answer only once both long-polls are inside the upstream at once.
+      std::unique_lock<std::mutex> l(mu);
+      ++waiting;
+      cv.notify_all();
+      cv.wait_for(l, std::chrono::seconds(10), [&] { return waiting >= 2; });
+    }
+    send_all(fd, next_response("req-" + std::to_string(index), "{}"));
+    read_to_close(fd);
+  });
+  auto proxy = start_proxy(up.address());
+  UniqueFd a = connect_to(proxy->address());
+  UniqueFd b = connect_to(proxy->address());
+  send_all(a.get(), kNextRequest);
+  send_all(b.get(), kNextRequest);
+  std::string ra = read_until(a.get(), "\r\n\r\n{}");
+  std::string rb = read_until(b.get(), "\r\n\r\n{}");
+  EXPECT_NE(ra.find("Lambda-Runtime-Aws-Request-Id: req-"), std::string::npos);
+  EXPECT_NE(rb.find("Lambda-Runtime-Aws-Request-Id: req-"), std::string::npos);
+  EXPECT_EQ(waiting, 2);
+}
+
+TEST(LambdaProxy, SlowUpstreamDribblingBytesStillArrivesIntact) {
+  const std::string reply = next_response("slow-1", "{\"k\":\"v\"}");
+  FakeUpstream up([&](int fd, int) {
+    read_until(fd, "\r\n\r\n");
+    for (char ch : reply) {
+      send_all(fd, std::string_view(&ch, 1));
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    read_to_close(fd);
+  });
+  auto proxy = start_proxy(up.address());
+  UniqueFd c = connect_to(proxy->address());
+  send_all(c.get(), kNextRequest);
+  EXPECT_EQ(read_n(c.get(), reply.size()), reply);
+}
+
+TEST(LambdaProxy, TruncatedUpstreamClosesTheClientAndLaterRequestsStillWork) {
+  FakeUpstream up([&](int fd, int index) {
+    read_until(fd, "\r\n\r\n");
+    if (index == 0) {
+      send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten b");
+      return;  // closes mid-body
+    }
+    send_all(fd, next_response("after", "{}"));
+    read_to_close(fd);
+  });
+  auto proxy = start_proxy(up.address());
+  {
+    UniqueFd c = connect_to(proxy->address());
+    send_all(c.get(), kNextRequest);
+    std::string got = read_to_close(c.get());
+    // The client sees the same cut-off message it would see from the real endpoint.
+    EXPECT_EQ(got, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten b");
+  }
+  UniqueFd c2 = connect_to(proxy->address());
+  send_all(c2.get(), kNextRequest);
+  EXPECT_NE(read_until(c2.get(), "{}").find("Request-Id: after"), std::string::npos);
+}
+
+TEST(LambdaProxy, MalformedUpstreamIsRelayedRawAndReportedAsDegraded) {
+  const std::string garbage = "HTTP/1.1 200 OK\nBare-LF: yes\n\nbody-bytes";
+  FakeUpstream up([&](int fd, int) {
+    read_until(fd, "\r\n\r\n");
+    send_all(fd, garbage);
+  });
+  Recorder rec;
+  auto channel = supervisor::Channel::create({1}, false);
+  ASSERT_TRUE(channel.ok());
+  auto proxy = start_proxy(up.address(), channel->get(), {}, image::Mode::kOff, rec.fn());
+  UniqueFd c = connect_to(proxy->address());
+  send_all(c.get(), kNextRequest);
+  EXPECT_EQ(read_to_close(c.get()), garbage);
+  EXPECT_TRUE(proxy->degraded());
+  EXPECT_EQ((*channel)->context()->degraded, 1);
+  EXPECT_NE(rec.all().find("\"kind\":\"lifecycle\",\"action\":\"degraded\""), std::string::npos);
+}
+
+TEST(LambdaProxy, MalformedRequestFromTheRuntimeStillReachesTheUpstream) {
+  const std::string odd = "GET /2018-06-01/runtime/invocation/next HTTP/1.1\nHost: x\n\n";
+  std::string seen;
+  FakeUpstream up([&](int fd, int) {
+    seen = read_until(fd, "\n\n");
+    send_all(fd, "raw answer");
+  });
+  auto proxy = start_proxy(up.address());
+  UniqueFd c = connect_to(proxy->address());
+  send_all(c.get(), odd);
+  EXPECT_EQ(read_n(c.get(), 10), "raw answer");
+  EXPECT_EQ(seen, odd);
+  EXPECT_TRUE(proxy->degraded());
+}
+
+TEST(LambdaProxy, UnreachableUpstreamAnswers502) {
+  uint16_t port = 0;
+  std::string dead;
+  {
+    auto fd = http::listen_loopback(0, &port);  // bound, then closed: nothing listens
+    ASSERT_TRUE(fd.ok());
+    dead = "127.0.0.1:" + std::to_string(port);
+  }
+  auto proxy = start_proxy(dead);
+  UniqueFd c = connect_to(proxy->address());
+  send_all(c.get(), kNextRequest);
+  EXPECT_EQ(read_to_close(c.get()).substr(0, 12), "HTTP/1.1 502");
+}
+
+// Block and monitor: an inspector that flags events containing "ATTACK".
+InspectFn flag_attacks() {
+  return [](std::string_view event) {
+    InspectOutcome o;
+    o.http_shaped = true;
+    o.taints.push_back(Taint{"queryStringParameters.file", "/etc/passwd"});
+    if (event.find("ATTACK") != std::string_view::npos) {
+      o.findings.push_back(Finding{"path_traversal", "queryStringParameters.file", "/etc/passwd"});
+    }
+    return o;
+  };
+}
+
+struct BlockScenario {
+  std::mutex mu;
+  std::vector<std::string> posted;  // requests the upstream received other than /next
+  std::atomic<int> next_calls{0};
+};
+
+void serve_two_invocations(BlockScenario* s, int fd) {
+  http::Reader r(fd);
+  for (;;) {
+    auto h = r.read_head(true, http::Limits{}, {}, 10000);
+    if (!h.ok() || !h->has_value()) return;
+    std::string body;
+    (void)r.read_body(**h, http::Limits{}, nullptr, &body);
+    if ((*h)->target == kNextPath) {
+      int n = s->next_calls.fetch_add(1);
+      send_all(fd, n == 0 ? next_response("bad-1", "{\"q\":\"ATTACK\"}")
+                          : next_response("good-2", "{\"q\":\"fine\"}"));
+    } else {
+      {
+        std::lock_guard<std::mutex> l(s->mu);
+        s->posted.push_back((*h)->target + " " + body);
+      }
+      send_all(fd, "HTTP/1.1 202 Accepted\r\nContent-Length: 15\r\n\r\n{\"status\":\"OK\"}");
+    }
+  }
+}
+
+TEST(LambdaProxy, BlockModeAnswers403ItselfAndTheRuntimeSeesOnlyTheNextInvocation) {
+  BlockScenario s;
+  FakeUpstream up([&](int fd, int) { serve_two_invocations(&s, fd); });
+  Recorder rec;
+  auto channel = supervisor::Channel::create({1}, false);
+  ASSERT_TRUE(channel.ok());
+  auto proxy = start_proxy(up.address(), channel->get(), flag_attacks(), image::Mode::kBlock,
+                           rec.fn());
+  UniqueFd c = connect_to(proxy->address());
+  send_all(c.get(), kNextRequest);
+  std::string got = read_until(c.get(), "\"fine\"}");
+  EXPECT_NE(got.find("Request-Id: good-2"), std::string::npos);
+  EXPECT_EQ(got.find("ATTACK"), std::string::npos) << "the runtime saw the malicious event";
+  EXPECT_EQ(s.next_calls.load(), 2);
+  ASSERT_EQ(s.posted.size(), 1u);
+  EXPECT_EQ(s.posted[0].rfind("/2018-06-01/runtime/invocation/bad-1/response {\"statusCode\":403", 0),
+            0u)
+      << s.posted[0];
+  std::string events = rec.all();
+  EXPECT_NE(events.find("\"kind\":\"detection\""), std::string::npos);
+  EXPECT_NE(events.find("\"action\":\"blocked\""), std::string::npos);
+  EXPECT_NE(events.find("\"request_id\":\"bad-1\""), std::string::npos);
+  EXPECT_NE(events.find("\"taint\":{\"field\":\"queryStringParameters.file\",\"value\":\"/etc/passwd\"}"),
+            std::string::npos);
+  EXPECT_EQ(proxy->blocked(), 1u);
+  image::ContextPage snap;
+  ASSERT_TRUE(image::context_snapshot((*channel)->context(), &snap));
+  EXPECT_STREQ(snap.request_id, "good-2");
+  ASSERT_EQ(snap.taint_count, 1u);
+  EXPECT_EQ(std::string(snap.taint_data + snap.taints[0].value_offset, snap.taints[0].value_length),
+            "/etc/passwd");
+}
+
+TEST(LambdaProxy, MonitorModePassesTheEventOnAndReportsIt) {
+  BlockScenario s;
+  FakeUpstream up([&](int fd, int) { serve_two_invocations(&s, fd); });
+  Recorder rec;
+  auto proxy = start_proxy(up.address(), nullptr, flag_attacks(), image::Mode::kMonitor, rec.fn());
+  UniqueFd c = connect_to(proxy->address());
+  send_all(c.get(), kNextRequest);
+  std::string got = read_until(c.get(), "\"ATTACK\"}");
+  EXPECT_NE(got.find("Request-Id: bad-1"), std::string::npos);
+  EXPECT_TRUE(s.posted.empty());
+  std::string events = rec.all();
+  EXPECT_NE(events.find("\"kind\":\"detection\""), std::string::npos);
+  EXPECT_NE(events.find("\"action\":\"allowed\""), std::string::npos);
+  EXPECT_NE(events.find("\"request_id\":\"bad-1\""), std::string::npos);
+}
+
+TEST(LambdaProxy, OtherPathsAndKeepAliveAreForwarded) {
+  std::vector<std::string> targets;
+  FakeUpstream up([&](int fd, int) {
+    http::Reader r(fd);
+    for (;;) {
+      auto h = r.read_head(true, http::Limits{}, {}, 10000);
+      if (!h.ok() || !h->has_value()) return;
+      targets.push_back((*h)->target);
+      if (!r.read_body(**h, http::Limits{}, nullptr, nullptr).ok()) return;
+      send_all(fd, "HTTP/1.1 200 OK\r\nLambda-Extension-Identifier: ext-1\r\nContent-Length: 2\r\n\r\nok");
+    }
+  });
+  auto proxy = start_proxy(up.address());
+  UniqueFd c = connect_to(proxy->address());
+  send_all(c.get(), "POST /2020-01-01/extension/register HTTP/1.1\r\nHost: x\r\n"
+                    "Lambda-Extension-Name: e\r\nContent-Length: 2\r\n\r\n{}");
+  EXPECT_NE(read_until(c.get(), "\r\n\r\nok").find("ext-1"), std::string::npos);
+  send_all(c.get(), "GET /anything?x=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string second = read_until(c.get(), "\r\n\r\nok");
+  EXPECT_NE(second.find("ext-1"), std::string::npos) << second;
+  ASSERT_EQ(targets.size(), 2u);
+  EXPECT_EQ(targets[1], "/anything?x=1");
+  EXPECT_EQ(up.connections(), 1);  // one upstream connection, kept alive
+}
+
+}  // namespace
+}  // namespace fnguard::lambda
