@@ -1,19 +1,203 @@
-// Placeholder until the parser lands: every load fails with a clear error.
+// The policy API: the three stages strung together (read -> collect ->
+// compile), the compile options taken from the environment, and the built-in
+// default policy.
 #include "fnguard/policy/policy.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "fnguard/image/builder.h"
+#include "fnguard/policy/collect.h"
+#include "fnguard/policy/compile.h"
+#include "fnguard/policy/yaml_tree.h"
+
 namespace fnguard::policy {
+namespace {
 
-CompileOptions compile_options_from_environment() { return {}; }
+// The built-in default, used when there is no policy at all. It watches and
+// blocks nothing in its own mode (monitor), so adding fnguard never breaks a
+// function: every control allows by default, and the few deny rules only
+// produce events. Kept free of variables so that it compiles everywhere.
+constexpr const char* kDefaultPolicy = R"(version: 1
+mode: monitor
+files:
+  read:
+    default: allow
+    rules:
+      - deny: /etc/shadow
+      - deny: /etc/gshadow
+      - deny: /proc/*/environ
+  write:
+    default: allow
+network:
+  outbound:
+    default: allow
+  inbound: allow
+process:
+  exec:
+    default: allow
+    rules:
+      - deny: {name: [xmrig, nc, ncat, netcat, socat, nmap]}
+  exec_from_writable: monitor
+require:
+  preload: true
+  kernel: false
+)";
 
-Result<LoadedPolicy> load_policy_text(std::string_view, std::string_view, const CompileOptions&) {
-  return make_error("policy parsing is not implemented yet in this build");
+std::string env_or(const char* name, const char* fallback) {
+  const char* v = std::getenv(name);
+  if (v != nullptr && v[0] != '\0') return v;
+  return fallback != nullptr ? fallback : "";
 }
 
-Result<LoadedPolicy> load_policy_file(const std::string&, const CompileOptions&) {
-  return make_error("policy parsing is not implemented yet in this build");
+std::vector<std::string> read_nameservers(const char* path) {
+  std::vector<std::string> out;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream words(line);
+    std::string key, value;
+    if (words >> key >> value && key == "nameserver") out.push_back(value);
+  }
+  return out;
 }
 
-LoadedPolicy default_policy(const CompileOptions&) { return {}; }
+}  // namespace
+
+CompileOptions compile_options_from_environment() {
+  CompileOptions o;
+  o.task_root = env_or("LAMBDA_TASK_ROOT", nullptr);
+  if (o.task_root.empty()) {
+    char cwd[PATH_MAX];
+    if (::getcwd(cwd, sizeof cwd) != nullptr) o.task_root = cwd;
+  }
+  o.runtime_dir = env_or("LAMBDA_RUNTIME_DIR", nullptr);
+  o.tmp = env_or("TMPDIR", "/tmp");
+  o.home = env_or("HOME", nullptr);
+  o.runtime_api = env_or("AWS_LAMBDA_RUNTIME_API", nullptr);
+  o.nameservers = read_nameservers("/etc/resolv.conf");
+  // mode_override stays unset: --mode and FNGUARD_MODE belong to the caller,
+  // which must refuse a bad value rather than ignore it.
+  return o;
+}
+
+CheckResult check_policy_text(std::string_view text, std::string_view source_name,
+                              const CompileOptions& options) {
+  CheckResult result;
+  ReadResult tree = read_yaml_tree(text, source_name);
+  if (!tree.errors.empty()) {
+    result.errors = std::move(tree.errors);
+    return result;
+  }
+  CollectResult collected = collect_policy(tree.root, options);
+  if (!collected.errors.empty()) {
+    // Source order, whatever order the checks ran in.
+    std::stable_sort(collected.errors.begin(), collected.errors.end(),
+                     [](const Error& a, const Error& b) {
+                       return a.where.line != b.where.line ? a.where.line < b.where.line
+                                                           : a.where.column < b.where.column;
+                     });
+    result.errors = std::move(collected.errors);
+    return result;
+  }
+  LoadedPolicy policy = compile_policy(collected.model, source_name, options);
+  policy.warnings.insert(policy.warnings.begin(), collected.warnings.begin(),
+                         collected.warnings.end());
+  result.policy = std::move(policy);
+  return result;
+}
+
+CheckResult check_policy_file(const std::string& path, const CompileOptions& options) {
+  CheckResult result;
+  auto fail = [&](std::string message, std::string hint) {
+    result.errors.push_back(make_error(std::move(message), std::move(hint), Location{path, 0, 0}));
+    return result;
+  };
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    int err = errno;
+    return fail(std::string("cannot open the policy file: ") + std::strerror(err),
+                err == ENOENT ? "check the path" : "check the file's permissions");
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return fail("the policy path is not a regular file", "name a .yaml or .json file");
+  }
+  std::string text;
+  char buf[65536];
+  while (true) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      return fail(std::string("cannot read the policy file: ") + std::strerror(err),
+                  "check the file");
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<size_t>(n));
+    if (text.size() > kMaxPolicyBytes) {
+      ::close(fd);
+      return fail("the policy file is larger than 1 MiB", "a policy this large is a mistake");
+    }
+  }
+  ::close(fd);
+  return check_policy_text(text, path, options);
+}
+
+namespace {
+
+Result<LoadedPolicy> first_error(CheckResult&& checked) {
+  if (checked.policy) return std::move(*checked.policy);
+  Error e = checked.errors.front();
+  if (checked.errors.size() > 1) {
+    e.message += " (and " + std::to_string(checked.errors.size() - 1) + " more problem" +
+                 (checked.errors.size() > 2 ? "s" : "") +
+                 "; 'fnguard policy check' lists them all)";
+  }
+  return e;
+}
+
+}  // namespace
+
+Result<LoadedPolicy> load_policy_text(std::string_view text, std::string_view source_name,
+                                      const CompileOptions& options) {
+  return first_error(check_policy_text(text, source_name, options));
+}
+
+Result<LoadedPolicy> load_policy_file(const std::string& path, const CompileOptions& options) {
+  return first_error(check_policy_file(path, options));
+}
+
+LoadedPolicy default_policy(const CompileOptions& options) {
+  CheckResult checked = check_policy_text(kDefaultPolicy, "<default>", options);
+  if (checked.policy) return std::move(*checked.policy);
+  // Unreachable with a correct build (a unit test loads the default); if it
+  // ever happens, fall back to an image that allows and watches everything
+  // rather than running with no image at all.
+  LoadedPolicy fallback;
+  fallback.source = "<default>";
+  image::Builder builder;
+  builder.set_top_mode(image::Mode::kMonitor);
+  builder.set_flags(image::kRequirePreload);
+  for (size_t c = 0; c < image::kControlCount; ++c) {
+    builder.set_control(static_cast<image::Control>(c), image::Mode::kMonitor,
+                        image::Verdict::kAllow);
+  }
+  fallback.image = builder.finish();
+  fallback.effective_json = "{\"version\": 1, \"source\": \"<default>\", \"mode\": \"monitor\"}\n";
+  return fallback;
+}
 
 std::optional<image::Mode> parse_mode(std::string_view text) {
   if (text == "off") return image::Mode::kOff;
@@ -21,5 +205,7 @@ std::optional<image::Mode> parse_mode(std::string_view text) {
   if (text == "block") return image::Mode::kBlock;
   return std::nullopt;
 }
+
+const char* default_policy_text() { return kDefaultPolicy; }
 
 }  // namespace fnguard::policy

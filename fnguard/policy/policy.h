@@ -26,11 +26,15 @@ struct CompileOptions {
   std::string home;         // $HOME
   std::string runtime_api;  // AWS_LAMBDA_RUNTIME_API "host:port": always allowed outbound
   std::vector<std::string> nameservers;     // from /etc/resolv.conf: allowed on port 53
-  std::optional<image::Mode> mode_override; // --mode / FNGUARD_MODE
+  // --mode / FNGUARD_MODE: replaces the top-level mode and every per-control
+  // mode (an operator who says "monitor" means the whole policy).
+  std::optional<image::Mode> mode_override;
 };
 
 // Reads LAMBDA_TASK_ROOT, LAMBDA_RUNTIME_DIR, TMPDIR, HOME,
-// AWS_LAMBDA_RUNTIME_API, the cwd and /etc/resolv.conf.
+// AWS_LAMBDA_RUNTIME_API, the cwd and /etc/resolv.conf. Leaves
+// mode_override unset: the caller parses --mode / FNGUARD_MODE (with
+// parse_mode) and must refuse a bad value rather than ignore it.
 CompileOptions compile_options_from_environment();
 
 struct Warning {
@@ -56,6 +60,28 @@ Result<LoadedPolicy> load_policy_file(const std::string& path, const CompileOpti
 
 // The built-in default: monitor everything, block nothing.
 LoadedPolicy default_policy(const CompileOptions& options);
+
+// Every problem in a policy, not only the first. load_policy_text() returns
+// the first error (its message says how many more there are); `fnguard
+// policy check` uses these to print all of them, one per line.
+struct CheckResult {
+  std::vector<Error> errors;           // in source order; empty when the policy is valid
+  std::optional<LoadedPolicy> policy;  // set exactly when errors is empty
+};
+CheckResult check_policy_text(std::string_view text, std::string_view source_name,
+                              const CompileOptions& options);
+CheckResult check_policy_file(const std::string& path, const CompileOptions& options);
+
+// Every key the parser accepts, as dotted paths ("files.read.rules[].allow";
+// the matcher mapping of an exec rule is "process.exec.target.name"). The
+// parser derives its unknown-key checks from this list, and a unit test
+// checks that docs/POLICY.md names each one.
+const std::vector<std::string>& schema_keys();
+// The detectors `inspect.detectors` accepts.
+const std::vector<std::string>& detector_names();
+
+// The YAML text of the built-in default (docs/POLICY.md shows it).
+const char* default_policy_text();
 
 // Parses "off" | "monitor" | "block".
 std::optional<image::Mode> parse_mode(std::string_view text);
