@@ -384,6 +384,7 @@ void init(int argc, char** argv, char** envp) {
       }
     }
     g_state.active = true;
+    source::init();
     char hello[96];
     events::JsonWriter w(hello, sizeof hello);
     // kHelloPrefix is an unterminated object: append the pid by hand.
@@ -501,7 +502,7 @@ void report_at(const Report& report, const void* caller) {
     ctx = &event_context;
   }
   write_function(w, ctx);
-  source::write_source(w, caller);
+  source::write_source(w, caller, d.control);
   write_taint(w, ctx);
   w.field("enforcement", "preload");
   uint64_t dropped = g_dropped.load(std::memory_order_relaxed);

@@ -1,0 +1,280 @@
+// The enforcer's file hooks, end to end: a real program runs under
+// libfnguard.so with a compiled policy, and each test asserts what a user
+// cares about: the file was (not) read or written, the call failed with the
+// errno the OS would give, and the event names the control, rule and target.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "tests/unit/enforcer_harness.h"
+
+namespace fnguard::testing {
+namespace {
+
+constexpr const char* kEacces = "err 13";
+
+std::vector<uint8_t> read_policy(const std::string& deny, Mode mode = Mode::kBlock) {
+  PolicyImage policy;
+  policy.control(Control::kFilesRead, mode).deny(deny);
+  return policy.build();
+}
+
+std::vector<uint8_t> write_policy(const std::string& deny, Mode mode = Mode::kBlock) {
+  PolicyImage policy;
+  policy.control(Control::kFilesWrite, mode).deny(deny);
+  return policy.build();
+}
+
+TEST(EnforcerFiles, BlockedReadFailsWithEaccesAndNothingIsRead) {
+  TempDir dir;
+  dir.write("secret", "TOPSECRET");
+  RunResult r = run_protected(read_policy(dir / "secret"), {probe_path(), "read", dir / "secret"});
+  ASSERT_TRUE(r.hello) << r.dump();
+  EXPECT_EQ(r.line("read"), std::string("read ") + kEacces) << r.dump();
+  EXPECT_EQ(r.out.find("TOPSECRET"), std::string::npos);
+  auto events = r.find_events({"\"kind\":\"violation\"", "\"control\":\"files.read\"", "\"action\":\"blocked\"",
+                               "\"mode\":\"block\"", "\"rule\":\"files.read.rules[0]\"",
+                               "\"target\":\"" + dir / "secret" + "\"", "\"enforcement\":\"preload\""});
+  ASSERT_EQ(events.size(), 1u) << r.dump();
+  // Time is the second field, so the supervisor can fold repeats.
+  EXPECT_EQ(events[0].rfind("{\"fnguard\":1,\"time\":\"", 0), 0u) << events[0];
+  EXPECT_NE(events[0].find("\"process\":{\"pid\":"), std::string::npos) << events[0];
+  EXPECT_NE(events[0].find("\"exe\":\"" + probe_path()), std::string::npos) << events[0];
+  EXPECT_NE(events[0].find("\"source\":{\"language\":\"native\""), std::string::npos) << events[0];
+  EXPECT_NE(events[0].find("\"flags\":\"O_RDONLY\""), std::string::npos) << events[0];
+}
+
+TEST(EnforcerFiles, MonitorModeLetsTheReadHappenAndReportsIt) {
+  TempDir dir;
+  dir.write("secret", "TOPSECRET");
+  RunResult r = run_protected(read_policy(dir / "secret", Mode::kMonitor), {probe_path(), "read", dir / "secret"});
+  EXPECT_EQ(r.line("read"), "read ok TOPSECRET") << r.dump();
+  EXPECT_TRUE(r.has_event({"\"action\":\"allowed\"", "\"mode\":\"monitor\"", "\"control\":\"files.read\""}))
+      << r.dump();
+}
+
+TEST(EnforcerFiles, AllowedOpenKeepsErrnoAndEmitsNothing) {
+  TempDir dir;
+  dir.write("public", "hello");
+  RunResult r = run_protected(read_policy(dir / "secret"), {probe_path(), "errno", dir / "public"});
+  EXPECT_EQ(r.line("errno"), "errno ok 1234") << r.dump();
+  EXPECT_TRUE(r.events.empty()) << r.dump();
+}
+
+TEST(EnforcerFiles, DotDotDoubleSlashAndRelativePathsAreCaught) {
+  TempDir dir;
+  dir.write("secret", "TOPSECRET");
+  mkdir((dir / "sub").c_str(), 0755);
+  auto policy = read_policy(dir / "secret");
+  RunOptions in_dir;
+  in_dir.cwd = dir / "sub";
+  RunResult r = run_protected(policy,
+                              {probe_path(), "read", dir / "sub/../secret", "read", dir.path() + "//./secret",
+                               "read", "../secret", "openat", dir / "sub", "../secret"},
+                              in_dir);
+  EXPECT_EQ(r.out.find("ok"), std::string::npos) << r.dump();
+  EXPECT_EQ(r.find_events({"\"action\":\"blocked\"", "\"target\":\"" + dir / "secret" + "\""}).size(), 4u)
+      << r.dump();
+}
+
+TEST(EnforcerFiles, SymbolicLinkToADeniedFileIsCaught) {
+  TempDir dir;
+  dir.write("secret", "TOPSECRET");
+  ASSERT_EQ(symlink((dir / "secret").c_str(), (dir / "innocent").c_str()), 0);
+  mkdir((dir / "real").c_str(), 0755);
+  dir.write("real/secret2", "TOPSECRET2");
+  ASSERT_EQ(symlink((dir / "real").c_str(), (dir / "linkdir").c_str()), 0);
+  PolicyImage policy;
+  policy.control(Control::kFilesRead, Mode::kBlock).deny(dir / "secret").deny(dir / "real/**");
+  RunResult r = run_protected(policy.build(), {probe_path(), "read", dir / "innocent", "fopen",
+                                               dir / "linkdir/secret2", "r"});
+  EXPECT_EQ(r.line("read"), std::string("read ") + kEacces) << r.dump();
+  EXPECT_EQ(r.line("fopen"), std::string("fopen ") + kEacces) << r.dump();
+  EXPECT_EQ(r.out.find("TOPSECRET"), std::string::npos);
+  // The event names the file actually reached and what was asked for.
+  EXPECT_TRUE(r.has_event({"\"target\":\"" + dir / "secret" + "\"",
+                           "\"requested\":\"" + dir / "innocent" + "\""}))
+      << r.dump();
+}
+
+TEST(EnforcerFiles, DeniedWriteCreatesNothingEvenThroughLinks) {
+  TempDir dir;
+  mkdir((dir / "protected").c_str(), 0755);
+  ASSERT_EQ(symlink((dir / "protected").c_str(), (dir / "linkdir").c_str()), 0);
+  ASSERT_EQ(symlink((dir / "protected/dangling").c_str(), (dir / "dangle").c_str()), 0);
+  RunResult r = run_protected(write_policy(dir / "protected/**"),
+                              {probe_path(), "write", dir / "protected/direct", "x", "creat",
+                               dir / "linkdir/vialink", "write", dir / "dangle", "x"});
+  EXPECT_EQ(r.line("write"), std::string("write ") + kEacces) << r.dump();
+  EXPECT_EQ(r.line("creat"), std::string("creat ") + kEacces) << r.dump();
+  EXPECT_EQ(r.out.find(" ok"), std::string::npos) << r.dump();
+  EXPECT_FALSE(dir.exists("protected/direct"));
+  EXPECT_FALSE(dir.exists("protected/vialink"));
+  EXPECT_FALSE(dir.exists("protected/dangling"));
+  EXPECT_EQ(r.find_events({"\"control\":\"files.write\"", "\"action\":\"blocked\""}).size(), 3u) << r.dump();
+}
+
+TEST(EnforcerFiles, FopenForWritingIsAWriteAndTruncatesNothing) {
+  TempDir dir;
+  dir.write("config", "keep");
+  RunResult r = run_protected(write_policy(dir / "config"),
+                              {probe_path(), "fopen", dir / "config", "w", "fopen", dir / "config", "r"});
+  EXPECT_EQ(r.line("fopen"), std::string("fopen ") + kEacces) << r.dump();
+  EXPECT_NE(r.out.find("fopen ok keep"), std::string::npos) << r.dump();  // reading is not writing
+  EXPECT_EQ(dir.read("config"), "keep");
+}
+
+TEST(EnforcerFiles, RenameOntoADeniedPathIsBlocked) {
+  TempDir dir;
+  dir.write("draft", "new");
+  dir.write("target", "old");
+  RunResult r = run_protected(write_policy(dir / "target"), {probe_path(), "rename", dir / "draft", dir / "target"});
+  EXPECT_EQ(r.line("rename"), std::string("rename ") + kEacces) << r.dump();
+  EXPECT_EQ(dir.read("target"), "old");
+  EXPECT_TRUE(dir.exists("draft"));
+  EXPECT_TRUE(r.has_event({"\"op\":\"rename\"", "\"target\":\"" + dir / "target" + "\""})) << r.dump();
+}
+
+TEST(EnforcerFiles, PathOperationsOnDeniedPathsDoNothing) {
+  TempDir dir;
+  mkdir((dir / "locked").c_str(), 0755);
+  dir.write("locked/file", "data");
+  mkdir((dir / "locked/empty").c_str(), 0755);
+  dir.write("elsewhere", "x");
+  RunResult r = run_protected(
+      write_policy(dir / "locked/**"),
+      {probe_path(), "unlink", dir / "locked/file", "mkdir", dir / "locked/newdir", "rmdir", dir / "locked/empty",
+       "chmod", dir / "locked/file", "truncate", dir / "locked/file", "link", dir / "elsewhere",
+       dir / "locked/hard", "symlink", "/etc/passwd", dir / "locked/soft"});
+  EXPECT_EQ(r.line("unlink"), std::string("unlink ") + kEacces) << r.dump();
+  EXPECT_EQ(r.line("mkdir"), std::string("mkdir ") + kEacces) << r.dump();
+  EXPECT_EQ(r.line("rmdir"), std::string("rmdir ") + kEacces) << r.dump();
+  EXPECT_EQ(r.line("chmod"), "chmod err 1") << r.dump();  // EPERM, as for a non-owner
+  EXPECT_EQ(r.line("truncate"), std::string("truncate ") + kEacces) << r.dump();
+  EXPECT_EQ(r.line("link"), std::string("link ") + kEacces) << r.dump();
+  EXPECT_EQ(r.line("symlink"), std::string("symlink ") + kEacces) << r.dump();
+  EXPECT_EQ(dir.read("locked/file"), "data");
+  EXPECT_TRUE(dir.exists("locked/empty"));
+  EXPECT_FALSE(dir.exists("locked/newdir"));
+  EXPECT_FALSE(dir.exists("locked/hard"));
+  EXPECT_FALSE(dir.exists("locked/soft"));
+  struct stat st{};
+  ASSERT_EQ(stat((dir / "locked/file").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0644u);
+}
+
+TEST(EnforcerFiles, HardLinkOfADeniedFileIsBlocked) {
+  TempDir dir;
+  dir.write("secret", "TOPSECRET");
+  RunResult r = run_protected(read_policy(dir / "secret"), {probe_path(), "link", dir / "secret", dir / "copy"});
+  EXPECT_EQ(r.line("link"), std::string("link ") + kEacces) << r.dump();
+  EXPECT_FALSE(dir.exists("copy"));
+}
+
+TEST(EnforcerFiles, ClosingAllDescriptorsKeepsProtectionInChildren) {
+  TempDir dir;
+  dir.write("secret", "TOPSECRET");
+  RunResult r = run_protected(read_policy(dir / "secret"),
+                              {probe_path(), "closeall", "exec", probe_path(), "read", dir / "secret"});
+  EXPECT_EQ(r.line("closeall"), "closeall ok") << r.dump();
+  EXPECT_EQ(r.line("read"), std::string("read ") + kEacces) << r.dump();
+  EXPECT_TRUE(r.has_event({"\"action\":\"blocked\""})) << r.dump();
+}
+
+TEST(EnforcerFiles, PythonSubprocessWithCloseFdsStaysProtected) {
+  TempDir dir;
+  dir.write("secret", "TOPSECRET");
+  std::string script = "import subprocess, sys\n"
+                       "subprocess.run([sys.argv[1], 'read', sys.argv[2]], close_fds=True)\n";
+  RunResult r = run_protected(read_policy(dir / "secret"),
+                              {"/usr/bin/python3", "-c", script, probe_path(), dir / "secret"});
+  EXPECT_EQ(r.line("read"), std::string("read ") + kEacces) << r.dump();
+  EXPECT_EQ(r.out.find("TOPSECRET"), std::string::npos);
+}
+
+TEST(EnforcerFiles, ManyThreadsGetConsistentDecisions) {
+  TempDir dir;
+  dir.write("secret", "s");
+  dir.write("public", "p");
+  RunResult r = run_protected(read_policy(dir / "secret"),
+                              {probe_path(), "threads", "8", dir / "public", dir / "secret"});
+  EXPECT_EQ(r.line("threads"), "threads ok 1600 1600") << r.dump();
+  EXPECT_EQ(r.exit_code, 0);
+}
+
+TEST(EnforcerFiles, SignalHandlerOpeningAFileIsChecked) {
+  TempDir dir;
+  dir.write("secret", "s");
+  RunResult r = run_protected(read_policy(dir / "secret"), {probe_path(), "signal", dir / "secret"});
+  EXPECT_EQ(r.line("signal"), "signal ok 13") << r.dump();
+  EXPECT_TRUE(r.has_event({"\"action\":\"blocked\""})) << r.dump();
+}
+
+TEST(EnforcerFiles, ForkExecChainsKeepProtection) {
+  TempDir dir;
+  dir.write("secret", "TOPSECRET");
+  // probe -> fork+exec sh -> sh -> python3, which tries the denied read.
+  dir.write("inner.sh",
+            "/usr/bin/python3 -c \"import sys; open(sys.argv[1]).read()\" \"$1\" 2>/dev/null"
+            " && echo python-read || echo python-denied\n");
+  dir.write("outer.sh", "/bin/sh \"$(dirname \"$0\")/inner.sh\" \"$1\"\n");
+  RunResult r = run_protected(read_policy(dir / "secret"),
+                              {probe_path(), "forkexec", "/bin/sh", dir / "outer.sh", dir / "secret"});
+  EXPECT_NE(r.out.find("python-denied"), std::string::npos) << r.dump();
+  EXPECT_EQ(r.out.find("python-read"), std::string::npos) << r.dump();
+  EXPECT_TRUE(r.has_event({"\"action\":\"blocked\"", "\"exe\":\"/usr/bin/python3"})) << r.dump();
+}
+
+TEST(EnforcerFiles, PythonEventsNameTheFileLineAndFunction) {
+  TempDir dir;
+  dir.write("secret", "TOPSECRET");
+  dir.write("app.py",
+            "import sys\n"
+            "def handler(path):\n"
+            "    try:\n"
+            "        open(path).read()\n"
+            "    except PermissionError:\n"
+            "        print('denied')\n"
+            "handler(sys.argv[1])\n");
+  RunResult r = run_protected(read_policy(dir / "secret"), {"/usr/bin/python3", dir / "app.py", dir / "secret"});
+  EXPECT_NE(r.out.find("denied"), std::string::npos) << r.dump();
+  EXPECT_TRUE(r.has_event({"\"source\":{\"language\":\"python\",\"file\":\"" + dir / "app.py" +
+                           "\",\"line\":4,\"function\":\"handler\"}"}))
+      << r.dump();
+}
+
+TEST(EnforcerFiles, EventsCarryInvocationAndTaintFromTheContextPage) {
+  TempDir dir;
+  dir.write("secret", "TOPSECRET");
+  RunOptions options;
+  std::string secret_name = "secret";
+  options.context = [&](image::ContextPage* page) {
+    page->phase = image::Phase::kInvoke;
+    std::strcpy(page->request_id, "req-123");
+    std::strcpy(page->function_arn, "arn:aws:lambda:us-east-1:1:function:demo");
+    const char field[] = "queryStringParameters.file";
+    std::memcpy(page->taint_data, field, sizeof field - 1);
+    std::memcpy(page->taint_data + 64, secret_name.data(), secret_name.size());
+    page->taints[0] = {0, static_cast<uint16_t>(sizeof field - 1), 64, static_cast<uint16_t>(secret_name.size())};
+    page->taint_count = 1;
+  };
+  options.env = {"AWS_LAMBDA_FUNCTION_NAME=demo", "AWS_REGION=us-east-1"};
+  RunResult r = run_protected(read_policy(dir / "secret"), {probe_path(), "read", dir / "secret"}, options);
+  EXPECT_TRUE(r.has_event({"\"function\":{\"name\":\"demo\",\"arn\":\"arn:aws:lambda:us-east-1:1:function:demo\","
+                           "\"region\":\"us-east-1\",\"request_id\":\"req-123\",\"phase\":\"invoke\"}",
+                           "\"taint\":{\"field\":\"queryStringParameters.file\",\"value\":\"secret\"}"}))
+      << r.dump();
+}
+
+TEST(EnforcerFiles, OffControlIsAPassThrough) {
+  TempDir dir;
+  dir.write("secret", "TOPSECRET");
+  PolicyImage policy;  // every control off
+  RunResult r = run_protected(policy.build(), {probe_path(), "read", dir / "secret", "errno", dir / "missing"});
+  EXPECT_EQ(r.line("read"), "read ok TOPSECRET") << r.dump();
+  EXPECT_EQ(r.line("errno"), "errno err 2") << r.dump();  // ENOENT from the real open
+  EXPECT_TRUE(r.events.empty()) << r.dump();
+}
+
+}  // namespace
+}  // namespace fnguard::testing

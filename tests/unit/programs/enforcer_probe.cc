@@ -1,0 +1,200 @@
+// A small native program the enforcer tests run under protection. Each
+// argument group is one operation; each prints one line:
+//   "<op> ok [data]"  or  "<op> err <errno>"
+// so a test can assert the effect of every hooked call, including errno.
+//
+//   read PATH            open(O_RDONLY) + read; data = the content
+//   write PATH TEXT      open(O_WRONLY|O_CREAT|O_TRUNC) + write
+//   openat DIR REL       open DIR (O_DIRECTORY), openat(dirfd, REL) + read
+//   fopen PATH MODE      fopen; for "r" data = content, else writes "x"
+//   rename A B | link A B | symlink TARGET LINK | unlink P | mkdir P | rmdir P
+//   chmod P | truncate P | creat P
+//   errno PATH           errno=1234, open(PATH) read-only; data = errno after
+//   threads N OK DENIED  N threads x 200 opens of each; data = "<ok> <denied>"
+//   signal PATH          SIGUSR1 handler opens PATH; data = handler's result
+//   closeall             close_range(3, ~0U, 0) and closefrom(3)
+//   exec PROG ARGS...    execv (the rest of the command line)
+//   forkexec PROG ARGS.. fork, child execv, parent waits; data = exit status
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <string>
+
+namespace {
+
+void result(const char* op, int rc, const std::string& data = "") {
+  if (rc < 0) {
+    printf("%s err %d\n", op, errno);
+  } else {
+    printf("%s ok%s%s\n", op, data.empty() ? "" : " ", data.c_str());
+  }
+  fflush(stdout);
+}
+
+std::string read_fd(int fd) {
+  std::string out;
+  char buf[256];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  return out;
+}
+
+std::atomic<int> g_ok{0}, g_denied{0};
+const char* g_thread_ok;
+const char* g_thread_denied;
+
+void* thread_main(void*) {
+  for (int i = 0; i < 200; ++i) {
+    int fd = open(g_thread_ok, O_RDONLY);
+    if (fd >= 0) {
+      ++g_ok;
+      close(fd);
+    }
+    fd = open(g_thread_denied, O_RDONLY);
+    if (fd < 0 && errno == EACCES) ++g_denied;
+    if (fd >= 0) close(fd);
+  }
+  return nullptr;
+}
+
+const char* g_signal_path;
+volatile int g_signal_result = 0;
+
+void on_signal(int) {
+  int saved = errno;
+  int fd = open(g_signal_path, O_RDONLY);
+  g_signal_result = fd >= 0 ? 0 : errno;
+  if (fd >= 0) close(fd);
+  errno = saved;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string op = argv[i];
+    auto arg = [&](int k) -> const char* { return i + k < argc ? argv[i + k] : ""; };
+    if (op == "read") {
+      int fd = open(arg(1), O_RDONLY);
+      std::string data = fd >= 0 ? read_fd(fd) : "";
+      if (fd >= 0) close(fd);
+      result("read", fd, data);
+      i += 1;
+    } else if (op == "write") {
+      int fd = open(arg(1), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (fd >= 0) {
+        ssize_t n = write(fd, arg(2), strlen(arg(2)));
+        (void)n;
+        close(fd);
+      }
+      result("write", fd);
+      i += 2;
+    } else if (op == "openat") {
+      int dir = open(arg(1), O_RDONLY | O_DIRECTORY);
+      int fd = dir >= 0 ? openat(dir, arg(2), O_RDONLY) : -1;
+      std::string data = fd >= 0 ? read_fd(fd) : "";
+      result("openat", fd, data);
+      if (fd >= 0) close(fd);
+      if (dir >= 0) close(dir);
+      i += 2;
+    } else if (op == "fopen") {
+      FILE* f = fopen(arg(1), arg(2));
+      std::string data;
+      if (f != nullptr) {
+        if (arg(2)[0] == 'r') {
+          char buf[256];
+          size_t n = fread(buf, 1, sizeof buf, f);
+          data.assign(buf, n);
+        } else {
+          fputs("x", f);
+        }
+        fclose(f);
+      }
+      result("fopen", f != nullptr ? 0 : -1, data);
+      i += 2;
+    } else if (op == "rename") {
+      result("rename", rename(arg(1), arg(2)));
+      i += 2;
+    } else if (op == "link") {
+      result("link", link(arg(1), arg(2)));
+      i += 2;
+    } else if (op == "symlink") {
+      result("symlink", symlink(arg(1), arg(2)));
+      i += 2;
+    } else if (op == "unlink") {
+      result("unlink", unlink(arg(1)));
+      i += 1;
+    } else if (op == "mkdir") {
+      result("mkdir", mkdir(arg(1), 0755));
+      i += 1;
+    } else if (op == "rmdir") {
+      result("rmdir", rmdir(arg(1)));
+      i += 1;
+    } else if (op == "chmod") {
+      result("chmod", chmod(arg(1), 0600));
+      i += 1;
+    } else if (op == "truncate") {
+      result("truncate", truncate(arg(1), 0));
+      i += 1;
+    } else if (op == "creat") {
+      int fd = creat(arg(1), 0644);
+      if (fd >= 0) close(fd);
+      result("creat", fd);
+      i += 1;
+    } else if (op == "errno") {
+      errno = 1234;
+      int fd = open(arg(1), O_RDONLY);
+      int after = errno;
+      if (fd >= 0) close(fd);
+      result("errno", fd, std::to_string(after));
+      i += 1;
+    } else if (op == "threads") {
+      int n = atoi(arg(1));
+      g_thread_ok = argv[i + 2];
+      g_thread_denied = argv[i + 3];
+      pthread_t threads[64];
+      if (n > 64) n = 64;
+      for (int t = 0; t < n; ++t) pthread_create(&threads[t], nullptr, thread_main, nullptr);
+      for (int t = 0; t < n; ++t) pthread_join(threads[t], nullptr);
+      result("threads", 0, std::to_string(g_ok.load()) + " " + std::to_string(g_denied.load()));
+      i += 3;
+    } else if (op == "signal") {
+      g_signal_path = argv[i + 1];
+      signal(SIGUSR1, on_signal);
+      raise(SIGUSR1);
+      result("signal", 0, std::to_string(g_signal_result));
+      i += 1;
+    } else if (op == "closeall") {
+      int rc = close_range(3, ~0U, 0);
+      closefrom(3);
+      result("closeall", rc);
+    } else if (op == "exec") {
+      execv(argv[i + 1], argv + i + 1);
+      result("exec", -1);
+      return 127;
+    } else if (op == "forkexec") {
+      pid_t pid = fork();
+      if (pid == 0) {
+        execv(argv[i + 1], argv + i + 1);
+        _exit(127);
+      }
+      int status = 0;
+      waitpid(pid, &status, 0);
+      result("forkexec", 0, std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : 128));
+      return 0;
+    } else {
+      fprintf(stderr, "enforcer_probe: unknown operation %s\n", op.c_str());
+      return 2;
+    }
+  }
+  return 0;
+}
