@@ -134,6 +134,18 @@ int cmd_run(int argc, char** argv) {
     warning = what + " is statically linked, so the enforcer cannot load into it; running it "
                      "unprotected because the policy sets require: {preload: false}";
   }
+  if (info.ok() && info->secure_exec && preload) {
+    if (pol.require_preload) {
+      return fail(kExitInternal, info->final_path +
+                                     " runs set-user-ID, set-group-ID or with file capabilities, so "
+                                     "the loader ignores the enforcer; refusing to run it "
+                                     "unprotected (set require: {preload: false} to allow)");
+    }
+    preload = false;
+    warning = info->final_path + " runs set-user-ID, set-group-ID or with file capabilities, so "
+                                 "the loader ignores the enforcer; running it unprotected because "
+                                 "the policy sets require: {preload: false}";
+  }
   std::string library = enforcer_library_path();
   if (preload && access(library.c_str(), R_OK) != 0) {
     if (pol.require_preload) {

@@ -302,9 +302,9 @@ void Sink::submit(std::string_view datagram, int64_t now_ms) {
     if (now_ms >= e.window_end) close_window(it, /*keep=*/true, now_ms);
     return;
   }
-  write_line(compact);
   size_t size = key.size() + compact.size();
   make_room(size);
+  write_line(compact);
   order_.push_back(key);
   Entry e;
   e.last = std::move(compact);

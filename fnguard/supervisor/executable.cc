@@ -4,6 +4,7 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -42,6 +43,16 @@ Result<bool> has_interp(int fd, const std::string& path) {
     if (ph.p_type == PT_INTERP) return true;
   }
   return false;
+}
+
+// The kernel sets AT_SECURE for these, and then ld.so ignores LD_PRELOAD
+// entries with a slash (ours has one).
+bool runs_in_secure_mode(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return false;
+  if ((st.st_mode & S_ISUID) != 0 && st.st_uid != geteuid()) return true;
+  if ((st.st_mode & S_ISGID) != 0 && st.st_gid != getegid()) return true;
+  return getxattr(path.c_str(), "security.capability", nullptr, 0) > 0;
 }
 
 }  // namespace
@@ -107,7 +118,10 @@ Result<ExecutableInfo> inspect_executable(const std::string& path) {
       }
       close(fd);
       if (!interp.ok()) return interp.error();
-      return ExecutableInfo{true, !*interp, current};
+      ExecutableInfo info{true, !*interp, false, current};
+      // A script's own set-user-ID bit is ignored by Linux; the interpreter's counts.
+      info.secure_exec = runs_in_secure_mode(current);
+      return info;
     }
     close(fd);
     if (n >= 2 && head[0] == '#' && head[1] == '!') {
@@ -115,12 +129,12 @@ Result<ExecutableInfo> inspect_executable(const std::string& path) {
       std::string_view line(reinterpret_cast<const char*>(head) + 2, static_cast<size_t>(n) - 2);
       line = line.substr(0, line.find('\n'));
       size_t start = line.find_first_not_of(" \t");
-      if (start == std::string_view::npos) return ExecutableInfo{false, false, current};
+      if (start == std::string_view::npos) return ExecutableInfo{false, false, false, current};
       line.remove_prefix(start);
       current = std::string(line.substr(0, line.find_first_of(" \t\r")));
       continue;
     }
-    return ExecutableInfo{false, false, current};
+    return ExecutableInfo{false, false, false, current};
   }
   return make_error(path + " has more than 4 nested script interpreters",
                     "run the final interpreter directly");

@@ -29,6 +29,9 @@ ResolvedCommand resolve_command(const std::string& name, const char* path_env);
 struct ExecutableInfo {
   bool is_elf = false;
   bool is_static = false;   // an ELF without PT_INTERP: LD_PRELOAD never loads
+  // Set-user-ID, set-group-ID (to someone else) or file capabilities: the
+  // loader runs it in secure-execution mode and ignores LD_PRELOAD paths.
+  bool secure_exec = false;
   std::string final_path;   // the ELF that will actually run, after following shebangs
 };
 

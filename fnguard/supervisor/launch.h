@@ -14,7 +14,13 @@
 //      the gate opens and the program's main() runs.
 //
 // If the hello does not come and the policy requires the preload, the child
-// is killed before any of its own code has run, and the launch fails (125).
+// is killed and the launch fails (125). Limit, stated plainly: the gate holds
+// the program only when the enforcer loaded. If the loader ignored the
+// preload altogether, the program has been running, unprotected, until the
+// hello deadline passed (hello_timeout_ms). `fnguard run` therefore refuses
+// the known causes before it starts anything (static binaries, set-user-ID
+// programs, a missing library); the kernel backstop (issue 3) is the layer
+// that does not depend on the loader.
 #pragma once
 
 #include <sys/types.h>

@@ -1,0 +1,766 @@
+// Process hooks: every libc entry point that starts a program (execve,
+// execv, execvp, execvpe, execl, execlp, execle, fexecve, execveat,
+// posix_spawn, posix_spawnp, system, popen), dlopen, and the environment
+// functions that could strip the enforcer from children (setenv, unsetenv,
+// putenv, clearenv).
+//
+// Decisions, stated plainly:
+// - process.exec is decided on the file that will run: `resolved` is the
+//   canonical path of the file (opened with O_PATH, read back from
+//   /proc/self/fd), `invoked` the normalised path as asked. The *p variants
+//   search PATH as glibc does (first regular, executable candidate; "" in
+//   PATH is the cwd; no PATH means "/bin:/usr/bin") so the decision sees the
+//   same file. A "#!" script is decided as the script; its interpreter is
+//   named in the event's detail and checked for exec_from_writable and for
+//   being static.
+// - process.exec_from_writable: the resolved file (or a script's
+//   interpreter) lies in a writable location (image::is_writable_location),
+//   or is a memfd or a deleted file (fexecve/execveat of a descriptor).
+// - require.preload: when the image has kRequirePreload, running a static
+//   ELF (no PT_INTERP, see elf_check.h) escapes the enforcer, so it is a
+//   process.exec violation named "require.preload", in process.exec's mode
+//   (the top-level mode when process.exec is off).
+// - Blocked: the call fails with EACCES and nothing starts (posix_spawn*
+//   return EACCES; system() returns the status of a shell that could not
+//   run, 127 << 8, with errno EACCES; popen() returns NULL with EACCES;
+//   dlopen() returns NULL and dlerror() says why).
+// - Every exec/spawn passes an environment carrying LD_PRELOAD and
+//   FNGUARD_ENFORCER (exec_env.h), also when the caller passed env={}.
+//   system()/popen() pass `environ` to /bin/sh, so `environ` is repaired
+//   first. setenv/unsetenv/putenv/clearenv cannot remove or replace our
+//   LD_PRELOAD entry or FNGUARD_ENFORCER: they report success and keep them
+//   (other LD_PRELOAD entries may be set and removed freely).
+//
+// vfork: CPython runs execve() in a vfork child that shares memory, and
+// thread-local storage, with its parent. So no hook holds the re-entrancy
+// Guard across the real exec call (a successful exec would leave the parent
+// thread's guard depth raised forever, switching enforcement off in it), no
+// hook allocates, and all buffers are on the stack.
+//
+// Limits (closed by the seccomp exec supervisor of issue 3, not here):
+// - A raw syscall(SYS_execve), inline assembly, or a static binary's own
+//   execs never reach these hooks.
+// - The check and the exec are two steps: a file swapped between them
+//   (symlink race) is not seen.
+// - posix_spawn file actions that change directory (addchdir_np) make a
+//   relative path resolve elsewhere in the child than it was checked here.
+// - dlopen of a bare name is checked only along LD_LIBRARY_PATH (what the
+//   loader searches first for most programs); RPATH/RUNPATH/ld.so.cache
+//   locations are not writable locations on a normal system. The real
+//   dlopen is reached by a tail call so that it sees the caller's return
+//   address (its RUNPATH and $ORIGIN); that needs an optimised build.
+// - A memfd or deleted file run via fexecve always counts as writable.
+// Hooks test pointers that libc headers declare nonnull: a buggy caller
+// must get an error, not a crash inside the enforcer.
+#pragma GCC diagnostic ignored "-Wnonnull-compare"
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdarg>
+#include <cstring>
+
+#include "fnguard/common/path.h"
+#include "fnguard/common/sha256.h"
+#include "fnguard/enforcer/elf_check.h"
+#include "fnguard/enforcer/exec_env.h"
+#include "fnguard/enforcer/exec_syscalls.h"
+#include "fnguard/enforcer/protocol.h"
+#include "fnguard/enforcer/runtime.h"
+#include "fnguard/events/json_writer.h"
+
+namespace fnguard::enforcer {
+namespace {
+
+constexpr size_t kPathMax = 4096;
+constexpr size_t kDetailMax = 2048;
+constexpr size_t kArgvShown = 32;
+constexpr size_t kArgShownMax = 256;
+
+struct ExecTarget {
+  char invoked[kPathMax];
+  char resolved[kPathMax];
+  char open_path[kPathMax];  // what to open for hashing and probing
+  bool exists = false;
+  bool special = false;  // memfd or deleted file: writable by definition
+};
+
+bool ends_with(const char* s, const char* suffix) {
+  size_t n = std::strlen(s);
+  size_t m = std::strlen(suffix);
+  return n >= m && std::memcmp(s + n - m, suffix, m) == 0;
+}
+
+void copy_str(char* out, size_t cap, const char* s) {
+  size_t i = 0;
+  for (; s[i] != '\0' && i + 1 < cap; ++i) out[i] = s[i];
+  out[i] = '\0';
+}
+
+bool is_special_target(const char* target) {
+  return std::strncmp(target, "/memfd:", 7) == 0 || ends_with(target, " (deleted)");
+}
+
+// The target of an already open descriptor (fexecve, execveat with
+// AT_EMPTY_PATH).
+void resolve_fd(int fd, ExecTarget* t) {
+  t->exists = sys::fd_target(fd, t->resolved, sizeof t->resolved) > 0;
+  if (!t->exists) copy_str(t->resolved, sizeof t->resolved, "(unknown)");
+  copy_str(t->invoked, sizeof t->invoked, t->resolved);
+  sys::proc_fd_path(fd, t->open_path);
+  t->special = t->exists && is_special_target(t->resolved);
+}
+
+// `path` relative to `dirfd` (AT_FDCWD: the cwd).
+void resolve_path(int dirfd, const char* path, bool nofollow, ExecTarget* t) {
+  t->exists = false;
+  t->special = false;
+  char base[kPathMax];
+  const char* base_ptr = nullptr;
+  if (path[0] != '/') {
+    long n = dirfd == AT_FDCWD ? sys::getcwd(base, sizeof base) : sys::fd_target(dirfd, base, sizeof base);
+    base_ptr = (n > 0 && base[0] == '/') ? base : "/";
+  }
+  if (normalize_path(base_ptr, path, t->invoked, sizeof t->invoked) < 0) {
+    copy_str(t->invoked, sizeof t->invoked, path);
+  }
+  int fd = sys::openat(dirfd, path, O_PATH | (nofollow ? O_NOFOLLOW : 0));
+  if (fd < 0) {
+    copy_str(t->resolved, sizeof t->resolved, t->invoked);
+    copy_str(t->open_path, sizeof t->open_path, t->invoked);
+    return;
+  }
+  long n = sys::fd_target(fd, t->resolved, sizeof t->resolved);
+  sys::close(fd);
+  if (n <= 0 || t->resolved[0] != '/') {
+    copy_str(t->resolved, sizeof t->resolved, t->invoked);
+  }
+  t->exists = true;
+  t->special = is_special_target(t->resolved);
+  copy_str(t->open_path, sizeof t->open_path, t->resolved);
+}
+
+bool hash_file(void* ctx, uint8_t out[32]) {
+  int fd = sys::openat(AT_FDCWD, static_cast<const char*>(ctx), O_RDONLY | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) return false;
+  bool ok = sha256_fd(fd, out);
+  sys::close(fd);
+  return ok;
+}
+
+void write_detail(char* buf, size_t cap, const char* via, char* const* argv,
+                  const ProgramInfo& info, const char* reason) {
+  events::JsonWriter w(buf, cap);
+  w.begin_object();
+  w.field("via", via);
+  if (argv != nullptr) {
+    w.begin_array("argv");
+    for (size_t i = 0; argv[i] != nullptr; ++i) {
+      // Leave room for the closing fields: a detail must stay valid JSON.
+      if (i >= kArgvShown || w.length() + kArgShownMax * 2 + 256 > cap) {
+        w.element("...");
+        break;
+      }
+      char arg[kArgShownMax];
+      copy_str(arg, sizeof arg, argv[i]);
+      w.element(arg);
+    }
+    w.end_array();
+  }
+  if (info.kind == ProgramKind::kScript) w.field("interpreter", info.interpreter);
+  if (reason != nullptr) w.field("reason", reason);
+  w.end_object();
+  if (!w.ok()) copy_str(buf, cap, "{}");
+}
+
+// Decides one exec of `t`. Returns 0 to let it proceed, or the errno to fail
+// it with. Reports every violation. Must not hold anything past its return.
+int check_exec(const ExecTarget& t, char* const* argv, const char* via, const void* caller) {
+  if (!active()) return 0;
+  Guard guard;
+  if (!guard.entered()) return 0;
+  ErrnoSaver errno_saver;
+  const image::View& view = policy();
+  image::Phase phase = current_phase();
+
+  ProgramInfo info;
+  probe_path(AT_FDCWD, t.open_path, &info);
+  char interpreter[kPathMax];
+  interpreter[0] = '\0';
+  if (info.kind == ProgramKind::kScript &&
+      normalize_path("/", info.interpreter, interpreter, sizeof interpreter) < 0) {
+    interpreter[0] = '\0';
+  }
+
+  image::Decision decisions[3];
+  const char* reasons[3] = {nullptr, nullptr, nullptr};
+  const char* rule_names[3] = {nullptr, nullptr, nullptr};
+  size_t count = 0;
+
+  if (view.control(image::Control::kProcessExec).mode != image::Mode::kOff) {
+    image::ExecSubject subject;
+    subject.resolved = t.resolved;
+    subject.invoked = t.invoked;
+    subject.hash = hash_file;
+    subject.hash_ctx = const_cast<char*>(t.open_path);
+    decisions[count++] = image::decide_exec(view, subject, phase);
+  }
+
+  image::Mode writable_mode = view.control(image::Control::kExecFromWritable).mode;
+  if (writable_mode != image::Mode::kOff) {
+    const char* reason = nullptr;
+    if (t.special) {
+      reason = "the program is a memfd or a deleted file";
+    } else if (is_writable_location(view, t.resolved)) {
+      reason = "the program lies in a writable location";
+    } else if (interpreter[0] != '\0' && is_writable_location(view, interpreter)) {
+      reason = "the script's interpreter lies in a writable location";
+    }
+    if (reason != nullptr) {
+      image::Decision d;
+      d.control = image::Control::kExecFromWritable;
+      d.verdict = image::Verdict::kDeny;
+      d.mode = writable_mode;
+      d.rule = image::kNoRule;
+      reasons[count] = reason;
+      decisions[count++] = d;
+    }
+  }
+
+  if ((view.header().flags & image::kRequirePreload) != 0 && t.exists &&
+      runs_static_program(t.open_path)) {
+    image::Mode mode = view.control(image::Control::kProcessExec).mode;
+    if (mode == image::Mode::kOff) mode = view.header().top_mode;
+    if (mode != image::Mode::kOff) {
+      image::Decision d;
+      d.control = image::Control::kProcessExec;
+      d.verdict = image::Verdict::kDeny;
+      d.mode = mode;
+      d.rule = image::kNoRule;
+      reasons[count] = "static binary: the enforcer cannot follow it";
+      rule_names[count] = "require.preload";
+      decisions[count++] = d;
+    }
+  }
+
+  bool blocked = false;
+  for (size_t i = 0; i < count; ++i) {
+    if (!decisions[i].reports()) continue;
+    char detail[kDetailMax];
+    write_detail(detail, sizeof detail, via, argv, info, reasons[i]);
+    Report r;
+    r.decision = decisions[i];
+    r.target = t.resolved;
+    r.detail = detail;
+    r.rule = rule_names[i];
+    report_at(r, caller);
+    blocked = blocked || decisions[i].blocks();
+  }
+  return blocked ? EACCES : 0;
+}
+
+// --- real functions -------------------------------------------------------
+
+using ExecveFn = int (*)(const char*, char* const[], char* const[]);
+
+ExecveFn real_execve() {
+  static ExecveFn fn = reinterpret_cast<ExecveFn>(next_symbol("execve"));
+  return fn;
+}
+
+// The exec every path funnels into: decide, then run with the protected
+// environment. The guard is not held here (see the vfork note above).
+int checked_execve(int dirfd, const char* path, char* const argv[], char* const envp[],
+                   int flags, const char* via, const void* caller) {
+  if (path == nullptr) {
+    errno = EFAULT;
+    return -1;
+  }
+  ExecTarget t;
+  bool empty_path = path[0] == '\0';
+  if (empty_path && (flags & AT_EMPTY_PATH) != 0) {
+    resolve_fd(dirfd, &t);
+  } else if (empty_path) {
+    errno = ENOENT;
+    return -1;
+  } else {
+    resolve_path(dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) != 0, &t);
+  }
+  // A file that does not exist cannot run: let the kernel say ENOENT.
+  if (t.exists || empty_path) {
+    int err = check_exec(t, argv, via, caller);
+    if (err != 0) {
+      errno = err;
+      return -1;
+    }
+  }
+  EnvForExec env(envp);
+  if (dirfd == AT_FDCWD && flags == 0) {
+    ExecveFn fn = real_execve();
+    if (fn == nullptr) {
+      errno = ENOSYS;
+      return -1;
+    }
+    return fn(path, argv, env.get());
+  }
+  using ExecveatFn = int (*)(int, const char*, char* const[], char* const[], int);
+  static ExecveatFn at = reinterpret_cast<ExecveatFn>(next_symbol("execveat"));
+  if (at == nullptr) {
+    errno = ENOSYS;
+    return -1;
+  }
+  return at(dirfd, path, argv, env.get(), flags);
+}
+
+// Finds `file` along PATH as glibc's execvp does; writes the first regular
+// file we may execute into out. False when there is none.
+bool find_in_path(const char* file, char* out, size_t cap) {
+  const char* path = getenv("PATH");
+  if (path == nullptr) path = "/bin:/usr/bin";
+  size_t file_len = std::strlen(file);
+  const char* p = path;
+  while (true) {
+    const char* start = p;
+    while (*p != '\0' && *p != ':') ++p;
+    size_t n = static_cast<size_t>(p - start);
+    if (n + 1 + file_len + 1 <= cap) {
+      size_t len = 0;
+      if (n == 0) {
+        out[len++] = '.';  // an empty element is the current directory
+      } else {
+        std::memcpy(out, start, n);
+        len = n;
+      }
+      out[len++] = '/';
+      std::memcpy(out + len, file, file_len + 1);
+      struct stat st;
+      int fd = sys::openat(AT_FDCWD, out, O_PATH);
+      if (fd >= 0) {
+        bool regular = sys::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+        sys::close(fd);
+        if (regular && sys::faccessat(AT_FDCWD, out, X_OK) == 0) return true;
+      }
+    }
+    if (*p == '\0') return false;
+    ++p;
+  }
+}
+
+int checked_execvpe(const char* file, char* const argv[], char* const envp[], const char* via,
+                    const void* caller) {
+  if (file == nullptr) {
+    errno = EFAULT;
+    return -1;
+  }
+  if (file[0] == '\0') {
+    errno = ENOENT;
+    return -1;
+  }
+  if (std::strchr(file, '/') != nullptr) {
+    int rc = checked_execve(AT_FDCWD, file, argv, envp, 0, via, caller);
+    if (errno != ENOEXEC) return rc;
+  } else {
+    char candidate[kPathMax];
+    if (!find_in_path(file, candidate, sizeof candidate)) {
+      // Nothing runnable: the real execvpe reports glibc's own errno.
+      using ExecvpeFn = int (*)(const char*, char* const[], char* const[]);
+      static ExecvpeFn fn = reinterpret_cast<ExecvpeFn>(next_symbol("execvpe"));
+      EnvForExec env(envp);
+      if (fn == nullptr) {
+        errno = ENOENT;
+        return -1;
+      }
+      return fn(file, argv, env.get());
+    }
+    int rc = checked_execve(AT_FDCWD, candidate, argv, envp, 0, via, caller);
+    if (errno != ENOEXEC) return rc;
+    file = candidate;
+  }
+  // glibc runs a file without a "#!" line and without ELF magic with
+  // /bin/sh; that exec is checked as /bin/sh running the file.
+  size_t argc = 0;
+  while (argv != nullptr && argv[argc] != nullptr) ++argc;
+  if (argc > 4096) {
+    errno = E2BIG;
+    return -1;
+  }
+  const char* shell_argv[argc + 3];
+  shell_argv[0] = "/bin/sh";
+  shell_argv[1] = file;
+  for (size_t i = 1; i < argc; ++i) shell_argv[i + 1] = argv[i];
+  shell_argv[argc < 1 ? 2 : argc + 1] = nullptr;  // argv[0] is replaced by the file
+  return checked_execve(AT_FDCWD, "/bin/sh", const_cast<char* const*>(shell_argv), envp, 0, via,
+                        caller);
+}
+
+// execl-style variadic arguments collected on the stack.
+constexpr size_t kMaxListArgs = 4096;
+
+size_t count_list(const char* arg, va_list ap) {
+  size_t n = arg != nullptr ? 1 : 0;
+  va_list copy;
+  va_copy(copy, ap);
+  while (arg != nullptr && n <= kMaxListArgs && va_arg(copy, const char*) != nullptr) ++n;
+  va_end(copy);
+  return n;
+}
+
+// dlerror() message for a blocked dlopen(), per thread.
+thread_local const char* t_dlerror = nullptr;
+
+bool library_in_writable_location(const char* file, const void* caller) {
+  const image::View& view = policy();
+  ExecTarget t;
+  if (std::strchr(file, '/') != nullptr) {
+    resolve_path(AT_FDCWD, file, false, &t);
+  } else {
+    // Bare names: look where the loader looks first for most programs.
+    const char* dirs = getenv("LD_LIBRARY_PATH");
+    if (dirs == nullptr) return false;
+    bool found = false;
+    const char* p = dirs;
+    char candidate[kPathMax];
+    size_t file_len = std::strlen(file);
+    while (!found) {
+      const char* start = p;
+      while (*p != '\0' && *p != ':' && *p != ';') ++p;
+      size_t n = static_cast<size_t>(p - start);
+      if (n > 0 && n + 1 + file_len + 1 <= sizeof candidate) {
+        std::memcpy(candidate, start, n);
+        candidate[n] = '/';
+        std::memcpy(candidate + n + 1, file, file_len + 1);
+        resolve_path(AT_FDCWD, candidate, false, &t);
+        found = t.exists;
+      }
+      if (*p == '\0') break;
+      ++p;
+    }
+    if (!found) return false;
+  }
+  if (!t.exists) return false;
+  if (!t.special && !is_writable_location(view, t.resolved)) return false;
+  image::Decision d;
+  d.control = image::Control::kExecFromWritable;
+  d.verdict = image::Verdict::kDeny;
+  d.mode = view.control(image::Control::kExecFromWritable).mode;
+  d.rule = image::kNoRule;
+  char detail[256];
+  events::JsonWriter w(detail, sizeof detail);
+  w.begin_object();
+  w.field("via", "dlopen");
+  w.field("reason", "a library loaded from a writable location");
+  w.end_object();
+  Report r;
+  r.decision = d;
+  r.target = t.resolved;
+  r.detail = w.ok() ? detail : nullptr;
+  report_at(r, caller);
+  return d.blocks();
+}
+
+using SetenvFn = int (*)(const char*, const char*, int);
+SetenvFn real_setenv() {
+  static SetenvFn fn = reinterpret_cast<SetenvFn>(next_symbol("setenv"));
+  return fn;
+}
+
+// Sets LD_PRELOAD to ours followed by the other entries of `value`.
+int set_preload_keeping_ours(const char* value) {
+  char buf[8192];
+  if (compose_preload(exec_env_own_library(), value, buf, sizeof buf) == 0) {
+    compose_preload(exec_env_own_library(), nullptr, buf, sizeof buf);
+  }
+  SetenvFn fn = real_setenv();
+  if (fn == nullptr) return 0;
+  return fn(kEnvPreload, buf + std::strlen("LD_PRELOAD="), 1);
+}
+
+}  // namespace
+}  // namespace fnguard::enforcer
+
+using namespace fnguard::enforcer;  // NOLINT: the hooks are C symbols
+
+FNGUARD_EXPORT int execve(const char* path, char* const argv[], char* const envp[]) {
+  return checked_execve(AT_FDCWD, path, argv, envp, 0, "execve", __builtin_return_address(0));
+}
+
+FNGUARD_EXPORT int execv(const char* path, char* const argv[]) {
+  return checked_execve(AT_FDCWD, path, argv, environ, 0, "execv", __builtin_return_address(0));
+}
+
+FNGUARD_EXPORT int execvpe(const char* file, char* const argv[], char* const envp[]) {
+  return checked_execvpe(file, argv, envp, "execvpe", __builtin_return_address(0));
+}
+
+FNGUARD_EXPORT int execvp(const char* file, char* const argv[]) {
+  return checked_execvpe(file, argv, environ, "execvp", __builtin_return_address(0));
+}
+
+FNGUARD_EXPORT int execveat(int dirfd, const char* path, char* const argv[], char* const envp[],
+                            int flags) {
+  return checked_execve(dirfd, path, argv, envp, flags, "execveat", __builtin_return_address(0));
+}
+
+FNGUARD_EXPORT int fexecve(int fd, char* const argv[], char* const envp[]) {
+  return checked_execve(fd, "", argv, envp, AT_EMPTY_PATH, "fexecve", __builtin_return_address(0));
+}
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wvla"
+
+FNGUARD_EXPORT int execl(const char* path, const char* arg, ...) {
+  va_list ap;
+  va_start(ap, arg);
+  size_t n = count_list(arg, ap);
+  if (n > kMaxListArgs) {
+    va_end(ap);
+    errno = E2BIG;
+    return -1;
+  }
+  const char* argv[n + 1];
+  if (n > 0) argv[0] = arg;
+  for (size_t i = 1; i < n; ++i) argv[i] = va_arg(ap, const char*);
+  argv[n] = nullptr;
+  va_end(ap);
+  return checked_execve(AT_FDCWD, path, const_cast<char* const*>(argv), environ, 0, "execl",
+                        __builtin_return_address(0));
+}
+
+FNGUARD_EXPORT int execlp(const char* file, const char* arg, ...) {
+  va_list ap;
+  va_start(ap, arg);
+  size_t n = count_list(arg, ap);
+  if (n > kMaxListArgs) {
+    va_end(ap);
+    errno = E2BIG;
+    return -1;
+  }
+  const char* argv[n + 1];
+  if (n > 0) argv[0] = arg;
+  for (size_t i = 1; i < n; ++i) argv[i] = va_arg(ap, const char*);
+  argv[n] = nullptr;
+  va_end(ap);
+  return checked_execvpe(file, const_cast<char* const*>(argv), environ, "execlp",
+                         __builtin_return_address(0));
+}
+
+FNGUARD_EXPORT int execle(const char* path, const char* arg, ...) {
+  va_list ap;
+  va_start(ap, arg);
+  size_t n = count_list(arg, ap);
+  if (n > kMaxListArgs) {
+    va_end(ap);
+    errno = E2BIG;
+    return -1;
+  }
+  const char* argv[n + 1];
+  if (n > 0) argv[0] = arg;
+  for (size_t i = 1; i < n; ++i) argv[i] = va_arg(ap, const char*);
+  argv[n] = nullptr;
+  if (n > 0) va_arg(ap, const char*);  // the terminating NULL of the list
+  char* const* envp = va_arg(ap, char* const*);
+  va_end(ap);
+  return checked_execve(AT_FDCWD, path, const_cast<char* const*>(argv), envp, 0, "execle",
+                        __builtin_return_address(0));
+}
+
+#pragma GCC diagnostic pop
+
+FNGUARD_EXPORT int posix_spawn(pid_t* pid, const char* path,
+                               const posix_spawn_file_actions_t* actions,
+                               const posix_spawnattr_t* attr, char* const argv[],
+                               char* const envp[]) {
+  static auto real = FNGUARD_NEXT(posix_spawn);
+  if (real == nullptr) return ENOSYS;
+  if (path == nullptr) return EFAULT;
+  ExecTarget t;
+  resolve_path(AT_FDCWD, path, false, &t);
+  if (t.exists) {
+    int err = check_exec(t, argv, "posix_spawn", __builtin_return_address(0));
+    if (err != 0) return err;
+  }
+  EnvForExec env(envp);
+  return real(pid, path, actions, attr, argv, env.get());
+}
+
+FNGUARD_EXPORT int posix_spawnp(pid_t* pid, const char* file,
+                                const posix_spawn_file_actions_t* actions,
+                                const posix_spawnattr_t* attr, char* const argv[],
+                                char* const envp[]) {
+  static auto real_spawn = FNGUARD_NEXT(posix_spawn);
+  static auto real_spawnp = FNGUARD_NEXT(posix_spawnp);
+  if (real_spawn == nullptr || real_spawnp == nullptr) return ENOSYS;
+  if (file == nullptr) return EFAULT;
+  EnvForExec env(envp);
+  if (file[0] == '\0') return real_spawnp(pid, file, actions, attr, argv, env.get());
+  char candidate[kPathMax];
+  const char* path = file;
+  if (std::strchr(file, '/') == nullptr) {
+    if (!find_in_path(file, candidate, sizeof candidate)) {
+      return real_spawnp(pid, file, actions, attr, argv, env.get());  // glibc's own error
+    }
+    path = candidate;
+  }
+  ExecTarget t;
+  resolve_path(AT_FDCWD, path, false, &t);
+  if (t.exists) {
+    int err = check_exec(t, argv, "posix_spawnp", __builtin_return_address(0));
+    if (err != 0) return err;
+  }
+  // Spawn exactly the file that was checked.
+  return real_spawn(pid, path, actions, attr, argv, env.get());
+}
+
+namespace {
+
+// system() and popen() run "/bin/sh -c command" with `environ`.
+int check_shell(const char* command, const char* via, const void* caller) {
+  static const char* kShell = "/bin/sh";
+  ExecTarget t;
+  resolve_path(AT_FDCWD, kShell, false, &t);
+  const char* argv[] = {"sh", "-c", command, nullptr};
+  int err = t.exists ? check_exec(t, const_cast<char* const*>(argv), via, caller) : 0;
+  if (err == 0) {
+    Guard guard;
+    if (guard.entered()) repair_environ(real_setenv());
+  }
+  return err;
+}
+
+}  // namespace
+
+FNGUARD_EXPORT int system(const char* command) {
+  static auto real = FNGUARD_NEXT(system);
+  if (real == nullptr) {
+    errno = ENOSYS;
+    return -1;
+  }
+  if (command == nullptr) return real(command);
+  int err = check_shell(command, "system", __builtin_return_address(0));
+  if (err != 0) {
+    errno = err;
+    return 127 << 8;  // what system() returns when the shell could not run
+  }
+  return real(command);
+}
+
+FNGUARD_EXPORT FILE* popen(const char* command, const char* type) {
+  static auto real = FNGUARD_NEXT(popen);
+  if (real == nullptr) {
+    errno = ENOSYS;
+    return nullptr;
+  }
+  if (command == nullptr) return real(command, type);
+  int err = check_shell(command, "popen", __builtin_return_address(0));
+  if (err != 0) {
+    errno = err;
+    return nullptr;
+  }
+  return real(command, type);
+}
+
+FNGUARD_EXPORT void* dlopen(const char* file, int mode) {
+  static auto real = FNGUARD_NEXT(dlopen);
+  if (real == nullptr) return nullptr;
+  if (file != nullptr && active() &&
+      policy().control(fnguard::image::Control::kExecFromWritable).mode !=
+          fnguard::image::Mode::kOff) {
+    bool blocked = false;
+    {
+      Guard guard;
+      if (guard.entered()) {
+        ErrnoSaver errno_saver;
+        blocked = library_in_writable_location(file, __builtin_return_address(0));
+      }
+    }
+    if (blocked) {
+      t_dlerror =
+          "fnguard: loading a library from a writable location is blocked by "
+          "process.exec_from_writable";
+      return nullptr;
+    }
+  }
+  // A tail call: the loader sees the caller's return address.
+  return real(file, mode);
+}
+
+FNGUARD_EXPORT char* dlerror() {
+  static auto real = FNGUARD_NEXT(dlerror);
+  if (t_dlerror != nullptr) {
+    const char* message = t_dlerror;
+    t_dlerror = nullptr;
+    return const_cast<char*>(message);
+  }
+  return real != nullptr ? real() : nullptr;
+}
+
+FNGUARD_EXPORT int setenv(const char* name, const char* value, int overwrite) {
+  SetenvFn real = real_setenv();
+  if (real == nullptr) {
+    errno = ENOSYS;
+    return -1;
+  }
+  if (name != nullptr && value != nullptr && exec_env_ready()) {
+    size_t n = std::strlen(name);
+    if (is_preload_name(name, n)) {
+      if (overwrite == 0 && getenv(kEnvPreload) != nullptr) return 0;
+      return set_preload_keeping_ours(value);
+    }
+    if (is_protected_env_name(name, n)) return 0;  // FNGUARD_ENFORCER: kept as is
+  }
+  return real(name, value, overwrite);
+}
+
+FNGUARD_EXPORT int unsetenv(const char* name) {
+  static auto real = FNGUARD_NEXT(unsetenv);
+  if (real == nullptr) {
+    errno = ENOSYS;
+    return -1;
+  }
+  if (name != nullptr && exec_env_ready()) {
+    size_t n = std::strlen(name);
+    if (is_preload_name(name, n)) return set_preload_keeping_ours(nullptr);
+    if (is_protected_env_name(name, n)) return 0;
+  }
+  return real(name);
+}
+
+FNGUARD_EXPORT int putenv(char* string) {
+  static auto real = FNGUARD_NEXT(putenv);
+  if (real == nullptr) {
+    errno = ENOSYS;
+    return -1;
+  }
+  if (string != nullptr && exec_env_ready()) {
+    const char* eq = std::strchr(string, '=');
+    size_t n = eq != nullptr ? static_cast<size_t>(eq - string) : std::strlen(string);
+    if (is_preload_name(string, n)) {
+      // "LD_PRELOAD" without '=' removes it in glibc: keep ours.
+      return set_preload_keeping_ours(eq != nullptr ? eq + 1 : nullptr);
+    }
+    if (is_protected_env_name(string, n)) return 0;
+  }
+  return real(string);
+}
+
+FNGUARD_EXPORT int clearenv() {
+  static auto real = FNGUARD_NEXT(clearenv);
+  if (real == nullptr) {
+    errno = ENOSYS;
+    return -1;
+  }
+  int rc = real();
+  if (rc == 0 && exec_env_ready()) {
+    SetenvFn set = real_setenv();
+    if (set != nullptr) {
+      set_preload_keeping_ours(nullptr);
+      set(kEnvEnforcer, exec_env_enforcer(), 1);
+    }
+  }
+  return rc;
+}
