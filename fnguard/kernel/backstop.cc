@@ -68,8 +68,14 @@ Result<std::unique_ptr<Backstop>> Backstop::prepare(image::View image, BackstopO
   const bool want_denylist = block_top || b->require_;
   const bool want_exec = image.control(image::Control::kProcessExec).mode != image::Mode::kOff ||
                          image.control(image::Control::kExecFromWritable).mode != image::Mode::kOff;
+  const auto blocks = [&](image::Control c) { return image.control(c).mode == image::Mode::kBlock; };
+  const bool want_landlock = blocks(image::Control::kFilesWrite) ||
+                             blocks(image::Control::kExecFromWritable) ||
+                             blocks(image::Control::kNetOutbound);
   if (!f.seccomp_filter || !f.no_new_privs) {
-    st.missing.push_back("seccomp: this kernel offers no seccomp filter (or no_new_privs)");
+    if (want_denylist || want_exec) {
+      st.missing.push_back("seccomp: this kernel offers no seccomp filter (or no_new_privs)");
+    }
   } else {
     FilterSpec spec;
     spec.refuse_denylist = want_denylist;
@@ -101,8 +107,10 @@ Result<std::unique_ptr<Backstop>> Backstop::prepare(image::View image, BackstopO
   st.landlock_abi = f.landlock_abi;
   if (f.landlock_abi <= 0) {
     st.landlock = "unavailable";
-    st.missing.push_back("landlock: " + (f.landlock_reason.empty() ? std::string("not available")
-                                                                    : f.landlock_reason));
+    if (want_landlock) {
+      st.missing.push_back("landlock: " + (f.landlock_reason.empty() ? std::string("not available")
+                                                                      : f.landlock_reason));
+    }
   } else {
     LandlockPlan plan = plan_landlock(image, f.landlock_abi, b->options_.exec_dirs);
     st.notes = plan.notes;
@@ -116,6 +124,22 @@ Result<std::unique_ptr<Backstop>> Backstop::prepare(image::View image, BackstopO
         b->ruleset_fd_ = fd.value();
       }
     }
+  }
+
+  if (st.exec_supervision && !b->options_.emit) {
+    int ev[2];
+    if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, ev) != 0) {
+      return make_error(std::string("cannot prepare the kernel backstop: socketpair: ") + strerror(errno));
+    }
+    b->events_read_ = ev[0];
+    b->events_write_ = ev[1];
+    int wfd = ev[1];
+    // A full queue drops the event rather than stall exec decisions; the
+    // supervisor drains it from its loop.
+    b->options_.emit = [wfd](std::string json) {
+      ssize_t n = send(wfd, json.data(), json.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+      (void)n;
+    };
   }
 
   if (b->want_seccomp_ || b->ruleset_fd_ >= 0) {
@@ -270,8 +294,23 @@ ExecSupervisorStats Backstop::exec_stats() const {
   return exec_ ? exec_->stats() : ExecSupervisorStats{};
 }
 
+std::vector<std::string> Backstop::read_events() {
+  std::vector<std::string> out;
+  if (events_read_ < 0) return out;
+  std::vector<char> buf(64 * 1024);
+  for (;;) {
+    ssize_t n = recv(events_read_, buf.data(), buf.size(), MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    out.emplace_back(buf.data(), static_cast<size_t>(n));
+  }
+  return out;
+}
+
 Backstop::~Backstop() {
   exec_.reset();
+  if (events_read_ >= 0) close(events_read_);
+  if (events_write_ >= 0) close(events_write_);
   if (ruleset_fd_ >= 0) close(ruleset_fd_);
   if (child_sock_ >= 0) close(child_sock_);
   if (parent_sock_ >= 0) close(parent_sock_);

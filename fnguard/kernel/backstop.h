@@ -42,7 +42,8 @@ inline constexpr const char* kEnvKernel = "FNGUARD_KERNEL";
 
 struct BackstopOptions {
   // Events from exec supervision (one JSON object each), called on the
-  // supervisor thread.
+  // exec supervisor thread. When unset, the backstop queues them as
+  // datagrams on events_fd() instead, for the caller's event loop.
   std::function<void(std::string json)> emit;
   std::function<image::Phase()> phase;
   // Added to Landlock's execute locations (the command's directory, the
@@ -95,6 +96,11 @@ class Backstop {
 
   ExecSupervisorStats exec_stats() const;
 
+  // When BackstopOptions::emit is unset: readable when exec supervision has
+  // events; read_events() drains them without blocking. -1 otherwise.
+  int events_fd() const { return events_read_; }
+  std::vector<std::string> read_events();
+
   ~Backstop();
   Backstop(const Backstop&) = delete;
   Backstop& operator=(const Backstop&) = delete;
@@ -110,6 +116,8 @@ class Backstop {
   int ruleset_fd_ = -1;
   int child_sock_ = -1;   // child's end: sends the listener fd or an error
   int parent_sock_ = -1;
+  int events_read_ = -1;
+  int events_write_ = -1;
   std::unique_ptr<ExecSupervisor> exec_;
 };
 

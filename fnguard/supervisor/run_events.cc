@@ -28,6 +28,7 @@ void layer_fields(events::JsonWriter& w, const Layers& layers) {
   w.field_bool("preload", layers.preload);
   w.field_bool("seccomp", layers.seccomp);
   w.field_bool("landlock", layers.landlock);
+  if (!layers.kernel.empty()) w.field_raw("kernel", layers.kernel.c_str());
   w.end_object();
 }
 

@@ -26,6 +26,7 @@ struct Layers {
   bool preload = false;
   bool seccomp = false;
   bool landlock = false;
+  std::string kernel;  // the kernel backstop's detail (kernel::Backstop::layers_json), JSON
 };
 
 struct ProgramInfo {
