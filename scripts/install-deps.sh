@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   clang libclang-rt-14-dev             # libFuzzer targets
   libyaml-dev                          # policy parser (YAML and JSON)
+  rapidjson-dev                        # payload inspection: event JSON (header-only SAX)
   libseccomp-dev                       # kernel backstop
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 nodejs npm

@@ -1,0 +1,932 @@
+// The four detectors. Each works on one value in three steps: the class mask
+// says whether the detector's characters occur at all; the precise checks
+// look at the places where they do (positions of '/', ';', quotes, "://");
+// a match yields a rule name and an excerpt. See detectors.h for the limits.
+#include "fnguard/inspect/detectors.h"
+
+#include <arpa/inet.h>
+
+#include <array>
+#include <cstring>
+
+namespace fnguard::inspect {
+namespace {
+
+// ---- byte classes (the prefilter) -------------------------------------------
+
+enum Class : uint16_t {
+  kDot = 1 << 0,        // .
+  kSlash = 1 << 1,      // /
+  kBackslash = 1 << 2,  // backslash
+  kPercent = 1 << 3,    // %
+  kColon = 1 << 4,      // :
+  kShell = 1 << 5,      // ; | & ` $ newline CR
+  kQuote = 1 << 6,      // ' " `
+  kSqlPunct = 1 << 7,   // = ( # - * ; @
+  kSpace = 1 << 8,      // space tab + (form encoding)
+  kBracket = 1 << 9,    // [ (IPv6 literals)
+  kHigh = 1 << 10,      // bytes >= 0x80 (overlong UTF-8 after decoding)
+  kU = 1 << 11,         // u U (UNION)
+};
+
+constexpr std::array<uint16_t, 256> make_classes() {
+  std::array<uint16_t, 256> t{};
+  t['.'] = kDot;
+  t['/'] = kSlash;
+  t['\\'] = kBackslash;
+  t['%'] = kPercent;
+  t[':'] = kColon;
+  for (unsigned char c : {';', '|', '&', '$', '\n', '\r'}) t[c] |= kShell;
+  t['`'] = kShell | kQuote;
+  t['\''] = kQuote;
+  t['"'] = kQuote;
+  for (unsigned char c : {'=', '(', '#', '-', '*', ';', '@'}) t[c] |= kSqlPunct;
+  t[' '] = kSpace;
+  t['\t'] = kSpace;
+  t['+'] = kSpace;
+  t['['] = kBracket;
+  t['u'] = kU;
+  t['U'] = kU;
+  for (int c = 0x80; c < 0x100; ++c) t[c] = kHigh;
+  return t;
+}
+constexpr std::array<uint16_t, 256> kClasses = make_classes();
+
+uint16_t class_mask(std::string_view s) {
+  // Four accumulators so the loop is not one long dependency chain.
+  uint16_t a = 0, b = 0, c = 0, d = 0;
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  size_t n = s.size(), i = 0;
+  for (; i + 4 <= n; i += 4) {
+    a |= kClasses[p[i]];
+    b |= kClasses[p[i + 1]];
+    c |= kClasses[p[i + 2]];
+    d |= kClasses[p[i + 3]];
+  }
+  for (; i < n; ++i) a |= kClasses[p[i]];
+  return static_cast<uint16_t>(a | b | c | d);
+}
+
+constexpr uint16_t kAllClasses = 0xffff;
+
+// ---- small text helpers -----------------------------------------------------
+
+inline char lower_c(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+inline bool is_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
+inline bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+
+// Case-insensitive prefix test; needle is lower case.
+bool starts_ci(std::string_view s, size_t i, std::string_view needle) {
+  if (i > s.size() || s.size() - i < needle.size()) return false;
+  for (size_t k = 0; k < needle.size(); ++k)
+    if (lower_c(s[i + k]) != needle[k]) return false;
+  return true;
+}
+
+// starts_ci plus a word boundary after the needle.
+bool word_at(std::string_view s, size_t i, std::string_view needle) {
+  if (!starts_ci(s, i, needle)) return false;
+  size_t e = i + needle.size();
+  return e >= s.size() || !is_alnum(s[e]);
+}
+
+// Case-insensitive search; needle is lower case and starts with a letter or
+// digit. Returns npos when absent.
+size_t find_ci(std::string_view s, std::string_view needle, size_t from = 0) {
+  if (needle.empty() || s.size() < needle.size()) return std::string_view::npos;
+  char f = needle[0];
+  char F = (f >= 'a' && f <= 'z') ? static_cast<char>(f - 32) : f;
+  size_t last = s.size() - needle.size();
+  for (size_t i = from; i <= last; ++i) {
+    // memchr for the more common case of the two first characters is not
+    // worth it here: values are short and the loop is branch-light.
+    if ((s[i] == f || s[i] == F) && starts_ci(s, i, needle)) return i;
+  }
+  return std::string_view::npos;
+}
+
+std::string excerpt(std::string_view s, size_t pos) {
+  size_t begin = pos > 16 ? pos - 16 : 0;
+  std::string out;
+  size_t end = std::min(s.size(), begin + kMaxEvidence);
+  out.reserve(end - begin);
+  for (size_t i = begin; i < end; ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    out += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '.';
+  }
+  return out;
+}
+
+struct Hit {
+  const char* rule = nullptr;
+  size_t pos = 0;
+  explicit operator bool() const { return rule != nullptr; }
+};
+
+// ---- decoding (for the second look at percent-encoded values) ---------------
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// One round of percent-decoding, plus IIS-style %uXXXX for ASCII and the
+// slash look-alikes. Returns false when nothing changed.
+bool decode_round(std::string_view in, std::string& out) {
+  out.clear();
+  out.reserve(in.size());
+  bool changed = false;
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '%') {
+      if (i + 2 < in.size()) {
+        int hi = hex_digit(in[i + 1]), lo = hex_digit(in[i + 2]);
+        if (hi >= 0 && lo >= 0) {
+          out += static_cast<char>(hi * 16 + lo);
+          i += 2;
+          changed = true;
+          continue;
+        }
+      }
+      if (i + 5 < in.size() && (in[i + 1] == 'u' || in[i + 1] == 'U')) {
+        int v = 0;
+        bool ok = true;
+        for (int k = 2; k < 6; ++k) {
+          int h = hex_digit(in[i + k]);
+          if (h < 0) { ok = false; break; }
+          v = v * 16 + h;
+        }
+        if (ok && (v < 0x80 || v == 0x2215 || v == 0x2216)) {
+          out += v == 0x2215 ? '/' : v == 0x2216 ? '\\' : static_cast<char>(v);
+          i += 5;
+          changed = true;
+          continue;
+        }
+      }
+    }
+    out += in[i];
+  }
+  return changed;
+}
+
+// Overlong UTF-8 encodings of '.', '/' and '\' (the classic %c0%ae%c0%ae%c0%af)
+// become the ASCII byte, as lenient decoders in some stacks do.
+void fold_overlong(std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto u = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+    if (u(i) == 0xc0 && i + 1 < s.size() && (u(i + 1) == 0xae || u(i + 1) == 0xaf)) {
+      out += u(i + 1) == 0xae ? '.' : '/';
+      ++i;
+    } else if (u(i) == 0xc1 && i + 1 < s.size() && u(i + 1) == 0x9c) {
+      out += '\\';
+      ++i;
+    } else if (u(i) == 0xe0 && i + 2 < s.size() && u(i + 1) == 0x80 &&
+               (u(i + 2) == 0xae || u(i + 2) == 0xaf)) {
+      out += u(i + 2) == 0xae ? '.' : '/';
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  s.swap(out);
+}
+
+// ---- path traversal / local file inclusion ----------------------------------
+
+struct SensitivePath {
+  std::string_view text;  // what follows a '/' (lower case when ci)
+  bool ci;                // Windows names are case-insensitive
+  bool prefix_only;       // a directory: anything may follow
+};
+
+// Checked at each '/' in the value; entries are the text after the slash.
+constexpr SensitivePath kSensitive[] = {
+    {"etc/passwd", false, false},   {"etc/shadow", false, false},  {"etc/group", false, false},
+    {"etc/hosts", false, false},    {"etc/issue", false, false},   {"etc/environment", false, false},
+    {"etc/sudoers", false, false},  {"etc/crontab", false, false}, {"etc/ssh/", false, true},
+    {"etc/hostname", false, false}, {"etc/profile", false, false}, {"etc/os-release", false, false},
+    {"proc/self/", false, true},   {"proc/thread-self/", false, true},
+    {"proc/version", false, false}, {"proc/mounts", false, false}, {"proc/net/", false, true},
+    {"var/task/", false, true},    {"var/runtime/", false, true}, {"var/log/", false, true},
+    {"opt/fnguard", false, true},  {"root/", false, true},       {".aws/", false, true},
+    {".ssh/", false, true},        {".bash_history", false, false}, {".env", false, false},
+    {".git/", false, true},        {".htpasswd", false, false},   {"dev/tcp/", false, true},
+    {"windows/win.ini", true, false}, {"win.ini", true, false},    {"boot.ini", true, false},
+    {"windows/system32", true, true},
+};
+
+// At a '/' followed by "proc/<digits>/": environ, cmdline, maps, fd/ of any process.
+bool proc_pid_at(std::string_view s, size_t i) {
+  if (!starts_ci(s, i, "proc/")) return false;
+  size_t j = i + 5, d = j;
+  while (j < s.size() && is_digit(s[j])) ++j;
+  return j > d && j < s.size() && s[j] == '/';
+}
+
+Hit sensitive_path(std::string_view s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    // The start of the value counts as after a slash for "etc/passwd" style
+    // relative references ("....//etc/passwd" has its own slash).
+    if (s[i] != '/' && i != 0) continue;
+    size_t t = s[i] == '/' ? i + 1 : i;
+    if (t >= s.size()) break;
+    char c = lower_c(s[t]);
+    for (const SensitivePath& p : kSensitive) {
+      if (p.text[0] != c) continue;
+      bool m = p.ci ? starts_ci(s, t, p.text) : s.substr(t, p.text.size()) == p.text;
+      if (!m) continue;
+      if (!p.prefix_only) {
+        size_t e = t + p.text.size();
+        if (e < s.size() && (is_alnum(s[e]) || s[e] == '-')) continue;  // ".env" but not ".envoy", "/etc/hosts-like"
+      }
+      if (t == 0 && i == 0 && s[0] != '/' && p.text.find('/') == std::string_view::npos) continue;
+      return {"path.sensitive_file", i};
+    }
+    if (proc_pid_at(s, t)) return {"path.sensitive_file", i};
+  }
+  return {};
+}
+
+Hit traversal(std::string_view s, bool value_is_decoded) {
+  (void)value_is_decoded;
+  int count = 0;
+  size_t first = std::string_view::npos;
+  for (size_t i = 0; i + 1 < s.size(); ++i) {
+    if (s[i] != '.' || s[i + 1] != '.') continue;
+    size_t j = i + 2;
+    if (j < s.size() && s[j] == ';') ++j;  // "..;/" (servlet path parameters)
+    bool sep_after = j >= s.size() || s[j] == '/' || s[j] == '\\';
+    bool sep_before = i == 0 || s[i - 1] == '/' || s[i - 1] == '\\' || s[i - 1] == '.';
+    if (sep_after && sep_before) {
+      if (first == std::string_view::npos) first = i;
+      ++count;
+      // "../" as the whole start of a value, or twice anywhere.
+      if (i == 0 && j + 1 < s.size()) return {"path.traversal", i};
+      if (count >= 2) return {"path.traversal", first};
+    }
+    i = j - 1;
+  }
+  if (count == 1 && sensitive_path(s.substr(first))) return {"path.traversal", first};
+  return {};
+}
+
+Hit file_scheme(std::string_view s) {
+  static constexpr std::string_view kSchemes[] = {"file", "php", "phar", "zip", "expect",
+                                                  "glob", "jar", "netdoc"};
+  for (size_t c = s.find(':'); c != std::string_view::npos; c = s.find(':', c + 1)) {
+    size_t b = c;
+    while (b > 0 && (is_alnum(s[b - 1]) || s[b - 1] == '+' || s[b - 1] == '-')) --b;
+    std::string_view word = s.substr(b, c - b);
+    if (word.empty() || word.size() > 6) continue;
+    for (std::string_view scheme : kSchemes) {
+      if (word.size() != scheme.size() || !starts_ci(s, b, scheme)) continue;
+      // "file:/" and "file://"; the others need "://" (php://filter, zip://).
+      bool slash = c + 1 < s.size() && s[c + 1] == '/';
+      bool dslash = slash && c + 2 < s.size() && s[c + 2] == '/';
+      if ((scheme == "file" && slash) || dslash || (scheme == "jar" && starts_ci(s, c + 1, "file:")))
+        return {"path.file_scheme", b};
+    }
+  }
+  return {};
+}
+
+Hit detect_path(std::string_view raw, uint16_t mask) {
+  if (!(mask & (kSlash | kBackslash | kColon))) return {};
+  std::string_view s = raw;
+  std::string folded;
+  if (mask & kBackslash) {
+    folded.assign(raw);
+    for (char& c : folded)
+      if (c == '\\') c = '/';
+    s = folded;
+  }
+  if (Hit h = traversal(s, false)) return h;
+  if (Hit h = sensitive_path(s)) return h;
+  if (mask & kColon)
+    if (Hit h = file_scheme(s)) return h;
+  return {};
+}
+
+// ---- command injection --------------------------------------------------------
+
+// Programs an injected command names. Strong ones are flagged after any
+// separator; weak ones are also English words ("cat", "sleep", "id") and need
+// shell-looking arguments or nothing after them.
+constexpr std::string_view kStrongCommands[] = {
+    "whoami", "uname", "wget", "curl", "nc", "ncat", "netcat", "bash", "sh", "zsh", "dash",
+    "ksh", "csh", "tcsh", "python", "python2", "python3", "perl", "php", "ruby", "node", "lua",
+    "busybox", "socat", "telnet", "nslookup", "ifconfig", "netstat", "chmod", "chown", "base64",
+    "xxd", "printenv", "powershell", "pwsh", "cmd", "mkfifo", "nohup", "crontab", "useradd",
+    "sudo", "passwd", "tftp", "ssh", "scp", "awk", "gawk", "xterm", "systemctl", "killall",
+    "pkill", "hostname", "ipconfig", "certutil", "bitsadmin", "rm", "eval", "exec",
+};
+constexpr std::string_view kWeakCommands[] = {
+    "cat", "ls", "id", "echo", "ping", "sleep", "env", "touch", "dig", "kill", "cp", "mv",
+    "head", "tail", "more", "less", "find", "grep", "set", "export", "cd", "pwd", "ps",
+    "dir", "type", "ver", "net", "tee", "time", "sort", "uniq", "host", "whois", "wc", "od",
+};
+
+bool is_meta(char c) {
+  return c == ';' || c == '|' || c == '&' || c == '`' || c == '$' || c == ')' || c == '<' ||
+         c == '>' || c == '\n' || c == '\r';
+}
+
+// Skips blanks and the ${IFS} / $IFS$9 blanks attackers use when spaces are filtered.
+size_t skip_shell_blanks(std::string_view s, size_t i) {
+  for (;;) {
+    if (i < s.size() && (s[i] == ' ' || s[i] == '\t')) { ++i; continue; }
+    if (s.substr(i, 6) == "${IFS}") { i += 6; continue; }
+    if (s.substr(i, 4) == "$IFS") { i += 4; if (i + 1 < s.size() && s[i] == '$' && is_digit(s[i + 1])) i += 2; continue; }
+    return i;
+  }
+}
+
+// The command named at i (after a separator): returns its rule when it is one
+// of the programs above with a plausible shell continuation.
+Hit command_at(std::string_view s, size_t i, size_t report_pos, bool inside_substitution) {
+  i = skip_shell_blanks(s, i);
+  while (i < s.size() && (s[i] == '{' || s[i] == '(' || s[i] == '\'' || s[i] == '"' || s[i] == '\\')) ++i;
+  size_t b = i;
+  while (i < s.size() && (is_alnum(s[i]) || s[i] == '/' || s[i] == '.' || s[i] == '-')) ++i;
+  std::string_view token = s.substr(b, i - b);
+  if (token.empty() || token.size() > 64) return {};
+  // "/bin/cat", "/usr/bin/id", "./x": the program is the basename.
+  size_t slash = token.rfind('/');
+  if (slash != std::string_view::npos) token = token.substr(slash + 1);
+  if (token.size() > 4 && starts_ci(token, token.size() - 4, ".exe")) token.remove_suffix(4);
+  if (token.empty() || token.size() > 12) return {};
+  char lc[16];
+  for (size_t k = 0; k < token.size(); ++k) lc[k] = lower_c(token[k]);
+  std::string_view word(lc, token.size());
+  for (std::string_view c : kStrongCommands) {
+    if (c != word) continue;
+    // "sh" and "rm" are also syllables; require a word end that shells accept.
+    if (i < s.size() && !(is_ws(s[i]) || is_meta(s[i]) || s[i] == '$' || s[i] == '}' || s[i] == ',' ||
+                          s[i] == '\'' || s[i] == '"'))
+      return {};
+    return {"cmd.separator_command", report_pos};
+  }
+  for (std::string_view c : kWeakCommands) {
+    if (c != word) continue;
+    if (i >= s.size() || is_meta(s[i]) || s[i] == '}' || s[i] == ',') return {"cmd.separator_command", report_pos};
+    if (inside_substitution && (s[i] == ' ' || s[i] == '\t')) return {"cmd.separator_command", report_pos};
+    size_t j = skip_shell_blanks(s, i);
+    if (j == i) return {};  // "cats", "id=5": not a command word
+    if (j >= s.size()) return {"cmd.separator_command", report_pos};
+    char n = s[j];
+    if (n == '-' || n == '/' || n == '.' || n == '~' || is_digit(n) || is_meta(n) || n == '\'' ||
+        n == '"' || n == '{' || n == '*')
+      return {"cmd.separator_command", report_pos};
+    return {};
+  }
+  return {};
+}
+
+Hit detect_command(std::string_view s, uint16_t mask) {
+  if (mask & kSlash) {
+    // bash's /dev/tcp and /dev/udp pseudo-files: the classic reverse shell.
+    for (std::string_view dev : {"/dev/tcp/", "/dev/udp/"}) {
+      size_t p = s.find(dev);
+      if (p != std::string_view::npos) return {"cmd.reverse_shell", p};
+    }
+  }
+  if (!(mask & kShell)) return {};
+  if (s.find("${IFS") != std::string_view::npos) return {"cmd.ifs", s.find("${IFS")};
+  size_t ifs = s.find("$IFS");
+  if (ifs != std::string_view::npos) return {"cmd.ifs", ifs};
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == ';' || c == '|' || c == '&' || c == '\n' || c == '\r') {
+      size_t j = i;
+      while (j < s.size() && (s[j] == ';' || s[j] == '|' || s[j] == '&' || s[j] == '\n' || s[j] == '\r')) ++j;
+      if (Hit h = command_at(s, j, i, false)) return h;
+      i = j - 1;
+    } else if (c == '`') {
+      if (Hit h = command_at(s, i + 1, i, true)) return {"cmd.substitution", h.pos};
+    } else if (c == '$' && i + 1 < s.size() && s[i + 1] == '(') {
+      if (Hit h = command_at(s, i + 2, i, true)) return {"cmd.substitution", h.pos};
+    }
+  }
+  return {};
+}
+
+// ---- SQL injection ----------------------------------------------------------------
+
+// Skips blanks, '+' (form-encoded space) and /* comments */ (the comment
+// trick used to dodge space filters). Bounded by the value's length.
+size_t skip_sql_blanks(std::string_view s, size_t i) {
+  for (;;) {
+    if (i < s.size() && (is_ws(s[i]) || s[i] == '+')) { ++i; continue; }
+    if (i + 1 < s.size() && s[i] == '/' && s[i + 1] == '*') {
+      size_t e = s.find("*/", i + 2);
+      if (e == std::string_view::npos) return s.size();
+      i = e + 2;
+      continue;
+    }
+    return i;
+  }
+}
+
+bool comment_or_end(std::string_view s, size_t i) {
+  i = skip_sql_blanks(s, i);
+  if (i >= s.size()) return true;
+  if (s[i] == '#' || s[i] == ';') return true;
+  if (s[i] == '-' && i + 1 < s.size() && s[i + 1] == '-') return true;
+  if (s[i] == ')' ) return comment_or_end(s, i + 1);
+  return false;
+}
+
+// A comparison operator at i ("=", "<>", "!=", "<", ">", LIKE, IS, IN, BETWEEN, RLIKE, REGEXP).
+bool comparator_at(std::string_view s, size_t i) {
+  if (i >= s.size()) return false;
+  char c = s[i];
+  if (c == '=' || c == '<' || c == '>') return true;
+  if (c == '!' && i + 1 < s.size() && s[i + 1] == '=') return true;
+  return word_at(s, i, "like") || word_at(s, i, "is") || word_at(s, i, "in") ||
+         word_at(s, i, "between") || word_at(s, i, "rlike") || word_at(s, i, "regexp");
+}
+
+// After OR/AND: does an always-true/false or time-delay expression follow?
+bool boolean_payload(std::string_view s, size_t i) {
+  i = skip_sql_blanks(s, i);
+  while (i < s.size() && s[i] == '(') i = skip_sql_blanks(s, i + 1);
+  if (i >= s.size()) return false;
+  for (std::string_view f : {"sleep", "benchmark", "pg_sleep", "exists", "select", "not", "ascii",
+                             "substring", "substr", "length", "char", "ord", "if", "case",
+                             "updatexml", "extractvalue", "waitfor", "dbms_pipe", "randomblob"}) {
+    if (word_at(s, i, f)) return true;
+  }
+  size_t j = i;
+  char c = s[i];
+  bool unclosed = false;
+  if (c == '\'' || c == '"') {
+    size_t e = s.find(c, i + 1);
+    if (e == std::string_view::npos) {
+      unclosed = true;  // "' or '1": the application's own quote closes it
+      j = s.size();
+    } else {
+      j = e + 1;
+    }
+  } else if (is_digit(c) || c == '-') {
+    ++j;
+    while (j < s.size() && (is_digit(s[j]) || s[j] == '.')) ++j;
+    if (j < s.size() && is_alnum(s[j])) return false;
+    if (comment_or_end(s, j)) return true;  // "' or 1--", "1 or 1"
+  } else if (is_alnum(c)) {
+    while (j < s.size() && (is_alnum(s[j]) || s[j] == '.')) ++j;
+    std::string_view w = s.substr(i, j - i);
+    if ((starts_ci(w, 0, "true") && w.size() == 4) || (starts_ci(w, 0, "false") && w.size() == 5)) {
+      if (comment_or_end(s, j)) return true;
+    }
+  } else {
+    return false;
+  }
+  if (unclosed) return true;
+  j = skip_sql_blanks(s, j);
+  while (j < s.size() && s[j] == ')') j = skip_sql_blanks(s, j + 1);
+  return comparator_at(s, j);
+}
+
+// OR / AND / XOR / || / && at i.
+size_t logic_operator_end(std::string_view s, size_t i) {
+  if (word_at(s, i, "or")) return i + 2;
+  if (word_at(s, i, "and")) return i + 3;
+  if (word_at(s, i, "xor")) return i + 3;
+  if (s.substr(i, 2) == "||" || s.substr(i, 2) == "&&") return i + 2;
+  return 0;
+}
+
+Hit union_select(std::string_view s) {
+  for (size_t u = find_ci(s, "union"); u != std::string_view::npos; u = find_ci(s, "union", u + 5)) {
+    if (u > 0 && is_alnum(s[u - 1])) continue;
+    size_t j = u + 5;
+    size_t k = skip_sql_blanks(s, j);
+    if (k == j && !(k < s.size() && s[k] == '(')) continue;  // "unions", "union_x"
+    while (k < s.size() && s[k] == '(') k = skip_sql_blanks(s, k + 1);
+    if (word_at(s, k, "all")) k = skip_sql_blanks(s, k + 3);
+    else if (word_at(s, k, "distinct")) k = skip_sql_blanks(s, k + 8);
+    while (k < s.size() && s[k] == '(') k = skip_sql_blanks(s, k + 1);
+    if (word_at(s, k, "select")) return {"sqli.union_select", u};
+  }
+  return {};
+}
+
+// "; DROP TABLE", "; DELETE FROM", ... : a second statement after the first.
+bool statement_at(std::string_view s, size_t i) {
+  auto next_word = [&](size_t from) { return skip_sql_blanks(s, from); };
+  if (word_at(s, i, "drop")) {
+    size_t k = next_word(i + 4);
+    return word_at(s, k, "table") || word_at(s, k, "database") || word_at(s, k, "user") ||
+           word_at(s, k, "procedure") || word_at(s, k, "function") || word_at(s, k, "view");
+  }
+  if (word_at(s, i, "delete")) return word_at(s, next_word(i + 6), "from");
+  if (word_at(s, i, "insert")) return word_at(s, next_word(i + 6), "into");
+  if (word_at(s, i, "truncate")) return word_at(s, next_word(i + 8), "table");
+  if (word_at(s, i, "update")) {
+    size_t k = next_word(i + 6);
+    while (k < s.size() && (is_alnum(s[k]) || s[k] == '.' || s[k] == '`' || s[k] == '"')) ++k;
+    return word_at(s, next_word(k), "set");
+  }
+  if (word_at(s, i, "select")) {
+    size_t from = find_ci(s, "from", i + 6);
+    return (from != std::string_view::npos && from - i < 200) || starts_ci(s, next_word(i + 6), "@@") ||
+           word_at(s, next_word(i + 6), "sleep") || word_at(s, next_word(i + 6), "pg_sleep");
+  }
+  if (word_at(s, i, "exec") || word_at(s, i, "execute")) {
+    size_t k = next_word(i + (word_at(s, i, "exec") ? 4 : 7));
+    return starts_ci(s, k, "xp_") || starts_ci(s, k, "sp_") || starts_ci(s, k, "master") ||
+           (k < s.size() && s[k] == '(');
+  }
+  if (word_at(s, i, "shutdown")) return comment_or_end(s, i + 8);
+  if (word_at(s, i, "waitfor")) return word_at(s, next_word(i + 7), "delay");
+  if (word_at(s, i, "create") || word_at(s, i, "alter")) {
+    size_t k = next_word(i + (word_at(s, i, "create") ? 6 : 5));
+    return word_at(s, k, "table") || word_at(s, k, "user") || word_at(s, k, "procedure") ||
+           word_at(s, k, "function") || word_at(s, k, "login");
+  }
+  if (word_at(s, i, "declare")) return next_word(i + 7) < s.size() && s[next_word(i + 7)] == '@';
+  return false;
+}
+
+Hit sql_functions(std::string_view s, uint16_t mask) {
+  struct Needle {
+    std::string_view text;
+    uint16_t needs;
+  };
+  static constexpr Needle kNeedles[] = {
+      {"sleep(", kSqlPunct},        {"pg_sleep(", kSqlPunct},    {"benchmark(", kSqlPunct},
+      {"extractvalue(", kSqlPunct}, {"updatexml(", kSqlPunct},   {"load_file(", kSqlPunct},
+      {"dbms_pipe.receive_message", kDot}, {"utl_inaddr.", kDot}, {"information_schema", 0},
+      {"xp_cmdshell", 0},           {"@@version", kSqlPunct},    {"into outfile", kSpace},
+      {"into dumpfile", kSpace},    {"waitfor delay", kSpace},   {"sqlite_master", 0},
+      {"pg_catalog.", kDot},        {"sysobjects", 0},
+  };
+  for (const Needle& n : kNeedles) {
+    if (n.needs && !(mask & n.needs)) continue;
+    size_t p = find_ci(s, n.text);
+    if (p == std::string_view::npos) continue;
+    if (p > 0 && is_alnum(s[p - 1]) && n.text[0] != '@') continue;
+    if (n.text == "sleep(" || n.text == "benchmark(") {
+      // "sleep(5)" with a number and nothing else: ordinary text ("sleep(8
+      // hours)") rarely has that exact form.
+      size_t k = skip_sql_blanks(s, p + n.text.size());
+      if (k >= s.size() || !is_digit(s[k])) continue;
+      while (k < s.size() && (is_digit(s[k]) || s[k] == '.')) ++k;
+      k = skip_sql_blanks(s, k);
+      if (k < s.size() && s[k] != ')' && s[k] != ',') continue;
+    }
+    return {"sqli.function", p};
+  }
+  return {};
+}
+
+Hit detect_sql(std::string_view s, uint16_t mask) {
+  if (mask & kU)
+    if (Hit h = union_select(s)) return h;
+  if (mask & kQuote) {
+    for (size_t q = 0; q < s.size(); ++q) {
+      char c = s[q];
+      if (c != '\'' && c != '"' && c != '`') continue;
+      size_t j = q + 1;
+      while (j < s.size() && s[j] == ')') ++j;
+      size_t k = skip_sql_blanks(s, j);
+      if (k >= s.size()) continue;
+      // admin'--, admin' #, '/*
+      if (s[k] == '-' && k + 1 < s.size() && s[k + 1] == '-') {
+        size_t e = k + 2;
+        while (e < s.size() && (s[e] == '-' || s[e] == '+' || s[e] == ' ')) ++e;
+        if (e >= s.size()) return {"sqli.comment", q};
+      }
+      if (s[k] == '#' && comment_or_end(s, k + 1)) return {"sqli.comment", q};
+      if (s[k] == '/' && k + 1 < s.size() && s[k + 1] == '*' && k == j) return {"sqli.comment", q};
+      if (s[k] == ';') {
+        size_t t = skip_sql_blanks(s, k + 1);
+        if (t >= s.size() || (s[t] == '-' && t + 1 < s.size() && s[t + 1] == '-') || statement_at(s, t))
+          return {"sqli.stacked_query", q};
+      }
+      if (size_t e = logic_operator_end(s, k); e) {
+        // The operator follows the quote directly ("O'Brien or" has a word between).
+        if (boolean_payload(s, e)) return {"sqli.tautology", q};
+      }
+      if (word_at(s, k, "having") || word_at(s, k, "procedure") || word_at(s, k, "into") ||
+          word_at(s, k, "waitfor"))
+        return {"sqli.keyword_after_quote", q};
+      if ((word_at(s, k, "order") || word_at(s, k, "group"))) {
+        size_t b = skip_sql_blanks(s, k + 5);
+        if (word_at(s, b, "by")) {
+          size_t d = skip_sql_blanks(s, b + 2);
+          if (d < s.size() && is_digit(s[d])) return {"sqli.keyword_after_quote", q};
+        }
+      }
+    }
+  }
+  if (mask & kSqlPunct) {
+    // Unquoted numeric injection: "1 OR 1=1", "5) and sleep(3)".
+    size_t i = skip_sql_blanks(s, 0);
+    if (i < s.size() && (is_digit(s[i]) || s[i] == '-')) {
+      size_t j = i + 1;
+      while (j < s.size() && is_digit(s[j])) ++j;
+      while (j < s.size() && s[j] == ')') ++j;
+      size_t k = skip_sql_blanks(s, j);
+      if (k > j || (k < s.size() && !is_alnum(s[k]))) {
+        if (size_t e = logic_operator_end(s, k); e && boolean_payload(s, e)) return {"sqli.tautology", i};
+      }
+    }
+    for (size_t p = s.find(';'); p != std::string_view::npos; p = s.find(';', p + 1)) {
+      if (statement_at(s, skip_sql_blanks(s, p + 1))) return {"sqli.stacked_query", p};
+    }
+    if (Hit h = sql_functions(s, mask)) return h;
+  } else if (mask & kSpace) {
+    if (Hit h = sql_functions(s, mask)) return h;
+  }
+  return {};
+}
+
+// ---- SSRF -------------------------------------------------------------------------
+
+enum class HostClass { kPublic, kMetadata, kLoopback, kUnspecified, kLinkLocal, kPrivate };
+
+// inet_aton's forms: 1 to 4 parts, each decimal, octal (leading 0) or hex
+// (0x); the last part fills the remaining bytes ("127.1", "2852039166",
+// "0xa9fea9fe", "0251.0376.0251.0376").
+bool parse_ipv4_loose(std::string_view h, uint32_t* out) {
+  if (h.empty() || h.size() > 40) return false;
+  uint64_t parts[4];
+  int n = 0;
+  size_t i = 0;
+  while (true) {
+    if (n == 4 || i >= h.size()) return false;
+    uint64_t v = 0;
+    int base = 10;
+    size_t b = i;
+    if (h[i] == '0' && i + 1 < h.size() && (h[i + 1] == 'x' || h[i + 1] == 'X')) {
+      base = 16;
+      i += 2;
+      b = i;
+    } else if (h[i] == '0' && i + 1 < h.size() && is_digit(h[i + 1])) {
+      base = 8;
+    }
+    while (i < h.size() && h[i] != '.') {
+      int d = hex_digit(h[i]);
+      if (d < 0 || d >= base) return false;
+      v = v * base + d;
+      if (v > 0xffffffffull) return false;
+      ++i;
+    }
+    if (i == b && base != 16) return false;
+    parts[n++] = v;
+    if (i >= h.size()) break;
+    ++i;  // '.'
+    if (i >= h.size()) return false;
+  }
+  uint32_t addr = 0;
+  for (int k = 0; k < n - 1; ++k) {
+    if (parts[k] > 255) return false;
+    addr |= static_cast<uint32_t>(parts[k]) << (24 - 8 * k);
+  }
+  uint64_t last = parts[n - 1];
+  int rest_bits = 32 - 8 * (n - 1);
+  if (rest_bits < 32 && last >= (1ull << rest_bits)) return false;
+  addr |= static_cast<uint32_t>(last);
+  *out = addr;
+  return true;
+}
+
+HostClass classify_v4(uint32_t a) {
+  if (a == 0xa9fea9fe || a == 0xa9feaa02 || a == 0x646464c8) return HostClass::kMetadata;  // 169.254.169.254, 169.254.170.2, 100.100.100.200
+  if ((a >> 24) == 127) return HostClass::kLoopback;
+  if ((a >> 24) == 0) return HostClass::kUnspecified;
+  if ((a >> 16) == 0xa9fe) return HostClass::kLinkLocal;
+  if ((a >> 24) == 10 || (a >> 20) == 0xac1 || (a >> 16) == 0xc0a8 || (a >> 22) == (0x64 << 2 | 1))
+    return HostClass::kPrivate;  // 10/8, 172.16/12, 192.168/16, 100.64/10
+  return HostClass::kPublic;
+}
+
+HostClass classify_v6(std::string_view h) {
+  size_t pct = h.find('%');  // zone id
+  if (pct != std::string_view::npos) h = h.substr(0, pct);
+  if (h.size() >= 64) return HostClass::kPublic;
+  char buf[64];
+  std::memcpy(buf, h.data(), h.size());
+  buf[h.size()] = '\0';
+  unsigned char a[16];
+  if (inet_pton(AF_INET6, buf, a) != 1) return HostClass::kPublic;
+  static constexpr unsigned char kMeta[16] = {0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x54};
+  if (std::memcmp(a, kMeta, 16) == 0) return HostClass::kMetadata;
+  bool zero10 = true;
+  for (int i = 0; i < 10; ++i) zero10 &= a[i] == 0;
+  if (zero10 && a[10] == 0xff && a[11] == 0xff) {  // ::ffff:a.b.c.d
+    return classify_v4(static_cast<uint32_t>(a[12]) << 24 | a[13] << 16 | a[14] << 8 | a[15]);
+  }
+  bool zero15 = zero10 && a[10] == 0 && a[11] == 0 && a[12] == 0 && a[13] == 0 && a[14] == 0;
+  if (zero15 && a[15] == 1) return HostClass::kLoopback;
+  if (zero15 && a[15] == 0) return HostClass::kUnspecified;
+  if ((a[0] & 0xfe) == 0xfc) return HostClass::kPrivate;
+  if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) return HostClass::kLinkLocal;
+  return HostClass::kPublic;
+}
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// host is lower case, without port or brackets.
+HostClass classify_host(std::string_view host, bool bracketed) {
+  while (!host.empty() && host.back() == '.') host.remove_suffix(1);
+  if (host.empty()) return HostClass::kPublic;
+  if (bracketed || host.find(':') != std::string_view::npos) return classify_v6(host);
+  uint32_t v4;
+  if (parse_ipv4_loose(host, &v4)) return classify_v4(v4);
+  if (host == "metadata.google.internal" || host == "metadata" || host == "instance-data" ||
+      host == "instance-data.ec2.internal" || host == "metadata.azure.com")
+    return HostClass::kMetadata;
+  if (host == "localhost" || ends_with(host, ".localhost") || host == "localhost.localdomain" ||
+      host == "ip6-localhost" || host == "localtest.me" || ends_with(host, ".localtest.me") ||
+      host == "lvh.me" || ends_with(host, ".lvh.me"))
+    return HostClass::kLoopback;
+  // Wildcard DNS that answers with the address written in the name.
+  for (std::string_view svc : {".nip.io", ".sslip.io", ".xip.io"}) {
+    if (!ends_with(host, svc)) continue;
+    std::string_view name = host.substr(0, host.size() - svc.size());
+    // The last four dotted labels, or the last label with dashes.
+    size_t cut = name.size();
+    int dots = 0;
+    while (cut > 0 && dots < 4) {
+      if (name[cut - 1] == '.' && ++dots == 4) break;
+      --cut;
+    }
+    std::string_view tail = name.substr(cut);
+    std::string dashed(name.substr(name.rfind('.') == std::string_view::npos ? 0 : name.rfind('.') + 1));
+    for (char& c : dashed) if (c == '-') c = '.';
+    uint32_t a;
+    if (parse_ipv4_loose(tail, &a) || parse_ipv4_loose(dashed, &a)) return classify_v4(a);
+  }
+  if (ends_with(host, ".internal")) return HostClass::kPrivate;  // AWS/GCP private DNS
+  return HostClass::kPublic;
+}
+
+const char* ssrf_rule(HostClass c) {
+  switch (c) {
+    case HostClass::kMetadata: return "ssrf.metadata";
+    case HostClass::kLoopback: return "ssrf.loopback";
+    case HostClass::kUnspecified: return "ssrf.unspecified";
+    case HostClass::kLinkLocal: return "ssrf.link_local";
+    case HostClass::kPrivate: return "ssrf.private_network";
+    case HostClass::kPublic: break;
+  }
+  return nullptr;
+}
+
+// Splits an authority ("user@host:port") and classifies the host.
+HostClass authority_class(std::string_view auth) {
+  size_t at = auth.rfind('@');
+  if (at != std::string_view::npos) auth = auth.substr(at + 1);
+  if (auth.size() > 255) return HostClass::kPublic;
+  std::string host;
+  bool bracketed = false;
+  if (!auth.empty() && auth[0] == '[') {
+    size_t close = auth.find(']');
+    if (close == std::string_view::npos) return HostClass::kPublic;
+    host.assign(auth.substr(1, close - 1));
+    bracketed = true;
+  } else {
+    size_t colon = auth.find(':');
+    // Two or more colons without brackets: a bare IPv6 literal.
+    if (colon != std::string_view::npos && auth.find(':', colon + 1) != std::string_view::npos)
+      host.assign(auth);
+    else
+      host.assign(auth.substr(0, colon));
+  }
+  for (char& c : host) c = lower_c(c);
+  return classify_host(host, bracketed);
+}
+
+Hit detect_ssrf(std::string_view s, uint16_t mask) {
+  if (!(mask & (kDot | kColon | kBracket))) {
+    // A bare "localhost" has neither.
+    if (s.size() == 9 && starts_ci(s, 0, "localhost")) return {"ssrf.loopback", 0};
+    return {};
+  }
+  // Cloud metadata addresses anywhere in the value.
+  for (std::string_view m : {"169.254.169.254", "169.254.170.2", "fd00:ec2::254", "metadata.google.internal"}) {
+    size_t p = find_ci(s, m);
+    if (p != std::string_view::npos) return {"ssrf.metadata", p};
+  }
+  // URLs: every "://" (and a leading "//", protocol-relative).
+  auto authority_end = [&](size_t b) {
+    size_t e = b;
+    while (e < s.size() && s[e] != '/' && s[e] != '?' && s[e] != '#' && s[e] != '\\' && !is_ws(s[e]) &&
+           s[e] != '"' && s[e] != '\'' && s[e] != '<' && s[e] != '>')
+      ++e;
+    return e;
+  };
+  if (mask & kColon) {
+    for (size_t p = s.find("://"); p != std::string_view::npos; p = s.find("://", p + 3)) {
+      size_t b = p;
+      while (b > 0 && (is_alnum(s[b - 1]) || s[b - 1] == '+' || s[b - 1] == '-' || s[b - 1] == '.')) --b;
+      if (b == p || starts_ci(s, b, "file")) continue;  // file:// is the path detector's
+      size_t a = p + 3;
+      if (const char* r = ssrf_rule(authority_class(s.substr(a, authority_end(a) - a)))) return {r, b};
+    }
+  }
+  // A bare host: the whole value (trimmed) is host[:port][/path]. Only the
+  // unambiguous kinds count here (loopback, metadata, unspecified written as
+  // dotted quad or a name); a bare private address is too common in ordinary
+  // data (logs, forms) to be treated as a target.
+  size_t b = 0, e = s.size();
+  while (b < e && is_ws(s[b])) ++b;
+  while (e > b && is_ws(s[e - 1])) --e;
+  std::string_view v = s.substr(b, e - b);
+  if (v.size() >= 2 && v[0] == '/' && v[1] == '/') v.remove_prefix(2);
+  if (v.empty() || v.size() > 300) return {};
+  size_t end = authority_end(0 + (v.data() - s.data())) - (v.data() - s.data());
+  std::string_view auth = v.substr(0, std::min(end, v.size()));
+  if (auth.empty() || auth.find(' ') != std::string_view::npos) return {};
+  // Dotted quads only (four decimal parts): "10" or "2130706433" alone are
+  // ordinary numbers.
+  std::string_view hostpart = auth;
+  if (hostpart[0] != '[') {
+    size_t colon = hostpart.find(':');
+    if (colon != std::string_view::npos && hostpart.find(':', colon + 1) == std::string_view::npos)
+      hostpart = hostpart.substr(0, colon);
+  }
+  bool is_ip_literal = hostpart[0] == '[' || hostpart.find(':') != std::string_view::npos;
+  if (!is_ip_literal) {
+    int dots = 0;
+    bool digits_only = true;
+    for (char c : hostpart) {
+      if (c == '.') ++dots;
+      else if (!is_digit(c)) digits_only = false;
+    }
+    bool name = !digits_only;
+    if (digits_only && dots != 3) return {};
+    if (name && hostpart.find('.') == std::string_view::npos && !starts_ci(hostpart, 0, "localhost")) return {};
+  }
+  HostClass c = authority_class(auth);
+  if (c == HostClass::kMetadata || c == HostClass::kLoopback || c == HostClass::kUnspecified)
+    return {ssrf_rule(c), static_cast<size_t>(v.data() - s.data())};
+  return {};
+}
+
+using DetectFn = Hit (*)(std::string_view, uint16_t);
+constexpr DetectFn kDetectFns[kDetectorCount] = {detect_path, detect_command, detect_sql, detect_ssrf};
+
+}  // namespace
+
+const char* detector_name(Detector d) {
+  switch (d) {
+    case Detector::kPathTraversal: return "path_traversal";
+    case Detector::kCommandInjection: return "command_injection";
+    case Detector::kSqlInjection: return "sql_injection";
+    case Detector::kSsrf: return "ssrf";
+  }
+  return "unknown";
+}
+
+Result<Detector> parse_detector(std::string_view name) {
+  for (int i = 0; i < kDetectorCount; ++i) {
+    auto d = static_cast<Detector>(i);
+    if (name == detector_name(d)) return d;
+  }
+  return make_error("unknown detector \"" + std::string(name) + "\"",
+                    "use path_traversal, command_injection, sql_injection or ssrf");
+}
+
+void scan_value(std::string_view value, const ScanOptions& options, std::vector<Match>& out) {
+  if (value.empty()) return;
+  uint16_t mask = options.prefilter ? class_mask(value) : kAllClasses;
+  DetectorSet found = 0;
+  for (int i = 0; i < kDetectorCount; ++i) {
+    auto d = static_cast<Detector>(i);
+    if (!(options.detectors & detector_bit(d))) continue;
+    if (Hit h = kDetectFns[i](value, mask)) {
+      out.push_back(Match{d, h.rule, excerpt(value, h.pos), false});
+      found |= detector_bit(d);
+    }
+  }
+  DetectorSet remaining = options.detectors & static_cast<DetectorSet>(~found);
+  if (!remaining || !(mask & kPercent)) return;
+  // Second look after decoding: up to three rounds (double and triple encoding).
+  std::string cur(value), next;
+  bool changed = false;
+  for (int round = 0; round < 3 && decode_round(cur, next); ++round) {
+    cur.swap(next);
+    changed = true;
+  }
+  if (!changed) return;
+  fold_overlong(cur);
+  uint16_t dmask = options.prefilter ? class_mask(cur) : kAllClasses;
+  for (int i = 0; i < kDetectorCount; ++i) {
+    auto d = static_cast<Detector>(i);
+    if (!(remaining & detector_bit(d))) continue;
+    if (Hit h = kDetectFns[i](cur, dmask)) out.push_back(Match{d, h.rule, excerpt(cur, h.pos), true});
+  }
+}
+
+}  // namespace fnguard::inspect

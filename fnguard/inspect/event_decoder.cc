@@ -1,0 +1,453 @@
+// Event decoding: RapidJSON's SAX reader turns the event into leaves (path,
+// scalar), then the shape decides which leaves are attacker-reachable and how
+// they are decoded (URL, base64, form, nested JSON body). See event_decoder.h.
+#include "fnguard/inspect/event_decoder.h"
+
+#include <algorithm>
+#include <cstring>
+#include <unordered_map>
+
+// RapidJSON's internal assertions must never abort the host process: a failed
+// one becomes a parse error path instead (they only guard internal invariants
+// of the reader, which SAX use with a memory stream does not break).
+#ifndef RAPIDJSON_ASSERT
+#define RAPIDJSON_ASSERT(x) ((void)0)
+#endif
+#include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
+
+namespace fnguard::inspect {
+namespace {
+
+enum class LeafKind : uint8_t { kString, kNumber, kBool, kNull };
+
+struct Leaf {
+  std::string path;
+  std::string value;
+  LeafKind kind = LeafKind::kString;
+  bool flag = false;  // the value of a bool leaf
+  // Boundaries of the first two path segments ("headers" and "accept" in
+  // "headers.accept[0]"), so shapes can be matched without re-parsing paths.
+  uint32_t seg0_end = 0, seg1_begin = 0, seg1_end = 0;
+  uint32_t depth = 0;
+
+  std::string_view seg0() const { return std::string_view(path).substr(0, seg0_end); }
+  std::string_view seg1() const {
+    return std::string_view(path).substr(seg1_begin, seg1_end - seg1_begin);
+  }
+};
+
+constexpr size_t kMaxSegmentBytes = 96;  // a key longer than this is cut in the path
+
+// Collects leaves from one JSON text. Returning false from a callback stops
+// the parse (RapidJSON then reports kParseErrorTermination); error_ says why.
+class LeafCollector : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, LeafCollector> {
+ public:
+  LeafCollector(std::string root, const DecodeLimits& limits, size_t field_budget,
+                bool strings_only, std::vector<Leaf>& out)
+      : path_(std::move(root)), limits_(limits), budget_(field_budget),
+        strings_only_(strings_only), out_(out) {}
+
+  bool Null() { return scalar(LeafKind::kNull, {}, false); }
+  bool Bool(bool b) { return scalar(LeafKind::kBool, {}, b); }
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool) {
+    return scalar(LeafKind::kNumber, std::string_view(s, n), false);
+  }
+  bool String(const char* s, rapidjson::SizeType n, bool) {
+    return scalar(LeafKind::kString, std::string_view(s, n), false);
+  }
+  bool Key(const char* s, rapidjson::SizeType n, bool) {
+    key_.assign(s, std::min<size_t>(n, kMaxSegmentBytes));
+    return true;
+  }
+  bool StartObject() { return open(false); }
+  bool EndObject(rapidjson::SizeType) { return close(); }
+  bool StartArray() { return open(true); }
+  bool EndArray(rapidjson::SizeType) { return close(); }
+
+  const std::string& error() const { return error_; }
+
+ private:
+  struct Frame {
+    size_t path_len;  // length of path_ before this container's segment
+    bool is_array;
+    uint32_t next_index;
+  };
+
+  // Appends the segment for the next value (key or [index]); returns the old length.
+  size_t push_segment() {
+    size_t old = path_.size();
+    if (stack_.empty()) return old;  // the root value: path is the root name
+    Frame& top = stack_.back();
+    if (top.is_array) {
+      path_ += '[';
+      path_ += std::to_string(top.next_index++);
+      path_ += ']';
+    } else {
+      if (!path_.empty()) path_ += '.';
+      path_ += key_;
+    }
+    return old;
+  }
+
+  bool open(bool is_array) {
+    if (stack_.size() >= limits_.max_depth) {
+      error_ = "the JSON nests deeper than " + std::to_string(limits_.max_depth) +
+               " levels; raise DecodeLimits::max_depth if such events are expected";
+      return false;
+    }
+    size_t old = push_segment();
+    stack_.push_back(Frame{old, is_array, 0});
+    return true;
+  }
+
+  bool close() {
+    if (stack_.empty()) return true;
+    path_.resize(stack_.back().path_len);
+    stack_.pop_back();
+    return true;
+  }
+
+  bool scalar(LeafKind kind, std::string_view text, bool flag) {
+    if (strings_only_ && kind != LeafKind::kString) {
+      if (!stack_.empty() && stack_.back().is_array) stack_.back().next_index++;
+      return true;
+    }
+    if (out_.size() >= budget_) {
+      error_ = "the event has more than " + std::to_string(limits_.max_fields) +
+               " values; raise DecodeLimits::max_fields if such events are expected";
+      return false;
+    }
+    size_t old = push_segment();
+    Leaf leaf;
+    leaf.path.assign(path_, 0, std::min(path_.size(), limits_.max_path_bytes));
+    leaf.value.assign(text);
+    leaf.kind = kind;
+    leaf.flag = flag;
+    leaf.depth = static_cast<uint32_t>(stack_.size());  // 1 for a top-level key
+    mark_segments(leaf, old);
+    out_.push_back(std::move(leaf));
+    path_.resize(old);
+    return true;
+  }
+
+  // Records where the first two segments end. Segment 0 is the top-level key;
+  // segment 1 the second-level key or index. Keys may contain '.', so this is
+  // computed from the frame stack (where each container's segment started),
+  // not by searching the string.
+  void mark_segments(Leaf& leaf, size_t leaf_start) const {
+    size_t b[3];
+    int m = 0;
+    for (size_t i = 1; i < stack_.size() && m < 3; ++i) b[m++] = stack_[i].path_len;
+    if (m < 3) b[m++] = leaf_start;
+    while (m < 3) b[m++] = path_.size();
+    size_t n = leaf.path.size();
+    for (size_t& x : b) x = std::min(x, n);
+    leaf.seg0_end = static_cast<uint32_t>(b[1]);
+    size_t s1 = b[1] < n && leaf.path[b[1]] == '.' ? b[1] + 1 : b[1];
+    leaf.seg1_begin = static_cast<uint32_t>(std::min(s1, b[2]));
+    leaf.seg1_end = static_cast<uint32_t>(b[2]);
+  }
+
+  std::string path_;
+  std::string key_;
+  std::vector<Frame> stack_;
+  const DecodeLimits& limits_;
+  size_t budget_;
+  bool strings_only_;
+  std::vector<Leaf>& out_;
+  std::string error_;
+};
+
+constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag |
+                                 rapidjson::kParseValidateEncodingFlag |
+                                 rapidjson::kParseNumbersAsStringsFlag;
+
+// Parses text into leaves under root. Returns an empty string on success, else
+// the error sentence. limit_hit tells a limit error from a syntax error.
+std::string parse_leaves(std::string_view text, std::string root, const DecodeLimits& limits,
+                         size_t budget, bool strings_only, std::vector<Leaf>& out,
+                         bool* limit_hit) {
+  *limit_hit = false;
+  LeafCollector collector(std::move(root), limits, budget, strings_only, out);
+  rapidjson::MemoryStream stream(text.data(), text.size());
+  rapidjson::Reader reader;
+  rapidjson::ParseResult ok = reader.Parse<kParseFlags>(stream, collector);
+  if (ok) {
+    // MemoryStream yields '\0' both at its end and for a NUL byte inside the
+    // text; a NUL before the end means trailing garbage the reader stopped at.
+    if (stream.Tell() < text.size()) {
+      return "the JSON has unexpected bytes after the value at offset " +
+             std::to_string(stream.Tell());
+    }
+    return {};
+  }
+  if (ok.Code() == rapidjson::kParseErrorTermination && !collector.error().empty()) {
+    *limit_hit = true;
+    return collector.error();
+  }
+  return std::string("the JSON is invalid at byte offset ") + std::to_string(ok.Offset()) + ": " +
+         rapidjson::GetParseError_En(ok.Code());
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Collects fields and drops exact (path, value) repeats: v1 events carry every
+// header and query parameter twice (single- and multi-value maps).
+class FieldSink {
+ public:
+  explicit FieldSink(std::vector<Field>& out, size_t max_path) : out_(out), max_path_(max_path) {}
+
+  void add(std::string path, std::string value, FieldSource source) {
+    if (path.size() > max_path_) path.resize(max_path_);
+    auto& seen = by_path_[path];
+    for (size_t i : seen)
+      if (out_[i].value == value) return;
+    seen.push_back(out_.size());
+    out_.push_back(Field{std::move(path), std::move(value), source});
+  }
+  size_t size() const { return out_.size(); }
+
+ private:
+  std::vector<Field>& out_;
+  size_t max_path_;
+  std::unordered_map<std::string, std::vector<size_t>> by_path_;
+};
+
+// "a=1&b=2" (query strings, form bodies): each pair URL-decoded with '+' as
+// space. A part without '=' is a value of its own (under bare_path).
+void add_pairs(std::string_view text, char separator, const std::string& prefix,
+               const std::string& bare_path, FieldSource source, bool decode, FieldSink& sink) {
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find(separator, start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view part = text.substr(start, end - start);
+    if (separator == ';') part = trim(part);
+    if (!part.empty()) {
+      size_t eq = part.find('=');
+      if (eq == std::string_view::npos) {
+        sink.add(bare_path, decode ? url_decode(part, true) : std::string(part), source);
+      } else {
+        std::string name = decode ? url_decode(part.substr(0, eq), true) : std::string(part.substr(0, eq));
+        std::string value = decode ? url_decode(part.substr(eq + 1), separator == '&')
+                                   : std::string(part.substr(eq + 1));
+        sink.add(prefix + name, std::move(value), source);
+      }
+    }
+    if (end == text.size()) break;
+    start = end + 1;
+  }
+}
+
+EventShape detect_shape(const std::vector<Leaf>& leaves) {
+  bool v2 = false, raw_path = false, route_key = false, elb = false, http_method = false;
+  bool resource_or_path = false, lambda_url = false;
+  for (const Leaf& l : leaves) {
+    std::string_view k = l.seg0();
+    if (l.depth == 1) {
+      if (k == "version" && l.kind == LeafKind::kString && l.value == "2.0") v2 = true;
+      else if (k == "rawPath") raw_path = true;
+      else if (k == "routeKey") route_key = true;
+      else if (k == "httpMethod") http_method = true;
+      else if (k == "resource" || k == "path") resource_or_path = true;
+    } else if (k == "requestContext") {
+      std::string_view s1 = l.seg1();
+      if (s1 == "elb") elb = true;
+      if (s1 == "domainName" && l.value.find(".lambda-url.") != std::string::npos) lambda_url = true;
+    }
+  }
+  if (v2 && (raw_path || route_key)) return lambda_url ? EventShape::kFunctionUrl : EventShape::kApiGatewayV2;
+  if (elb && http_method) return EventShape::kAlb;
+  if (http_method && resource_or_path) return EventShape::kApiGatewayV1;
+  return EventShape::kGeneric;
+}
+
+Status decode_body(std::string_view body, bool is_base64, std::string_view content_type,
+                   const DecodeLimits& limits, FieldSink& sink) {
+  std::string decoded;
+  if (is_base64) {
+    Result<std::string> raw = base64_decode(body);
+    // A body that claims base64 but is not: scan it as it is, since that is
+    // what reached the function.
+    decoded = raw.ok() ? std::move(raw.value()) : std::string(body);
+  } else {
+    decoded.assign(body);
+  }
+  if (decoded.empty()) return Ok{};
+  std::string ct = lower(content_type);
+  if (ct.find("application/x-www-form-urlencoded") != std::string::npos) {
+    add_pairs(decoded, '&', "body.", "body", FieldSource::kBody, true, sink);
+    return Ok{};
+  }
+  size_t first = decoded.find_first_not_of(" \t\r\n");
+  bool looks_json = first != std::string::npos && (decoded[first] == '{' || decoded[first] == '[');
+  if (ct.find("json") != std::string::npos || (ct.empty() && looks_json) ||
+      (looks_json && ct.find("text/plain") != std::string::npos)) {
+    std::vector<Leaf> leaves;
+    bool limit_hit = false;
+    size_t budget = limits.max_fields > sink.size() ? limits.max_fields - sink.size() : 0;
+    std::string err = parse_leaves(decoded, "body", limits, budget, true, leaves, &limit_hit);
+    if (err.empty()) {
+      for (Leaf& l : leaves) sink.add(std::move(l.path), std::move(l.value), FieldSource::kBody);
+      return Ok{};
+    }
+    // Nesting or size past the limits is an error: falling back to plain text
+    // would let JSON escapes (\u0027) hide an attack from the detectors.
+    if (limit_hit) return make_error("the request body: " + err);
+  }
+  sink.add("body", std::move(decoded), FieldSource::kBody);
+  return Ok{};
+}
+
+Status extract_http(EventShape shape, std::vector<Leaf>& leaves, const DecodeLimits& limits,
+                    DecodedEvent& event) {
+  FieldSink sink(event.fields, limits.max_path_bytes);
+  const bool alb = shape == EventShape::kAlb;  // ALB passes query parameters still encoded
+  const Leaf* body = nullptr;
+  bool is_base64 = false;
+  std::string content_type;
+  for (Leaf& l : leaves) {
+    std::string_view k = l.seg0();
+    if (k == "isBase64Encoded" && l.kind == LeafKind::kBool) is_base64 = l.flag;
+    if (l.kind != LeafKind::kString) continue;
+    if (l.depth == 1) {
+      if (k == "body") body = &l;
+      else if (k == "path" || k == "rawPath") sink.add(std::string(k), url_decode(l.value, false), FieldSource::kPath);
+      else if (k == "rawQueryString") add_pairs(l.value, '&', "queryStringParameters.", "queryString", FieldSource::kQuery, true, sink);
+      else if (k == "httpMethod") event.method = l.value;
+      continue;
+    }
+    std::string_view name = l.seg1();
+    if (k == "requestContext") {
+      // requestContext.http.method (v2); everything else there is AWS's.
+      if (l.path == "requestContext.http.method") event.method = l.value;
+      continue;
+    }
+    if (k == "queryStringParameters" || k == "multiValueQueryStringParameters") {
+      std::string n = alb ? url_decode(name, true) : std::string(name);
+      sink.add("queryStringParameters." + n, alb ? url_decode(l.value, true) : l.value, FieldSource::kQuery);
+    } else if (k == "pathParameters") {
+      sink.add("pathParameters." + std::string(name), l.value, FieldSource::kPathParameter);
+    } else if (k == "headers" || k == "multiValueHeaders") {
+      std::string n = lower(name);
+      if (n == "cookie") {
+        add_pairs(l.value, ';', "cookies.", "cookies", FieldSource::kCookie, true, sink);
+        continue;
+      }
+      if (n == "content-type") content_type = l.value;
+      sink.add("headers." + n, l.value, FieldSource::kHeader);
+    } else if (k == "cookies") {
+      add_pairs(l.value, ';', "cookies.", "cookies", FieldSource::kCookie, true, sink);
+    }
+  }
+  if (body != nullptr) return decode_body(body->value, is_base64, content_type, limits, sink);
+  return Ok{};
+}
+
+}  // namespace
+
+const char* shape_name(EventShape shape) {
+  switch (shape) {
+    case EventShape::kApiGatewayV1: return "apigateway_v1";
+    case EventShape::kApiGatewayV2: return "apigateway_v2";
+    case EventShape::kFunctionUrl: return "function_url";
+    case EventShape::kAlb: return "alb";
+    case EventShape::kGeneric: break;
+  }
+  return "generic";
+}
+
+std::string url_decode(std::string_view in, bool plus_as_space) {
+  std::string out;
+  out.reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '%' && i + 2 < in.size()) {
+      int hi = hex_value(in[i + 1]), lo = hex_value(in[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out += static_cast<char>(hi * 16 + lo);
+        i += 2;
+        continue;
+      }
+    }
+    out += (plus_as_space && c == '+') ? ' ' : c;
+  }
+  return out;
+}
+
+Result<std::string> base64_decode(std::string_view in) {
+  std::string out;
+  out.reserve(in.size() / 4 * 3 + 3);
+  uint32_t acc = 0;
+  int bits = 0;
+  bool padding = false;
+  for (char c : in) {
+    int v;
+    if (c >= 'A' && c <= 'Z') v = c - 'A';
+    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9') v = c - '0' + 52;
+    else if (c == '+' || c == '-') v = 62;
+    else if (c == '/' || c == '_') v = 63;
+    else if (c == '=') { padding = true; continue; }
+    else if (c == '\r' || c == '\n' || c == ' ' || c == '\t') continue;
+    else return make_error("the body is marked isBase64Encoded but is not base64");
+    if (padding) return make_error("the body is marked isBase64Encoded but has data after its padding");
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> bits) & 0xff);
+    }
+  }
+  return out;
+}
+
+Result<DecodedEvent> decode_event(std::string_view raw_json, const DecodeLimits& limits) {
+  if (raw_json.size() > limits.max_event_bytes) {
+    return make_error("the event is " + std::to_string(raw_json.size()) + " bytes, more than the " +
+                      std::to_string(limits.max_event_bytes) + " bytes inspection accepts",
+                      "raise DecodeLimits::max_event_bytes if such events are expected");
+  }
+  std::vector<Leaf> leaves;
+  bool limit_hit = false;
+  std::string err = parse_leaves(raw_json, std::string(), limits, limits.max_fields, false, leaves,
+                                 &limit_hit);
+  if (!err.empty()) return make_error("the event cannot be inspected: " + err);
+
+  DecodedEvent event;
+  event.shape = detect_shape(leaves);
+  if (is_http_shape(event.shape)) {
+    Status st = extract_http(event.shape, leaves, limits, event);
+    if (!st.ok()) return make_error("the event cannot be inspected: " + st.error().message);
+    return event;
+  }
+  event.fields.reserve(leaves.size());
+  for (Leaf& l : leaves) {
+    if (l.kind != LeafKind::kString) continue;
+    event.fields.push_back(Field{l.path.empty() ? std::string("event") : std::move(l.path),
+                                 std::move(l.value), FieldSource::kGeneric});
+  }
+  return event;
+}
+
+}  // namespace fnguard::inspect

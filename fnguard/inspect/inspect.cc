@@ -1,0 +1,250 @@
+// inspect_event and its helpers: scan the decoded fields, rank the taints,
+// fill the context page, build the answer for a blocked invocation.
+#include "fnguard/inspect/inspect.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <unordered_set>
+
+namespace fnguard::inspect {
+namespace {
+
+// Headers that legitimately name hosts (the API's own, the client's origin,
+// the proxy chain) would make the SSRF detector fire on every local test
+// ("Origin: http://localhost:3000"); SSRF is about URLs the function fetches,
+// which come from parameters and bodies. The other detectors still scan them.
+bool host_bearing_header(std::string_view field) {
+  static constexpr std::string_view kHeaders[] = {
+      "headers.host", "headers.origin", "headers.referer", "headers.x-forwarded-for",
+      "headers.x-forwarded-host", "headers.x-real-ip", "headers.forwarded", "headers.via",
+  };
+  for (std::string_view h : kHeaders)
+    if (field == h) return true;
+  return false;
+}
+
+// Keeps valid UTF-8, replaces every other byte with '?', so events stay valid JSON.
+std::string sanitize_utf8(std::string_view s, size_t max) {
+  std::string out;
+  out.reserve(std::min(s.size(), max));
+  size_t i = 0;
+  while (i < s.size() && out.size() < max) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    bool ok = len > 0 && i + len <= s.size() && (len == 1 || c >= 0xc2);
+    for (size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xc0) == 0x80;
+    if (!ok || out.size() + len > max) {
+      if (!ok) { out += '?'; ++i; continue; }
+      break;
+    }
+    out.append(s, i, len);
+    i += len;
+  }
+  return out;
+}
+
+int source_rank(FieldSource s) {
+  switch (s) {
+    case FieldSource::kQuery: return 0;
+    case FieldSource::kPathParameter: return 1;
+    case FieldSource::kBody: return 2;
+    case FieldSource::kGeneric: return 2;
+    case FieldSource::kCookie: return 3;
+    case FieldSource::kPath: return 4;
+    case FieldSource::kHeader: return 5;
+  }
+  return 6;
+}
+
+bool trivial(std::string_view v) {
+  if (v.size() < 3) return true;
+  bool digits = true, same = true;
+  for (char c : v) {
+    digits &= c >= '0' && c <= '9';
+    same &= c == v[0];
+  }
+  return digits || same;
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+  out += '"';
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  out += '"';
+}
+
+const char* reason_phrase(int status) {
+  switch (status) {
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 406: return "Not Acceptable";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+  }
+  return "Blocked";
+}
+
+}  // namespace
+
+void scan_fields(const std::vector<Field>& fields, const InspectOptions& options, InspectionResult& result) {
+  ScanOptions scan;
+  scan.prefilter = options.prefilter;
+  std::vector<Match> matches;
+  for (const Field& f : fields) {
+    scan.detectors = options.detectors;
+    if (f.source == FieldSource::kHeader && host_bearing_header(f.path))
+      scan.detectors &= static_cast<DetectorSet>(~detector_bit(Detector::kSsrf));
+    matches.clear();
+    scan_value(f.value, scan, matches);
+    result.bytes_scanned += f.value.size();
+    for (Match& m : matches) {
+      if (result.findings.size() >= options.max_findings) {
+        ++result.findings_dropped;
+        continue;
+      }
+      result.findings.push_back(Finding{m.detector, m.rule, f.path, std::move(m.evidence),
+                                        sanitize_utf8(f.value, options.max_value_in_finding), m.decoded});
+    }
+  }
+  result.fields += fields.size();
+}
+
+Result<InspectionResult> inspect_event(std::string_view raw_event_json, const InspectOptions& options) {
+  Result<DecodedEvent> decoded = decode_event(raw_event_json, options.limits);
+  if (!decoded.ok()) return decoded.error();
+  InspectionResult result;
+  result.shape = decoded->shape;
+  result.http = is_http_shape(decoded->shape);
+  result.method = decoded->method;
+  scan_fields(decoded->fields, options, result);
+  result.taints = select_taints(decoded->fields, result.findings);
+  return result;
+}
+
+std::vector<Taint> select_taints(const std::vector<Field>& fields, const std::vector<Finding>& findings) {
+  struct Candidate {
+    const Field* field;
+    std::string value;  // when it differs from field->value (decoded form)
+    bool suspicious;
+    int rank;
+    size_t length;
+  };
+  std::vector<Candidate> candidates;
+  candidates.reserve(fields.size());
+  for (const Field& f : fields) {
+    if (trivial(f.value)) continue;
+    bool suspicious = false, decoded = false;
+    for (const Finding& fi : findings) {
+      if (fi.field == f.path && fi.value.size() <= f.value.size() &&
+          f.value.compare(0, fi.value.size(), fi.value) == 0) {
+        suspicious = true;
+        decoded |= fi.decoded;
+      }
+    }
+    candidates.push_back(Candidate{&f, {}, suspicious, source_rank(f.source), f.value.size()});
+    if (decoded) {
+      // What the function sees after it decodes the value itself.
+      std::string v = f.value;
+      for (int i = 0; i < 3; ++i) {
+        std::string next = url_decode(v, false);
+        if (next == v) break;
+        v.swap(next);
+      }
+      if (v != f.value && !trivial(v)) candidates.push_back(Candidate{&f, std::move(v), true, 0, 0});
+    }
+  }
+  std::stable_sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
+    if (a.suspicious != b.suspicious) return a.suspicious;
+    if (a.rank != b.rank) return a.rank < b.rank;
+    size_t la = a.value.empty() ? a.length : a.value.size();
+    size_t lb = b.value.empty() ? b.length : b.value.size();
+    return la > lb;
+  });
+  std::vector<Taint> out;
+  std::unordered_set<std::string_view> seen;
+  size_t bytes = 0;
+  constexpr size_t kData = sizeof(image::ContextPage::taint_data);
+  for (const Candidate& c : candidates) {
+    if (out.size() >= image::kMaxTaints) break;
+    std::string_view value = c.value.empty() ? std::string_view(c.field->value) : std::string_view(c.value);
+    value = value.substr(0, kMaxTaintValue);
+    std::string_view field = std::string_view(c.field->path).substr(0, kMaxTaintField);
+    if (seen.count(value)) continue;
+    if (bytes + value.size() + field.size() > kData) continue;  // a shorter one may still fit
+    seen.insert(value);
+    bytes += value.size() + field.size();
+    out.push_back(Taint{std::string(field), std::string(value)});
+  }
+  return out;
+}
+
+size_t fill_context_taints(const std::vector<Taint>& taints, image::ContextPage& page) {
+  constexpr size_t kData = sizeof(page.taint_data);
+  size_t used = 0, n = 0;
+  for (const Taint& t : taints) {
+    if (n >= image::kMaxTaints) break;
+    size_t f = std::min(t.field.size(), kMaxTaintField);
+    size_t v = std::min(t.value.size(), kMaxTaintValue);
+    if (used + f + v > kData) continue;
+    image::TaintValue& slot = page.taints[n++];
+    slot.field_offset = static_cast<uint16_t>(used);
+    slot.field_length = static_cast<uint16_t>(f);
+    std::memcpy(page.taint_data + used, t.field.data(), f);
+    used += f;
+    slot.value_offset = static_cast<uint16_t>(used);
+    slot.value_length = static_cast<uint16_t>(v);
+    std::memcpy(page.taint_data + used, t.value.data(), v);
+    used += v;
+  }
+  for (size_t i = n; i < image::kMaxTaints; ++i) page.taints[i] = image::TaintValue{};
+  page.taint_count = static_cast<uint32_t>(n);
+  return n;
+}
+
+std::string blocked_response(EventShape shape, std::string_view request_id, const BlockResponseOptions& options) {
+  std::string body = "{\"message\":";
+  append_json_string(body, options.message);
+  if (options.include_request_id && !request_id.empty()) {
+    body += ",\"requestId\":";
+    append_json_string(body, request_id);
+  }
+  body += '}';
+  std::string out = "{\"statusCode\":" + std::to_string(options.status_code);
+  if (shape == EventShape::kAlb) {
+    out += ",\"statusDescription\":";
+    append_json_string(out, std::to_string(options.status_code) + " " + reason_phrase(options.status_code));
+  }
+  out += ",\"headers\":{\"content-type\":\"application/json\"},\"body\":";
+  append_json_string(out, body);
+  out += ",\"isBase64Encoded\":false}";
+  return out;
+}
+
+std::string blocked_error(std::string_view request_id) {
+  std::string out = "{\"errorMessage\":";
+  append_json_string(out, "fnguard blocked this invocation: its event carried an attack (request " +
+                              std::string(request_id) + ")");
+  out += ",\"errorType\":\"FnguardBlocked\"}";
+  return out;
+}
+
+}  // namespace fnguard::inspect
