@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "fnguard/cli/commands.h"
+#include "fnguard/lambda/wrapper.h"
 
 namespace {
 
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
       {"run", fnguard::cli::cmd_run},       {"policy", fnguard::cli::cmd_policy},
       {"doctor", fnguard::cli::cmd_doctor}, {"layer", fnguard::cli::cmd_layer},
       {"local", fnguard::cli::cmd_local},
+      {"wrapper", fnguard::lambda::wrapper_main},  // hidden: the Lambda exec wrapper
   };
   for (const Entry& e : kCommands) {
     if (std::strcmp(cmd, e.name) == 0) return e.fn(argc - 1, argv + 1);

@@ -1,6 +1,7 @@
 // The Runtime API proxy (see proxy.h for what it does and why it is built so).
 #include "fnguard/lambda/proxy.h"
 
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -86,9 +87,19 @@ Result<std::unique_ptr<Proxy>> Proxy::start(ProxyConfig config) {
   }
   std::unique_ptr<Proxy> proxy(new Proxy(std::move(config)));
   uint16_t port = 0;
-  auto fd = http::listen_loopback(proxy->config_.listen_port, &port);
-  if (!fd.ok()) return fd.error();
-  proxy->listen_fd_ = std::move(*fd);
+  if (proxy->config_.listen_fd >= 0) {
+    proxy->listen_fd_.reset(proxy->config_.listen_fd);
+    sockaddr_in sin{};
+    socklen_t len = sizeof sin;
+    if (::getsockname(proxy->listen_fd_.get(), reinterpret_cast<sockaddr*>(&sin), &len) != 0) {
+      return make_error("the proxy's listening socket is not usable");
+    }
+    port = ntohs(sin.sin_port);
+  } else {
+    auto fd = http::listen_loopback(proxy->config_.listen_port, &port);
+    if (!fd.ok()) return fd.error();
+    proxy->listen_fd_ = std::move(*fd);
+  }
   proxy->address_ = "127.0.0.1:" + std::to_string(port);
   if (proxy->config_.channel != nullptr) {
     supervisor::Channel* ch = proxy->config_.channel;
@@ -225,6 +236,7 @@ std::string Proxy::detection_event(const Invocation& inv, const Finding& finding
   w.field("detector", finding.detector.c_str());
   w.field("field", finding.field.data(), finding.field.size());
   w.field("evidence", finding.evidence.data(), finding.evidence.size());
+  if (!finding.signature.empty()) w.field("signature", finding.signature.c_str());
   w.end_object();
   w.begin_object("function");
   if (!config_.function_name.empty()) w.field("name", config_.function_name.c_str());
@@ -253,8 +265,8 @@ Status Proxy::answer_blocked(const Invocation& inv, const InspectOutcome& outcom
   std::string headers;
   if (outcome.http_shaped) {
     path = std::string(kInvocationPrefix) + inv.request_id + "/response";
-    body = outcome.blocked_response.empty() ? default_blocked_response(inv.request_id)
-                                            : outcome.blocked_response;
+    body = outcome.blocked_response ? outcome.blocked_response(inv.request_id)
+                                    : default_blocked_response(inv.request_id);
   } else {
     path = std::string(kInvocationPrefix) + inv.request_id + "/error";
     body = "{\"errorMessage\":\"The invocation was blocked by fnguard: an attack was found in "
@@ -311,11 +323,39 @@ void Proxy::serve(int client_fd) {
   std::unique_ptr<http::Reader> upstream;
   const http::Limits& limits = config_.limits;
 
+  // Upstream descriptors are registered like client ones, so that stop()
+  // can wake a thread blocked in a long-poll.
+  auto track = [&](int fd, bool add) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (add) {
+      client_fds_.push_back(fd);
+      if (stopping_.load()) ::shutdown(fd, SHUT_RDWR);
+      return;
+    }
+    for (size_t i = 0; i < client_fds_.size(); ++i) {
+      if (client_fds_[i] == fd) {
+        client_fds_.erase(client_fds_.begin() + static_cast<long>(i));
+        break;
+      }
+    }
+  };
+  struct Untrack {
+    std::function<void()> fn;
+    ~Untrack() { fn(); }
+  } untrack{[&] {
+    if (up) track(up.get(), false);
+  }};
+  auto drop_upstream = [&] {
+    if (up) track(up.get(), false);
+    upstream.reset();
+    up.reset();
+  };
   auto ensure_upstream = [&]() -> Status {
     if (up) return Ok{};
     auto fd = http::connect_tcp(config_.upstream);
     if (!fd.ok()) return fd.error();
     up = std::move(*fd);
+    track(up.get(), true);
     upstream = std::make_unique<http::Reader>(up.get());
     return Ok{};
   };
@@ -445,8 +485,7 @@ void Proxy::serve(int client_fd) {
         }
         // Blocked: fetch the next invocation for the runtime on its behalf.
         if (!resp.keep_alive) {
-          up.reset();
-          upstream.reset();
+          drop_upstream();
           if (!ensure_upstream().ok()) return;
         }
         if (!http::write_all(up.get(), rq.raw).ok()) return;

@@ -65,6 +65,7 @@ struct Finding {
   std::string detector;  // "path_traversal", "command_injection", ...
   std::string field;     // "queryStringParameters.file"
   std::string evidence;  // the matched text
+  std::string signature; // the detector's rule that matched, e.g. "path.traversal"; may be empty
 };
 
 struct Taint {
@@ -76,7 +77,8 @@ struct InspectOutcome {
   std::vector<Finding> findings;
   std::vector<Taint> taints;
   bool http_shaped = false;          // API Gateway, ALB, function URL
-  std::string blocked_response;      // optional: the JSON to answer with when blocking
+  // Optional: the JSON to answer a blocked HTTP invocation with, given its request id.
+  std::function<std::string(std::string_view request_id)> blocked_response;
 };
 
 // Inspects an invocation event (the /next response body).
@@ -87,6 +89,7 @@ using EmitFn = std::function<void(std::string json)>;
 struct ProxyConfig {
   std::string upstream;  // the real AWS_LAMBDA_RUNTIME_API, "127.0.0.1:9001"
   uint16_t listen_port = 0;  // 0: ephemeral
+  int listen_fd = -1;        // or: adopt this bound, listening loopback socket
   http::Limits limits;
   supervisor::Channel* channel = nullptr;  // context page; may be null (no publishing)
   InspectFn inspect;                        // may be empty (no inspection)
