@@ -79,7 +79,10 @@ Result<std::unique_ptr<Backstop>> Backstop::prepare(image::View image, BackstopO
   } else {
     FilterSpec spec;
     spec.refuse_denylist = want_denylist;
-    spec.supervise_exec = want_exec && f.exec_supervision();
+    // In block mode the listener is wanted for the denylist's events even
+    // when exec itself is off.
+    spec.supervise_exec = (want_exec || want_denylist) && f.exec_supervision();
+    spec.notify_denylist = want_denylist;
     spec.supervisor_pid = getpid();
     spec.supervisor_pgid = getpgrp();
     if (want_exec && !f.exec_supervision()) {

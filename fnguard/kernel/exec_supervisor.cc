@@ -21,6 +21,8 @@
 #include "fnguard/common/sha256.h"
 #include "fnguard/events/json_writer.h"
 #include "fnguard/image/decide.h"
+#include "fnguard/kernel/denylist.h"
+#include <seccomp.h>
 
 namespace fnguard::kernel {
 namespace {
@@ -228,6 +230,12 @@ Result<std::unique_ptr<ExecSupervisor>> ExecSupervisor::start(int listener_fd, i
   // The kernel's structures may be larger than the ones we were built with.
   s->notif_size_ = std::max<uint16_t>(sizes.seccomp_notif, sizeof(struct seccomp_notif));
   s->resp_size_ = std::max<uint16_t>(sizes.seccomp_notif_resp, sizeof(struct seccomp_notif_resp));
+  size_t count = 0;
+  const DeniedSyscall* table = denied_syscalls(&count);
+  for (size_t i = 0; i < count; ++i) {
+    int nr = seccomp_syscall_resolve_name(table[i].name);
+    if (nr != __NR_SCMP_ERROR) s->refused_.push_back({nr, table[i].error, table[i].name, table[i].reason});
+  }
   s->stop_fd_ = eventfd(0, EFD_CLOEXEC);
   if (s->stop_fd_ < 0) {
     return make_error(std::string("cannot start exec supervision: eventfd: ") + strerror(errno));
@@ -298,6 +306,17 @@ void ExecSupervisor::handle(void* notif_buf, void* resp_buf) {
     }
   };
 
+  if (notif->data.nr != SYS_execve && notif->data.nr != SYS_execveat) {
+    for (const RefusedCall& call : refused_) {
+      if (call.nr == notif->data.nr) {
+        refuse(call, notif_buf, resp_buf);
+        return;
+      }
+    }
+    answer(false, EPERM);  // not a call we asked to see: refuse
+    return;
+  }
+
   if (!first_seen_ && pid == options_.first_pid) {
     first_seen_ = true;
     answer(true, 0);
@@ -362,6 +381,61 @@ void ExecSupervisor::handle(void* notif_buf, void* resp_buf) {
     if (!json.empty()) options_.emit(std::move(json));
   }
   answer(v.allow, v.error);
+}
+
+}  // namespace fnguard::kernel
+
+namespace fnguard::kernel {
+
+void ExecSupervisor::refuse(const RefusedCall& call, void* notif_buf, void* resp_buf) {
+  auto* notif = static_cast<struct seccomp_notif*>(notif_buf);
+  auto* resp = static_cast<struct seccomp_notif_resp*>(resp_buf);
+  const pid_t pid = static_cast<pid_t>(notif->pid);
+  resp->id = notif->id;
+  resp->flags = 0;
+  resp->error = -call.error;
+  resp->val = 0;
+  decided_.fetch_add(1, std::memory_order_relaxed);
+  blocked_.fetch_add(1, std::memory_order_relaxed);
+  // Compose the event before answering: /proc/<pid> still describes the caller.
+  std::string json;
+  if (options_.emit) {
+    char buf[2048];
+    events::JsonWriter w(buf, sizeof(buf));
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    char when[32];
+    events::format_utc(ts.tv_sec, static_cast<int32_t>(ts.tv_nsec), when);
+    std::string rule = std::string("kernel.denylist.") + call.name;
+    w.begin_object();
+    w.field_int("fnguard", 1);
+    w.field("time", when);
+    w.field("kind", "violation");
+    w.field("control", "kernel.denylist");
+    w.field("action", "blocked");
+    w.field("mode", "block");
+    w.field("rule", rule.c_str());
+    w.field("target", call.name);
+    w.begin_object("detail");
+    w.field("syscall", call.name);
+    w.field("reason", call.reason);
+    w.field_int("arg0", static_cast<int64_t>(notif->data.args[0]));
+    w.end_object();
+    w.begin_object("process");
+    w.field_int("pid", pid);
+    int64_t ppid = ppid_of(pid);
+    if (ppid >= 0) w.field_int("ppid", ppid);
+    std::string exe = read_link("/proc/" + std::to_string(pid) + "/exe");
+    if (!exe.empty()) w.field("exe", exe.c_str());
+    w.end_object();
+    w.field("enforcement", "seccomp");
+    w.end_object();
+    if (w.ok()) json.assign(w.data(), w.length());
+  }
+  // Emitted before the answer, so the event exists by the time the caller
+  // sees its error (as for exec decisions).
+  if (!json.empty()) options_.emit(std::move(json));
+  if (ioctl(listener_, SECCOMP_IOCTL_NOTIF_SEND, resp) != 0) gone_.fetch_add(1, std::memory_order_relaxed);
 }
 
 }  // namespace fnguard::kernel

@@ -32,6 +32,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "fnguard/common/result.h"
 #include "fnguard/image/decide.h"
@@ -47,6 +48,14 @@ struct ExecSupervisorOptions {
   std::function<image::Phase()> phase;
   // The launched process: its first exec is the command itself, allowed.
   pid_t first_pid = 0;
+};
+
+// A refused call that reached the supervisor (FilterSpec::notify_denylist).
+struct RefusedCall {
+  int nr;
+  int error;
+  const char* name;
+  const char* reason;
 };
 
 struct ExecSupervisorStats {
@@ -82,6 +91,7 @@ class ExecSupervisor {
   ExecSupervisor() = default;
   void run();
   void handle(void* notif, void* resp);
+  void refuse(const RefusedCall& call, void* notif, void* resp);
 
   int listener_ = -1;
   int stop_fd_ = -1;
@@ -89,6 +99,7 @@ class ExecSupervisor {
   ExecSupervisorOptions options_;
   uint16_t notif_size_ = 0, resp_size_ = 0;
   bool first_seen_ = false;
+  std::vector<RefusedCall> refused_;
   std::thread thread_;
   std::atomic<uint64_t> decided_{0}, allowed_{0}, blocked_{0}, gone_{0};
 };

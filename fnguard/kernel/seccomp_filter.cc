@@ -51,6 +51,7 @@ int add_entry(scmp_filter_ctx ctx, const DeniedSyscall& entry, const FilterSpec&
   int nr = seccomp_syscall_resolve_name(entry.name);
   if (nr == __NR_SCMP_ERROR) return 0;  // not on this architecture: nothing to refuse
   uint32_t action = SCMP_ACT_ERRNO(static_cast<uint32_t>(entry.error));
+  if (spec.notify_denylist && spec.supervise_exec && entry.error == EPERM) action = SCMP_ACT_NOTIFY;
   switch (entry.match) {
     case ArgMatch::kAlways:
       return add(ctx, action, nr);

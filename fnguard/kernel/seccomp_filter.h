@@ -31,6 +31,11 @@ namespace fnguard::kernel {
 struct FilterSpec {
   bool refuse_denylist = true;  // the calls in denylist.h
   bool supervise_exec = false;  // execve/execveat -> SECCOMP_RET_USER_NOTIF
+  // Refused calls go to the supervisor too (which answers with the table's
+  // errno and emits an event) instead of failing silently in the kernel.
+  // Needs the same listener as supervise_exec. clone3 stays silent: glibc
+  // tries it for every thread and process it creates.
+  bool notify_denylist = false;
   pid_t supervisor_pid = 0;     // kill/tgkill/pidfd_open aimed here are refused (0: none)
   pid_t supervisor_pgid = 0;    // kill(-pgid) and kill(0) refused when the child shares it
 };

@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <mutex>
@@ -183,6 +184,24 @@ TEST_F(ExecTest, DeniedProgramDoesNotRunByAnyRoute) {
   EXPECT_NE(ev.find("\"enforcement\":\"seccomp\""), std::string::npos) << ev;
   EXPECT_NE(ev.find("\"syscall\":\"execveat\""), std::string::npos) << ev;
   EXPECT_EQ(ev.find("/usr/bin/env\""), std::string::npos) << "allowed exec reported: " << ev;
+}
+
+TEST_F(ExecTest, RefusedCallsAreEventsInBlockMode) {
+  Events events;
+  auto backstop = prepare(&events);
+  ASSERT_TRUE(backstop);
+  ASSERT_TRUE(backstop->status().denylist);
+  std::string out = launch(backstop.get(), [] {
+    long rc = syscall(SYS_ptrace, 16 /* PTRACE_ATTACH */, getppid(), 0, 0);
+    std::string r = "ptrace=" + std::to_string(rc < 0 ? errno : 0);
+    rc = kill(getppid(), SIGTERM);
+    r += ",kill=" + std::to_string(rc < 0 ? errno : 0);
+    return r;
+  });
+  EXPECT_EQ(out, "ptrace=1,kill=1");
+  std::string ev = events.all();
+  EXPECT_NE(ev.find("\"rule\":\"kernel.denylist.ptrace\""), std::string::npos) << ev;
+  EXPECT_NE(ev.find("\"rule\":\"kernel.denylist.kill\""), std::string::npos) << ev;
 }
 
 TEST_F(ExecTest, ManyExecsNoLostDecisionNoLeakedDescriptor) {
