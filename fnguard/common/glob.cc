@@ -20,18 +20,21 @@ size_t match_class(const char* glob, char c, bool* matched) {
   bool first = true;
   while (glob[i] != '\0' && (glob[i] != ']' || first)) {
     first = false;
-    char lo = glob[i];
-    if (lo == '\\' && glob[i + 1] != '\0') lo = glob[++i];
-    char hi = lo;
+    // Bytes compare as unsigned, so ranges over UTF-8 bytes (>= 0x80) keep
+    // their natural order whatever the signedness of char.
+    auto lo = static_cast<unsigned char>(glob[i]);
+    if (lo == '\\' && glob[i + 1] != '\0') lo = static_cast<unsigned char>(glob[++i]);
+    unsigned char hi = lo;
     if (glob[i + 1] == '-' && glob[i + 2] != ']' && glob[i + 2] != '\0') {
-      hi = glob[i + 2];
+      hi = static_cast<unsigned char>(glob[i + 2]);
       if (hi == '\\' && glob[i + 3] != '\0') {
-        hi = glob[i + 3];
+        hi = static_cast<unsigned char>(glob[i + 3]);
         ++i;
       }
       i += 2;
     }
-    if (c >= lo && c <= hi) hit = true;
+    auto byte = static_cast<unsigned char>(c);
+    if (byte >= lo && byte <= hi) hit = true;
     ++i;
   }
   *matched = (c != '/') && (hit != negate);

@@ -212,7 +212,7 @@ ReadResult read_yaml_tree(std::string_view raw_text, std::string_view source_nam
                                          top.key.where));
       structural_error = true;
     }
-    top.node.entries.emplace_back(std::move(top.key), std::move(node));
+    top.node.entries.push_back(MapEntry{std::move(top.key), std::move(node)});
     top.key = Node{};
     top.have_key = false;
   };

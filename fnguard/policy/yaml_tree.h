@@ -19,6 +19,8 @@
 
 namespace fnguard::policy {
 
+struct MapEntry;
+
 struct Node {
   enum class Kind { kScalar, kSequence, kMapping };
   Kind kind = Kind::kScalar;
@@ -29,7 +31,7 @@ struct Node {
   // escapes, no folding), so an offset into `text` maps to a column.
   bool verbatim = false;
   std::vector<Node> items;                       // sequences
-  std::vector<std::pair<Node, Node>> entries;    // mappings: key (a scalar), value
+  std::vector<MapEntry> entries;                 // mappings, in source order
 
   // The value of `key` in a mapping, or nullptr.
   const Node* find(std::string_view key) const;
@@ -39,6 +41,11 @@ struct Node {
   // "a string", "a list", "a mapping" for messages.
   const char* kind_name() const;
   bool is_null() const;  // plain "", "~", "null"
+};
+
+struct MapEntry {
+  Node key;  // always a scalar
+  Node value;
 };
 
 inline constexpr int kMaxDepth = 32;
