@@ -139,6 +139,20 @@ const char* protocol_name(int type) {
   }
 }
 
+// Names are only needed when some rule of the control names a domain; the
+// rule list is short, so scanning it is cheaper than the name table.
+bool has_domain_rules(const image::View& view, image::Control control) {
+  const image::ControlEntry& entry = view.control(control);
+  for (uint32_t i = 0; i < entry.rule_count; ++i) {
+    const image::Rule& rule = view.rule(entry.first_rule + i);
+    if (rule.kind == image::MatchKind::kNetTarget &&
+        (rule.net.kind == image::NetKind::kDomain || rule.net.kind == image::NetKind::kDomainSuffix)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 // Decides one destination or local address. Returns 0 to proceed or the
 // errno to fail with; reports violations.
 int check_endpoint(image::Control control, int fd, const Endpoint& e, const char* op,
@@ -153,8 +167,12 @@ int check_endpoint(image::Control control, int fd, const Endpoint& e, const char
   char names[kNamesShown][kNameMax];
   const char* name_ptrs[kNamesShown];
   size_t name_count = 0;
-  if (control == image::Control::kNetOutbound) {
+  // The allow path looks names up only when a domain rule needs them; an
+  // event always names them.
+  bool looked_up = false;
+  if (control == image::Control::kNetOutbound && has_domain_rules(view, control)) {
     name_count = name_cache_lookup(e.family, e.addr, names, kNamesShown);
+    looked_up = true;
   }
   for (size_t i = 0; i < name_count; ++i) name_ptrs[i] = names[i];
 
@@ -166,6 +184,9 @@ int check_endpoint(image::Control control, int fd, const Endpoint& e, const char
   subject.name_count = name_count;
   image::Decision d = image::decide_net(view, control, subject, current_phase());
   if (!d.reports()) return 0;
+  if (control == image::Control::kNetOutbound && !looked_up) {
+    name_count = name_cache_lookup(e.family, e.addr, names, kNamesShown);
+  }
 
   char target[INET6_ADDRSTRLEN + 16];
   format_endpoint(e, target, sizeof target);

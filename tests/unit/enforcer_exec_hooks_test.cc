@@ -329,3 +329,49 @@ TEST(EnforcerExec, DlopenFromTmpIsBlocked) {
 
 }  // namespace
 }  // namespace fnguard::testing
+
+namespace fnguard::testing {
+namespace {
+
+TEST(EnforcerExecNode, ExecSyncOfDeniedNameIsBlocked) {
+  if (access("/usr/bin/node", X_OK) != 0) GTEST_SKIP() << "node is not installed";
+  for (Mode mode : {Mode::kBlock, Mode::kMonitor}) {
+    Scripts s;
+    std::string nc = s.add("nc");
+    RunOptions options;
+    options.cwd = s.dir().path();
+    RunResult r = run_protected(
+        deny_nc(mode).build(),
+        {"/usr/bin/node", "-e",
+         "const cp = require('child_process');\n"
+         "process.env.PATH = '" + s.dir().path() + ":' + process.env.PATH;\n"
+         "try { cp.execSync('nc', {stdio: 'ignore'}); console.log('exec ok'); }\n"
+         "catch (e) { console.log('exec status ' + e.status); }\n"},
+        options);
+    if (mode == Mode::kBlock) {
+      EXPECT_FALSE(s.ran("nc")) << r.dump();
+      EXPECT_EQ(r.line("exec"), "exec status 126") << r.dump();
+      EXPECT_TRUE(r.has_event({"\"control\":\"process.exec\"", kBlocked, "\"target\":\"" + nc + "\""})) << r.dump();
+    } else {
+      EXPECT_TRUE(s.ran("nc")) << r.dump();
+      EXPECT_EQ(r.line("exec"), "exec ok") << r.dump();
+      EXPECT_TRUE(r.has_event({"\"control\":\"process.exec\"", kAllowed})) << r.dump();
+    }
+  }
+}
+
+TEST(EnforcerExecNode, SpawnOfDeniedProgramFailsWithEacces) {
+  if (access("/usr/bin/node", X_OK) != 0) GTEST_SKIP() << "node is not installed";
+  Scripts s;
+  std::string nc = s.add("nc");
+  RunResult r = run_protected(deny_nc(Mode::kBlock).build(),
+                              {"/usr/bin/node", "-e",
+                               "const r = require('child_process').spawnSync('" + nc + "', [], {env: {}});\n"
+                               "console.log('spawn ' + (r.error ? r.error.code : r.status + ' ' + r.signal + ' ' + r.stderr));\n"});
+  EXPECT_FALSE(s.ran("nc")) << r.dump();
+  EXPECT_EQ(r.line("spawn"), "spawn EACCES") << r.dump();
+  EXPECT_TRUE(r.has_event({kBlocked, "\"target\":\"" + nc + "\""})) << r.dump();
+}
+
+}  // namespace
+}  // namespace fnguard::testing
