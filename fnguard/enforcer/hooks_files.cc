@@ -108,7 +108,41 @@ bool fd_path(int fd, char* out, size_t cap) {
   return out[0] == '/';
 }
 
-// The lexical absolute normal form of (dirfd, path).
+// True when `path` is absolute and already normal (no "//", "." or ".."
+// component, no trailing slash), the common case, which needs no copy.
+bool is_normal_absolute(const char* path) {
+  if (path[0] != '/') return false;
+  const char* p = path;
+  size_t n = 0;
+  while (*p != '\0') {
+    // p points at a '/': look at the component after it.
+    const char* c = p + 1;
+    if (*c == '/' || *c == '\0') return p == path && *c == '\0';  // "//" or trailing "/" (but "/" is fine)
+    if (c[0] == '.' && (c[1] == '/' || c[1] == '\0')) return false;
+    if (c[0] == '.' && c[1] == '.' && (c[2] == '/' || c[2] == '\0')) return false;
+    p = c;
+    while (*p != '\0' && *p != '/') ++p;
+    n = static_cast<size_t>(p - path);
+    if (n >= kPathMax) return false;
+  }
+  return true;
+}
+
+// The lexical absolute normal form of (dirfd, path): `path` itself when it
+// is already normal, else written into out. nullptr when it cannot be made.
+const char* lexical_form(int dirfd, const char* path, char* out) {
+  if (is_normal_absolute(path)) return path;
+  if (path[0] == '/') return normalize_path(nullptr, path, out, kPathMax) >= 0 ? out : nullptr;
+  char base[kPathMax];
+  if (dirfd == AT_FDCWD) {
+    if (syscall(SYS_getcwd, base, sizeof base) <= 0 || base[0] != '/') return nullptr;
+  } else if (!fd_path(dirfd, base, sizeof base)) {
+    return nullptr;
+  }
+  return normalize_path(base, path, out, kPathMax) >= 0 ? out : nullptr;
+}
+
+// The lexical absolute normal form of (dirfd, path), always copied.
 bool lexical_path(int dirfd, const char* path, char* out) {
   if (path[0] == '/') return normalize_path(nullptr, path, out, kPathMax) >= 0;
   char base[kPathMax];
@@ -229,8 +263,9 @@ struct Finding {
     if (!d.reports()) return;
     if (found && !worse(d, decision)) return;
     decision = d;
-    std::strncpy(target, path, sizeof target - 1);
-    target[sizeof target - 1] = '\0';
+    size_t n = strnlen(path, sizeof target - 1);
+    std::memcpy(target, path, n);
+    target[n] = '\0';
     found = true;
   }
 };
@@ -305,8 +340,9 @@ int checked_open(int dirfd, const char* path, int flags, mode_t mode, const char
   int saved_errno = errno;
 
   Finding finding;
-  char lexical[kPathMax];
-  bool have_lexical = lexical_path(dirfd, path, lexical);
+  char lexical_buf[kPathMax];
+  const char* lexical = lexical_form(dirfd, path, lexical_buf);
+  bool have_lexical = lexical != nullptr;
   if (have_lexical) finding.consider(decide(lexical, access), lexical);
   if (finding.found && finding.decision.blocks()) {
     emit(finding, op, flags, path, caller);

@@ -133,6 +133,7 @@ struct RunOptions {
   std::vector<std::string> env;     // extra NAME=VALUE entries
   bool gate = true;
   int timeout_ms = 60000;
+  int hello_timeout_ms = 10000;  // tests that expect no hello shorten this
   // Fills the context page (request id, taints) before the program starts.
   std::function<void(image::ContextPage*)> context;
 };
@@ -195,7 +196,7 @@ inline RunResult run_protected(const std::vector<uint8_t>& image, const std::vec
   close(out_pipe[1]);
   close(err_pipe[1]);
   channel->close_child_ends();
-  result.hello = channel->wait_hello(pid, 10000, &result.events);
+  result.hello = channel->wait_hello(pid, options.hello_timeout_ms, &result.events);
   if (result.hello) channel->open_gate();
 
   timespec start{};

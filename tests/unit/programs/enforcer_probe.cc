@@ -13,6 +13,9 @@
 //   threads N OK DENIED  N threads x 200 opens of each; data = "<ok> <denied>"
 //   signal PATH          SIGUSR1 handler opens PATH; data = handler's result
 //   closeall             close_range(3, ~0U, 0) and closefrom(3)
+//   dup2 FD              dup2(1, FD)
+//   cloexec FD           fcntl(FD, F_SETFD, FD_CLOEXEC)
+//   close FD             close(FD)
 //   exec PROG ARGS...    execv (the rest of the command line)
 //   forkexec PROG ARGS.. fork, child execv, parent waits; data = exit status
 #include <errno.h>
@@ -177,6 +180,15 @@ int main(int argc, char** argv) {
       int rc = close_range(3, ~0U, 0);
       closefrom(3);
       result("closeall", rc);
+    } else if (op == "dup2") {
+      result("dup2", dup2(1, atoi(arg(1))));
+      i += 1;
+    } else if (op == "cloexec") {
+      result("cloexec", fcntl(atoi(arg(1)), F_SETFD, FD_CLOEXEC));
+      i += 1;
+    } else if (op == "close") {
+      result("close", close(atoi(arg(1))));
+      i += 1;
     } else if (op == "exec") {
       execv(argv[i + 1], argv + i + 1);
       result("exec", -1);
