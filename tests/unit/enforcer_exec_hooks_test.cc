@@ -375,3 +375,33 @@ TEST(EnforcerExecNode, SpawnOfDeniedProgramFailsWithEacces) {
 
 }  // namespace
 }  // namespace fnguard::testing
+
+namespace fnguard::testing {
+namespace {
+
+// The C entry points Python does not use itself, called through ctypes.
+TEST(EnforcerExec, ExeclFamilyAndExecveatAreChecked) {
+  Scripts s;
+  std::string nc = s.add("nc");
+  RunResult r = run_python(deny_nc(Mode::kBlock),
+                           "import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+                           "p = b'" + nc + "'\nnull = ctypes.c_char_p(None)\n"
+                           "def show(tag, rc):\n  print(tag, rc, ctypes.get_errno())\n"
+                           "show('execl', libc.execl(p, b'nc', null))\n"
+                           "show('execlp', libc.execlp(b'nc', b'nc', b'-x', null))\n"
+                           "env = (ctypes.c_char_p * 2)(b'A=1', None)\n"
+                           "show('execle', libc.execle(p, b'nc', null, env))\n"
+                           "argv = (ctypes.c_char_p * 2)(b'nc', None)\n"
+                           "show('execveat', libc.execveat(-100, p, argv, env, 0))\n"
+                           "show('execvpe', libc.execvpe(b'nc', argv, env))\n",
+                           s);
+  EXPECT_FALSE(s.ran("nc")) << r.dump();
+  for (const char* via : {"execl", "execlp", "execle", "execveat", "execvpe"}) {
+    EXPECT_EQ(r.line(via), std::string(via) + " -1 13") << r.dump();
+    EXPECT_TRUE(r.has_event({kBlocked, std::string("\"via\":\"") + via + "\""})) << via << "\n" << r.dump();
+  }
+  EXPECT_TRUE(r.has_event({"\"via\":\"execlp\"", "\"argv\":[\"nc\",\"-x\"]"})) << r.dump();
+}
+
+}  // namespace
+}  // namespace fnguard::testing

@@ -256,3 +256,27 @@ TEST(EnforcerNet, UnixSocketsPassThrough) {
 
 }  // namespace
 }  // namespace fnguard::testing
+
+namespace fnguard::testing {
+namespace {
+
+TEST(EnforcerNetNode, NetConnectToDeniedPortFails) {
+  if (access("/usr/bin/node", X_OK) != 0) GTEST_SKIP() << "node is not installed";
+  Server server(SOCK_STREAM);
+  ASSERT_TRUE(server.ok());
+  PolicyImage policy;
+  policy.control(Control::kNetOutbound, Mode::kBlock).rule(ipv4_rule(Verdict::kDeny, "127.0.0.1", server.port()));
+  RunResult r = run_protected(policy.build(),
+                              {"/usr/bin/node", "-e",
+                               "const s = require('net').connect(" + server.port_text() + ", '127.0.0.1');\n"
+                               "s.on('connect', () => { console.log('connect ok'); s.destroy(); });\n"
+                               "s.on('error', (e) => console.log('connect ' + e.code));\n"});
+  EXPECT_EQ(r.line("connect"), "connect EPERM") << r.dump();
+  EXPECT_FALSE(server.something_arrived());
+  EXPECT_TRUE(r.has_event({"\"control\":\"network.outbound\"", kBlocked,
+                           "\"target\":\"127.0.0.1:" + server.port_text() + "\""}))
+      << r.dump();
+}
+
+}  // namespace
+}  // namespace fnguard::testing
