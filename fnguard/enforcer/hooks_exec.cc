@@ -266,11 +266,34 @@ int check_exec(const ExecTarget& t, char* const* argv, const char* via, const vo
 
 // --- real functions -------------------------------------------------------
 
+// The real exec functions are looked up when the library loads, not on
+// first use: the first use may be in a vfork child, where dlsym() (which
+// takes the loader's lock and may allocate) must not run.
 using ExecveFn = int (*)(const char*, char* const[], char* const[]);
+using ExecveatFn = int (*)(int, const char*, char* const[], char* const[], int);
+using ExecvpeFn = int (*)(const char*, char* const[], char* const[]);
+ExecveFn g_execve = nullptr;
+ExecveatFn g_execveat = nullptr;
+ExecvpeFn g_execvpe = nullptr;
 
+__attribute__((constructor)) void resolve_exec_functions() {
+  g_execve = reinterpret_cast<ExecveFn>(next_symbol("execve"));
+  g_execveat = reinterpret_cast<ExecveatFn>(next_symbol("execveat"));
+  g_execvpe = reinterpret_cast<ExecvpeFn>(next_symbol("execvpe"));
+}
+
+// Another library's constructor may exec before ours ran: resolve then.
 ExecveFn real_execve() {
-  static ExecveFn fn = reinterpret_cast<ExecveFn>(next_symbol("execve"));
-  return fn;
+  if (g_execve == nullptr) resolve_exec_functions();
+  return g_execve;
+}
+ExecveatFn real_execveat() {
+  if (g_execveat == nullptr) resolve_exec_functions();
+  return g_execveat;
+}
+ExecvpeFn real_execvpe() {
+  if (g_execvpe == nullptr) resolve_exec_functions();
+  return g_execvpe;
 }
 
 // The exec every path funnels into: decide, then run with the protected
@@ -308,8 +331,7 @@ int checked_execve(int dirfd, const char* path, char* const argv[], char* const 
     }
     return fn(path, argv, env.get());
   }
-  using ExecveatFn = int (*)(int, const char*, char* const[], char* const[], int);
-  static ExecveatFn at = reinterpret_cast<ExecveatFn>(next_symbol("execveat"));
+  ExecveatFn at = real_execveat();
   if (at == nullptr) {
     errno = ENOSYS;
     return -1;
@@ -368,8 +390,7 @@ int checked_execvpe(const char* file, char* const argv[], char* const envp[], co
     char candidate[kPathMax];
     if (!find_in_path(file, candidate, sizeof candidate)) {
       // Nothing runnable: the real execvpe reports glibc's own errno.
-      using ExecvpeFn = int (*)(const char*, char* const[], char* const[]);
-      static ExecvpeFn fn = reinterpret_cast<ExecvpeFn>(next_symbol("execvpe"));
+      ExecvpeFn fn = real_execvpe();
       EnvForExec env(envp);
       if (fn == nullptr) {
         errno = ENOENT;
