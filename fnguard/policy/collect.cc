@@ -163,10 +163,21 @@ class Collector {
   }
 
  private:
+  // At most kMaxErrors are kept (a generated or corrupt file could produce
+  // thousands), and one last line says that more were left out.
+  static constexpr size_t kMaxErrors = 100;
+
   void error(const Node& at, std::string message, std::string hint) {
-    out_.errors.push_back(make_error(std::move(message), std::move(hint), at.where));
+    error_at(at.where, std::move(message), std::move(hint));
   }
   void error_at(Location where, std::string message, std::string hint) {
+    if (out_.errors.size() > kMaxErrors) return;
+    if (out_.errors.size() == kMaxErrors) {
+      out_.errors.push_back(make_error("more than " + std::to_string(kMaxErrors) +
+                                           " problems; the rest are not listed",
+                                       "fix these and check again", std::move(where)));
+      return;
+    }
     out_.errors.push_back(make_error(std::move(message), std::move(hint), std::move(where)));
   }
   void warn(const Node& at, std::string message) {
@@ -365,9 +376,27 @@ class Collector {
             "write each rule on its own line starting with '- allow:' or '- deny:'");
       return;
     }
+    bool warned = false;
     for (size_t i = 0; i < rules->items.size(); ++i) {
+      size_t before = c.rules.size();
+      bool catch_all_before = !c.rules.empty() && matches_everything(c.rules.back());
       rule(rules->items[i], path, static_cast<uint32_t>(i), c);
+      if (catch_all_before && c.rules.size() > before && !warned) {
+        warned = true;
+        warn(rules->items[i], path + ".rules[" + std::to_string(i) +
+                                  "] is never reached: the rule before it matches everything");
+      }
     }
+  }
+
+  // A rule that matches every subject in every phase ("/**", "*").
+  static bool matches_everything(const RuleModel& r) {
+    if (r.phase != image::Phase::kAny) return false;
+    if (r.kind == RuleModel::Kind::kPathGlob) return r.glob == "/**";
+    if (r.kind == RuleModel::Kind::kNetTarget) {
+      return r.target.net.kind == image::NetKind::kAnyHost && r.target.net.port == 0;
+    }
+    return false;
   }
 
   void rule(const Node& item, const std::string& path, uint32_t index, ControlModel& c) {

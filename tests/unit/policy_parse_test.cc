@@ -237,6 +237,32 @@ TEST(PolicyParse, DeepNestingIsRefusedNotRecursed) {
   EXPECT_EQ(where_of(deep).substr(0, 8), "p.yaml:2");
 }
 
+TEST(PolicyParse, ThousandsOfErrorsAreCappedWithAFinalLine) {
+  std::string text = "version: 1\n";
+  for (int i = 0; i < 500; ++i) text += "bad" + std::to_string(i) + ": 1\n";
+  auto errors = errors_of(text);
+  ASSERT_EQ(errors.size(), 101u);
+  EXPECT_EQ(errors[0].rfind("p.yaml:2:1: unknown key 'bad0' at the top level", 0), 0u);
+  EXPECT_NE(errors[100].find("more than 100 problems"), std::string::npos);
+}
+
+TEST(PolicyParse, RulesAfterACatchAllAreAWarningNotAnError) {
+  CheckResult r = check_policy_text(
+      "version: 1\nfiles:\n  read:\n    rules:\n      - allow: /**\n      - deny: /etc/shadow\n",
+      "p.yaml", test_options());
+  ASSERT_TRUE(r.policy);
+  ASSERT_EQ(r.policy->warnings.size(), 1u);
+  EXPECT_EQ(r.policy->warnings[0].where.to_string(), "p.yaml:6:9");
+  EXPECT_NE(r.policy->warnings[0].message.find("never reached"), std::string::npos);
+  // A catch-all limited to one phase does not hide what follows.
+  CheckResult phased = check_policy_text(
+      "version: 1\nfiles:\n  read:\n    rules:\n      - allow: /**\n        phase: init\n"
+      "      - deny: /etc/shadow\n",
+      "p.yaml", test_options());
+  ASSERT_TRUE(phased.policy);
+  EXPECT_TRUE(phased.policy->warnings.empty());
+}
+
 TEST(PolicyParse, MissingFileIsAClearError) {
   CheckResult r = check_policy_file("/nonexistent/policy.yaml", test_options());
   ASSERT_EQ(r.errors.size(), 1u);
