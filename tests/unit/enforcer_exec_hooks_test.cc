@@ -405,3 +405,25 @@ TEST(EnforcerExec, ExeclFamilyAndExecveatAreChecked) {
 
 }  // namespace
 }  // namespace fnguard::testing
+
+namespace fnguard::testing {
+namespace {
+
+// CPython starts children with vfork; a successful exec in the vfork child
+// must leave the parent thread fully protected (no guard left held).
+TEST(EnforcerExec, ParentStaysProtectedAfterVforkChildExecs) {
+  Scripts s;
+  s.add("ok");
+  std::string nc = s.add("nc");
+  RunResult r = run_python(deny_nc(Mode::kBlock),
+                           "import subprocess, os\n"
+                           "for i in range(3):\n  subprocess.run(['ok'], stdout=subprocess.DEVNULL)\n"
+                           "try:\n  os.execv('" + nc + "', ['nc'])\nexcept OSError as e:\n  print('after err', e.errno)\n",
+                           s);
+  EXPECT_TRUE(s.ran("ok")) << r.dump();
+  EXPECT_FALSE(s.ran("nc")) << r.dump();
+  EXPECT_EQ(r.line("after"), "after err 13") << r.dump();
+}
+
+}  // namespace
+}  // namespace fnguard::testing
