@@ -9,6 +9,7 @@ packages=(
   libyaml-dev                          # policy parser (YAML and JSON)
   rapidjson-dev                        # payload inspection: event JSON (header-only SAX)
   libseccomp-dev                       # kernel backstop
+  liburing-dev                         # the io_uring evasion programs (tests/evasion)
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 nodejs npm
   zip unzip file busybox-static strace
