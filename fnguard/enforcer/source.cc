@@ -27,7 +27,11 @@
 #include "fnguard/enforcer/source.h"
 
 #include <dlfcn.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <cstring>
 
 // Weak: source_node.cc is optional at link time.
@@ -38,6 +42,24 @@ __attribute__((weak)) bool node_source(char* file, size_t file_cap, int* line, c
 
 namespace fnguard::enforcer::source {
 namespace {
+
+// ---- Fork children -----------------------------------------------------------
+//
+// Between fork and exec (libuv's and CPython's spawn paths, posix_spawn's
+// vfork-like clone) only async-signal-safe work is safe: the JavaScript
+// engine and the dynamic loader may hold locks that no thread will release
+// in the child. A fork child is known by the atfork handler; a vfork/clone
+// child (no handlers run) by a pid that differs from the one at start-up.
+// There only the Python capture (plain thread-local data) is used.
+
+long g_start_pid = 0;
+std::atomic<bool> g_fork_child{false};
+
+void on_fork_child() { g_fork_child.store(true, std::memory_order_relaxed); }
+
+bool in_fork_child() {
+  return g_fork_child.load(std::memory_order_relaxed) || syscall(SYS_getpid) != g_start_pid;
+}
 
 // ---- Python ---------------------------------------------------------------
 
@@ -204,7 +226,7 @@ void write_python(events::JsonWriter& w, const PythonCapture& c) {
 
 bool python_source(events::JsonWriter& w, const void*, image::Control control) {
   if (!g_python_present || g_python.is_initialized() == 0) return false;
-  if (g_python.gil_check() != 0 && !t_in_audit) {
+  if (!in_fork_child() && g_python.gil_check() != 0 && !t_in_audit) {
     // The caller holds the GIL (a C extension calling libc directly):
     // the current frame is safe to read now.
     PythonCapture now{};
@@ -230,7 +252,7 @@ bool python_source(events::JsonWriter& w, const void*, image::Control control) {
 // ---- Node (source_node.cc) ------------------------------------------------
 
 bool javascript_source(events::JsonWriter& w, const void*, image::Control) {
-  if (&node_source == nullptr) return false;
+  if (&node_source == nullptr || in_fork_child()) return false;
   char file[512] = {};
   char function[128] = {};
   int line = 0;
@@ -247,7 +269,7 @@ bool javascript_source(events::JsonWriter& w, const void*, image::Control) {
 // ---- Native ---------------------------------------------------------------
 
 bool native_source(events::JsonWriter& w, const void* caller, image::Control) {
-  if (caller == nullptr) return false;
+  if (caller == nullptr || in_fork_child()) return false;  // dladdr takes the loader's lock
   Dl_info self{};
   Dl_info info{};
   // The call site is the byte before the return address.
@@ -272,6 +294,8 @@ constexpr Provider kProviders[] = {python_source, javascript_source, native_sour
 }  // namespace
 
 void init() {
+  g_start_pid = syscall(SYS_getpid);
+  pthread_atfork(nullptr, nullptr, on_fork_child);
   auto sym = [](const char* name) { return dlsym(RTLD_DEFAULT, name); };
   PythonApi api{};
   api.is_initialized = reinterpret_cast<int (*)()>(sym("Py_IsInitialized"));
