@@ -37,6 +37,7 @@ class Compactor {
   // adjacent comma, or begin == end when absent.
   size_t time_begin = 0, time_end = 0;
   bool has_count = false;
+  uint64_t dropped = 0;  // a top-level "dropped":N (events the enforcer could not send)
 
  private:
   char peek() const { return pos_ < in_.size() ? in_[pos_] : '\0'; }
@@ -151,7 +152,13 @@ class Compactor {
       if (peek() != ':') return false;
       out_->push_back(':');
       ++pos_;
+      size_t value_begin = out_->size();
       if (!value(depth)) return false;
+      if (depth == 1 && key == "dropped") {
+        std::string_view v(out_->data() + value_begin, out_->size() - value_begin);
+        if (!v.empty() && v.size() <= 19 && v.find_first_not_of("0123456789") == std::string_view::npos)
+          dropped = std::stoull(std::string(v));
+      }
       if (depth == 1) {
         if (key == "time" && time_begin == time_end) {
           // Take the comma before the member, or the one after it when first.
@@ -283,6 +290,9 @@ void Sink::submit(std::string_view datagram, int64_t now_ms) {
     count_malformed(1);
     return;
   }
+  // The enforcer could not send some earlier events (its socket was full)
+  // and says so on the next one that got through.
+  stats_.dropped += c.dropped;
   // An event that already carries a count was folded upstream: pass it on.
   if (c.has_count) {
     write_line(compact);

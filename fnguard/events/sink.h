@@ -40,7 +40,8 @@ struct SinkStats {
   uint64_t written = 0;    // lines written (events, count lines, lifecycle)
   uint64_t folded = 0;     // repeats folded into a count line
   uint64_t malformed = 0;  // datagrams that were not one JSON object
-  uint64_t dropped = 0;    // events lost: malformed, oversized, or the output failed
+  uint64_t dropped = 0;    // events lost: malformed, oversized, the output failed, or
+                           // reported by an enforcer as "dropped":N (its socket was full)
   uint64_t evicted = 0;    // fold entries closed early because the table was full
 };
 

@@ -202,6 +202,15 @@ TEST(EventsSink, FailedOutputIsCountedAsDropped) {
   EXPECT_EQ(sink.stats().written, 0u);
 }
 
+TEST(EventsSink, DroppedReportedByEnforcerIsCounted) {
+  Captured out;
+  Sink sink(out.writer());
+  sink.submit(R"({"kind":"violation","target":"/a","dropped":7})", 0);
+  sink.submit(R"({"kind":"violation","target":"/b","detail":{"dropped":100}})", 0);
+  EXPECT_EQ(sink.stats().dropped, 7u);  // only the top-level member counts
+  EXPECT_EQ(out.lines.size(), 2u);
+}
+
 TEST(EventsSink, OpenFileAppends) {
   char path[] = "/tmp/fnguard-sink-XXXXXX";
   int fd = mkstemp(path);
