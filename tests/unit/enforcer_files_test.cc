@@ -163,6 +163,26 @@ TEST(EnforcerFiles, PathOperationsOnDeniedPathsDoNothing) {
   EXPECT_EQ(st.st_mode & 0777, 0644u);
 }
 
+TEST(EnforcerFiles, TempFilesAndFifosInDeniedPlacesAreNotCreated) {
+  TempDir dir;
+  mkdir((dir / "locked").c_str(), 0755);
+  PolicyImage policy;
+  policy.control(Control::kFilesWrite, Mode::kBlock).deny(dir / "locked/**").deny(dir / "*.secret");
+  RunResult r = run_protected(policy.build(), {probe_path(), "mkstemp", dir / "locked/tmpXXXXXX", "mkfifo",
+                                               dir / "locked/fifo", "mkstemp", dir / "okXXXXXX"});
+  EXPECT_EQ(r.line("mkfifo"), std::string("mkfifo ") + kEacces) << r.dump();
+  EXPECT_EQ(r.find_events({"\"action\":\"blocked\"", "\"control\":\"files.write\""}).size(), 2u) << r.dump();
+  EXPECT_NE(r.out.find("mkstemp err 13"), std::string::npos) << r.dump();
+  EXPECT_NE(r.out.find("mkstemp ok " + dir / "ok"), std::string::npos) << r.dump();  // allowed elsewhere
+  EXPECT_FALSE(dir.exists("locked/fifo"));
+  std::string listing;
+  FILE* ls = popen(("ls -A " + dir / "locked").c_str(), "r");
+  char buf[256];
+  while (ls != nullptr && fgets(buf, sizeof buf, ls) != nullptr) listing += buf;
+  if (ls != nullptr) pclose(ls);
+  EXPECT_EQ(listing, "");
+}
+
 TEST(EnforcerFiles, HardLinkOfADeniedFileIsBlocked) {
   TempDir dir;
   dir.write("secret", "TOPSECRET");

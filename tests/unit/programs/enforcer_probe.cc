@@ -13,6 +13,8 @@
 //   threads N OK DENIED  N threads x 200 opens of each; data = "<ok> <denied>"
 //   signal PATH          SIGUSR1 handler opens PATH; data = handler's result
 //   closeall             close_range(3, ~0U, 0) and closefrom(3)
+//   mkstemp TEMPLATE     mkstemp; data = the created name
+//   mkfifo P             mkfifo(P, 0600)
 //   dup2 FD              dup2(1, FD)
 //   cloexec FD           fcntl(FD, F_SETFD, FD_CLOEXEC)
 //   close FD             close(FD)
@@ -180,6 +182,15 @@ int main(int argc, char** argv) {
       int rc = close_range(3, ~0U, 0);
       closefrom(3);
       result("closeall", rc);
+    } else if (op == "mkstemp") {
+      std::string tmpl = arg(1);
+      int fd = mkstemp(tmpl.data());
+      if (fd >= 0) close(fd);
+      result("mkstemp", fd, fd >= 0 ? tmpl : "");
+      i += 1;
+    } else if (op == "mkfifo") {
+      result("mkfifo", mkfifo(arg(1), 0600));
+      i += 1;
     } else if (op == "dup2") {
       result("dup2", dup2(1, atoi(arg(1))));
       i += 1;
