@@ -70,26 +70,56 @@ Location location_of_offset(std::string_view file, std::string_view text, size_t
 }
 
 // JSON allows tabs between tokens; YAML's flow style, as libyaml implements
-// it, rejects some of them. For input that looks like JSON, replace each tab
-// outside a string by one space: same length, so every line:col stays true.
+// it, rejects some of them. For input that looks like JSON, replace by a
+// space each tab that separates tokens: outside quoted strings, in a run of
+// blanks that starts a line or follows one of "{[,:" or ends the line or
+// precedes one of "}],:". A tab inside a plain value ("a<TAB>b") is kept, so
+// no value changes. Same length, so every line:col stays true.
 std::string untab_json(std::string_view text) {
   std::string out(text);
   size_t first = out.find_first_not_of(" \t\r\n");
   if (first == std::string::npos || (out[first] != '{' && out[first] != '[')) return out;
-  bool in_string = false;
+  auto blank = [](char c) { return c == ' ' || c == '\t'; };
+  char quote = 0;
   for (size_t i = 0; i < out.size(); ++i) {
     char c = out[i];
-    if (in_string) {
+    if (quote == '"') {
       if (c == '\\') {
         ++i;
       } else if (c == '"') {
-        in_string = false;
+        quote = 0;
       }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '\t') {
-      out[i] = ' ';
+      continue;
     }
+    if (quote == '\'') {
+      if (c == '\'' && i + 1 < out.size() && out[i + 1] == '\'') {
+        ++i;
+      } else if (c == '\'') {
+        quote = 0;
+      }
+      continue;
+    }
+    if (c == '"' || c == '\'') {
+      quote = c;
+      continue;
+    }
+    if (!blank(c)) continue;
+    size_t run_end = i;
+    while (run_end < out.size() && blank(out[run_end])) ++run_end;
+    size_t before = i;
+    while (before > 0 && blank(out[before - 1])) --before;
+    char prev = before == 0 ? '\n' : out[before - 1];
+    char next = run_end == out.size() ? '\n' : out[run_end];
+    auto separates = [](char ch, const char* set) {
+      for (const char* p = set; *p != '\0'; ++p) {
+        if (*p == ch) return true;
+      }
+      return false;
+    };
+    if (separates(prev, "{[,:\n\r") || separates(next, "}],:\n\r#")) {
+      for (size_t k = i; k < run_end; ++k) out[k] = ' ';
+    }
+    i = run_end - 1;
   }
   return out;
 }

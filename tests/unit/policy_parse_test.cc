@@ -105,6 +105,16 @@ TEST(PolicyParse, YamlAndJsonWithTabsGiveTheSameImage) {
   EXPECT_EQ(yaml.policy->top_mode, image::Mode::kBlock);
 }
 
+TEST(PolicyParse, TabsBetweenJsonTokensGoButTabsInValuesStay) {
+  CheckResult r = check_policy_text(
+      "{\t\"version\":\t1,\n\t\"files\": {\"read\": {\"rules\": [\t{\"deny\": \"/a\tb\"},"
+      " {\"deny\": '/c\td'}\t]}}}",
+      "p.json", test_options());
+  ASSERT_TRUE(r.policy) << r.errors.front().to_string();
+  EXPECT_NE(r.policy->effective_json.find("\"/a\\tb\""), std::string::npos);
+  EXPECT_NE(r.policy->effective_json.find("\"/c\\td\""), std::string::npos);
+}
+
 TEST(PolicyParse, LoadReturnsTheFirstErrorAndCountsTheRest) {
   auto r = load_policy_text("version: 1\nmode: blok\nfiles: {reed: {}}\n", "p.yaml", test_options());
   ASSERT_FALSE(r.ok());
