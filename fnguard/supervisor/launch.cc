@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -84,6 +85,8 @@ Launched launch(Channel& channel, const LaunchOptions& options) {
 
   sigset_t unblock = forwarded_signal_set();
   sigaddset(&unblock, SIGCHLD);
+  const bool ignore_sigpipe = sigpipe_was_ignored();
+  const pid_t supervisor_pid = getpid();
 
   pid_t pid = fork();
   if (pid < 0) {
@@ -103,10 +106,15 @@ Launched launch(Channel& channel, const LaunchOptions& options) {
     }
     // The parent blocks these to read them from a signalfd; the program
     // expects the usual dispositions (an ignored SIGPIPE would be inherited).
-    struct sigaction dfl {};
-    dfl.sa_handler = SIG_DFL;
-    sigaction(SIGPIPE, &dfl, nullptr);
+    struct sigaction pipe_action {};
+    pipe_action.sa_handler = ignore_sigpipe ? SIG_IGN : SIG_DFL;
+    sigaction(SIGPIPE, &pipe_action, nullptr);
     sigprocmask(SIG_UNBLOCK, &unblock, nullptr);
+    if (options.die_with_supervisor) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+      // The supervisor may have died before the line above took effect.
+      if (getppid() != supervisor_pid) _exit(kExitLaunchFailed);
+    }
     if (options.child_pre_exec != nullptr) {
       int r = options.child_pre_exec(options.child_pre_exec_ctx);
       if (r < 0) child_fail(report[1], ChildStage::kHook, -r);

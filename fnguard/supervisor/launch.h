@@ -51,6 +51,13 @@ struct LaunchOptions {
   bool require_preload = true;    // no hello -> kill and fail
   int hello_timeout_ms = 5000;
 
+  // The child gets SIGKILL when the supervisor dies (PR_SET_PDEATHSIG), so
+  // killing the supervisor cannot leave the program running without its
+  // event stream and exec supervision. The kernel sends it when the *thread*
+  // that called launch() exits: call launch() from a thread that lives as
+  // long as the supervisor (the main thread).
+  bool die_with_supervisor = true;
+
   ChildHook child_pre_exec = nullptr;
   void* child_pre_exec_ctx = nullptr;
   std::function<void(pid_t)> on_started;  // parent, right after fork

@@ -23,6 +23,12 @@ sigset_t forwarded_signal_set() {
   return set;
 }
 
+namespace {
+bool g_sigpipe_ignored = false;
+}  // namespace
+
+bool sigpipe_was_ignored() { return g_sigpipe_ignored; }
+
 int64_t monotonic_ms() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -44,7 +50,11 @@ Result<std::unique_ptr<Supervisor>> Supervisor::create(events::Sink* sink) {
   }
   // A write to a closed events pipe must fail with EPIPE (counted as
   // dropped), not kill the supervisor and orphan the protected program.
-  signal(SIGPIPE, SIG_IGN);
+  struct sigaction old_pipe {};
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  if (sigaction(SIGPIPE, &ignore, &old_pipe) == 0 && old_pipe.sa_handler == SIG_IGN)
+    g_sigpipe_ignored = true;
   // Orphaned descendants come back to us, so they are reaped and their exit
   // does not go unnoticed.
   prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);

@@ -33,6 +33,9 @@ namespace fnguard::supervisor {
 
 // The signals forwarded to the child.
 sigset_t forwarded_signal_set();
+// The SIGPIPE disposition fnguard itself was started with (the supervisor
+// ignores SIGPIPE; the child gets the original back).
+bool sigpipe_was_ignored();
 
 struct ChildExit {
   int wait_status = 0;

@@ -51,6 +51,37 @@ class ExitStatus(unittest.TestCase):
             with open(marker) as f:
                 self.assertEqual(f.read(), "term")
 
+    def test_killing_the_supervisor_kills_the_program(self):
+        # Otherwise code in the program could kill fnguard and go on without
+        # its event stream and exec supervision.
+        with tempfile.TemporaryDirectory() as tmp:
+            pid_file = os.path.join(tmp, "pid")
+            code = ("import os, time\n"
+                    "open(%r, 'w').write(str(os.getpid()))\n"
+                    "print('ready', flush=True)\n"
+                    "time.sleep(120)\n" % pid_file)
+            proc = subprocess.Popen([t.FNGUARD, "run", "--events", os.path.join(tmp, "ev"), "--",
+                                     t.PYTHON, "-c", code],
+                                    env=t.base_env(), stdout=subprocess.PIPE, text=True)
+            self.assertEqual(proc.stdout.readline().strip(), "ready")
+            proc.stdout.close()
+            with open(pid_file) as f:
+                pid = int(f.read())
+            proc.kill()
+            proc.wait(timeout=30)
+            deadline = time.monotonic() + 30
+            state = "?"
+            while time.monotonic() < deadline:
+                try:
+                    with open("/proc/%d/stat" % pid) as f:
+                        state = f.read().rsplit(")", 1)[1].split()[0]
+                except FileNotFoundError:
+                    state = "gone"
+                if state in ("gone", "Z", "X"):
+                    break
+                time.sleep(0.05)
+            self.assertIn(state, ("gone", "Z", "X"), "the program outlived its supervisor")
+
     def test_command_not_found_is_127(self):
         r = t.run(["fnguard-no-such-command"])
         self.assertEqual(r.returncode, 127, r)
