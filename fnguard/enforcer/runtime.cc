@@ -10,7 +10,8 @@
 //   refuses to let the program run (fail closed).
 // - When a gate is named, the constructor blocks until the supervisor writes
 //   one byte. EOF on the gate means the supervisor gave up on us: the process
-//   exits (status 127) rather than run unprotected.
+//   exits (status 127) rather than run unprotected. A gate number that is not
+//   an open descriptor (a child that inherited a stale spec) is ignored.
 // - The gate part is removed from FNGUARD_ENFORCER in place (the environment
 //   string is edited, nothing allocated), so children never wait.
 // - Events are sent with a raw send(MSG_DONTWAIT|MSG_NOSIGNAL); a full socket
@@ -282,6 +283,7 @@ void wait_gate(int fd) {
   do {
     n = syscall(SYS_read, fd, &byte, 1);
   } while (n < 0 && errno == EINTR);
+  if (n < 0 && errno == EBADF) return;  // a stale spec in a child: no gate to wait at
   syscall(SYS_close, fd);
   if (n != 1) {
     static const char kMsg[] = "fnguard: the supervisor did not open the start gate; not running unprotected\n";
