@@ -132,6 +132,16 @@ class ExitStatus(unittest.TestCase):
             self.assertEqual(len(line.splitlines()), 1, r.stderr)
             self.assertRegex(line, r"policy\.yaml:5:\d+: ", r.stderr)
 
+    def test_unwritable_events_file_is_125(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            marker = os.path.join(tmp, "ran")
+            proc = subprocess.run([t.FNGUARD, "run", "--events", "/nonexistent-dir/events.jsonl", "--",
+                                   "touch", marker], capture_output=True, text=True, env=t.base_env())
+            self.assertEqual(proc.returncode, 125)
+            self.assertFalse(os.path.exists(marker))
+            self.assertIn("/nonexistent-dir/events.jsonl", proc.stderr)
+            self.assertEqual(len(proc.stderr.strip().splitlines()), 1, proc.stderr)
+
     def test_missing_policy_file_is_125(self):
         proc = subprocess.run([t.FNGUARD, "run", "--policy", "/nonexistent/policy.yaml", "--", "true"],
                               capture_output=True, text=True, env=t.base_env())
