@@ -14,7 +14,7 @@ namespace {
 
 // ---- byte classes (the prefilter) -------------------------------------------
 
-enum Class : uint16_t {
+enum Class : uint32_t {
   kDot = 1 << 0,        // .
   kSlash = 1 << 1,      // /
   kBackslash = 1 << 2,  // backslash
@@ -27,10 +27,19 @@ enum Class : uint16_t {
   kBracket = 1 << 9,    // [ (IPv6 literals)
   kHigh = 1 << 10,      // bytes >= 0x80 (overlong UTF-8 after decoding)
   kU = 1 << 11,         // u U (UNION)
+  kParen = 1 << 12,     // ( (SQL function calls)
+  kUnderscore = 1 << 13,  // _ (information_schema, xp_cmdshell)
+  kAt = 1 << 14,        // @ (@@version)
+  kSemicolon = 1 << 15, // the shell separators one by one, so each is looked
+  kPipe = 1 << 16,      // for (with memchr) only when it occurs
+  kAmp = 1 << 17,
+  kNewline = 1 << 18,   // \n and \r
+  kBacktick = 1 << 19,
+  kDollar = 1 << 20,
 };
 
-constexpr std::array<uint16_t, 256> make_classes() {
-  std::array<uint16_t, 256> t{};
+constexpr std::array<uint32_t, 256> make_classes() {
+  std::array<uint32_t, 256> t{};
   t['.'] = kDot;
   t['/'] = kSlash;
   t['\\'] = kBackslash;
@@ -45,16 +54,26 @@ constexpr std::array<uint16_t, 256> make_classes() {
   t['\t'] = kSpace;
   t['+'] = kSpace;
   t['['] = kBracket;
+  t['('] |= kParen;
+  t['_'] |= kUnderscore;
+  t['@'] |= kAt;
+  t[';'] |= kSemicolon;
+  t['|'] |= kPipe;
+  t['&'] |= kAmp;
+  t['\n'] |= kNewline;
+  t['\r'] |= kNewline;
+  t['`'] |= kBacktick;
+  t['$'] |= kDollar;
   t['u'] = kU;
   t['U'] = kU;
   for (int c = 0x80; c < 0x100; ++c) t[c] = kHigh;
   return t;
 }
-constexpr std::array<uint16_t, 256> kClasses = make_classes();
+constexpr std::array<uint32_t, 256> kClasses = make_classes();
 
-uint16_t class_mask(std::string_view s) {
+uint32_t class_mask(std::string_view s) {
   // Four accumulators so the loop is not one long dependency chain.
-  uint16_t a = 0, b = 0, c = 0, d = 0;
+  uint32_t a = 0, b = 0, c = 0, d = 0;
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   size_t n = s.size(), i = 0;
   for (; i + 4 <= n; i += 4) {
@@ -64,10 +83,10 @@ uint16_t class_mask(std::string_view s) {
     d |= kClasses[p[i + 3]];
   }
   for (; i < n; ++i) a |= kClasses[p[i]];
-  return static_cast<uint16_t>(a | b | c | d);
+  return static_cast<uint32_t>(a | b | c | d);
 }
 
-constexpr uint16_t kAllClasses = 0xffff;
+constexpr uint32_t kAllClasses = 0xffffffff;
 
 // ---- small text helpers -----------------------------------------------------
 
@@ -106,6 +125,40 @@ size_t find_ci(std::string_view s, std::string_view needle, size_t from = 0) {
     if ((s[i] == f || s[i] == F) && starts_ci(s, i, needle)) return i;
   }
   return std::string_view::npos;
+}
+
+// Exact search (for the lower-cased copy of a value); glibc's memmem is
+// vectorised, which is what keeps long values cheap.
+size_t find_in(std::string_view hay, std::string_view needle, size_t from = 0) {
+  if (from >= hay.size()) return std::string_view::npos;
+  // memmem's set-up costs more than it saves on short values.
+  if (hay.size() - from < 256) return hay.find(needle, from);
+  const void* p = memmem(hay.data() + from, hay.size() - from, needle.data(), needle.size());
+  return p == nullptr ? std::string_view::npos : static_cast<size_t>(static_cast<const char*>(p) - hay.data());
+}
+
+// The value lower-cased into a per-thread buffer (ASCII only; same length and
+// offsets as the value). Written so the compiler vectorises it.
+std::string_view lowered(std::string_view s, std::string& buf) {
+  buf.resize(s.size());
+  const char* in = s.data();
+  char* out = buf.data();
+  size_t n = s.size(), i = 0;
+  // Eight bytes at a time: a byte is upper case when it is ASCII, >= 'A' and
+  // <= 'Z'; those get 0x20 added (bit 5 set). Other bytes are untouched.
+  constexpr uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x;
+    std::memcpy(&x, in + i, 8);
+    uint64_t low7 = x & ~kHigh;
+    uint64_t ge_a = low7 + kOnes * (0x80 - 'A');
+    uint64_t gt_z = low7 + kOnes * (0x7f - 'Z');
+    uint64_t upper = ge_a & ~gt_z & ~x & kHigh;
+    x |= upper >> 2;
+    std::memcpy(out + i, &x, 8);
+  }
+  for (; i < n; ++i) out[i] = lower_c(in[i]);
+  return buf;
 }
 
 std::string excerpt(std::string_view s, size_t pos) {
@@ -230,25 +283,30 @@ bool proc_pid_at(std::string_view s, size_t i) {
 }
 
 Hit sensitive_path(std::string_view s) {
-  for (size_t i = 0; i < s.size(); ++i) {
-    // The start of the value counts as after a slash for "etc/passwd" style
-    // relative references ("....//etc/passwd" has its own slash).
-    if (s[i] != '/' && i != 0) continue;
+  // The start of the value counts as after a slash for "etc/passwd" style
+  // relative references ("....//etc/passwd" has its own slash).
+  for (size_t i = 0; i < s.size();) {
     size_t t = s[i] == '/' ? i + 1 : i;
-    if (t >= s.size()) break;
-    char c = lower_c(s[t]);
-    for (const SensitivePath& p : kSensitive) {
-      if (p.text[0] != c) continue;
-      bool m = p.ci ? starts_ci(s, t, p.text) : s.substr(t, p.text.size()) == p.text;
-      if (!m) continue;
-      if (!p.prefix_only) {
-        size_t e = t + p.text.size();
-        if (e < s.size() && (is_alnum(s[e]) || s[e] == '-')) continue;  // ".env" but not ".envoy", "/etc/hosts-like"
+    // Only these letters start an entry (and "proc/<pid>/").
+    static constexpr std::string_view kFirst = "epvord.wb";
+    if (t < s.size() && kFirst.find(lower_c(s[t])) != std::string_view::npos) {
+      char c = lower_c(s[t]);
+      for (const SensitivePath& p : kSensitive) {
+        if (p.text[0] != c) continue;
+        bool m = p.ci ? starts_ci(s, t, p.text) : s.substr(t, p.text.size()) == p.text;
+        if (!m) continue;
+        if (!p.prefix_only) {
+          size_t e = t + p.text.size();
+          if (e < s.size() && (is_alnum(s[e]) || s[e] == '-')) continue;  // ".env" but not ".envoy", "/etc/hosts-like"
+        }
+        if (t == 0 && s[0] != '/' && p.text.find('/') == std::string_view::npos) continue;
+        return {"path.sensitive_file", i};
       }
-      if (t == 0 && i == 0 && s[0] != '/' && p.text.find('/') == std::string_view::npos) continue;
-      return {"path.sensitive_file", i};
+      if (proc_pid_at(s, t)) return {"path.sensitive_file", i};
     }
-    if (proc_pid_at(s, t)) return {"path.sensitive_file", i};
+    const void* next = std::memchr(s.data() + i + 1, '/', s.size() - i - 1);
+    if (next == nullptr) break;
+    i = static_cast<size_t>(static_cast<const char*>(next) - s.data());
   }
   return {};
 }
@@ -296,7 +354,7 @@ Hit file_scheme(std::string_view s) {
   return {};
 }
 
-Hit detect_path(std::string_view raw, uint16_t mask) {
+Hit detect_path(std::string_view raw, std::string_view, uint32_t mask) {
   if (!(mask & (kSlash | kBackslash | kColon))) return {};
   std::string_view s = raw;
   std::string folded;
@@ -388,29 +446,42 @@ Hit command_at(std::string_view s, size_t i, size_t report_pos, bool inside_subs
   return {};
 }
 
-Hit detect_command(std::string_view s, uint16_t mask) {
+bool is_separator(char c) { return c == ';' || c == '|' || c == '&' || c == '\n' || c == '\r'; }
+
+Hit detect_command(std::string_view s, std::string_view, uint32_t mask) {
   if (mask & kSlash) {
     // bash's /dev/tcp and /dev/udp pseudo-files: the classic reverse shell.
-    for (std::string_view dev : {"/dev/tcp/", "/dev/udp/"}) {
-      size_t p = s.find(dev);
-      if (p != std::string_view::npos) return {"cmd.reverse_shell", p};
+    for (size_t p = find_in(s, "/dev/"); p != std::string_view::npos; p = find_in(s, "/dev/", p + 1)) {
+      if (s.substr(p + 5, 4) == "tcp/" || s.substr(p + 5, 4) == "udp/") return {"cmd.reverse_shell", p};
     }
   }
   if (!(mask & kShell)) return {};
-  if (s.find("${IFS") != std::string_view::npos) return {"cmd.ifs", s.find("${IFS")};
-  size_t ifs = s.find("$IFS");
-  if (ifs != std::string_view::npos) return {"cmd.ifs", ifs};
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == ';' || c == '|' || c == '&' || c == '\n' || c == '\r') {
-      size_t j = i;
-      while (j < s.size() && (s[j] == ';' || s[j] == '|' || s[j] == '&' || s[j] == '\n' || s[j] == '\r')) ++j;
-      if (Hit h = command_at(s, j, i, false)) return h;
-      i = j - 1;
-    } else if (c == '`') {
+  if (mask & kDollar) {
+    for (size_t i = s.find('$'); i != std::string_view::npos; i = s.find('$', i + 1)) {
+      // ${IFS} and $IFS: the blanks of space-filtered payloads.
+      if (s.substr(i + 1, 4) == "{IFS" || s.substr(i + 1, 3) == "IFS") return {"cmd.ifs", i};
+      if (i + 1 < s.size() && s[i + 1] == '(')
+        if (Hit h = command_at(s, i + 2, i, true)) return {"cmd.substitution", h.pos};
+    }
+  }
+  if (mask & kBacktick) {
+    for (size_t i = s.find('`'); i != std::string_view::npos; i = s.find('`', i + 1))
       if (Hit h = command_at(s, i + 1, i, true)) return {"cmd.substitution", h.pos};
-    } else if (c == '$' && i + 1 < s.size() && s[i + 1] == '(') {
-      if (Hit h = command_at(s, i + 2, i, true)) return {"cmd.substitution", h.pos};
+  }
+  struct Sep {
+    char c;
+    uint32_t bit;
+  };
+  static constexpr Sep kSeps[] = {{';', kSemicolon}, {'|', kPipe}, {'&', kAmp}, {'\n', kNewline}, {'\r', kNewline}};
+  for (const Sep& sep : kSeps) {
+    if (!(mask & sep.bit)) continue;
+    for (size_t i = s.find(sep.c); i != std::string_view::npos; i = s.find(sep.c, i + 1)) {
+      size_t b = i;  // the start of the separator run ("&&", ";\n", "||")
+      while (b > 0 && is_separator(s[b - 1])) --b;
+      size_t j = i;
+      while (j < s.size() && is_separator(s[j])) ++j;
+      if (Hit h = command_at(s, j, b, false)) return h;
+      i = j - 1;
     }
   }
   return {};
@@ -502,8 +573,8 @@ size_t logic_operator_end(std::string_view s, size_t i) {
   return 0;
 }
 
-Hit union_select(std::string_view s) {
-  for (size_t u = find_ci(s, "union"); u != std::string_view::npos; u = find_ci(s, "union", u + 5)) {
+Hit union_select(std::string_view s, std::string_view lower) {
+  for (size_t u = find_in(lower, "union"); u != std::string_view::npos; u = find_in(lower, "union", u + 5)) {
     if (u > 0 && is_alnum(s[u - 1])) continue;
     size_t j = u + 5;
     size_t k = skip_sql_blanks(s, j);
@@ -534,8 +605,8 @@ bool statement_at(std::string_view s, size_t i) {
     return word_at(s, next_word(k), "set");
   }
   if (word_at(s, i, "select")) {
-    size_t from = find_ci(s, "from", i + 6);
-    return (from != std::string_view::npos && from - i < 200) || starts_ci(s, next_word(i + 6), "@@") ||
+    size_t from = find_ci(s.substr(0, std::min(s.size(), i + 206)), "from", i + 6);
+    return from != std::string_view::npos || starts_ci(s, next_word(i + 6), "@@") ||
            word_at(s, next_word(i + 6), "sleep") || word_at(s, next_word(i + 6), "pg_sleep");
   }
   if (word_at(s, i, "exec") || word_at(s, i, "execute")) {
@@ -554,45 +625,72 @@ bool statement_at(std::string_view s, size_t i) {
   return false;
 }
 
-Hit sql_functions(std::string_view s, uint16_t mask) {
-  struct Needle {
-    std::string_view text;
-    uint16_t needs;
-  };
-  static constexpr Needle kNeedles[] = {
-      {"sleep(", kSqlPunct},        {"pg_sleep(", kSqlPunct},    {"benchmark(", kSqlPunct},
-      {"extractvalue(", kSqlPunct}, {"updatexml(", kSqlPunct},   {"load_file(", kSqlPunct},
-      {"dbms_pipe.receive_message", kDot}, {"utl_inaddr.", kDot}, {"information_schema", 0},
-      {"xp_cmdshell", 0},           {"@@version", kSqlPunct},    {"into outfile", kSpace},
-      {"into dumpfile", kSpace},    {"waitfor delay", kSpace},   {"sqlite_master", 0},
-      {"pg_catalog.", kDot},        {"sysobjects", 0},
-  };
-  for (const Needle& n : kNeedles) {
-    if (n.needs && !(mask & n.needs)) continue;
-    size_t p = find_ci(s, n.text);
-    if (p == std::string_view::npos) continue;
-    if (p > 0 && is_alnum(s[p - 1]) && n.text[0] != '@') continue;
-    if (n.text == "sleep(" || n.text == "benchmark(") {
-      // "sleep(5)" with a number and nothing else: ordinary text ("sleep(8
-      // hours)") rarely has that exact form.
-      size_t k = skip_sql_blanks(s, p + n.text.size());
-      if (k >= s.size() || !is_digit(s[k])) continue;
-      while (k < s.size() && (is_digit(s[k]) || s[k] == '.')) ++k;
-      k = skip_sql_blanks(s, k);
-      if (k < s.size() && s[k] != ')' && s[k] != ',') continue;
+// The word (letters, digits, '_', '.') that ends right before position end,
+// skipping blanks; empty when there is none.
+std::string_view word_before(std::string_view lower, size_t end) {
+  while (end > 0 && (lower[end - 1] == ' ' || lower[end - 1] == '\t' || lower[end - 1] == '+')) --end;
+  size_t b = end;
+  while (b > 0 && (is_alnum(lower[b - 1]) || lower[b - 1] == '.')) --b;
+  return lower.substr(b, end - b);
+}
+
+// Function calls and catalog names that only SQL payloads use. Anchored on
+// the rare characters they contain ('(', '_', '@') instead of one search per
+// name, so the cost does not grow with the list.
+Hit sql_functions(std::string_view s, std::string_view lower, uint32_t mask) {
+  if (mask & kParen) {
+    for (size_t p = lower.find('('); p != std::string_view::npos; p = lower.find('(', p + 1)) {
+      std::string_view w = word_before(lower, p);
+      if (w.empty()) continue;
+      if (w == "sleep" || w == "benchmark") {
+        // "sleep(5)" with a number and nothing else: ordinary text ("sleep(8
+        // hours)") rarely has that exact form.
+        size_t k = skip_sql_blanks(s, p + 1);
+        if (k >= s.size() || !is_digit(s[k])) continue;
+        while (k < s.size() && (is_digit(s[k]) || s[k] == '.')) ++k;
+        k = skip_sql_blanks(s, k);
+        if (k < s.size() && s[k] != ')' && s[k] != ',') continue;
+        return {"sqli.function", static_cast<size_t>(w.data() - lower.data())};
+      }
+      if (w == "pg_sleep" || w == "extractvalue" || w == "updatexml" || w == "load_file" ||
+          w == "dbms_pipe.receive_message" || w == "utl_inaddr.get_host_name")
+        return {"sqli.function", static_cast<size_t>(w.data() - lower.data())};
     }
-    return {"sqli.function", p};
+  }
+  if (mask & kUnderscore) {
+    for (size_t p = lower.find('_'); p != std::string_view::npos; p = lower.find('_', p + 1)) {
+      size_t b = p, e = p;
+      while (b > 0 && is_alnum(lower[b - 1])) --b;
+      while (e < lower.size() && is_alnum(lower[e])) ++e;
+      std::string_view w = lower.substr(b, e - b);
+      if (w == "information_schema" || w == "xp_cmdshell" || w == "sqlite_master" || w == "pg_catalog" ||
+          w == "dbms_pipe" || w == "utl_inaddr" || w == "sp_executesql")
+        return {"sqli.function", b};
+      p = e;
+      if (p >= lower.size()) break;
+    }
+  }
+  if (mask & kAt) {
+    size_t p = find_in(lower, "@@version");
+    if (p != std::string_view::npos) return {"sqli.function", p};
   }
   return {};
 }
 
-Hit detect_sql(std::string_view s, uint16_t mask) {
+Hit detect_sql(std::string_view s, std::string_view lower, uint32_t mask) {
   if (mask & kU)
-    if (Hit h = union_select(s)) return h;
+    if (Hit h = union_select(s, lower)) return h;
   if (mask & kQuote) {
     for (size_t q = 0; q < s.size(); ++q) {
       char c = s[q];
       if (c != '\'' && c != '"' && c != '`') continue;
+      // "waitfor delay '0:0:5'", "into outfile '/var/www/x.php'": the words before the quote.
+      std::string_view before = word_before(lower, q);
+      if (before == "delay" || before == "outfile" || before == "dumpfile") {
+        std::string_view first = word_before(lower, static_cast<size_t>(before.data() - lower.data()));
+        if ((before == "delay" && first == "waitfor") || (before != "delay" && first == "into"))
+          return {"sqli.function", static_cast<size_t>(first.data() - lower.data())};
+      }
       size_t j = q + 1;
       while (j < s.size() && s[j] == ')') ++j;
       size_t k = skip_sql_blanks(s, j);
@@ -641,10 +739,8 @@ Hit detect_sql(std::string_view s, uint16_t mask) {
     for (size_t p = s.find(';'); p != std::string_view::npos; p = s.find(';', p + 1)) {
       if (statement_at(s, skip_sql_blanks(s, p + 1))) return {"sqli.stacked_query", p};
     }
-    if (Hit h = sql_functions(s, mask)) return h;
-  } else if (mask & kSpace) {
-    if (Hit h = sql_functions(s, mask)) return h;
   }
+  if (Hit h = sql_functions(s, lower, mask)) return h;
   return {};
 }
 
@@ -807,15 +903,23 @@ HostClass authority_class(std::string_view auth) {
   return classify_host(host, bracketed);
 }
 
-Hit detect_ssrf(std::string_view s, uint16_t mask) {
+Hit detect_ssrf(std::string_view s, std::string_view lower, uint32_t mask) {
   if (!(mask & (kDot | kColon | kBracket))) {
     // A bare "localhost" has neither.
     if (s.size() == 9 && starts_ci(s, 0, "localhost")) return {"ssrf.loopback", 0};
     return {};
   }
   // Cloud metadata addresses anywhere in the value.
-  for (std::string_view m : {"169.254.169.254", "169.254.170.2", "fd00:ec2::254", "metadata.google.internal"}) {
-    size_t p = find_ci(s, m);
+  if (mask & kDot) {
+    for (size_t p = find_in(lower, "169.254.1"); p != std::string_view::npos; p = find_in(lower, "169.254.1", p + 1)) {
+      std::string_view rest = lower.substr(p + 9);
+      if (rest.substr(0, 6) == "69.254" || rest.substr(0, 4) == "70.2") return {"ssrf.metadata", p};
+    }
+    size_t g = find_in(lower, "metadata.google.internal");
+    if (g != std::string_view::npos) return {"ssrf.metadata", g};
+  }
+  if (mask & kColon) {
+    size_t p = find_in(lower, "fd00:ec2::254");
     if (p != std::string_view::npos) return {"ssrf.metadata", p};
   }
   // URLs: every "://" (and a leading "//", protocol-relative).
@@ -874,7 +978,7 @@ Hit detect_ssrf(std::string_view s, uint16_t mask) {
   return {};
 }
 
-using DetectFn = Hit (*)(std::string_view, uint16_t);
+using DetectFn = Hit (*)(std::string_view, std::string_view, uint32_t);
 constexpr DetectFn kDetectFns[kDetectorCount] = {detect_path, detect_command, detect_sql, detect_ssrf};
 
 }  // namespace
@@ -900,12 +1004,16 @@ Result<Detector> parse_detector(std::string_view name) {
 
 void scan_value(std::string_view value, const ScanOptions& options, std::vector<Match>& out) {
   if (value.empty()) return;
-  uint16_t mask = options.prefilter ? class_mask(value) : kAllClasses;
+  thread_local std::string lower_buf;
+  uint32_t mask = options.prefilter ? class_mask(value) : kAllClasses;
+  // Only the SQL and SSRF checks read the lower-cased copy.
+  constexpr uint32_t kNeedsLower = kU | kParen | kUnderscore | kAt | kDot | kColon | kQuote;
+  std::string_view lower = (mask & kNeedsLower) ? lowered(value, lower_buf) : std::string_view(value);
   DetectorSet found = 0;
   for (int i = 0; i < kDetectorCount; ++i) {
     auto d = static_cast<Detector>(i);
     if (!(options.detectors & detector_bit(d))) continue;
-    if (Hit h = kDetectFns[i](value, mask)) {
+    if (Hit h = kDetectFns[i](value, lower, mask)) {
       out.push_back(Match{d, h.rule, excerpt(value, h.pos), false});
       found |= detector_bit(d);
     }
@@ -921,11 +1029,12 @@ void scan_value(std::string_view value, const ScanOptions& options, std::vector<
   }
   if (!changed) return;
   fold_overlong(cur);
-  uint16_t dmask = options.prefilter ? class_mask(cur) : kAllClasses;
+  uint32_t dmask = options.prefilter ? class_mask(cur) : kAllClasses;
+  lower = lowered(cur, lower_buf);
   for (int i = 0; i < kDetectorCount; ++i) {
     auto d = static_cast<Detector>(i);
     if (!(remaining & detector_bit(d))) continue;
-    if (Hit h = kDetectFns[i](cur, dmask)) out.push_back(Match{d, h.rule, excerpt(cur, h.pos), true});
+    if (Hit h = kDetectFns[i](cur, lower, dmask)) out.push_back(Match{d, h.rule, excerpt(cur, h.pos), true});
   }
 }
 
