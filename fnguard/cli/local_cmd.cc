@@ -173,11 +173,34 @@ Result<std::string> python_bootstrap() {
                     "rebuild or reinstall fnguard");
 }
 
+// The Python interpreter: FNGUARD_PYTHON, else the first python3 on PATH that
+// is a binary. Version-manager shims (pyenv) are shell scripts that run a
+// dozen helper programs at start-up; under a policy that denies shells they
+// would be reported (or blocked) as if the function ran them.
+std::string python_interpreter() {
+  if (const char* p = std::getenv("FNGUARD_PYTHON"); p != nullptr && p[0] != '\0') return p;
+  const char* path = std::getenv("PATH");
+  std::string_view rest = path != nullptr ? path : "/usr/bin:/bin";
+  while (!rest.empty()) {
+    size_t colon = rest.find(':');
+    std::string dir(rest.substr(0, colon));
+    rest = colon == std::string_view::npos ? std::string_view() : rest.substr(colon + 1);
+    if (dir.empty()) continue;
+    std::string candidate = dir + "/python3";
+    if (access(candidate.c_str(), X_OK) != 0) continue;
+    char magic[2] = {};
+    std::ifstream in(candidate, std::ios::binary);
+    if (in.read(magic, 2) && magic[0] == '#' && magic[1] == '!') continue;
+    return candidate;
+  }
+  return "python3";
+}
+
 Result<std::vector<std::string>> runtime_command(const LocalArgs& a) {
   if (a.runtime == "python") {
     auto boot = python_bootstrap();
     if (!boot.ok()) return boot.error();
-    return std::vector<std::string>{"python3", *boot};
+    return std::vector<std::string>{python_interpreter(), *boot};
   }
   auto ric = node_ric();
   if (!ric.ok()) return ric.error();

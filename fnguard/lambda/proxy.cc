@@ -452,8 +452,9 @@ void Proxy::serve(int client_fd) {
           }
           invocations_.fetch_add(1);
           InspectOutcome outcome;
-          if (config_.inspect && config_.inspect_mode != image::Mode::kOff) {
+          if (config_.inspect && (config_.inspect_mode != image::Mode::kOff || config_.taint_only)) {
             outcome = config_.inspect(event);
+            if (config_.inspect_mode == image::Mode::kOff) outcome.findings.clear();
           }
           publish(inv, outcome.taints);
           bool want_block = config_.inspect_mode == image::Mode::kBlock && !outcome.findings.empty();

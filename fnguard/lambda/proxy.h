@@ -94,6 +94,9 @@ struct ProxyConfig {
   supervisor::Channel* channel = nullptr;  // context page; may be null (no publishing)
   InspectFn inspect;                        // may be empty (no inspection)
   image::Mode inspect_mode = image::Mode::kOff;
+  // Run the inspector for its taint values even when inspect_mode is off
+  // (a policy with `taint: monitor|block` on some control needs them).
+  bool taint_only = false;
   EmitFn emit;                              // may be empty
   // Function identity for the events the proxy writes itself.
   std::string function_name, function_version, region;

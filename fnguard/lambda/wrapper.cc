@@ -121,9 +121,31 @@ std::string json_string_after(std::string_view json, std::string_view key, size_
   return std::string(json.substr(at, end - at));
 }
 
+// The JSON without whitespace outside strings, so lookups do not depend on
+// how the policy compiler formats it.
+std::string compact(std::string_view json) {
+  std::string out;
+  bool in_string = false, escaped = false;
+  for (char c : json) {
+    if (in_string) {
+      out.push_back(c);
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == ' ' || c == '\n' || c == '\t' || c == '\r') continue;
+    if (c == '"') in_string = true;
+    out.push_back(c);
+  }
+  return out;
+}
+
 }  // namespace
 
-InspectSettings inspect_settings(std::string_view json, image::Mode fallback) {
+InspectSettings inspect_settings(std::string_view effective_json, image::Mode fallback) {
+  std::string compacted = compact(effective_json);
+  std::string_view json = compacted;
   InspectSettings s;
   s.mode = fallback;
   size_t at = json.find("\"inspect\":{");
@@ -239,7 +261,13 @@ int wrapper_main(int argc, char** argv) {
     if (const char* v = env("AWS_LAMBDA_FUNCTION_VERSION")) cfg.function_version = v;
     if (const char* r = env("AWS_REGION")) cfg.region = r;
     cfg.inspect_mode = inspect.mode;
-    if (inspect.mode != image::Mode::kOff) {
+    image::View view(pol.image.data(), pol.image.size());
+    for (size_t c = 0; c < image::kControlCount; ++c) {
+      if (view.control(static_cast<image::Control>(c)).taint_mode != image::Mode::kOff) {
+        cfg.taint_only = true;
+      }
+    }
+    if (inspect.mode != image::Mode::kOff || cfg.taint_only) {
       Result<InspectFn> fn = make_inspector(inspect);
       if (fn.ok()) {
         cfg.inspect = std::move(*fn);

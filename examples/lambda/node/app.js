@@ -18,7 +18,7 @@ const respond = (statusCode, body) => ({ statusCode, headers: { 'content-type': 
 exports.readFile = async (event) => {
   const name = params(event).file || 'README.txt';
   // BUG: ../ and absolute paths escape public/.
-  return respond(200, fs.readFileSync(path.join(__dirname, 'public', name), 'utf8'));
+  return respond(200, fs.readFileSync(path.resolve(__dirname, 'public', name), 'utf8'));
 };
 
 exports.ping = async (event) => {
