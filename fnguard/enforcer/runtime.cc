@@ -267,7 +267,7 @@ void send_lifecycle_error(const char* message) {
   w.field_int("fnguard", 1);
   write_time(w);
   w.field("kind", "lifecycle");
-  w.field("event", "error");
+  w.field("action", "error");
   w.field("message", message);
   write_process(w);
   w.field("enforcement", "preload");
@@ -469,6 +469,8 @@ size_t own_fds(int* out, size_t cap) {
   }
   return n;
 }
+
+const char* process_exe() { return g_state.exe; }
 
 const char* saved_env_preload() { return g_state.has_preload ? g_state.env_preload : nullptr; }
 const char* saved_env_enforcer() { return g_state.has_enforcer ? g_state.env_enforcer : nullptr; }

@@ -34,6 +34,8 @@
 #include <atomic>
 #include <cstring>
 
+#include "fnguard/enforcer/runtime.h"
+
 // Weak: source_node.cc is optional at link time.
 namespace fnguard::enforcer {
 __attribute__((weak)) bool node_source(char* file, size_t file_cap, int* line, char* function,
@@ -281,7 +283,11 @@ bool native_source(events::JsonWriter& w, const void* caller, image::Control) {
   }
   w.begin_object("source");
   w.field("language", "native");
-  w.field("file", info.dli_fname[0] != '\0' ? info.dli_fname : "main");
+  // The loader names the main program by argv[0] ("node") or "": use the
+  // executable's real path instead.
+  const char* file = info.dli_fname;
+  if (std::strchr(file, '/') == nullptr && process_exe()[0] != '\0') file = process_exe();
+  w.field("file", file[0] != '\0' ? file : "main");
   if (info.dli_sname != nullptr) w.field("function", info.dli_sname);
   w.end_object();
   return true;

@@ -27,7 +27,7 @@ TEST(EnforcerRuntime, CorruptImageIsRefusedAndTheProgramNeverRuns) {
   RunResult r = run_protected(image, {probe_path(), "write", dir / "ran", "x"}, options);
   EXPECT_FALSE(r.hello) << r.dump();
   EXPECT_FALSE(dir.exists("ran")) << r.dump();
-  EXPECT_TRUE(r.has_event({"\"kind\":\"lifecycle\"", "\"event\":\"error\""})) << r.dump();
+  EXPECT_TRUE(r.has_event({"\"kind\":\"lifecycle\"", "\"action\":\"error\""})) << r.dump();
 }
 
 TEST(EnforcerRuntime, TruncatedImageIsRefused) {
