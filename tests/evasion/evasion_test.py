@@ -234,6 +234,12 @@ class EvasionTest(unittest.TestCase):
             proc, events, connected = run_protected(root, argv, preload=t.preload)
             out = proc.stdout
             diag = f"\nstdout:\n{out}\nstderr:\n{proc.stderr}\nevents:\n" + "\n".join(json.dumps(e) for e in events)
+            # The program must actually have run under protection: a launch
+            # failure would otherwise look like a technique that was stopped.
+            started = [e for e in events if e.get("kind") == "lifecycle" and e.get("action") == "started"]
+            if not started or proc.returncode == 125:
+                RESULTS.append((t.name, "DID NOT RUN", proc.stderr.strip()[:120]))
+                self.fail(f"{t.name}: the program did not start under fnguard run{diag}")
             # The effect.
             happened = False
             if t.effect == "marker":
