@@ -156,7 +156,8 @@ class Compactor {
       if (!value(depth)) return false;
       if (depth == 1 && key == "dropped") {
         std::string_view v(out_->data() + value_begin, out_->size() - value_begin);
-        if (!v.empty() && v.size() <= 19 && v.find_first_not_of("0123456789") == std::string_view::npos)
+        if (!v.empty() && v.size() <= 19 &&
+            v.find_first_not_of("0123456789") == std::string_view::npos)
           dropped = std::stoull(std::string(v));
       }
       if (depth == 1) {
@@ -244,8 +245,7 @@ bool compact_json_object(std::string_view text, std::string* out, int max_depth)
   return c.run();
 }
 
-Sink::Sink(LineWriter writer, Options options)
-    : writer_(std::move(writer)), options_(options) {
+Sink::Sink(LineWriter writer, Options options) : writer_(std::move(writer)), options_(options) {
   if (options_.max_entries == 0) options_.max_entries = 1;
 }
 
@@ -266,8 +266,8 @@ Result<std::unique_ptr<Sink>> Sink::open(const std::string& destination, Options
     ::close(*p);
     delete p;
   });
-  return std::make_unique<Sink>(
-      [owner](std::string_view l) { return write_fd_line(*owner, l); }, options);
+  return std::make_unique<Sink>([owner](std::string_view l) { return write_fd_line(*owner, l); },
+                                options);
 }
 
 void Sink::write_line(std::string_view line) {
@@ -344,8 +344,8 @@ void Sink::close_window(Table::iterator it, bool keep, int64_t now_ms) {
 }
 
 void Sink::make_room(size_t incoming) {
-  while (!order_.empty() &&
-         (table_.size() + 1 > options_.max_entries || table_bytes_ + incoming > options_.max_bytes)) {
+  while (!order_.empty() && (table_.size() + 1 > options_.max_entries ||
+                             table_bytes_ + incoming > options_.max_bytes)) {
     auto it = table_.find(order_.front());
     stats_.evicted++;
     close_window(it, /*keep=*/false, 0);

@@ -15,9 +15,9 @@ inline constexpr int kExitNotExecutable = 126;
 inline constexpr int kExitNotFound = 127;
 
 struct ResolvedCommand {
-  std::string path;     // what to execve; empty when not found / not executable
+  std::string path;        // what to execve; empty when not found / not executable
   int failure_status = 0;  // kExitNotFound or kExitNotExecutable when path is empty
-  std::string failure;  // one sentence, when path is empty
+  std::string failure;     // one sentence, when path is empty
 };
 
 // A name with a slash is taken as is; otherwise the directories of
@@ -28,11 +28,11 @@ ResolvedCommand resolve_command(const std::string& name, const char* path_env);
 
 struct ExecutableInfo {
   bool is_elf = false;
-  bool is_static = false;   // an ELF without PT_INTERP: LD_PRELOAD never loads
+  bool is_static = false;  // an ELF without PT_INTERP: LD_PRELOAD never loads
   // Set-user-ID, set-group-ID (to someone else) or file capabilities: the
   // loader runs it in secure-execution mode and ignores LD_PRELOAD paths.
   bool secure_exec = false;
-  std::string final_path;   // the ELF that will actually run, after following shebangs
+  std::string final_path;  // the ELF that will actually run, after following shebangs
 };
 
 // Reads the ELF header (following "#!" interpreters up to 4 deep). A file

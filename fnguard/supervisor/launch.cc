@@ -148,8 +148,9 @@ Launched launch(Channel& channel, const LaunchOptions& options) {
         break;
       case ChildStage::kHook:
         out.failure_status = kExitLaunchFailed;
-        out.failure = make_error(std::string("setting up the protection of the child failed: ") + why,
-                                 "run 'fnguard doctor' to see what this kernel offers");
+        out.failure =
+            make_error(std::string("setting up the protection of the child failed: ") + why,
+                       "run 'fnguard doctor' to see what this kernel offers");
         break;
       default:
         out.failure_status = kExitLaunchFailed;
@@ -186,10 +187,11 @@ Launched launch(Channel& channel, const LaunchOptions& options) {
     }
     out.pid = -1;
     out.failure_status = kExitLaunchFailed;
-    out.failure = make_error("the enforcer did not load in " + name + " (" + reason +
-                                 "); refusing to run it unprotected",
-                             "check that " + options.library +
-                                 " exists and matches this system, or set require: {preload: false} to allow");
+    out.failure = make_error(
+        "the enforcer did not load in " + name + " (" + reason +
+            "); refusing to run it unprotected",
+        "check that " + options.library +
+            " exists and matches this system, or set require: {preload: false} to allow");
     return out;
   }
   out.warning = "the enforcer did not load in " + name + " (" + reason +

@@ -28,6 +28,7 @@ struct RunArgs {
 Result<RunArgs> parse_run_args(int argc, const char* const* argv);
 
 inline constexpr const char* kRunUsage =
-    "usage: fnguard run [--policy FILE] [--mode off|monitor|block] [--events FILE|-] -- CMD [ARG...]";
+    "usage: fnguard run [--policy FILE] [--mode off|monitor|block] [--events FILE|-] -- CMD "
+    "[ARG...]";
 
 }  // namespace fnguard::supervisor

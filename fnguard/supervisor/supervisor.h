@@ -56,7 +56,9 @@ class Supervisor {
   void add_fd(int fd, std::function<void()> on_readable);
   void remove_fd(int fd);
   // Called with every wait status of a reaped process other than the child.
-  void on_other_exit(std::function<void(pid_t, int)> callback) { other_exit_ = std::move(callback); }
+  void on_other_exit(std::function<void(pid_t, int)> callback) {
+    other_exit_ = std::move(callback);
+  }
 
   // Runs until `child` exits; then drains the events already queued, flushes
   // pending fold counts and returns. Does not write the "stopped" event: the

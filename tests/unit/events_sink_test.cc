@@ -1,12 +1,12 @@
 // The event sink: what reaches the log for a stream of datagrams. Folding of
 // repeats (one line, then one "count" line per window), rejection of
 // anything that is not one JSON object, and bounded memory.
-#include "fnguard/events/sink.h"
-
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
+
+#include "fnguard/events/sink.h"
 
 namespace fnguard::events {
 namespace {
@@ -40,7 +40,8 @@ TEST(EventsSink, ThousandRepeatsBecomeOneEventAndOneCount) {
   Sink sink(out.writer());
   for (int i = 0; i < 1000; ++i) {
     // Different times: folding ignores "time".
-    sink.submit(event("/etc/shadow", "2026-11-22T10:00:00." + std::to_string(100 + i % 900) + "Z"), i % 500);
+    sink.submit(event("/etc/shadow", "2026-11-22T10:00:00." + std::to_string(100 + i % 900) + "Z"),
+                i % 500);
   }
   EXPECT_EQ(out.lines.size(), 1u);
   sink.flush();

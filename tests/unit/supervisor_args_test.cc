@@ -15,7 +15,8 @@ Result<RunArgs> parse(std::vector<const char*> args) {
 }
 
 TEST(SupervisorArgs, AllFlagsThenCommand) {
-  auto r = parse({"--policy", "p.yaml", "--mode", "block", "--events", "-", "--", "python3", "-c", "x"});
+  auto r =
+      parse({"--policy", "p.yaml", "--mode", "block", "--events", "-", "--", "python3", "-c", "x"});
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   EXPECT_EQ(*r->policy_file, "p.yaml");
   EXPECT_EQ(*r->mode, image::Mode::kBlock);
