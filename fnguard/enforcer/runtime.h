@@ -96,9 +96,10 @@ bool control_enabled(image::Control control);
 // "LD_PRELOAD=<value>" and "FNGUARD_ENFORCER=<value without gate>".
 // nullptr when the variable was absent.
 const char* saved_env_preload();
+const char* saved_env_enforcer();
+
 // The executable of this process (/proc/self/exe at start-up), "" if unknown.
 const char* process_exe();
-const char* saved_env_enforcer();
 
 // The descriptors the enforcer owns (image, context, events); hooks that
 // close or replace descriptors consult this.
