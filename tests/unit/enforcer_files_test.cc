@@ -289,6 +289,35 @@ TEST(EnforcerFiles, EventsCarryInvocationAndTaintFromTheContextPage) {
       << r.dump();
 }
 
+TEST(EnforcerFiles, BenignPythonProgramRunsUntouched) {
+  TempDir dir;
+  dir.write("secret", "TOPSECRET");
+  mkdir((dir / "work").c_str(), 0755);
+  PolicyImage policy;
+  policy.control(Control::kFilesRead, Mode::kBlock).deny(dir / "secret");
+  policy.control(Control::kFilesWrite, Mode::kBlock, Verdict::kDeny).allow(dir / "work/**").allow("/dev/null");
+  dir.write("app.py",
+            "import json, os, re, subprocess, sys, tempfile, threading, pathlib, shutil\n"
+            "work = sys.argv[1]\n"
+            "def worker(i):\n"
+            "    p = pathlib.Path(work, f'out{i}.json')\n"
+            "    p.write_text(json.dumps({'i': i}))\n"
+            "    assert json.loads(p.read_text())['i'] == i\n"
+            "threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]\n"
+            "[t.start() for t in threads]; [t.join() for t in threads]\n"
+            "with tempfile.NamedTemporaryFile(dir=work) as f: f.write(b'x')\n"
+            "os.makedirs(os.path.join(work, 'a/b'), exist_ok=True)\n"
+            "shutil.copy(os.path.join(work, 'out0.json'), os.path.join(work, 'a/b/copy.json'))\n"
+            "os.rename(os.path.join(work, 'a/b/copy.json'), os.path.join(work, 'a/moved.json'))\n"
+            "shutil.rmtree(os.path.join(work, 'a'))\n"
+            "out = subprocess.run(['/bin/echo', 'child'], capture_output=True, text=True, close_fds=True).stdout\n"
+            "print('done', out.strip(), len(os.listdir(work)))\n");
+  RunResult r = run_protected(policy.build(), {"/usr/bin/python3", dir / "app.py", dir / "work"});
+  EXPECT_EQ(r.exit_code, 0) << r.dump();
+  EXPECT_EQ(r.line("done"), "done child 8") << r.dump();
+  EXPECT_TRUE(r.events.empty()) << r.dump();
+}
+
 TEST(EnforcerFiles, OffControlIsAPassThrough) {
   TempDir dir;
   dir.write("secret", "TOPSECRET");
