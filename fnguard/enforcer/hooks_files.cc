@@ -32,8 +32,9 @@
 //
 // Intent: O_RDONLY reads; O_WRONLY writes; O_RDWR both; O_CREAT, O_TRUNC and
 // O_APPEND always write. fopen: "r" reads, "w"/"a" write, "+" both. link()
-// checks its existing path as read *and* write (a hard link is another name
-// for the same content) and the new path as write.
+// and rename() check their existing path as read *and* write (a new name for
+// the same content would otherwise let a read-protected file be read under
+// an allowed name) and the new path as write.
 //
 // Not covered (stated plainly): raw system calls and static binaries (the
 // seccomp/Landlock backstop of issue 3 covers those); O_PATH opens and
@@ -655,18 +656,18 @@ FNGUARD_EXPORT int truncate64(const char* path, off64_t length) {
 // ---- rename, link, symlink, unlink, mkdir, rmdir --------------------------------------
 
 FNGUARD_EXPORT int rename(const char* from, const char* to) {
-  PathArg args[2] = {{AT_FDCWD, from, kWrite, false}, {AT_FDCWD, to, kWrite, false}};
+  PathArg args[2] = {{AT_FDCWD, from, kReadWrite, false}, {AT_FDCWD, to, kWrite, false}};
   return checked_path_op(args, 2, "rename", EACCES, CALLER, [&] { return REAL(rename)(from, to); });
 }
 
 FNGUARD_EXPORT int renameat(int fromfd, const char* from, int tofd, const char* to) {
-  PathArg args[2] = {{fromfd, from, kWrite, false}, {tofd, to, kWrite, false}};
+  PathArg args[2] = {{fromfd, from, kReadWrite, false}, {tofd, to, kWrite, false}};
   return checked_path_op(args, 2, "renameat", EACCES, CALLER,
                          [&] { return REAL(renameat)(fromfd, from, tofd, to); });
 }
 
 FNGUARD_EXPORT int renameat2(int fromfd, const char* from, int tofd, const char* to, unsigned flags) {
-  PathArg args[2] = {{fromfd, from, kWrite, false}, {tofd, to, kWrite, false}};
+  PathArg args[2] = {{fromfd, from, kReadWrite, false}, {tofd, to, kWrite, false}};
   return checked_path_op(args, 2, "renameat2", EACCES, CALLER,
                          [&] { return REAL(renameat2)(fromfd, from, tofd, to, flags); });
 }

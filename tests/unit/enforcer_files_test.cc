@@ -186,12 +186,28 @@ TEST(EnforcerFiles, TempFilesAndFifosInDeniedPlacesAreNotCreated) {
   EXPECT_EQ(listing, "");
 }
 
-TEST(EnforcerFiles, HardLinkOfADeniedFileIsBlocked) {
+TEST(EnforcerFiles, NewNamesForAReadProtectedFileAreBlocked) {
   TempDir dir;
   dir.write("secret", "TOPSECRET");
-  RunResult r = run_protected(read_policy(dir / "secret"), {probe_path(), "link", dir / "secret", dir / "copy"});
+  RunResult r = run_protected(read_policy(dir / "secret"), {probe_path(), "link", dir / "secret", dir / "copy",
+                                                            "rename", dir / "secret", dir / "moved"});
   EXPECT_EQ(r.line("link"), std::string("link ") + kEacces) << r.dump();
+  EXPECT_EQ(r.line("rename"), std::string("rename ") + kEacces) << r.dump();
   EXPECT_FALSE(dir.exists("copy"));
+  EXPECT_FALSE(dir.exists("moved"));
+  EXPECT_EQ(dir.read("secret"), "TOPSECRET");
+}
+
+TEST(EnforcerFiles, ProcSelfRootAndFdLinksAreResolved) {
+  TempDir dir;
+  dir.write("secret", "TOPSECRET");
+  RunResult r = run_protected(read_policy(dir / "secret"),
+                              {probe_path(), "read", "/proc/self/root" + dir / "secret", "openat", "/proc/self/cwd",
+                               dir.path().substr(1) + "/secret"},
+                              RunOptions{.cwd = "/"});
+  EXPECT_EQ(r.line("read"), std::string("read ") + kEacces) << r.dump();
+  EXPECT_EQ(r.line("openat"), std::string("openat ") + kEacces) << r.dump();
+  EXPECT_EQ(r.out.find("TOPSECRET"), std::string::npos);
 }
 
 TEST(EnforcerFiles, ClosingAllDescriptorsKeepsProtectionInChildren) {
