@@ -4,6 +4,7 @@
 //   /opt/fnguard-wrapper                 AWS_LAMBDA_EXEC_WRAPPER points here
 //   /opt/fnguard/bin/fnguard             CLI, wrapper, Runtime API proxy
 //   /opt/fnguard/lib/libfnguard.so       the in-process enforcer
+//   /opt/fnguard/lib/libyaml-0.so.2, libseccomp.so.2   what Amazon Linux lacks
 //   /opt/fnguard/policy.yaml             the policy (--policy, else the default)
 //   /opt/fnguard/python/bootstrap.py     Python runtime client for OS-only runtimes
 //   /opt/fnguard/VERSION
@@ -194,6 +195,31 @@ int cmd_layer(int argc, char** argv) {
             run("install -m 0644 " + shell_quote(policy_path) + " " + q + "/fnguard/policy.yaml") &&
             run("install -m 0755 " + shell_quote(wrapper) + " " + q + "/fnguard-wrapper") &&
             run("install -m 0644 " + shell_quote(bootstrap) + " " + q + "/fnguard/python/bootstrap.py");
+  // Shared libraries Amazon Linux does not have, from this machine's
+  // multiarch directory for the target architecture (the binary's RPATH is
+  // $ORIGIN/../lib).
+  if (ok) {
+    std::string triplet = a.arch == "arm64" ? "aarch64-linux-gnu" : "x86_64-linux-gnu";
+    for (const char* so : {"libyaml-0.so.2", "libseccomp.so.2"}) {
+      std::string found;
+      for (const std::string& dir : {"/usr/lib/" + triplet, "/lib/" + triplet}) {
+        if (exists(dir + "/" + so)) {
+          found = dir + "/" + so;
+          break;
+        }
+      }
+      if (found.empty()) {
+        ok = false;
+        std::fprintf(stderr,
+                     "fnguard: layer: %s for %s is missing on this machine; install it (for arm64: "
+                     "dpkg --add-architecture arm64 && apt-get install libyaml-dev:arm64 "
+                     "libseccomp-dev:arm64)\n",
+                     so, a.arch.c_str());
+        break;
+      }
+      ok = run("install -m 0644 " + shell_quote(found) + " " + q + "/fnguard/lib/" + so);
+    }
+  }
   if (ok) {
     std::ofstream(stage + "/fnguard/VERSION") << FNGUARD_VERSION << " " << a.arch << "\n";
     if (have_tool(strip)) {

@@ -143,6 +143,11 @@ class Listener:
         self.connected = True
         conn.settimeout(10)
         try:
+            # Like an attacker at a terminal: wait for the shell to speak first.
+            try:
+                self.received += conn.recv(4096)
+            except OSError:
+                pass
             conn.sendall(b"echo pwned-$((6*7)); exit\n")
             while True:
                 data = conn.recv(4096)

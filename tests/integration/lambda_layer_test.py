@@ -1,0 +1,208 @@
+"""The Lambda layer as Lambda sees it.
+
+`fnguard layer build` makes the zip; the test unpacks it into a stand-in for
+/opt and drives the shipped /opt/fnguard-wrapper exactly as Lambda does
+(AWS_LAMBDA_EXEC_WRAPPER: the wrapper receives the runtime's command line),
+against a small Runtime API written here in Python, with the shipped Python
+bootstrap as the runtime. Checks: the /opt layout and permissions, an
+invocation answered through the proxy with the request id in the events, the
+proxy answering a malicious invocation itself in block mode, FNGUARD_DISABLE=1,
+and that a layer whose binary cannot run falls back to the runtime untouched.
+"""
+import http.server
+import json
+import os
+import socketserver
+import stat
+import subprocess
+import tempfile
+import threading
+import unittest
+import zipfile
+
+BUILD = os.environ.get("FNGUARD_BUILD_DIR", os.path.join(os.path.dirname(__file__), "../../build"))
+SOURCE = os.environ.get("FNGUARD_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "../.."))
+FNGUARD = os.path.join(BUILD, "bin", "fnguard")
+HANDLER_DIR = os.path.join(SOURCE, "examples", "lambda", "python")
+
+
+class FakeRuntimeApi:
+    """Serves a list of events on /invocation/next, records what comes back."""
+
+    def __init__(self, events):
+        self.events = list(events)
+        self.results = {}
+        self.done = threading.Event()
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                if self.path != "/2018-06-01/runtime/invocation/next":
+                    self.send_error(404)
+                    return
+                if not outer.events:
+                    outer.done.set()
+                    outer.done.wait(timeout=30)  # a long-poll with nothing to hand out
+                    self.close_connection = True
+                    return
+                rid, event = outer.events.pop(0)
+                body = json.dumps(event).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Lambda-Runtime-Aws-Request-Id", rid)
+                self.send_header("Lambda-Runtime-Deadline-Ms", "9999999999999")
+                self.send_header("Lambda-Runtime-Invoked-Function-Arn",
+                                 "arn:aws:lambda:eu-west-1:111122223333:function:layer-test")
+                self.send_header("Lambda-Runtime-Trace-Id", "Root=1-5e1b4151-5ac6c58f5b5daa6532e4f2b6")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(length)
+                parts = self.path.split("/")
+                outer.results[parts[-2]] = (parts[-1], body.decode())
+                reply = b'{"status":"OK"}'
+                self.send_response(202)
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+        class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+            daemon_threads = True
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.address = "127.0.0.1:%d" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.done.set()
+        self.server.shutdown()
+
+
+@unittest.skipUnless(os.access(FNGUARD, os.X_OK), "fnguard is not built")
+class LayerTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.zip = os.path.join(cls.tmp.name, "layer.zip")
+        r = subprocess.run([FNGUARD, "layer", "build", "--out", cls.zip], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        cls.opt = os.path.join(cls.tmp.name, "opt")
+        with zipfile.ZipFile(cls.zip) as z:
+            for info in z.infolist():
+                z.extract(info, cls.opt)
+                mode = (info.external_attr >> 16) & 0o777
+                if mode:
+                    os.chmod(os.path.join(cls.opt, info.filename), mode)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def run_wrapper(self, api, extra_env, timeout=30):
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "AWS_LAMBDA_RUNTIME_API": api.address,
+            "AWS_LAMBDA_FUNCTION_NAME": "layer-test",
+            "AWS_REGION": "eu-west-1",
+            "LAMBDA_TASK_ROOT": HANDLER_DIR,
+            "_HANDLER": extra_env.pop("_HANDLER", "app.hello"),
+            "FNGUARD_BIN": os.path.join(self.opt, "fnguard", "bin", "fnguard"),
+        }
+        env.update(extra_env)
+        python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else "python3"
+        cmd = [os.path.join(self.opt, "fnguard-wrapper"), python,
+               os.path.join(self.opt, "fnguard", "python", "bootstrap.py")]
+        proc = subprocess.Popen(cmd, cwd=HANDLER_DIR, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        api.done.wait(timeout=timeout)
+        proc.terminate()
+        out, err = proc.communicate(timeout=30)
+        events = []
+        for line in err.splitlines():
+            if line.startswith('{"fnguard"'):
+                events.append(json.loads(line))
+        return events, err
+
+    def test_layout_matches_the_spec(self):
+        for path, executable in [("fnguard-wrapper", True), ("fnguard/bin/fnguard", True),
+                                 ("fnguard/lib/libfnguard.so", True), ("fnguard/policy.yaml", False),
+                                 ("fnguard/python/bootstrap.py", False)]:
+            full = os.path.join(self.opt, path)
+            self.assertTrue(os.path.isfile(full), path)
+            self.assertEqual(bool(os.stat(full).st_mode & stat.S_IXUSR), executable, path)
+        r = subprocess.run([os.path.join(self.opt, "fnguard/bin/fnguard"), "policy", "check",
+                            os.path.join(self.opt, "fnguard/policy.yaml")], capture_output=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_invocation_flows_through_the_proxy_with_request_ids(self):
+        api = FakeRuntimeApi([("rid-benign-1", {"queryStringParameters": {"name": "layer"}})])
+        try:
+            events, err = self.run_wrapper(api, {})
+        finally:
+            api.close()
+        kind, body = api.results["rid-benign-1"]
+        self.assertEqual(kind, "response", err[-2000:])
+        self.assertEqual(json.loads(json.loads(body)["body"])["hello"], "layer")
+        started = [e for e in events if e.get("action") == "started"]
+        self.assertTrue(started and started[0]["layers"]["preload"], err[-2000:])
+
+    def test_block_mode_answers_the_attack_without_the_runtime(self):
+        attack = {"version": "2.0", "routeKey": "$default", "rawPath": "/",
+                  "rawQueryString": "file=../../../../etc/passwd",
+                  "headers": {"host": "example.com"},
+                  "queryStringParameters": {"file": "../../../../etc/passwd"},
+                  "requestContext": {"http": {"method": "GET", "path": "/", "protocol": "HTTP/1.1",
+                                              "sourceIp": "203.0.113.9"}, "stage": "$default"},
+                  "isBase64Encoded": False}
+        api = FakeRuntimeApi([("rid-attack-1", attack),
+                              ("rid-benign-2", {"queryStringParameters": {"name": "ok"}})])
+        try:
+            events, err = self.run_wrapper(api, {"FNGUARD_MODE": "block", "_HANDLER": "app.read_file"})
+        finally:
+            api.close()
+        kind, body = api.results["rid-attack-1"]
+        self.assertEqual(kind, "response")
+        self.assertEqual(json.loads(body)["statusCode"], 403)
+        self.assertNotIn("root:", body)
+        detections = [e for e in events if e.get("kind") == "detection"]
+        self.assertTrue(detections, err[-2000:])
+        self.assertEqual(detections[0]["function"]["request_id"], "rid-attack-1")
+        self.assertEqual(detections[0]["function"]["arn"],
+                         "arn:aws:lambda:eu-west-1:111122223333:function:layer-test")
+        self.assertEqual(detections[0]["action"], "blocked")
+        # The runtime got the next invocation (the benign one) and answered it.
+        self.assertIn("rid-benign-2", api.results)
+
+    def test_disable_runs_the_runtime_untouched(self):
+        api = FakeRuntimeApi([("rid-plain-1", {"queryStringParameters": {"name": "plain"}})])
+        try:
+            events, err = self.run_wrapper(api, {"FNGUARD_DISABLE": "1"})
+        finally:
+            api.close()
+        self.assertEqual(api.results["rid-plain-1"][0], "response")
+        self.assertEqual(events, [])
+
+    def test_a_binary_that_cannot_run_falls_back_to_the_runtime(self):
+        api = FakeRuntimeApi([("rid-fallback-1", {"queryStringParameters": {"name": "x"}})])
+        broken = os.path.join(self.tmp.name, "broken-fnguard")
+        with open(broken, "w") as f:
+            f.write("not an executable\n")
+        os.chmod(broken, 0o755)
+        try:
+            events, err = self.run_wrapper(api, {"FNGUARD_BIN": broken})
+        finally:
+            api.close()
+        self.assertEqual(api.results["rid-fallback-1"][0], "response")
+        self.assertIn("UNPROTECTED", err)
+
+
+if __name__ == "__main__":
+    unittest.main()
