@@ -134,6 +134,10 @@ struct RunOptions {
   bool gate = true;
   int timeout_ms = 60000;
   int hello_timeout_ms = 10000;  // tests that expect no hello shorten this
+  // When set, the events socket is not read until stdout contains this
+  // text (so the program can fill it); then events are drained and a
+  // newline is written to the program's stdin to let it continue.
+  std::string pause_events_until;
   // Fills the context page (request id, taints) before the program starts.
   std::function<void(image::ContextPage*)> context;
 };
@@ -180,13 +184,16 @@ inline RunResult run_protected(const std::vector<uint8_t>& image, const std::vec
   for (auto& a : args) argp.push_back(a.data());
   argp.push_back(nullptr);
 
-  int out_pipe[2], err_pipe[2];
+  int out_pipe[2], err_pipe[2], in_pipe[2] = {-1, -1};
   if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) return result;
+  bool paused = !options.pause_events_until.empty();
+  if (paused && pipe2(in_pipe, O_CLOEXEC) != 0) return result;
   pid_t pid = fork();
   if (pid < 0) return result;
   if (pid == 0) {
     dup2(out_pipe[1], 1);
     dup2(err_pipe[1], 2);
+    if (in_pipe[0] >= 0) dup2(in_pipe[0], 0);
     if (channel->setup_child_fds() != 0) _exit(126);
     if (!options.cwd.empty() && chdir(options.cwd.c_str()) != 0) _exit(126);
     execve(argp[0], argp.data(), envp.data());
@@ -195,6 +202,7 @@ inline RunResult run_protected(const std::vector<uint8_t>& image, const std::vec
   result.started = true;
   close(out_pipe[1]);
   close(err_pipe[1]);
+  if (in_pipe[0] >= 0) close(in_pipe[0]);
   channel->close_child_ends();
   result.hello = channel->wait_hello(pid, options.hello_timeout_ms, &result.events);
   if (result.hello) channel->open_gate();
@@ -206,6 +214,7 @@ inline RunResult run_protected(const std::vector<uint8_t>& image, const std::vec
     pollfd fds[3] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}, {channel->events_fd(), POLLIN, 0}};
     if (!out_open) fds[0].fd = -1;
     if (!err_open) fds[1].fd = -1;
+    if (paused) fds[2].fd = -1;
     int r = poll(fds, 3, 200);
     timespec now{};
     clock_gettime(CLOCK_MONOTONIC, &now);
@@ -229,8 +238,15 @@ inline RunResult run_protected(const std::vector<uint8_t>& image, const std::vec
         (i == 0 ? result.out : result.err).append(buf, static_cast<size_t>(n));
       }
     }
+    if (paused && result.out.find(options.pause_events_until) != std::string::npos) {
+      paused = false;
+      drain_events(channel->events_fd(), &result.events);
+      ssize_t n = write(in_pipe[1], "\n", 1);
+      (void)n;
+    }
     if (fds[2].revents & POLLIN) drain_events(channel->events_fd(), &result.events);
   }
+  if (in_pipe[1] >= 0) close(in_pipe[1]);
   int status = 0;
   waitpid(pid, &status, 0);
   drain_events(channel->events_fd(), &result.events);

@@ -71,6 +71,26 @@ TEST(EnforcerRuntime, OwnDescriptorsSurviveCloseDupAndCloexec) {
   EXPECT_TRUE(r.has_event({"\"action\":\"blocked\"", "\"target\":\"" + dir / "secret" + "\""})) << r.dump();
 }
 
+TEST(EnforcerRuntime, EventsThatDidNotFitAreCountedInTheNextOne) {
+  TempDir dir;
+  dir.write("secret", "s");
+  PolicyImage policy;
+  policy.control(Control::kFilesRead, Mode::kMonitor).deny(dir / "secret");
+  RunOptions options;
+  options.pause_events_until = "flood ok";
+  // Enough events to fill any socket buffer (8 MB at most): the program
+  // must not block or fail, and the next event says how many were lost.
+  RunResult r = run_protected(policy.build(),
+                              {probe_path(), "flood", "40000", dir / "secret", "read", dir / "secret"}, options);
+  EXPECT_EQ(r.line("read"), "read ok s") << r.out;
+  ASSERT_FALSE(r.events.empty());
+  const std::string& last = r.events.back();
+  size_t pos = last.find("\"dropped\":");
+  ASSERT_NE(pos, std::string::npos) << last;
+  long dropped = std::atol(last.c_str() + pos + 10);
+  EXPECT_EQ(static_cast<long>(r.events.size()) - 1 + dropped, 40000) << last;
+}
+
 TEST(EnforcerRuntime, WithoutASupervisorTheLibraryPassesThrough) {
   TempDir dir;
   dir.write("secret", "TOPSECRET");

@@ -15,6 +15,8 @@
 //   closeall             close_range(3, ~0U, 0) and closefrom(3)
 //   mkstemp TEMPLATE     mkstemp; data = the created name
 //   mkfifo P             mkfifo(P, 0600)
+//   flood N PATH         N opens of PATH, then "flood ok", then waits for a
+//                        line on stdin (the test drains events meanwhile)
 //   dup2 FD              dup2(1, FD)
 //   cloexec FD           fcntl(FD, F_SETFD, FD_CLOEXEC)
 //   close FD             close(FD)
@@ -191,6 +193,17 @@ int main(int argc, char** argv) {
     } else if (op == "mkfifo") {
       result("mkfifo", mkfifo(arg(1), 0600));
       i += 1;
+    } else if (op == "flood") {
+      int n = atoi(arg(1));
+      for (int k = 0; k < n; ++k) {
+        int fd = open(arg(2), O_RDONLY);
+        if (fd >= 0) close(fd);
+      }
+      result("flood", 0);
+      char line[8];
+      ssize_t got = read(0, line, sizeof line);
+      (void)got;
+      i += 2;
     } else if (op == "dup2") {
       result("dup2", dup2(1, atoi(arg(1))));
       i += 1;
