@@ -13,8 +13,12 @@
 #ifndef RAPIDJSON_ASSERT
 #define RAPIDJSON_ASSERT(x) ((void)0)
 #endif
+// On x86_64 RapidJSON copies unescaped string runs 16 bytes at a time with
+// SSE2 (only for NUL-terminated StringStream input, hence the copy below).
+#if defined(__SSE2__) && !defined(RAPIDJSON_SSE2)
+#define RAPIDJSON_SSE2
+#endif
 #include <rapidjson/error/en.h>
-#include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
 
 namespace fnguard::inspect {
@@ -160,9 +164,44 @@ class LeafCollector : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Lea
   std::string error_;
 };
 
-constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag |
-                                 rapidjson::kParseValidateEncodingFlag |
-                                 rapidjson::kParseNumbersAsStringsFlag;
+// UTF-8 is validated by utf8_error_offset below (RapidJSON's own check goes
+// one character at a time and was a third of the decoding time).
+constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag;
+
+// Offset of the first byte that is not well-formed UTF-8 (RFC 3629: no
+// overlong forms, no surrogates, nothing above U+10FFFF), or npos. Runs of
+// ASCII are checked eight bytes at a time.
+size_t utf8_error_offset(std::string_view text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  size_t n = text.size(), i = 0;
+  while (i < n) {
+    if (i + 8 <= n) {
+      uint64_t w;
+      std::memcpy(&w, p + i, 8);
+      if ((w & 0x8080808080808080ull) == 0) {
+        i += 8;
+        continue;
+      }
+    }
+    unsigned char c = p[i];
+    if (c < 0x80) { ++i; continue; }
+    size_t len;
+    unsigned char lo = 0x80, hi = 0xbf;  // allowed range of the second byte
+    if (c >= 0xc2 && c <= 0xdf) len = 2;
+    else if (c == 0xe0) { len = 3; lo = 0xa0; }
+    else if ((c >= 0xe1 && c <= 0xec) || c == 0xee || c == 0xef) len = 3;
+    else if (c == 0xed) { len = 3; hi = 0x9f; }
+    else if (c == 0xf0) { len = 4; lo = 0x90; }
+    else if (c >= 0xf1 && c <= 0xf3) len = 4;
+    else if (c == 0xf4) { len = 4; hi = 0x8f; }
+    else return i;
+    if (i + len > n || p[i + 1] < lo || p[i + 1] > hi) return i;
+    for (size_t k = 2; k < len; ++k)
+      if ((p[i + k] & 0xc0) != 0x80) return i;
+    i += len;
+  }
+  return std::string_view::npos;
+}
 
 // Parses text into leaves under root. Returns an empty string on success, else
 // the error sentence. limit_hit tells a limit error from a syntax error.
@@ -170,13 +209,21 @@ std::string parse_leaves(std::string_view text, std::string root, const DecodeLi
                          size_t budget, bool strings_only, std::vector<Leaf>& out,
                          bool* limit_hit) {
   *limit_hit = false;
+  if (size_t bad = utf8_error_offset(text); bad != std::string_view::npos)
+    return "the JSON is not valid UTF-8 at byte offset " + std::to_string(bad);
   LeafCollector collector(std::move(root), limits, budget, strings_only, out);
-  rapidjson::MemoryStream stream(text.data(), text.size());
+  // A NUL-terminated copy: StringStream stops at the first NUL, which is
+  // either the end or a NUL byte inside the text (caught below).
+  // 16 spare bytes: the SSE2 loop reads whole aligned 16-byte blocks, which
+  // must stay inside the allocation.
+  std::string copy;
+  copy.reserve(text.size() + 16);
+  copy.assign(text);
+  rapidjson::StringStream stream(copy.c_str());
   rapidjson::Reader reader;
   rapidjson::ParseResult ok = reader.Parse<kParseFlags>(stream, collector);
   if (ok) {
-    // MemoryStream yields '\0' both at its end and for a NUL byte inside the
-    // text; a NUL before the end means trailing garbage the reader stopped at.
+    // The reader stopped before the end: trailing bytes, or a NUL byte.
     if (stream.Tell() < text.size()) {
       return "the JSON has unexpected bytes after the value at offset " +
              std::to_string(stream.Tell());
@@ -219,10 +266,19 @@ class FieldSink {
 
   void add(std::string path, std::string value, FieldSource source) {
     if (path.size() > max_path_) path.resize(max_path_);
-    auto& seen = by_path_[path];
-    for (size_t i : seen)
-      if (out_[i].value == value) return;
-    seen.push_back(out_.size());
+    size_t h = std::hash<std::string_view>{}(path) * 31 + std::hash<std::string_view>{}(value);
+    auto [it, inserted] = first_.try_emplace(h, static_cast<int32_t>(out_.size()));
+    if (!inserted) {
+      // Same hash: walk the chain of earlier fields with it.
+      for (int32_t i = it->second; i >= 0; i = next_[static_cast<size_t>(i)]) {
+        const Field& f = out_[static_cast<size_t>(i)];
+        if (f.path == path && f.value == value) return;
+      }
+      next_.push_back(it->second);
+      it->second = static_cast<int32_t>(out_.size());
+    } else {
+      next_.push_back(-1);
+    }
     out_.push_back(Field{std::move(path), std::move(value), source});
   }
   size_t size() const { return out_.size(); }
@@ -230,7 +286,8 @@ class FieldSink {
  private:
   std::vector<Field>& out_;
   size_t max_path_;
-  std::unordered_map<std::string, std::vector<size_t>> by_path_;
+  std::unordered_map<size_t, int32_t> first_;  // hash -> latest field index with it
+  std::vector<int32_t> next_;                   // per field: previous index with the same hash
 };
 
 // "a=1&b=2" (query strings, form bodies): each pair URL-decoded with '+' as

@@ -17,9 +17,9 @@
 // Nesting deeper than DecodeLimits::max_depth, more than max_fields values or
 // an event larger than max_event_bytes is an error (the caller decides whether
 // an event it could not inspect is refused), never a crash, a deep recursion
-// or an unbounded allocation. JSON is parsed with RapidJSON's iterative SAX
-// reader with UTF-8 validation, so invalid UTF-8 and truncated JSON are errors
-// too. Bodies with other encodings (multipart, XML) are scanned as plain text.
+// or an unbounded allocation. UTF-8 is validated first, then JSON is parsed
+// with RapidJSON's iterative SAX reader, so invalid UTF-8 and truncated JSON
+// are errors too. Bodies with other encodings (multipart, XML) are scanned as plain text.
 #pragma once
 
 #include <cstddef>

@@ -133,6 +133,10 @@ TEST(InspectDecoder, HostileInputIsAnErrorNotACrash) {
   EXPECT_FALSE(decode_event("").ok());
   EXPECT_FALSE(decode_event("{\"a\":1} trailing").ok());
   EXPECT_FALSE(decode_event(std::string("{\"a\":\"\xff\xfe\"}")).ok()) << "invalid UTF-8";
+  EXPECT_FALSE(decode_event(std::string("{\"a\":\"\xc0\xaf\"}")).ok()) << "overlong '/'";
+  EXPECT_FALSE(decode_event(std::string("{\"a\":\"\xed\xa0\x80\"}")).ok()) << "UTF-16 surrogate";
+  EXPECT_FALSE(decode_event(std::string("{\"a\":\"\xe2\x82\"}")).ok()) << "truncated sequence";
+  EXPECT_TRUE(decode_event("{\"a\":\"M\xc3\xbcller \xf0\x9f\x8e\x89 \xe6\x97\xa5\"}").ok()) << "valid multi-byte";
   EXPECT_FALSE(decode_event(std::string("{\"a\":\"x\"}\0{", 10)).ok()) << "embedded NUL";
   std::string deep(100000, '[');
   Result<DecodedEvent> r = decode_event(deep);
