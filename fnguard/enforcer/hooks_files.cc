@@ -30,6 +30,12 @@
 // a file existed for an instant; documented as the one exception to
 // "nothing done").
 //
+// Re-entrancy: these hooks do not hold the Guard while they check, so a
+// signal handler that interrupts a check and opens a file is itself checked
+// (a Guard held across the check would let the handler through unchecked).
+// Only the enforcer's own libc use (symbol lookup, event reporting) marks
+// the thread, and calls made from there pass straight through.
+//
 // Intent: O_RDONLY reads; O_WRONLY writes; O_RDWR both; O_CREAT, O_TRUNC and
 // O_APPEND always write. fopen: "r" reads, "w"/"a" write, "+" both. link()
 // and rename() check their existing path as read *and* write (a new name for
@@ -345,8 +351,7 @@ int checked_open(int dirfd, const char* path, int flags, mode_t mode, const char
   }
   Access access = access_for_flags(flags);
   if (!enabled(access)) return real();
-  Guard guard;
-  if (!guard.entered()) return real();
+  if (inside_enforcer()) return real();
   int saved_errno = errno;
 
   Finding finding;
@@ -450,8 +455,7 @@ int checked_path_op(const PathArg* args, int count, const char* op, int deny_err
     if (args[i].path != nullptr && enabled(args[i].access)) any = true;
   }
   if (!any) return real();
-  Guard guard;
-  if (!guard.entered()) return real();
+  if (inside_enforcer()) return real();
   int saved_errno = errno;
   Finding findings[2];
   bool blocked = false;
@@ -858,8 +862,7 @@ int checked_temp(char* tmpl, const char* op, const void* caller, Real real, Undo
   if (checked_path_op(&arg, 1, op, EACCES, caller, [] { return 0; }) != 0) return -1;
   int result = real();
   if (result < 0 || !active() || !control_enabled(Control::kFilesWrite)) return result;
-  Guard guard;
-  if (!guard.entered()) return result;
+  if (inside_enforcer()) return result;
   int saved_errno = errno;
   Finding finding;
   char resolved[kPathMax];

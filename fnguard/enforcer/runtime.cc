@@ -72,6 +72,8 @@ std::atomic<uint64_t> g_dropped{0};
 // Nesting depth of enforcer code on this thread. initial-exec TLS: no
 // allocation or lock on first access, which matters inside hooks.
 __attribute__((tls_model("initial-exec"))) thread_local int t_depth = 0;
+// Set while report_at() runs on this thread.
+__attribute__((tls_model("initial-exec"))) thread_local bool t_reporting = false;
 
 void copy_str(char* out, size_t cap, const char* in) {
   size_t i = 0;
@@ -439,6 +441,8 @@ bool control_enabled(image::Control control) {
 }
 
 Guard::Guard() : entered_(t_depth == 0) { ++t_depth; }
+
+bool inside_enforcer() { return t_depth != 0; }
 Guard::~Guard() { --t_depth; }
 
 void* next_symbol(const char* name) {
@@ -478,6 +482,10 @@ const char* saved_env_enforcer() { return g_state.has_enforcer ? g_state.env_enf
 void report_at(const Report& report, const void* caller) {
   if (g_state.events_fd < 0) return;
   ErrnoSaver errno_saver;
+  // A report that interrupts another one on this thread (a signal handler
+  // during report_at) must not re-enter a language runtime: no source then.
+  bool nested = t_reporting;
+  t_reporting = true;
   ++t_depth;
   const image::Decision& d = report.decision;
   char buf[kEventBuffer];
@@ -506,7 +514,7 @@ void report_at(const Report& report, const void* caller) {
     ctx = &event_context;
   }
   write_function(w, ctx);
-  source::write_source(w, caller, d.control);
+  if (!nested) source::write_source(w, caller, d.control);
   write_taint(w, ctx);
   w.field("enforcement", "preload");
   uint64_t dropped = g_dropped.load(std::memory_order_relaxed);
@@ -518,6 +526,7 @@ void report_at(const Report& report, const void* caller) {
     g_dropped.fetch_add(1, std::memory_order_relaxed);
   }
   --t_depth;
+  t_reporting = nested;
 }
 
 }  // namespace fnguard::enforcer

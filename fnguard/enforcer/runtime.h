@@ -55,6 +55,12 @@ class ErrnoSaver {
   int saved_;
 };
 
+// True while this thread runs the enforcer's own libc use (symbol lookup,
+// event reporting): a hook entered then must pass straight through. Unlike
+// Guard it does not mark the thread, so a hook that checks without holding a
+// Guard stays checked when a signal handler interrupts it.
+bool inside_enforcer();
+
 // Looks up the next definition of a libc symbol (RTLD_NEXT) once; the
 // result is cached by the caller in a function-local static pointer.
 void* next_symbol(const char* name);
