@@ -27,7 +27,8 @@ ProgramKind classify_class(const uint8_t* head, size_t length, ReadAt read_at, v
   while (done < eh.e_phnum) {
     uint32_t n = eh.e_phnum - done;
     if (n > 16) n = 16;
-    uint64_t offset = static_cast<uint64_t>(eh.e_phoff) + static_cast<uint64_t>(done) * sizeof(Phdr);
+    uint64_t offset =
+        static_cast<uint64_t>(eh.e_phoff) + static_cast<uint64_t>(done) * sizeof(Phdr);
     long got = read_at(ctx, offset, batch, n * sizeof(Phdr));
     if (got != static_cast<long>(n * sizeof(Phdr))) return ProgramKind::kUnknown;
     for (uint32_t i = 0; i < n; ++i) {

@@ -24,10 +24,10 @@
 namespace fnguard::enforcer {
 
 enum class ProgramKind : uint8_t {
-  kUnknown = 0,   // unreadable, too short, or a format the enforcer does not know
-  kDynamicElf,    // ELF with PT_INTERP (or the dynamic loader itself)
-  kStaticElf,     // ELF without PT_INTERP: LD_PRELOAD is never honoured
-  kScript,        // "#!interpreter [arg]"
+  kUnknown = 0,  // unreadable, too short, or a format the enforcer does not know
+  kDynamicElf,   // ELF with PT_INTERP (or the dynamic loader itself)
+  kStaticElf,    // ELF without PT_INTERP: LD_PRELOAD is never honoured
+  kScript,       // "#!interpreter [arg]"
 };
 
 inline constexpr size_t kInterpreterMax = 256;  // the kernel's BINPRM_BUF_SIZE

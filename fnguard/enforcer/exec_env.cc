@@ -222,8 +222,9 @@ void repair_environ(int (*real_setenv)(const char*, const char*, int)) {
     }
   }
   size_t own_len = str_len(g_library);
-  bool preload_ok = preload != nullptr && starts_with(preload, g_library, own_len) &&
-                    (preload[own_len] == '\0' || preload[own_len] == ':' || preload[own_len] == ' ');
+  bool preload_ok =
+      preload != nullptr && starts_with(preload, g_library, own_len) &&
+      (preload[own_len] == '\0' || preload[own_len] == ':' || preload[own_len] == ' ');
   if (!preload_ok) {
     char buf[8192];
     if (compose_preload(g_library, preload, buf, sizeof(buf)) == 0) {

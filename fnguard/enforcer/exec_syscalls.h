@@ -6,10 +6,9 @@
 #pragma once
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-#include <sys/stat.h>
 
 #include <cerrno>
 #include <cstddef>
@@ -27,7 +26,8 @@ inline long call(long number, long a = 0, long b = 0, long c = 0, long d = 0, lo
 }
 
 inline int openat(int dirfd, const char* path, int flags, int mode = 0) {
-  return static_cast<int>(call(SYS_openat, dirfd, reinterpret_cast<long>(path), flags | O_CLOEXEC, mode));
+  return static_cast<int>(
+      call(SYS_openat, dirfd, reinterpret_cast<long>(path), flags | O_CLOEXEC, mode));
 }
 inline int close(int fd) { return static_cast<int>(call(SYS_close, fd)); }
 inline long pread(int fd, void* buf, size_t len, uint64_t offset) {

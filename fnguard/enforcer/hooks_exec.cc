@@ -123,7 +123,8 @@ void resolve_path(int dirfd, const char* path, bool nofollow, ExecTarget* t) {
   char base[kPathMax];
   const char* base_ptr = nullptr;
   if (path[0] != '/') {
-    long n = dirfd == AT_FDCWD ? sys::getcwd(base, sizeof base) : sys::fd_target(dirfd, base, sizeof base);
+    long n = dirfd == AT_FDCWD ? sys::getcwd(base, sizeof base)
+                               : sys::fd_target(dirfd, base, sizeof base);
     base_ptr = (n > 0 && base[0] == '/') ? base : "/";
   }
   if (normalize_path(base_ptr, path, t->invoked, sizeof t->invoked) < 0) {
@@ -298,8 +299,8 @@ ExecvpeFn real_execvpe() {
 
 // The exec every path funnels into: decide, then run with the protected
 // environment. The guard is not held here (see the vfork note above).
-int checked_execve(int dirfd, const char* path, char* const argv[], char* const envp[],
-                   int flags, const char* via, const void* caller) {
+int checked_execve(int dirfd, const char* path, char* const argv[], char* const envp[], int flags,
+                   const char* via, const void* caller) {
   if (path == nullptr) {
     errno = EFAULT;
     return -1;

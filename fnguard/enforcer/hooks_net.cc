@@ -146,7 +146,8 @@ bool has_domain_rules(const image::View& view, image::Control control) {
   for (uint32_t i = 0; i < entry.rule_count; ++i) {
     const image::Rule& rule = view.rule(entry.first_rule + i);
     if (rule.kind == image::MatchKind::kNetTarget &&
-        (rule.net.kind == image::NetKind::kDomain || rule.net.kind == image::NetKind::kDomainSuffix)) {
+        (rule.net.kind == image::NetKind::kDomain ||
+         rule.net.kind == image::NetKind::kDomainSuffix)) {
       return true;
     }
   }
@@ -223,7 +224,8 @@ int check_outbound_message(int fd, const sockaddr* addr, socklen_t len, int flag
                            const void* caller) {
   Endpoint e;
   if (!parse_sockaddr(addr, len, &e)) return 0;
-  if (!active() || policy().control(image::Control::kNetOutbound).mode == image::Mode::kOff) return 0;
+  if (!active() || policy().control(image::Control::kNetOutbound).mode == image::Mode::kOff)
+    return 0;
   if (!address_used(fd, flags)) return 0;
   return check_endpoint(image::Control::kNetOutbound, fd, e, op, caller);
 }
@@ -285,9 +287,9 @@ FNGUARD_EXPORT ssize_t sendto(int fd, const void* buf, size_t n, int flags, cons
 FNGUARD_EXPORT ssize_t sendmsg(int fd, const msghdr* msg, int flags) {
   static auto real = FNGUARD_NEXT(sendmsg);
   if (msg != nullptr && msg->msg_name != nullptr) {
-    int err = check_outbound_message(fd, static_cast<const sockaddr*>(msg->msg_name),
-                                     msg->msg_namelen, flags, "sendmsg",
-                                     __builtin_return_address(0));
+    int err =
+        check_outbound_message(fd, static_cast<const sockaddr*>(msg->msg_name), msg->msg_namelen,
+                               flags, "sendmsg", __builtin_return_address(0));
     if (err != 0) {
       errno = err;
       return -1;

@@ -2,6 +2,7 @@
 // and "#!" scripts (require.preload), and rebuilding a child's environment
 // so that LD_PRELOAD and FNGUARD_ENFORCER survive a scrubbed env.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -9,8 +10,6 @@
 #include <fstream>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "fnguard/enforcer/elf_check.h"
 #include "fnguard/enforcer/exec_env.h"
@@ -63,7 +62,12 @@ TEST(ElfCheck, GarbageAndTruncatedFilesAreUnknown) {
   ProgramInfo info;
   probe_path(AT_FDCWD, temp_file("", "empty").c_str(), &info);
   EXPECT_EQ(info.kind, ProgramKind::kUnknown);
-  probe_path(AT_FDCWD, temp_file("\x7f" "ELF\x02\x01", "short").c_str(), &info);
+  probe_path(AT_FDCWD,
+             temp_file("\x7f"
+                       "ELF\x02\x01",
+                       "short")
+                 .c_str(),
+             &info);
   EXPECT_EQ(info.kind, ProgramKind::kUnknown);
   probe_path(AT_FDCWD, temp_file("#!\n", "bare-shebang").c_str(), &info);
   EXPECT_EQ(info.kind, ProgramKind::kUnknown);
@@ -73,11 +77,14 @@ TEST(ElfCheck, GarbageAndTruncatedFilesAreUnknown) {
 
   // An ELF header claiming program headers past the end of the file.
   std::vector<char> elf(64, 0);
-  std::memcpy(elf.data(), "\x7f" "ELF\x02\x01\x01", 7);
-  elf[16] = 2;                 // ET_EXEC
+  std::memcpy(elf.data(),
+              "\x7f"
+              "ELF\x02\x01\x01",
+              7);
+  elf[16] = 2;                        // ET_EXEC
   elf[32] = static_cast<char>(0xff);  // e_phoff far away
-  elf[54] = 56;                // e_phentsize
-  elf[56] = 3;                 // e_phnum
+  elf[54] = 56;                       // e_phentsize
+  elf[56] = 3;                        // e_phnum
   probe_path(AT_FDCWD, temp_file(std::string(elf.begin(), elf.end()), "bad-elf").c_str(), &info);
   EXPECT_EQ(info.kind, ProgramKind::kUnknown);
 }
@@ -85,7 +92,8 @@ TEST(ElfCheck, GarbageAndTruncatedFilesAreUnknown) {
 TEST(ElfCheck, ShebangParsing) {
   char interp[kInterpreterMax];
   auto parse = [&](const char* s) {
-    return parse_shebang(reinterpret_cast<const uint8_t*>(s), std::strlen(s), interp, sizeof interp);
+    return parse_shebang(reinterpret_cast<const uint8_t*>(s), std::strlen(s), interp,
+                         sizeof interp);
   };
   ASSERT_TRUE(parse("#!/usr/bin/env python3\n"));
   EXPECT_STREQ(interp, "/usr/bin/env");
@@ -123,8 +131,8 @@ TEST(ExecEnv, BuildChildEnvReplacesAndAppends) {
   EXPECT_STREQ(out[0], preload);
 
   // Forged values and duplicates are replaced by one entry each.
-  const char* forged[] = {"PATH=/bin", "LD_PRELOAD=/evil.so", "FNGUARD_ENFORCER=image=3",
-                          "HOME=/root", "LD_PRELOAD=", nullptr};
+  const char* forged[] = {"PATH=/bin",  "LD_PRELOAD=/evil.so", "FNGUARD_ENFORCER=image=3",
+                          "HOME=/root", "LD_PRELOAD=",         nullptr};
   ASSERT_TRUE(build_child_env(const_cast<char* const*>(forged), preload, enforcer, out, 16));
   std::vector<std::string> got;
   for (size_t i = 0; out[i] != nullptr; ++i) got.emplace_back(out[i]);
@@ -143,7 +151,8 @@ TEST(ExecEnv, InitStripsGateAndNeedsEnforcer) {
   }
 
   const char* started[] = {"LD_PRELOAD=/lib/libfnguard.so",
-                           "FNGUARD_ENFORCER=image=1019,context=1020,events=1021,gate=1022", nullptr};
+                           "FNGUARD_ENFORCER=image=1019,context=1020,events=1021,gate=1022",
+                           nullptr};
   exec_env_init(const_cast<char* const*>(started), "/lib/libfnguard.so");
   ASSERT_TRUE(exec_env_ready());
   EXPECT_STREQ(exec_env_enforcer(), "image=1019,context=1020,events=1021");
@@ -153,8 +162,9 @@ TEST(ExecEnv, InitStripsGateAndNeedsEnforcer) {
   EnvForExec env(const_cast<char* const*>(scrubbed));
   std::vector<std::string> got;
   for (size_t i = 0; env.get()[i] != nullptr; ++i) got.emplace_back(env.get()[i]);
-  EXPECT_EQ(got, (std::vector<std::string>{"A=1", "LD_PRELOAD=/lib/libfnguard.so:/other.so",
-                                           "FNGUARD_ENFORCER=image=1019,context=1020,events=1021"}));
+  EXPECT_EQ(got,
+            (std::vector<std::string>{"A=1", "LD_PRELOAD=/lib/libfnguard.so:/other.so",
+                                      "FNGUARD_ENFORCER=image=1019,context=1020,events=1021"}));
 }
 
 TEST(ExecEnv, LargeEnvironmentsUseAMappingAndKeepEveryEntry) {

@@ -6,13 +6,12 @@
 // in children, deep exec chains stay protected, static binaries are refused
 // under require.preload, and libraries from writable places are not loaded.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <array>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "enforcer_harness.h"
 #include "fnguard/common/sha256.h"
@@ -72,8 +71,8 @@ TEST(EnforcerExec, OsSystemOfDeniedNameIsBlocked) {
   RunResult r = run_python(deny_nc(Mode::kBlock), "import os\nprint('rc', os.system('nc'))", s);
   EXPECT_FALSE(s.ran("nc")) << r.dump();
   EXPECT_EQ(r.line("rc"), "rc 32256") << r.dump();  // sh: exit 126, permission denied
-  EXPECT_TRUE(r.has_event({"\"control\":\"process.exec\"", kBlocked, "\"rule\":\"process.exec.rules[0]\"",
-                           "\"target\":\"" + nc + "\""}))
+  EXPECT_TRUE(r.has_event({"\"control\":\"process.exec\"", kBlocked,
+                           "\"rule\":\"process.exec.rules[0]\"", "\"target\":\"" + nc + "\""}))
       << r.dump();
 }
 
@@ -83,7 +82,8 @@ TEST(EnforcerExec, OsSystemOfDeniedNameRunsAndIsReportedInMonitor) {
   RunResult r = run_python(deny_nc(Mode::kMonitor), "import os\nprint('rc', os.system('nc'))", s);
   EXPECT_TRUE(s.ran("nc")) << r.dump();
   EXPECT_EQ(r.line("rc"), "rc 0") << r.dump();
-  EXPECT_TRUE(r.has_event({"\"control\":\"process.exec\"", kAllowed, "\"mode\":\"monitor\""})) << r.dump();
+  EXPECT_TRUE(r.has_event({"\"control\":\"process.exec\"", kAllowed, "\"mode\":\"monitor\""}))
+      << r.dump();
 }
 
 TEST(EnforcerExec, SubprocessRunIsBlockedAndAllowedProgramsRun) {
@@ -101,7 +101,8 @@ TEST(EnforcerExec, SubprocessRunIsBlockedAndAllowedProgramsRun) {
   EXPECT_EQ(r.line("nc"), "nc err 13") << r.dump();
   EXPECT_EQ(r.line("status"), "status 0") << r.dump();
   // CPython's child (a vfork child) calls execv() without env=, execve() with.
-  EXPECT_TRUE(r.has_event({"\"control\":\"process.exec\"", kBlocked, "\"via\":\"execv\""})) << r.dump();
+  EXPECT_TRUE(r.has_event({"\"control\":\"process.exec\"", kBlocked, "\"via\":\"execv\""}))
+      << r.dump();
   EXPECT_FALSE(r.has_event({"\"target\":\"" + s.path("ok") + "\""})) << r.dump();
 }
 
@@ -111,8 +112,9 @@ TEST(EnforcerExec, ExecvOfDeniedPathFailsWithEacces) {
   PolicyImage policy;
   policy.control(Control::kProcessExec, Mode::kBlock).deny(s.dir().path() + "/**");
   RunResult r = run_python(policy,
-                           "import os\ntry:\n  os.execv('" + tool + "', ['tool'])\n"
-                           "except OSError as e:\n  print('execv err', e.errno)\n",
+                           "import os\ntry:\n  os.execv('" + tool +
+                               "', ['tool'])\n"
+                               "except OSError as e:\n  print('execv err', e.errno)\n",
                            s);
   EXPECT_FALSE(s.ran("tool")) << r.dump();
   EXPECT_EQ(r.line("execv"), "execv err 13") << r.dump();
@@ -126,12 +128,13 @@ TEST(EnforcerExec, PosixSpawnIsBlockedAndMonitored) {
     Scripts s;
     std::string nc = s.add("nc");
     RunResult r = run_python(deny_nc(mode),
-                             "import os\ntry:\n  pid = os.posix_spawn('" + nc + "', ['nc'], {})\n"
-                             "  print('spawn', os.waitpid(pid, 0)[1])\n"
-                             "except OSError as e:\n  print('spawn err', e.errno)\n"
-                             "try:\n  pid = os.posix_spawnp('nc', ['nc'], os.environ)\n"
-                             "  print('spawnp', os.waitpid(pid, 0)[1])\n"
-                             "except OSError as e:\n  print('spawnp err', e.errno)\n",
+                             "import os\ntry:\n  pid = os.posix_spawn('" + nc +
+                                 "', ['nc'], {})\n"
+                                 "  print('spawn', os.waitpid(pid, 0)[1])\n"
+                                 "except OSError as e:\n  print('spawn err', e.errno)\n"
+                                 "try:\n  pid = os.posix_spawnp('nc', ['nc'], os.environ)\n"
+                                 "  print('spawnp', os.waitpid(pid, 0)[1])\n"
+                                 "except OSError as e:\n  print('spawnp err', e.errno)\n",
                              s);
     if (mode == Mode::kBlock) {
       EXPECT_FALSE(s.ran("nc")) << r.dump();
@@ -151,18 +154,20 @@ TEST(EnforcerExec, PopenAndSystemOfADeniedShellFail) {
   Scripts s;
   PolicyImage policy;
   policy.control(Control::kProcessExec, Mode::kBlock).rule(name_rule(Verdict::kDeny, "dash"));
-  RunResult r = run_python(policy,
-                           "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
-                           "libc.popen.restype = ctypes.c_void_p\n"
-                           "f = libc.popen(b'touch popen.ran', b'r')\n"
-                           "print('popen', f is None, ctypes.get_errno())\n"
-                           "print('system', libc.system(b'touch system.ran'), ctypes.get_errno())\n",
-                           s);
+  RunResult r =
+      run_python(policy,
+                 "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+                 "libc.popen.restype = ctypes.c_void_p\n"
+                 "f = libc.popen(b'touch popen.ran', b'r')\n"
+                 "print('popen', f is None, ctypes.get_errno())\n"
+                 "print('system', libc.system(b'touch system.ran'), ctypes.get_errno())\n",
+                 s);
   EXPECT_FALSE(s.dir().exists("popen.ran")) << r.dump();
   EXPECT_FALSE(s.dir().exists("system.ran")) << r.dump();
   EXPECT_EQ(r.line("popen"), "popen True 13") << r.dump();
   EXPECT_EQ(r.line("system"), "system 32512 13") << r.dump();
-  EXPECT_TRUE(r.has_event({kBlocked, "\"via\":\"popen\"", "\"argv\":[\"sh\",\"-c\",\"touch popen.ran\"]"}))
+  EXPECT_TRUE(
+      r.has_event({kBlocked, "\"via\":\"popen\"", "\"argv\":[\"sh\",\"-c\",\"touch popen.ran\"]"}))
       << r.dump();
   EXPECT_TRUE(r.has_event({kBlocked, "\"via\":\"system\""})) << r.dump();
 }
@@ -179,10 +184,12 @@ TEST(EnforcerExec, Sha256RuleDeniesByContent) {
   close(fd);
   PolicyImage policy;
   policy.control(Control::kProcessExec, Mode::kBlock).rule(spec);
-  RunResult r = run_python(policy,
-                           "import subprocess\ntry:\n  subprocess.run(['" + tool + "'])\n"
-                           "  print('run started')\nexcept PermissionError as e:\n  print('run err', e.errno)\n",
-                           s);
+  RunResult r = run_python(
+      policy,
+      "import subprocess\ntry:\n  subprocess.run(['" + tool +
+          "'])\n"
+          "  print('run started')\nexcept PermissionError as e:\n  print('run err', e.errno)\n",
+      s);
   EXPECT_FALSE(s.ran("renamed-tool")) << r.dump();
   EXPECT_EQ(r.line("run"), "run err 13") << r.dump();
   EXPECT_TRUE(r.has_event({kBlocked, "\"rule\":\"process.exec.rules[0]\""})) << r.dump();
@@ -198,11 +205,12 @@ PolicyImage writable_tmp(Mode mode) {
 TEST(EnforcerExec, ExecFromTmpIsBlockedByExecFromWritable) {
   Scripts s;  // lives under /tmp
   s.add("dropped");
-  RunResult r = run_python(writable_tmp(Mode::kBlock),
-                           "import subprocess\ntry:\n  subprocess.run(['dropped'])\n"
-                           "  print('run started')\nexcept PermissionError as e:\n  print('run err', e.errno)\n"
-                           "print('sh', subprocess.run(['/bin/sh', '-c', 'exit 3']).returncode)\n",
-                           s);
+  RunResult r = run_python(
+      writable_tmp(Mode::kBlock),
+      "import subprocess\ntry:\n  subprocess.run(['dropped'])\n"
+      "  print('run started')\nexcept PermissionError as e:\n  print('run err', e.errno)\n"
+      "print('sh', subprocess.run(['/bin/sh', '-c', 'exit 3']).returncode)\n",
+      s);
   EXPECT_FALSE(s.ran("dropped")) << r.dump();
   EXPECT_EQ(r.line("run"), "run err 13") << r.dump();
   EXPECT_EQ(r.line("sh"), "sh 3") << r.dump();
@@ -214,22 +222,24 @@ TEST(EnforcerExec, ExecFromTmpIsBlockedByExecFromWritable) {
 TEST(EnforcerExec, ExecFromTmpRunsInMonitor) {
   Scripts s;
   s.add("dropped");
-  RunResult r = run_python(writable_tmp(Mode::kMonitor),
-                           "import subprocess\nprint('run', subprocess.run(['dropped']).returncode)\n", s);
+  RunResult r =
+      run_python(writable_tmp(Mode::kMonitor),
+                 "import subprocess\nprint('run', subprocess.run(['dropped']).returncode)\n", s);
   EXPECT_TRUE(s.ran("dropped")) << r.dump();
   EXPECT_TRUE(r.has_event({"\"control\":\"process.exec_from_writable\"", kAllowed})) << r.dump();
 }
 
 TEST(EnforcerExec, MemfdFexecveCountsAsWritable) {
   Scripts s;
-  RunResult r = run_python(writable_tmp(Mode::kBlock),
-                           "import os\nfd = os.memfd_create('x', 0)\n"
-                           "os.write(fd, open('/bin/true', 'rb').read())\n"
-                           "try:\n  os.execve(fd, ['x'], {})\nexcept OSError as e:\n  print('fexecve err', e.errno)\n",
-                           s);
+  RunResult r = run_python(
+      writable_tmp(Mode::kBlock),
+      "import os\nfd = os.memfd_create('x', 0)\n"
+      "os.write(fd, open('/bin/true', 'rb').read())\n"
+      "try:\n  os.execve(fd, ['x'], {})\nexcept OSError as e:\n  print('fexecve err', e.errno)\n",
+      s);
   EXPECT_EQ(r.line("fexecve"), "fexecve err 13") << r.dump();
-  EXPECT_TRUE(r.has_event({"\"control\":\"process.exec_from_writable\"", kBlocked, "\"via\":\"fexecve\"",
-                           "memfd:x"}))
+  EXPECT_TRUE(r.has_event(
+      {"\"control\":\"process.exec_from_writable\"", kBlocked, "\"via\":\"fexecve\"", "memfd:x"}))
       << r.dump();
 }
 
@@ -237,14 +247,16 @@ TEST(EnforcerExec, EmptyEnvironmentChildIsStillProtected) {
   Scripts s;
   s.add("nc");
   s.dir().write("child.sh", "PATH='" + s.dir().path() + "'\nexport PATH\nnc\necho nc-status $?\n");
-  RunResult r = run_python(deny_nc(Mode::kBlock),
-                           "import subprocess\n"
-                           "p = subprocess.run(['/bin/sh', 'child.sh'], env={}, capture_output=True, text=True)\n"
-                           "print('child', p.stdout.strip())\n",
-                           s);
+  RunResult r = run_python(
+      deny_nc(Mode::kBlock),
+      "import subprocess\n"
+      "p = subprocess.run(['/bin/sh', 'child.sh'], env={}, capture_output=True, text=True)\n"
+      "print('child', p.stdout.strip())\n",
+      s);
   EXPECT_FALSE(s.ran("nc")) << r.dump();
   EXPECT_EQ(r.line("child"), "child nc-status 126") << r.dump();
-  EXPECT_TRUE(r.has_event({"\"control\":\"process.exec\"", kBlocked, "\"target\":\"" + s.path("nc") + "\""}))
+  EXPECT_TRUE(r.has_event(
+      {"\"control\":\"process.exec\"", kBlocked, "\"target\":\"" + s.path("nc") + "\""}))
       << r.dump();
 }
 
@@ -258,7 +270,8 @@ TEST(EnforcerExec, ScrubbingTheEnvironmentDoesNotDropProtection) {
                            "os.putenv('LD_PRELOAD', '/nonexistent.so')\n"
                            "ctypes.CDLL(None).clearenv()\n"
                            "print('env', os.getenv('LD_PRELOAD') is not None)\n"
-                           "print('rc', os.system('PATH=" + s.dir().path() + " nc'))\n",
+                           "print('rc', os.system('PATH=" +
+                               s.dir().path() + " nc'))\n",
                            s);
   EXPECT_FALSE(s.ran("nc")) << r.dump();
   EXPECT_EQ(r.line("rc"), "rc 32256") << r.dump();
@@ -268,15 +281,17 @@ TEST(EnforcerExec, ScrubbingTheEnvironmentDoesNotDropProtection) {
 TEST(EnforcerExec, DeepExecChainShShPythonIsProtected) {
   Scripts s;
   std::string nc = s.add("nc");
-  s.dir().write("inner.py", "import os\ntry:\n  os.execv('" + nc + "', ['nc'])\n"
-                            "except OSError as e:\n  print('inner err', e.errno)\n");
+  s.dir().write("inner.py", "import os\ntry:\n  os.execv('" + nc +
+                                "', ['nc'])\n"
+                                "except OSError as e:\n  print('inner err', e.errno)\n");
   s.dir().write("middle.sh", std::string("exec ") + kPython + " inner.py\n");
   s.dir().write("outer.sh", "/bin/sh middle.sh\n");
   RunResult r = run_protected(deny_nc(Mode::kBlock).build(), {"/bin/sh", "outer.sh"},
                               RunOptions{.cwd = s.dir().path()});
   EXPECT_FALSE(s.ran("nc")) << r.dump();
   EXPECT_EQ(r.line("inner"), "inner err 13") << r.dump();
-  EXPECT_TRUE(r.has_event({kBlocked, "\"target\":\"" + nc + "\"", "\"argv0\":\"" + std::string(kPython) + "\""}))
+  EXPECT_TRUE(r.has_event(
+      {kBlocked, "\"target\":\"" + nc + "\"", "\"argv0\":\"" + std::string(kPython) + "\""}))
       << r.dump();
 }
 
@@ -298,13 +313,15 @@ TEST(EnforcerExec, StaticBinaryIsRefusedUnderRequirePreload) {
     RunResult r = run_protected(bytes,
                                 {kPython, "-c",
                                  "import subprocess\ntry:\n"
-                                 "  print('busybox', subprocess.run(['/usr/bin/busybox', 'touch', 'static.ran']).returncode)\n"
+                                 "  print('busybox', subprocess.run(['/usr/bin/busybox', 'touch', "
+                                 "'static.ran']).returncode)\n"
                                  "except PermissionError as e:\n  print('busybox err', e.errno)\n"},
                                 options);
     if (mode == Mode::kBlock) {
       EXPECT_FALSE(s.dir().exists("static.ran")) << r.dump();
       EXPECT_EQ(r.line("busybox"), "busybox err 13") << r.dump();
-      EXPECT_TRUE(r.has_event({kBlocked, "\"rule\":\"require.preload\"", "static binary"})) << r.dump();
+      EXPECT_TRUE(r.has_event({kBlocked, "\"rule\":\"require.preload\"", "static binary"}))
+          << r.dump();
     } else {
       EXPECT_TRUE(s.dir().exists("static.ran")) << r.dump();
       EXPECT_TRUE(r.has_event({kAllowed, "\"rule\":\"require.preload\""})) << r.dump();
@@ -317,13 +334,15 @@ TEST(EnforcerExec, DlopenFromTmpIsBlocked) {
   std::string lib = s.dir() / "libz-copy.so";
   ASSERT_EQ(std::system(("cp /usr/lib/x86_64-linux-gnu/libz.so.1 " + lib).c_str()), 0);
   RunResult r = run_python(writable_tmp(Mode::kBlock),
-                           "import ctypes\ntry:\n  ctypes.CDLL('" + lib + "')\n  print('dlopen loaded')\n"
-                           "except OSError as e:\n  print('dlopen err', 'fnguard' in str(e))\n"
-                           "ctypes.CDLL('libz.so.1')\nprint('system lib ok')\n",
+                           "import ctypes\ntry:\n  ctypes.CDLL('" + lib +
+                               "')\n  print('dlopen loaded')\n"
+                               "except OSError as e:\n  print('dlopen err', 'fnguard' in str(e))\n"
+                               "ctypes.CDLL('libz.so.1')\nprint('system lib ok')\n",
                            s);
   EXPECT_EQ(r.line("dlopen"), "dlopen err True") << r.dump();
   EXPECT_EQ(r.line("system"), "system lib ok") << r.dump();
-  EXPECT_TRUE(r.has_event({"\"control\":\"process.exec_from_writable\"", kBlocked, "\"via\":\"dlopen\""}))
+  EXPECT_TRUE(
+      r.has_event({"\"control\":\"process.exec_from_writable\"", kBlocked, "\"via\":\"dlopen\""}))
       << r.dump();
 }
 
@@ -340,18 +359,22 @@ TEST(EnforcerExecNode, ExecSyncOfDeniedNameIsBlocked) {
     std::string nc = s.add("nc");
     RunOptions options;
     options.cwd = s.dir().path();
-    RunResult r = run_protected(
-        deny_nc(mode).build(),
-        {"/usr/bin/node", "-e",
-         "const cp = require('child_process');\n"
-         "process.env.PATH = '" + s.dir().path() + ":' + process.env.PATH;\n"
-         "try { cp.execSync('nc', {stdio: 'ignore'}); console.log('exec ok'); }\n"
-         "catch (e) { console.log('exec status ' + e.status); }\n"},
-        options);
+    RunResult r =
+        run_protected(deny_nc(mode).build(),
+                      {"/usr/bin/node", "-e",
+                       "const cp = require('child_process');\n"
+                       "process.env.PATH = '" +
+                           s.dir().path() +
+                           ":' + process.env.PATH;\n"
+                           "try { cp.execSync('nc', {stdio: 'ignore'}); console.log('exec ok'); }\n"
+                           "catch (e) { console.log('exec status ' + e.status); }\n"},
+                      options);
     if (mode == Mode::kBlock) {
       EXPECT_FALSE(s.ran("nc")) << r.dump();
       EXPECT_EQ(r.line("exec"), "exec status 126") << r.dump();
-      EXPECT_TRUE(r.has_event({"\"control\":\"process.exec\"", kBlocked, "\"target\":\"" + nc + "\""})) << r.dump();
+      EXPECT_TRUE(
+          r.has_event({"\"control\":\"process.exec\"", kBlocked, "\"target\":\"" + nc + "\""}))
+          << r.dump();
     } else {
       EXPECT_TRUE(s.ran("nc")) << r.dump();
       EXPECT_EQ(r.line("exec"), "exec ok") << r.dump();
@@ -366,8 +389,10 @@ TEST(EnforcerExecNode, SpawnOfDeniedProgramFailsWithEacces) {
   std::string nc = s.add("nc");
   RunResult r = run_protected(deny_nc(Mode::kBlock).build(),
                               {"/usr/bin/node", "-e",
-                               "const r = require('child_process').spawnSync('" + nc + "', [], {env: {}});\n"
-                               "console.log('spawn ' + (r.error ? r.error.code : r.status + ' ' + r.signal + ' ' + r.stderr));\n"});
+                               "const r = require('child_process').spawnSync('" + nc +
+                                   "', [], {env: {}});\n"
+                                   "console.log('spawn ' + (r.error ? r.error.code : r.status + ' "
+                                   "' + r.signal + ' ' + r.stderr));\n"});
   EXPECT_FALSE(s.ran("nc")) << r.dump();
   EXPECT_EQ(r.line("spawn"), "spawn EACCES") << r.dump();
   EXPECT_TRUE(r.has_event({kBlocked, "\"target\":\"" + nc + "\""})) << r.dump();
@@ -385,20 +410,23 @@ TEST(EnforcerExec, ExeclFamilyAndExecveatAreChecked) {
   std::string nc = s.add("nc");
   RunResult r = run_python(deny_nc(Mode::kBlock),
                            "import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
-                           "p = b'" + nc + "'\nnull = ctypes.c_char_p(None)\n"
-                           "def show(tag, rc):\n  print(tag, rc, ctypes.get_errno())\n"
-                           "show('execl', libc.execl(p, b'nc', null))\n"
-                           "show('execlp', libc.execlp(b'nc', b'nc', b'-x', null))\n"
-                           "env = (ctypes.c_char_p * 2)(b'A=1', None)\n"
-                           "show('execle', libc.execle(p, b'nc', null, env))\n"
-                           "argv = (ctypes.c_char_p * 2)(b'nc', None)\n"
-                           "show('execveat', libc.execveat(-100, p, argv, env, 0))\n"
-                           "show('execvpe', libc.execvpe(b'nc', argv, env))\n",
+                           "p = b'" +
+                               nc +
+                               "'\nnull = ctypes.c_char_p(None)\n"
+                               "def show(tag, rc):\n  print(tag, rc, ctypes.get_errno())\n"
+                               "show('execl', libc.execl(p, b'nc', null))\n"
+                               "show('execlp', libc.execlp(b'nc', b'nc', b'-x', null))\n"
+                               "env = (ctypes.c_char_p * 2)(b'A=1', None)\n"
+                               "show('execle', libc.execle(p, b'nc', null, env))\n"
+                               "argv = (ctypes.c_char_p * 2)(b'nc', None)\n"
+                               "show('execveat', libc.execveat(-100, p, argv, env, 0))\n"
+                               "show('execvpe', libc.execvpe(b'nc', argv, env))\n",
                            s);
   EXPECT_FALSE(s.ran("nc")) << r.dump();
   for (const char* via : {"execl", "execlp", "execle", "execveat", "execvpe"}) {
     EXPECT_EQ(r.line(via), std::string(via) + " -1 13") << r.dump();
-    EXPECT_TRUE(r.has_event({kBlocked, std::string("\"via\":\"") + via + "\""})) << via << "\n" << r.dump();
+    EXPECT_TRUE(r.has_event({kBlocked, std::string("\"via\":\"") + via + "\""})) << via << "\n"
+                                                                                 << r.dump();
   }
   EXPECT_TRUE(r.has_event({"\"via\":\"execlp\"", "\"argv\":[\"nc\",\"-x\"]"})) << r.dump();
 }
@@ -415,11 +443,13 @@ TEST(EnforcerExec, ParentStaysProtectedAfterVforkChildExecs) {
   Scripts s;
   s.add("ok");
   std::string nc = s.add("nc");
-  RunResult r = run_python(deny_nc(Mode::kBlock),
-                           "import subprocess, os\n"
-                           "for i in range(3):\n  subprocess.run(['ok'], stdout=subprocess.DEVNULL)\n"
-                           "try:\n  os.execv('" + nc + "', ['nc'])\nexcept OSError as e:\n  print('after err', e.errno)\n",
-                           s);
+  RunResult r =
+      run_python(deny_nc(Mode::kBlock),
+                 "import subprocess, os\n"
+                 "for i in range(3):\n  subprocess.run(['ok'], stdout=subprocess.DEVNULL)\n"
+                 "try:\n  os.execv('" +
+                     nc + "', ['nc'])\nexcept OSError as e:\n  print('after err', e.errno)\n",
+                 s);
   EXPECT_TRUE(s.ran("ok")) << r.dump();
   EXPECT_FALSE(s.ran("nc")) << r.dump();
   EXPECT_EQ(r.line("after"), "after err 13") << r.dump();

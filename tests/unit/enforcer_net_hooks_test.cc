@@ -5,13 +5,12 @@
 // event, in block and monitor mode, including domain rules matched through
 // the names the program looked up.
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "enforcer_harness.h"
 
@@ -105,8 +104,9 @@ RunResult run_python(const PolicyImage& policy, const std::string& code) {
 }
 
 std::string connect_code(const std::string& host, uint16_t port, int family = AF_INET) {
-  return std::string("s = socket.socket(") + (family == AF_INET ? "socket.AF_INET" : "socket.AF_INET6") +
-         ")\ntry:\n  s.connect(('" + host + "', " + std::to_string(port) +
+  return std::string("s = socket.socket(") +
+         (family == AF_INET ? "socket.AF_INET" : "socket.AF_INET6") + ")\ntry:\n  s.connect(('" +
+         host + "', " + std::to_string(port) +
          "))\n  print('connect ok')\nexcept OSError as e:\n  print('connect err', e.errno)\n";
 }
 
@@ -114,12 +114,14 @@ TEST(EnforcerNet, ConnectToDeniedPortIsRefusedAndNothingArrives) {
   Server server(SOCK_STREAM);
   ASSERT_TRUE(server.ok());
   PolicyImage policy;
-  policy.control(Control::kNetOutbound, Mode::kBlock).rule(ipv4_rule(Verdict::kDeny, "127.0.0.1", server.port()));
+  policy.control(Control::kNetOutbound, Mode::kBlock)
+      .rule(ipv4_rule(Verdict::kDeny, "127.0.0.1", server.port()));
   RunResult r = run_python(policy, connect_code("127.0.0.1", server.port()));
   EXPECT_EQ(r.line("connect"), "connect err 1") << r.dump();
   EXPECT_FALSE(server.something_arrived());
-  EXPECT_TRUE(r.has_event({"\"control\":\"network.outbound\"", kBlocked, "\"rule\":\"network.outbound.rules[0]\"",
-                           "\"target\":\"127.0.0.1:" + server.port_text() + "\"", "\"protocol\":\"tcp\""}))
+  EXPECT_TRUE(r.has_event(
+      {"\"control\":\"network.outbound\"", kBlocked, "\"rule\":\"network.outbound.rules[0]\"",
+       "\"target\":\"127.0.0.1:" + server.port_text() + "\"", "\"protocol\":\"tcp\""}))
       << r.dump();
 }
 
@@ -127,11 +129,13 @@ TEST(EnforcerNet, ConnectToDeniedPortProceedsInMonitor) {
   Server server(SOCK_STREAM);
   ASSERT_TRUE(server.ok());
   PolicyImage policy;
-  policy.control(Control::kNetOutbound, Mode::kMonitor).rule(ipv4_rule(Verdict::kDeny, "127.0.0.1", server.port()));
+  policy.control(Control::kNetOutbound, Mode::kMonitor)
+      .rule(ipv4_rule(Verdict::kDeny, "127.0.0.1", server.port()));
   RunResult r = run_python(policy, connect_code("127.0.0.1", server.port()));
   EXPECT_EQ(r.line("connect"), "connect ok") << r.dump();
   EXPECT_TRUE(server.something_arrived());
-  EXPECT_TRUE(r.has_event({"\"control\":\"network.outbound\"", kAllowed, "\"mode\":\"monitor\""})) << r.dump();
+  EXPECT_TRUE(r.has_event({"\"control\":\"network.outbound\"", kAllowed, "\"mode\":\"monitor\""}))
+      << r.dump();
 }
 
 TEST(EnforcerNet, AllowedLoopbackConnectWorksUnderDefaultDeny) {
@@ -154,8 +158,9 @@ TEST(EnforcerNet, Ipv6ConnectIsDecidedAndNamedInBrackets) {
   RunResult r = run_python(policy, connect_code("::1", server.port(), AF_INET6));
   EXPECT_EQ(r.line("connect"), "connect err 1") << r.dump();
   EXPECT_FALSE(server.something_arrived());
-  EXPECT_TRUE(r.has_event({kBlocked, "\"rule\":\"network.outbound.default\"",
-                           "\"target\":\"[::1]:" + server.port_text() + "\"", "\"family\":\"inet6\""}))
+  EXPECT_TRUE(
+      r.has_event({kBlocked, "\"rule\":\"network.outbound.default\"",
+                   "\"target\":\"[::1]:" + server.port_text() + "\"", "\"family\":\"inet6\""}))
       << r.dump();
 }
 
@@ -164,11 +169,14 @@ TEST(EnforcerNet, UdpSendtoToDeniedDestinationIsRefused) {
     Server server(SOCK_DGRAM);
     ASSERT_TRUE(server.ok());
     PolicyImage policy;
-    policy.control(Control::kNetOutbound, mode).rule(ipv4_rule(Verdict::kDeny, "127.0.0.1", server.port()));
+    policy.control(Control::kNetOutbound, mode)
+        .rule(ipv4_rule(Verdict::kDeny, "127.0.0.1", server.port()));
     RunResult r = run_python(policy,
                              "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ntry:\n"
-                             "  s.sendto(b'x', ('127.0.0.1', " + server.port_text() + "))\n  print('sendto ok')\n"
-                             "except OSError as e:\n  print('sendto err', e.errno)\n");
+                             "  s.sendto(b'x', ('127.0.0.1', " +
+                                 server.port_text() +
+                                 "))\n  print('sendto ok')\n"
+                                 "except OSError as e:\n  print('sendto err', e.errno)\n");
     if (mode == Mode::kBlock) {
       EXPECT_EQ(r.line("sendto"), "sendto err 1") << r.dump();
       EXPECT_FALSE(server.something_arrived());
@@ -190,27 +198,31 @@ TEST(EnforcerNet, InboundDenyRefusesPublicBindAndListenButNotLoopback) {
                            "  s = socket.socket()\n"
                            "  try:\n    s.bind(addr)\n    s.listen()\n    print(tag, 'ok')\n"
                            "  except OSError as e:\n    print(tag, 'err', e.errno)\n"
-                           "attempt('public', ('0.0.0.0', " + std::to_string(port) + "))\n"
-                           "attempt('anyport', ('0.0.0.0', 0))\n"
-                           "attempt('loopback', ('127.0.0.1', 0))\n");
+                           "attempt('public', ('0.0.0.0', " +
+                               std::to_string(port) +
+                               "))\n"
+                               "attempt('anyport', ('0.0.0.0', 0))\n"
+                               "attempt('loopback', ('127.0.0.1', 0))\n");
   EXPECT_EQ(r.line("public"), "public err 13") << r.dump();
   EXPECT_EQ(r.line("anyport"), "anyport err 13") << r.dump();
   EXPECT_EQ(r.line("loopback"), "loopback ok") << r.dump();
   EXPECT_TRUE(r.has_event({"\"control\":\"network.inbound\"", kBlocked, "\"op\":\"bind\"",
                            "\"target\":\"0.0.0.0:" + std::to_string(port) + "\""}))
       << r.dump();
-  EXPECT_TRUE(r.has_event({"\"control\":\"network.inbound\"", kBlocked, "\"op\":\"listen\""})) << r.dump();
+  EXPECT_TRUE(r.has_event({"\"control\":\"network.inbound\"", kBlocked, "\"op\":\"listen\""}))
+      << r.dump();
 }
 
 TEST(EnforcerNet, InboundDenyInMonitorListensAndReports) {
   uint16_t port = free_port();
   PolicyImage policy;
   policy.control(Control::kNetInbound, Mode::kMonitor, Verdict::kDeny);
-  RunResult r = run_python(policy,
-                           "s = socket.socket()\ns.bind(('0.0.0.0', " + std::to_string(port) +
-                               "))\ns.listen()\nprint('listen ok')\n");
+  RunResult r =
+      run_python(policy, "s = socket.socket()\ns.bind(('0.0.0.0', " + std::to_string(port) +
+                             "))\ns.listen()\nprint('listen ok')\n");
   EXPECT_EQ(r.line("listen"), "listen ok") << r.dump();
-  EXPECT_TRUE(r.has_event({"\"control\":\"network.inbound\"", kAllowed, "\"op\":\"bind\""})) << r.dump();
+  EXPECT_TRUE(r.has_event({"\"control\":\"network.inbound\"", kAllowed, "\"op\":\"bind\""}))
+      << r.dump();
 }
 
 TEST(EnforcerNet, DomainRuleMatchesAfterTheProgramLookedTheNameUp) {
@@ -222,11 +234,15 @@ TEST(EnforcerNet, DomainRuleMatchesAfterTheProgramLookedTheNameUp) {
   std::string port = server.port_text();
   RunResult r = run_python(policy,
                            "def attempt(tag):\n  s = socket.socket()\n"
-                           "  try:\n    s.connect(('127.0.0.1', " + port + "))\n    print(tag, 'ok')\n"
-                           "  except OSError as e:\n    print(tag, 'err', e.errno)\n"
-                           "attempt('before')\n"
-                           "socket.getaddrinfo('LocalHost', " + port + ", socket.AF_INET)\n"
-                           "attempt('after')\n");
+                           "  try:\n    s.connect(('127.0.0.1', " +
+                               port +
+                               "))\n    print(tag, 'ok')\n"
+                               "  except OSError as e:\n    print(tag, 'err', e.errno)\n"
+                               "attempt('before')\n"
+                               "socket.getaddrinfo('LocalHost', " +
+                               port +
+                               ", socket.AF_INET)\n"
+                               "attempt('after')\n");
   EXPECT_EQ(r.line("before"), "before err 1") << r.dump();
   EXPECT_EQ(r.line("after"), "after ok") << r.dump();
   EXPECT_TRUE(server.something_arrived());
@@ -237,8 +253,10 @@ TEST(EnforcerNet, DomainNamesAppearInTheEvent) {
   Server server(SOCK_STREAM);
   ASSERT_TRUE(server.ok());
   PolicyImage policy;
-  policy.control(Control::kNetOutbound, Mode::kBlock).rule(domain_rule(Verdict::kDeny, "localhost", 0));
-  RunResult r = run_python(policy, "socket.gethostbyname('localhost')\n" + connect_code("127.0.0.1", server.port()));
+  policy.control(Control::kNetOutbound, Mode::kBlock)
+      .rule(domain_rule(Verdict::kDeny, "localhost", 0));
+  RunResult r = run_python(
+      policy, "socket.gethostbyname('localhost')\n" + connect_code("127.0.0.1", server.port()));
   EXPECT_EQ(r.line("connect"), "connect err 1") << r.dump();
   EXPECT_FALSE(server.something_arrived());
   EXPECT_TRUE(r.has_event({kBlocked, "\"names\":[\"localhost\"]"})) << r.dump();
@@ -248,8 +266,8 @@ TEST(EnforcerNet, UnixSocketsPassThrough) {
   PolicyImage policy;
   policy.control(Control::kNetOutbound, Mode::kBlock, Verdict::kDeny);
   policy.control(Control::kNetInbound, Mode::kBlock, Verdict::kDeny);
-  RunResult r = run_python(policy,
-                           "a, b = socket.socketpair()\na.sendall(b'hi')\nprint('pair', b.recv(2).decode())\n");
+  RunResult r = run_python(
+      policy, "a, b = socket.socketpair()\na.sendall(b'hi')\nprint('pair', b.recv(2).decode())\n");
   EXPECT_EQ(r.line("pair"), "pair hi") << r.dump();
   EXPECT_TRUE(r.events.empty()) << r.dump();
 }
@@ -265,12 +283,14 @@ TEST(EnforcerNetNode, NetConnectToDeniedPortFails) {
   Server server(SOCK_STREAM);
   ASSERT_TRUE(server.ok());
   PolicyImage policy;
-  policy.control(Control::kNetOutbound, Mode::kBlock).rule(ipv4_rule(Verdict::kDeny, "127.0.0.1", server.port()));
-  RunResult r = run_protected(policy.build(),
-                              {"/usr/bin/node", "-e",
-                               "const s = require('net').connect(" + server.port_text() + ", '127.0.0.1');\n"
-                               "s.on('connect', () => { console.log('connect ok'); s.destroy(); });\n"
-                               "s.on('error', (e) => console.log('connect ' + e.code));\n"});
+  policy.control(Control::kNetOutbound, Mode::kBlock)
+      .rule(ipv4_rule(Verdict::kDeny, "127.0.0.1", server.port()));
+  RunResult r = run_protected(
+      policy.build(), {"/usr/bin/node", "-e",
+                       "const s = require('net').connect(" + server.port_text() +
+                           ", '127.0.0.1');\n"
+                           "s.on('connect', () => { console.log('connect ok'); s.destroy(); });\n"
+                           "s.on('error', (e) => console.log('connect ' + e.code));\n"});
   EXPECT_EQ(r.line("connect"), "connect EPERM") << r.dump();
   EXPECT_FALSE(server.something_arrived());
   EXPECT_TRUE(r.has_event({"\"control\":\"network.outbound\"", kBlocked,

@@ -1,6 +1,7 @@
 // The lock-free table of (domain name, address) pairs that lets domain rules
 // match connect() calls.
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -9,8 +10,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "fnguard/enforcer/name_cache.h"
 
