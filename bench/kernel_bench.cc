@@ -1,0 +1,187 @@
+// Cost of the kernel backstop, measured against the unprotected calls in the
+// same run. A seccomp filter and a Landlock domain cannot be removed once
+// installed, so the benchmark runs in three phases in one process:
+//
+//   none      nothing installed (the baseline)
+//   landlock  Landlock from the policy below (write, exec, signal scope)
+//   seccomp   the full backstop: Landlock plus the seccomp filter (denylist
+//             and exec supervision, answered by an ExecSupervisor thread in
+//             this same process)
+//
+// Each benchmark is registered once per phase ("getppid/none",
+// "getppid/seccomp", ...); the difference is the added cost:
+//   getppid        a syscall the filter allows (cost per syscall)
+//   open_close     open+close of a file in an allowed write directory
+//   exec_refused   execve of a non-executable file: the supervisor decides
+//                  and lets it continue, the kernel then fails it (EACCES);
+//                  the full supervision round trip without a process start
+//   fork_exec_wait fork, exec /bin/true, wait (what a subprocess costs)
+//
+// Run: build-*/bin/kernel_bench [--benchmark_repetitions=5 ...]; results
+// and the exact commands are in docs/BENCHMARKS.md ("Kernel backstop").
+#include <benchmark/benchmark.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fnguard/image/builder.h"
+#include "fnguard/kernel/exec_supervisor.h"
+#include "fnguard/kernel/landlock.h"
+#include "fnguard/kernel/probe.h"
+#include "fnguard/kernel/seccomp_filter.h"
+
+namespace {
+
+using namespace fnguard;
+
+std::string g_dir;  // an allowed write directory
+
+void bm_getppid(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(syscall(SYS_getppid));
+}
+
+void bm_open_close(benchmark::State& state) {
+  std::string path = g_dir + "/bench-file";
+  for (auto _ : state) {
+    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      state.SkipWithError("open failed");
+      break;
+    }
+    close(fd);
+  }
+}
+
+void bm_exec_refused(benchmark::State& state) {
+  char* const argv[] = {const_cast<char*>("passwd"), nullptr};
+  char* const envp[] = {nullptr};
+  for (auto _ : state) {
+    long rc = syscall(SYS_execve, "/etc/passwd", argv, envp);
+    if (rc == 0) std::abort();  // cannot happen: /etc/passwd is not executable
+  }
+}
+
+void bm_fork_exec_wait(benchmark::State& state) {
+  char* const argv[] = {const_cast<char*>("true"), nullptr};
+  char* const envp[] = {nullptr};
+  for (auto _ : state) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      syscall(SYS_execve, "/bin/true", argv, envp);
+      _exit(127);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      state.SkipWithError("/bin/true did not run");
+      break;
+    }
+  }
+}
+
+void register_phase(const std::string& phase) {
+  benchmark::RegisterBenchmark(("getppid/" + phase).c_str(), bm_getppid);
+  benchmark::RegisterBenchmark(("open_close/" + phase).c_str(), bm_open_close);
+  benchmark::RegisterBenchmark(("exec_refused/" + phase).c_str(), bm_exec_refused);
+  benchmark::RegisterBenchmark(("fork_exec_wait/" + phase).c_str(), bm_fork_exec_wait)
+      ->Unit(benchmark::kMicrosecond);
+}
+
+// The policy the backstop is derived from: block mode, writes only under
+// g_dir, exec by default allowed with one name denied, exec_from_writable.
+std::vector<uint8_t> bench_image() {
+  image::Builder b;
+  b.set_top_mode(image::Mode::kBlock);
+  for (size_t i = 0; i < image::kControlCount; ++i) {
+    b.set_control(static_cast<image::Control>(i), image::Mode::kOff, image::Verdict::kAllow);
+  }
+  b.set_control(image::Control::kWritable, image::Mode::kOff, image::Verdict::kDeny);
+  image::RuleSpec tmp;
+  tmp.verdict = image::Verdict::kAllow;
+  tmp.pattern = "/tmp/**";
+  b.add_rule(image::Control::kWritable, tmp);
+  b.set_control(image::Control::kFilesWrite, image::Mode::kBlock, image::Verdict::kDeny);
+  image::RuleSpec dir = tmp;
+  dir.pattern = g_dir + "/**";
+  dir.source_index = 0;
+  b.add_rule(image::Control::kFilesWrite, dir);
+  b.set_control(image::Control::kProcessExec, image::Mode::kBlock, image::Verdict::kAllow);
+  image::RuleSpec nc;
+  nc.verdict = image::Verdict::kDeny;
+  nc.kind = image::MatchKind::kExecName;
+  nc.pattern = "nc";
+  nc.source_index = 0;
+  b.add_rule(image::Control::kProcessExec, nc);
+  b.set_control(image::Control::kExecFromWritable, image::Mode::kBlock, image::Verdict::kDeny);
+  return b.finish();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  char tmpl[] = "/tmp/fnguard-kbench-XXXXXX";
+  if (mkdtemp(tmpl) == nullptr) return 1;
+  g_dir = tmpl;
+  kernel::KernelFeatures f = kernel::probe_kernel();
+  std::vector<std::string> phases = {"none"};
+  if (f.landlock_abi > 0) phases.push_back("landlock");
+  if (f.exec_supervision()) phases.push_back("seccomp");
+  for (const auto& p : phases) register_phase(p);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+
+  std::vector<uint8_t> bytes = bench_image();
+  image::View view(bytes.data(), bytes.size());
+  std::unique_ptr<kernel::ExecSupervisor> supervisor;
+  // One reporter for every phase: libbenchmark 1.7's default one does not
+  // survive a second RunSpecifiedBenchmarks call.
+  benchmark::ConsoleReporter reporter;
+  for (const auto& phase : phases) {
+    if (phase == "landlock") {
+      kernel::LandlockPlan plan = kernel::plan_landlock(view, f.landlock_abi, {"/usr", "/bin"});
+      auto fd = kernel::create_landlock_ruleset(plan);
+      if (!fd || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || kernel::apply_landlock_ruleset(fd.value()) != 0) {
+        std::fprintf(stderr, "kernel_bench: cannot apply Landlock\n");
+        return 1;
+      }
+      close(fd.value());
+      std::fprintf(stderr, "kernel_bench: Landlock applied (%s)\n", plan.summary().c_str());
+    } else if (phase == "seccomp") {
+      kernel::FilterSpec spec;
+      spec.supervise_exec = true;
+      spec.notify_denylist = true;
+      auto program = kernel::build_filter(spec);
+      if (!program) {
+        std::fprintf(stderr, "kernel_bench: %s\n", program.error().to_string().c_str());
+        return 1;
+      }
+      int listener = kernel::install_filter(*program, true);
+      if (listener < 0) {
+        std::fprintf(stderr, "kernel_bench: cannot load the filter: %s\n", strerror(-listener));
+        return 1;
+      }
+      kernel::ExecSupervisorOptions o;
+      o.emit = [](std::string) {};
+      auto s = kernel::ExecSupervisor::start(listener, view, std::move(o));
+      if (!s) return 1;
+      supervisor = std::move(s.value());
+      std::fprintf(stderr, "kernel_bench: seccomp filter loaded (%zu BPF instructions), exec supervised\n",
+                   program->insns.size());
+    }
+    benchmark::RunSpecifiedBenchmarks(&reporter, "/" + phase + "$");
+  }
+  benchmark::Shutdown();
+  unlink((g_dir + "/bench-file").c_str());
+  rmdir(g_dir.c_str());
+  return 0;
+}
