@@ -46,7 +46,8 @@
 // seccomp/Landlock backstop of issue 3 covers those); O_PATH opens and
 // O_TMPFILE (no content access by name; naming a tmpfile goes through
 // linkat(), which is checked); operations through an already-open descriptor
-// (fchmod, fchown, ftruncate, write on an fd opened before a rule applied);
+// other than fchmod/fchown/f*xattr (ftruncate and write need a descriptor
+// opened for writing, which was checked at open; futimens is not checked);
 // a race where a path component is swapped for a symbolic link between our
 // check and the kernel's walk (the post-open check still catches opens, but
 // a path operation may land); hard links created before the process started.
@@ -902,6 +903,52 @@ FNGUARD_EXPORT char* mkdtemp(char* tmpl) {
       tmpl, "mkdtemp", CALLER, [&] { return REAL(mkdtemp)(tmpl) != nullptr ? 0 : -1; },
       [&](int) { syscall(SYS_unlinkat, AT_FDCWD, tmpl, AT_REMOVEDIR); });
   return r == 0 ? tmpl : nullptr;
+}
+
+// ---- descriptor-based permission changes ----------------------------------------------
+//
+// fchmod/fchown/fsetxattr work on a descriptor opened for reading, so a
+// read-allowed open would otherwise change the permissions of a file that
+// files.write denies. The descriptor's path (/proc/self/fd/N) is decided.
+
+namespace {
+
+template <typename Real>
+int checked_fd_op(int fd, const char* op, Real real, const void* caller) {
+  if (!control_enabled(Control::kFilesWrite) || inside_enforcer() || is_own_fd(fd)) return real();
+  int saved_errno = errno;
+  char path[kPathMax];
+  if (!fd_path(fd, path, sizeof path)) {
+    errno = saved_errno;
+    return real();  // not a file-system object (pipe, socket) or no /proc
+  }
+  Finding finding;
+  finding.consider(decide(path, kWrite), path);
+  if (finding.found) emit(finding, op, -1, nullptr, caller);
+  if (finding.found && finding.decision.blocks()) {
+    errno = EPERM;
+    return -1;
+  }
+  errno = saved_errno;
+  return real();
+}
+
+}  // namespace
+
+FNGUARD_EXPORT int fchmod(int fd, mode_t mode) {
+  return checked_fd_op(fd, "fchmod", [&] { return REAL(fchmod)(fd, mode); }, CALLER);
+}
+
+FNGUARD_EXPORT int fchown(int fd, uid_t owner, gid_t group) {
+  return checked_fd_op(fd, "fchown", [&] { return REAL(fchown)(fd, owner, group); }, CALLER);
+}
+
+FNGUARD_EXPORT int fsetxattr(int fd, const char* name, const void* value, size_t size, int flags) {
+  return checked_fd_op(fd, "fsetxattr", [&] { return REAL(fsetxattr)(fd, name, value, size, flags); }, CALLER);
+}
+
+FNGUARD_EXPORT int fremovexattr(int fd, const char* name) {
+  return checked_fd_op(fd, "fremovexattr", [&] { return REAL(fremovexattr)(fd, name); }, CALLER);
 }
 
 }  // namespace fnguard::enforcer

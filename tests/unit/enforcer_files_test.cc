@@ -147,12 +147,14 @@ TEST(EnforcerFiles, PathOperationsOnDeniedPathsDoNothing) {
   RunResult r = run_protected(
       write_policy(dir / "locked/**"),
       {probe_path(), "unlink", dir / "locked/file", "mkdir", dir / "locked/newdir", "rmdir", dir / "locked/empty",
-       "chmod", dir / "locked/file", "truncate", dir / "locked/file", "link", dir / "elsewhere",
+       "chmod", dir / "locked/file", "fchmod", dir / "locked/file", "truncate", dir / "locked/file",
+       "link", dir / "elsewhere",
        dir / "locked/hard", "symlink", "/etc/passwd", dir / "locked/soft"});
   EXPECT_EQ(r.line("unlink"), std::string("unlink ") + kEacces) << r.dump();
   EXPECT_EQ(r.line("mkdir"), std::string("mkdir ") + kEacces) << r.dump();
   EXPECT_EQ(r.line("rmdir"), std::string("rmdir ") + kEacces) << r.dump();
   EXPECT_EQ(r.line("chmod"), "chmod err 1") << r.dump();  // EPERM, as for a non-owner
+  EXPECT_EQ(r.line("fchmod"), "fchmod err 1") << r.dump();  // through a descriptor opened for reading
   EXPECT_EQ(r.line("truncate"), std::string("truncate ") + kEacces) << r.dump();
   EXPECT_EQ(r.line("link"), std::string("link ") + kEacces) << r.dump();
   EXPECT_EQ(r.line("symlink"), std::string("symlink ") + kEacces) << r.dump();

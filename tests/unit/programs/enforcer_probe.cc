@@ -9,6 +9,7 @@
 //   fopen PATH MODE      fopen; for "r" data = content, else writes "x"
 //   rename A B | link A B | symlink TARGET LINK | unlink P | mkdir P | rmdir P
 //   chmod P | truncate P | creat P
+//   fchmod P             open(P, O_RDONLY) + fchmod(fd, 0600)
 //   errno PATH           errno=1234, open(PATH) read-only; data = errno after
 //   threads N OK DENIED  N threads x 200 opens of each; data = "<ok> <denied>"
 //   signal PATH          SIGUSR1 handler opens PATH; data = handler's result
@@ -148,6 +149,12 @@ int main(int argc, char** argv) {
       i += 1;
     } else if (op == "chmod") {
       result("chmod", chmod(arg(1), 0600));
+      i += 1;
+    } else if (op == "fchmod") {
+      int fd = open(arg(1), O_RDONLY);
+      int rc = fd >= 0 ? fchmod(fd, 0600) : -1;
+      if (fd >= 0) close(fd);
+      result("fchmod", rc);
       i += 1;
     } else if (op == "truncate") {
       result("truncate", truncate(arg(1), 0));
