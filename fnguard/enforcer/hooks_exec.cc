@@ -12,7 +12,10 @@
 //   PATH is the cwd; no PATH means "/bin:/usr/bin") so the decision sees the
 //   same file. A "#!" script is decided as the script; its interpreter is
 //   named in the event's detail and checked for exec_from_writable and for
-//   being static.
+//   being static, and an interpreter that an explicit process.exec rule
+//   denies blocks the script too ("#!/usr/bin/nc" would otherwise run a
+//   denied program under another name; the default is not applied to the
+//   interpreter, so default-deny policies need not list every interpreter).
 // - process.exec_from_writable: the resolved file (or a script's
 //   interpreter) lies in a writable location (image::is_writable_location),
 //   or is a memfd or a deleted file (fexecve/execveat of a descriptor).
@@ -198,9 +201,11 @@ int check_exec(const ExecTarget& t, char* const* argv, const char* via, const vo
     interpreter[0] = '\0';
   }
 
-  image::Decision decisions[3];
-  const char* reasons[3] = {nullptr, nullptr, nullptr};
-  const char* rule_names[3] = {nullptr, nullptr, nullptr};
+  ExecTarget interpreter_target;
+  image::Decision decisions[4];
+  const char* reasons[4] = {nullptr, nullptr, nullptr, nullptr};
+  const char* rule_names[4] = {nullptr, nullptr, nullptr, nullptr};
+  const char* targets[4] = {t.resolved, t.resolved, t.resolved, t.resolved};
   size_t count = 0;
 
   if (view.control(image::Control::kProcessExec).mode != image::Mode::kOff) {
@@ -210,6 +215,29 @@ int check_exec(const ExecTarget& t, char* const* argv, const char* via, const vo
     subject.hash = hash_file;
     subject.hash_ctx = const_cast<char*>(t.open_path);
     decisions[count++] = image::decide_exec(view, subject, phase);
+
+    // The kernel runs a script's interpreter without any libc call we see,
+    // so "#!/usr/bin/nc" would run a denied program under another name. An
+    // interpreter that an explicit rule denies is therefore a violation;
+    // the control's default is not applied to it, so a default-deny policy
+    // need not list every interpreter its allowed scripts use.
+    if (info.kind == ProgramKind::kScript && interpreter[0] != '\0') {
+      ExecTarget* it = &interpreter_target;
+      resolve_path(AT_FDCWD, interpreter, false, it);
+      if (it->exists) {
+        image::ExecSubject isubject;
+        isubject.resolved = it->resolved;
+        isubject.invoked = it->invoked;
+        isubject.hash = hash_file;
+        isubject.hash_ctx = it->open_path;
+        image::Decision d = image::decide_exec(view, isubject, phase);
+        if (d.rule != image::kNoRule && d.verdict == image::Verdict::kDeny) {
+          reasons[count] = "the script's interpreter is denied";
+          targets[count] = it->resolved;
+          decisions[count++] = d;
+        }
+      }
+    }
   }
 
   image::Mode writable_mode = view.control(image::Control::kExecFromWritable).mode;
@@ -256,7 +284,7 @@ int check_exec(const ExecTarget& t, char* const* argv, const char* via, const vo
     write_detail(detail, sizeof detail, via, argv, info, reasons[i]);
     Report r;
     r.decision = decisions[i];
-    r.target = t.resolved;
+    r.target = targets[i];
     r.detail = detail;
     r.rule = rule_names[i];
     report_at(r, caller);

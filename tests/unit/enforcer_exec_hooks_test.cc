@@ -457,3 +457,28 @@ TEST(EnforcerExec, ParentStaysProtectedAfterVforkChildExecs) {
 
 }  // namespace
 }  // namespace fnguard::testing
+
+namespace fnguard::testing {
+namespace {
+
+// "#!/path/to/nc" runs nc through the kernel's script handler: a denied
+// interpreter blocks the script.
+TEST(EnforcerExec, ScriptWithDeniedInterpreterIsBlocked) {
+  Scripts s;
+  std::string nc = s.add("nc");
+  s.dir().write("wrapper", "#!" + nc + "\n");
+  chmod((s.dir() / "wrapper").c_str(), 0755);
+  RunResult r =
+      run_python(deny_nc(Mode::kBlock),
+                 "import subprocess\ntry:\n  subprocess.run(['wrapper'])\n  print('run started')\n"
+                 "except PermissionError as e:\n  print('run err', e.errno)\n",
+                 s);
+  EXPECT_FALSE(s.ran("nc")) << r.dump();
+  EXPECT_EQ(r.line("run"), "run err 13") << r.dump();
+  EXPECT_TRUE(
+      r.has_event({kBlocked, "\"target\":\"" + nc + "\"", "the script's interpreter is denied"}))
+      << r.dump();
+}
+
+}  // namespace
+}  // namespace fnguard::testing
