@@ -364,6 +364,34 @@ TEST(PolicyCompile, DefaultPolicyWatchesAndNeverBlocks) {
   EXPECT_FALSE(connect4(v, "8.8.8.8", 443).reports());
 }
 
+TEST(PolicyCompile, OptionsComeFromTheLambdaEnvironment) {
+  setenv("LAMBDA_TASK_ROOT", "/var/task", 1);
+  setenv("LAMBDA_RUNTIME_DIR", "/var/runtime", 1);
+  setenv("TMPDIR", "/scratch", 1);
+  setenv("HOME", "/home/u", 1);
+  setenv("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001", 1);
+  CompileOptions o = compile_options_from_environment();
+  EXPECT_EQ(o.task_root, "/var/task");
+  EXPECT_EQ(o.runtime_dir, "/var/runtime");
+  EXPECT_EQ(o.tmp, "/scratch");
+  EXPECT_EQ(o.home, "/home/u");
+  EXPECT_EQ(o.runtime_api, "127.0.0.1:9001");
+  EXPECT_FALSE(o.mode_override.has_value());  // the caller's job
+
+  // Outside Lambda: the launch directory and /tmp.
+  unsetenv("LAMBDA_TASK_ROOT");
+  unsetenv("LAMBDA_RUNTIME_DIR");
+  unsetenv("TMPDIR");
+  unsetenv("AWS_LAMBDA_RUNTIME_API");
+  char cwd[4096];
+  ASSERT_NE(getcwd(cwd, sizeof cwd), nullptr);
+  CompileOptions local = compile_options_from_environment();
+  EXPECT_EQ(local.task_root, cwd);
+  EXPECT_EQ(local.tmp, "/tmp");
+  EXPECT_TRUE(local.runtime_dir.empty());
+  EXPECT_TRUE(local.runtime_api.empty());
+}
+
 TEST(PolicyCompile, EffectiveJsonIsStable) {
   const char* text = "version: 1\nfiles:\n  read:\n    rules:\n      - deny: /etc/shadow\n";
   LoadedPolicy a = must_load(text);
