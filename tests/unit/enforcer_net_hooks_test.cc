@@ -300,3 +300,56 @@ TEST(EnforcerNetNode, NetConnectToDeniedPortFails) {
 
 }  // namespace
 }  // namespace fnguard::testing
+
+namespace fnguard::testing {
+namespace {
+
+// sendmmsg(): the messages before the first denied one are sent and counted;
+// a denied first message fails the call.
+TEST(EnforcerNet, SendmmsgSendsOnlyTheAllowedPrefix) {
+  Server allowed(SOCK_DGRAM);
+  Server denied(SOCK_DGRAM);
+  ASSERT_TRUE(allowed.ok() && denied.ok());
+  PolicyImage policy;
+  policy.control(Control::kNetOutbound, Mode::kBlock)
+      .rule(ipv4_rule(Verdict::kDeny, "127.0.0.1", denied.port()));
+  RunResult r = run_python(
+      policy,
+      "import ctypes, struct\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+      "class Iov(ctypes.Structure):\n  _fields_ = [('base', ctypes.c_void_p), ('len', "
+      "ctypes.c_size_t)]\n"
+      "class Msg(ctypes.Structure):\n  _fields_ = [('name', ctypes.c_void_p), ('namelen', "
+      "ctypes.c_uint32),\n"
+      "    ('iov', ctypes.POINTER(Iov)), ('iovlen', ctypes.c_size_t), ('control', "
+      "ctypes.c_void_p),\n"
+      "    ('controllen', ctypes.c_size_t), ('flags', ctypes.c_int)]\n"
+      "class MMsg(ctypes.Structure):\n  _fields_ = [('hdr', Msg), ('len', ctypes.c_uint)]\n"
+      "keep = []\n"
+      "def msg(port):\n"
+      "  addr = ctypes.create_string_buffer(struct.pack('=H', 2) + struct.pack('!H', port) + "
+      "socket.inet_aton('127.0.0.1') + bytes(8), 16)\n"
+      "  data = ctypes.create_string_buffer(b'x', 1)\n"
+      "  iov = Iov(ctypes.cast(data, ctypes.c_void_p), 1)\n"
+      "  keep.extend([addr, data, iov])\n"
+      "  m = MMsg()\n  m.hdr.name = ctypes.cast(addr, ctypes.c_void_p)\n  m.hdr.namelen = 16\n"
+      "  m.hdr.iov = ctypes.pointer(iov)\n  m.hdr.iovlen = 1\n  return m\n"
+      "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+      "vec = (MMsg * 2)(msg(" +
+          allowed.port_text() + "), msg(" + denied.port_text() +
+          "))\n"
+          "print('mixed', libc.sendmmsg(s.fileno(), vec, 2, 0))\n"
+          "vec2 = (MMsg * 1)(msg(" +
+          denied.port_text() +
+          "))\n"
+          "print('first', libc.sendmmsg(s.fileno(), vec2, 1, 0), ctypes.get_errno())\n");
+  EXPECT_EQ(r.line("mixed"), "mixed 1") << r.dump();
+  EXPECT_EQ(r.line("first"), "first -1 1") << r.dump();
+  EXPECT_TRUE(allowed.something_arrived());
+  EXPECT_FALSE(denied.something_arrived());
+  EXPECT_TRUE(r.has_event(
+      {kBlocked, "\"op\":\"sendmmsg\"", "\"target\":\"127.0.0.1:" + denied.port_text() + "\""}))
+      << r.dump();
+}
+
+}  // namespace
+}  // namespace fnguard::testing
