@@ -20,9 +20,12 @@
 //   interpreter) lies in a writable location (image::is_writable_location),
 //   or is a memfd or a deleted file (fexecve/execveat of a descriptor).
 // - require.preload: when the image has kRequirePreload, running a static
-//   ELF (no PT_INTERP, see elf_check.h) escapes the enforcer, so it is a
-//   process.exec violation named "require.preload", in process.exec's mode
-//   (the top-level mode when process.exec is off).
+//   ELF (no PT_INTERP, see elf_check.h), or a set-user-ID/set-group-ID
+//   program that changes the process's identity (ld.so then ignores
+//   LD_PRELOAD), escapes the enforcer, so it is a process.exec violation
+//   named "require.preload", in process.exec's mode (the top-level mode
+//   when process.exec is off). Programs with file capabilities are not
+//   detected.
 // - Blocked: the call fails with EACCES and nothing starts (posix_spawn*
 //   return EACCES; system() returns the status of a shell that could not
 //   run, 127 << 8, with errno EACCES; popen() returns NULL with EACCES;
@@ -149,6 +152,21 @@ void resolve_path(int dirfd, const char* path, bool nofollow, ExecTarget* t) {
   copy_str(t->open_path, sizeof t->open_path, t->resolved);
 }
 
+// A set-user-ID/set-group-ID file that changes our identity makes the
+// kernel mark the exec secure (AT_SECURE), and ld.so then ignores an
+// LD_PRELOAD path outside the system directories: the enforcer would not
+// load. (File capabilities have the same effect and are not detected here.)
+bool gains_privileges(const char* path) {
+  struct stat st;
+  long r = sys::call(SYS_newfstatat, AT_FDCWD, reinterpret_cast<long>(path),
+                     reinterpret_cast<long>(&st), 0);
+  if (r != 0) return false;
+  bool uid_change = (st.st_mode & S_ISUID) != 0 && st.st_uid != geteuid();
+  bool gid_change =
+      (st.st_mode & S_ISGID) != 0 && (st.st_mode & S_IXGRP) != 0 && st.st_gid != getegid();
+  return uid_change || gid_change;
+}
+
 bool hash_file(void* ctx, uint8_t out[32]) {
   int fd = sys::openat(AT_FDCWD, static_cast<const char*>(ctx), O_RDONLY | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) return false;
@@ -261,8 +279,15 @@ int check_exec(const ExecTarget& t, char* const* argv, const char* via, const vo
     }
   }
 
-  if ((view.header().flags & image::kRequirePreload) != 0 && t.exists &&
-      runs_static_program(t.open_path)) {
+  const char* unfollowable = nullptr;
+  if ((view.header().flags & image::kRequirePreload) != 0 && t.exists) {
+    if (runs_static_program(t.open_path)) {
+      unfollowable = "static binary: the enforcer cannot follow it";
+    } else if (gains_privileges(t.open_path)) {
+      unfollowable = "set-user-ID or set-group-ID program: the loader ignores LD_PRELOAD";
+    }
+  }
+  if (unfollowable != nullptr) {
     image::Mode mode = view.control(image::Control::kProcessExec).mode;
     if (mode == image::Mode::kOff) mode = view.header().top_mode;
     if (mode != image::Mode::kOff) {
@@ -271,7 +296,7 @@ int check_exec(const ExecTarget& t, char* const* argv, const char* via, const vo
       d.verdict = image::Verdict::kDeny;
       d.mode = mode;
       d.rule = image::kNoRule;
-      reasons[count] = "static binary: the enforcer cannot follow it";
+      reasons[count] = unfollowable;
       rule_names[count] = "require.preload";
       decisions[count++] = d;
     }

@@ -482,3 +482,34 @@ TEST(EnforcerExec, ScriptWithDeniedInterpreterIsBlocked) {
 
 }  // namespace
 }  // namespace fnguard::testing
+
+namespace fnguard::testing {
+namespace {
+
+// A set-group-ID program that changes the group makes ld.so ignore
+// LD_PRELOAD: under require.preload it is refused like a static binary.
+TEST(EnforcerExec, SetgidProgramIsRefusedUnderRequirePreload) {
+  Scripts s;
+  std::string prog = s.dir() / "sgid-true";
+  ASSERT_EQ(std::system(("cp /bin/true " + prog).c_str()), 0);
+  if (chown(prog.c_str(), static_cast<uid_t>(-1), 65534) != 0 || chmod(prog.c_str(), 02755) != 0 ||
+      getegid() == 65534) {
+    GTEST_SKIP() << "cannot make a set-group-ID file for another group here";
+  }
+  PolicyImage policy;
+  policy.control(Control::kProcessExec, Mode::kBlock);
+  std::vector<uint8_t> bytes = policy.build();
+  image::Header header;
+  std::memcpy(&header, bytes.data(), sizeof header);
+  header.flags |= image::kRequirePreload;
+  std::memcpy(bytes.data(), &header, sizeof header);
+  RunResult r = run_protected(
+      bytes, {kPython, "-c",
+              "import subprocess\ntry:\n  print('sgid', subprocess.run(['" + prog +
+                  "']).returncode)\nexcept PermissionError as e:\n  print('sgid err', e.errno)\n"});
+  EXPECT_EQ(r.line("sgid"), "sgid err 13") << r.dump();
+  EXPECT_TRUE(r.has_event({kBlocked, "\"rule\":\"require.preload\"", "set-group-ID"})) << r.dump();
+}
+
+}  // namespace
+}  // namespace fnguard::testing
