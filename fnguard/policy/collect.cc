@@ -17,21 +17,30 @@ constexpr const char* kRuleControls[] = {"files.read", "files.write", "network.o
                                          "process.exec"};
 
 std::vector<std::string> build_schema() {
-  std::vector<std::string> keys = {
-      "version",  "mode",      "files",   "files.read", "files.write",
-      "network",  "network.outbound", "network.inbound", "process", "process.exec",
-      "process.exec_from_writable", "inspect", "honeypots", "require"};
+  std::vector<std::string> keys = {"version",
+                                   "mode",
+                                   "files",
+                                   "files.read",
+                                   "files.write",
+                                   "network",
+                                   "network.outbound",
+                                   "network.inbound",
+                                   "process",
+                                   "process.exec",
+                                   "process.exec_from_writable",
+                                   "inspect",
+                                   "honeypots",
+                                   "require"};
   for (const char* c : kRuleControls) {
-    for (const char* k : {"mode", "default", "taint", "rules", "rules[].allow", "rules[].deny",
-                          "rules[].phase"}) {
+    for (const char* k :
+         {"mode", "default", "taint", "rules", "rules[].allow", "rules[].deny", "rules[].phase"}) {
       keys.push_back(std::string(c) + "." + k);
     }
   }
   for (const char* k : {"network.inbound.mode", "network.inbound.default",
                         "process.exec.target.name", "process.exec.target.sha256",
                         "process.exec.target.path", "inspect.mode", "inspect.detectors",
-                        "honeypots.env", "honeypots.files", "require.preload",
-                        "require.kernel"}) {
+                        "honeypots.env", "honeypots.files", "require.preload", "require.kernel"}) {
     keys.emplace_back(k);
   }
   return keys;
@@ -119,7 +128,8 @@ class Collector {
     } else if (version->kind != Node::Kind::kScalar || version->quoted || version->text != "1") {
       if (version->kind == Node::Kind::kScalar && !version->quoted &&
           std::all_of(version->text.begin(), version->text.end(),
-                      [](char c) { return c >= '0' && c <= '9'; }) && !version->text.empty()) {
+                      [](char c) { return c >= '0' && c <= '9'; }) &&
+          !version->text.empty()) {
         error(*version, "policy version " + version->text + " is not supported",
               "this fnguard reads version 1 policies; write 'version: 1'");
       } else {
@@ -132,7 +142,8 @@ class Collector {
     if (const Node* files = section(root, "files")) {
       check_keys(*files, "files");
       if (const Node* n = section(*files, "read")) control(*n, "files.read", out_.model.files_read);
-      if (const Node* n = section(*files, "write")) control(*n, "files.write", out_.model.files_write);
+      if (const Node* n = section(*files, "write"))
+        control(*n, "files.write", out_.model.files_write);
     }
     if (const Node* net = section(root, "network")) {
       check_keys(*net, "network");
@@ -143,7 +154,8 @@ class Collector {
     }
     if (const Node* proc = section(root, "process")) {
       check_keys(*proc, "process");
-      if (const Node* n = section(*proc, "exec")) control(*n, "process.exec", out_.model.process_exec);
+      if (const Node* n = section(*proc, "exec"))
+        control(*n, "process.exec", out_.model.process_exec);
       if (const Node* n = proc->find("exec_from_writable")) {
         out_.model.exec_from_writable = get_mode(*n, "process.exec_from_writable");
       }
@@ -173,9 +185,9 @@ class Collector {
   void error_at(Location where, std::string message, std::string hint) {
     if (out_.errors.size() > kMaxErrors) return;
     if (out_.errors.size() == kMaxErrors) {
-      out_.errors.push_back(make_error("more than " + std::to_string(kMaxErrors) +
-                                           " problems; the rest are not listed",
-                                       "fix these and check again", std::move(where)));
+      out_.errors.push_back(make_error(
+          "more than " + std::to_string(kMaxErrors) + " problems; the rest are not listed",
+          "fix these and check again", std::move(where)));
       return;
     }
     out_.errors.push_back(make_error(std::move(message), std::move(hint), std::move(where)));
@@ -229,7 +241,8 @@ class Collector {
     if (s == nullptr) return std::nullopt;
     if (*s == "allow") return image::Verdict::kAllow;
     if (*s == "deny") return image::Verdict::kDeny;
-    error(n, "'" + *s + "' is not a valid verdict for '" + what + "'", hint_for(*s, {"allow", "deny"}));
+    error(n, "'" + *s + "' is not a valid verdict for '" + what + "'",
+          hint_for(*s, {"allow", "deny"}));
     return std::nullopt;
   }
 
@@ -328,7 +341,7 @@ class Collector {
     if (expanded.empty() || expanded[0] != '/') {
       error(n, "the path '" + *s + "' in " + what + " is not absolute",
             expanded.rfind("**", 0) == 0 ? "write '/**' to mean every path"
-                                          : "start it with '/' or a variable like $TASK_ROOT");
+                                         : "start it with '/' or a variable like $TASK_ROOT");
       return std::nullopt;
     }
     size_t offset = 0;
@@ -352,7 +365,8 @@ class Collector {
     }
     std::string normal(buf, static_cast<size_t>(len));
     if (glob_validate(normal.c_str(), &offset) != nullptr) {
-      error(n, "the glob '" + *s + "' in " + what + " is not valid once normalised ('" + normal + "')",
+      error(n,
+            "the glob '" + *s + "' in " + what + " is not valid once normalised ('" + normal + "')",
             "remove the '\\' before '/' and the empty or '.' segments");
       return std::nullopt;
     }
@@ -402,8 +416,7 @@ class Collector {
   void rule(const Node& item, const std::string& path, uint32_t index, ControlModel& c) {
     std::string name = path + ".rules[" + std::to_string(index) + "]";
     if (item.kind != Node::Kind::kMapping) {
-      error(item, name + " must be a mapping like {allow: X} or {deny: X}, not " +
-                      item.kind_name(),
+      error(item, name + " must be a mapping like {allow: X} or {deny: X}, not " + item.kind_name(),
             "write '- allow: X' or '- deny: X'");
       return;
     }
@@ -434,8 +447,8 @@ class Collector {
       } else if (*s == "invoke") {
         r.phase = image::Phase::kInvoke;
       } else {
-        error(*phase, "'" + *s + "' is not a phase", hint_for(*s, {"init", "invoke"}) +
-                                                          "; leave 'phase' out for both");
+        error(*phase, "'" + *s + "' is not a phase",
+              hint_for(*s, {"init", "invoke"}) + "; leave 'phase' out for both");
         ok = false;
       }
     }
@@ -444,9 +457,8 @@ class Collector {
       if (s == nullptr) return;
       std::string message, hint;
       if (!parse_net_target(*s, &r.target, &message, &hint)) {
-        if (!s->empty() && std::all_of(s->begin(), s->end(), [](char ch) {
-              return ch >= '0' && ch <= '9';
-            })) {
+        if (!s->empty() &&
+            std::all_of(s->begin(), s->end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
           message = "'" + *s + "' is a port without a host";
           hint = "to mean any host on that port, write \"*:" + *s + "\" in quotes";
         }
@@ -494,9 +506,12 @@ class Collector {
         return false;
       }
       for (size_t i = 0; i < 32; ++i) {
-        r.sha256[i] = static_cast<uint8_t>(hex_value((*s)[2 * i]) * 16 + hex_value((*s)[2 * i + 1]));
-        r.sha256_hex.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>((*s)[2 * i]))));
-        r.sha256_hex.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>((*s)[2 * i + 1]))));
+        r.sha256[i] =
+            static_cast<uint8_t>(hex_value((*s)[2 * i]) * 16 + hex_value((*s)[2 * i + 1]));
+        r.sha256_hex.push_back(
+            static_cast<char>(std::tolower(static_cast<unsigned char>((*s)[2 * i]))));
+        r.sha256_hex.push_back(
+            static_cast<char>(std::tolower(static_cast<unsigned char>((*s)[2 * i + 1]))));
       }
       r.kind = RuleModel::Kind::kExecSha256;
       return true;
@@ -538,7 +553,8 @@ class Collector {
       return;
     }
     if (n.kind != Node::Kind::kMapping) {
-      error(n, "'network.inbound' must be allow, deny or a mapping, not " + std::string(n.kind_name()),
+      error(n,
+            "'network.inbound' must be allow, deny or a mapping, not " + std::string(n.kind_name()),
             "write 'inbound: deny' or 'inbound: {mode: block, default: deny}'");
       return;
     }

@@ -190,10 +190,9 @@ class Compiler {
       ParsedNetTarget target;
       std::string message, hint;
       if (!parse_net_target(text, &target, &message, &hint)) {
-        out_.warnings.push_back(Warning{
-            Location{out_.source, 0, 0},
-            std::string("the built-in '") + label + "' rule for '" + text +
-                "' was not added: " + message});
+        out_.warnings.push_back(Warning{Location{out_.source, 0, 0},
+                                        std::string("the built-in '") + label + "' rule for '" +
+                                            text + "' was not added: " + message});
         return;
       }
       if (port != 0) target.net.port = port;

@@ -99,7 +99,8 @@ void JsonValue::write(std::string& out, int indent) const {
       }
       // Arrays of scalars stay on one line: rule lists read better that way.
       bool flat = true;
-      for (const JsonValue& v : items_) flat = flat && v.kind_ != Kind::kArray && v.kind_ != Kind::kObject;
+      for (const JsonValue& v : items_)
+        flat = flat && v.kind_ != Kind::kArray && v.kind_ != Kind::kObject;
       if (flat) {
         out += "[";
         for (size_t i = 0; i < items_.size(); ++i) {
@@ -153,7 +154,9 @@ void JsonValue::write(std::string& out, int indent) const {
 }
 
 bool JsonValue::is_flat() const {
-  auto scalar = [](const JsonValue& v) { return v.kind_ != Kind::kArray && v.kind_ != Kind::kObject; };
+  auto scalar = [](const JsonValue& v) {
+    return v.kind_ != Kind::kArray && v.kind_ != Kind::kObject;
+  };
   switch (kind_) {
     case Kind::kArray:
       for (const JsonValue& v : items_) {

@@ -21,7 +21,7 @@ struct RuleModel {
   image::Verdict verdict = image::Verdict::kDeny;
   image::Phase phase = image::Phase::kAny;
   Kind kind = Kind::kPathGlob;
-  uint32_t index = 0;                // position in the user's rule list
+  uint32_t index = 0;  // position in the user's rule list
   Location where;
   std::string glob;                  // kPathGlob: expanded and normalised
   std::vector<std::string> names;    // kExecNames
@@ -31,8 +31,8 @@ struct RuleModel {
 };
 
 struct ControlModel {
-  bool present = false;                // the section appears in the policy
-  std::optional<image::Mode> mode;     // per-control override of the top-level mode
+  bool present = false;             // the section appears in the policy
+  std::optional<image::Mode> mode;  // per-control override of the top-level mode
   image::Verdict default_verdict = image::Verdict::kAllow;
   image::Mode taint = image::Mode::kOff;
   std::vector<RuleModel> rules;
@@ -43,7 +43,7 @@ struct PolicyModel {
   ControlModel files_read;
   ControlModel files_write;
   ControlModel net_outbound;
-  ControlModel net_inbound;   // no rules: a mode and a default
+  ControlModel net_inbound;  // no rules: a mode and a default
   ControlModel process_exec;
   std::optional<image::Mode> exec_from_writable;  // absent: off
 

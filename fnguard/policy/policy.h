@@ -20,12 +20,13 @@ namespace fnguard::policy {
 
 // Values that the compiler substitutes and the implicit allows it adds.
 struct CompileOptions {
-  std::string task_root;    // $TASK_ROOT: LAMBDA_TASK_ROOT, else the launch directory
-  std::string runtime_dir;  // $RUNTIME_DIR: LAMBDA_RUNTIME_DIR, else empty (rules using it are errors)
-  std::string tmp;          // $TMP: TMPDIR, else /tmp
-  std::string home;         // $HOME
+  std::string task_root;  // $TASK_ROOT: LAMBDA_TASK_ROOT, else the launch directory
+  std::string
+      runtime_dir;   // $RUNTIME_DIR: LAMBDA_RUNTIME_DIR, else empty (rules using it are errors)
+  std::string tmp;   // $TMP: TMPDIR, else /tmp
+  std::string home;  // $HOME
   std::string runtime_api;  // AWS_LAMBDA_RUNTIME_API "host:port": always allowed outbound
-  std::vector<std::string> nameservers;     // from /etc/resolv.conf: allowed on port 53
+  std::vector<std::string> nameservers;  // from /etc/resolv.conf: allowed on port 53
   // --mode / FNGUARD_MODE: replaces the top-level mode and every per-control
   // mode (an operator who says "monitor" means the whole policy).
   std::optional<image::Mode> mode_override;
@@ -43,11 +44,11 @@ struct Warning {
 };
 
 struct LoadedPolicy {
-  std::string source;                 // file name, "<default>", or "<FNGUARD_POLICY>"
-  std::vector<Warning> warnings;      // valid but worth saying
+  std::string source;                     // file name, "<default>", or "<FNGUARD_POLICY>"
+  std::vector<Warning> warnings;          // valid but worth saying
   std::vector<std::string> not_enforced;  // sections parsed but not enforced yet, one line each
-  std::string effective_json;         // the effective policy after defaults and variables
-  std::vector<uint8_t> image;         // compiled; passes image::image_validate
+  std::string effective_json;             // the effective policy after defaults and variables
+  std::vector<uint8_t> image;             // compiled; passes image::image_validate
   image::Mode top_mode = image::Mode::kMonitor;
   bool require_preload = true;
   bool require_kernel = false;

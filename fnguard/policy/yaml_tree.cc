@@ -183,7 +183,8 @@ ReadResult read_yaml_tree(std::string_view raw_text, std::string_view source_nam
     return std::move(result);  // result is captured by reference
   };
   if (raw_text.size() > kMaxPolicyBytes) {
-    return fail("the policy is larger than 1 MiB", "a policy this large is a mistake; split out generated rules",
+    return fail("the policy is larger than 1 MiB",
+                "a policy this large is a mistake; split out generated rules",
                 Location{std::string(source_name), 0, 0});
   }
   size_t bad = find_invalid_utf8(raw_text);
@@ -227,9 +228,9 @@ ReadResult read_yaml_tree(std::string_view raw_text, std::string_view source_nam
     }
     if (!top.have_key) {
       if (node.kind != Node::Kind::kScalar) {
-        result.errors.push_back(make_error("a mapping key must be a plain name, not " +
-                                               std::string(node.kind_name()),
-                                           "write keys as simple words", node.where));
+        result.errors.push_back(
+            make_error("a mapping key must be a plain name, not " + std::string(node.kind_name()),
+                       "write keys as simple words", node.where));
         structural_error = true;
       }
       top.key = std::move(node);
@@ -257,10 +258,10 @@ ReadResult read_yaml_tree(std::string_view raw_text, std::string_view source_nam
       structural_error = true;
     }
     if (tag != nullptr && !implicit) {
-      result.errors.push_back(make_error(
-          "tags ('" + std::string(reinterpret_cast<const char*>(tag)) +
-              "') are not supported in policies",
-          "remove the tag; quote values that start with '!'", where));
+      result.errors.push_back(
+          make_error("tags ('" + std::string(reinterpret_cast<const char*>(tag)) +
+                         "') are not supported in policies",
+                     "remove the tag; quote values that start with '!'", where));
       structural_error = true;
     }
   };
@@ -274,7 +275,8 @@ ReadResult read_yaml_tree(std::string_view raw_text, std::string_view source_nam
       std::string context = parser.context != nullptr ? parser.context : "";
       std::string hint = "check indentation, quoting and brackets near here";
       if (problem.find("tab") != std::string::npos) hint = "indent with spaces, not tabs";
-      if (context.find("alias") != std::string::npos || context.find("anchor") != std::string::npos) {
+      if (context.find("alias") != std::string::npos ||
+          context.find("anchor") != std::string::npos) {
         hint = "quote values that start with '*' or '&', e.g. \"*.example.com:443\"";
       }
       Location where = location(source_name, parser.problem_mark);
@@ -299,8 +301,7 @@ ReadResult read_yaml_tree(std::string_view raw_text, std::string_view source_nam
         break;
       case YAML_STREAM_END_EVENT:
         if (!have_root) {
-          result.errors.push_back(make_error("the policy is empty",
-                                             "start with 'version: 1'",
+          result.errors.push_back(make_error("the policy is empty", "start with 'version: 1'",
                                              Location{std::string(source_name), 0, 0}));
         }
         return result;
@@ -342,10 +343,9 @@ ReadResult read_yaml_tree(std::string_view raw_text, std::string_view source_nam
                            event.data.mapping_start.implicit, where);
         }
         if (static_cast<int>(stack.size()) >= kMaxDepth) {
-          result.errors.push_back(make_error("the policy nests deeper than " +
-                                                 std::to_string(kMaxDepth) + " levels",
-                                             "no policy key needs this; check the brackets",
-                                             where));
+          result.errors.push_back(
+              make_error("the policy nests deeper than " + std::to_string(kMaxDepth) + " levels",
+                         "no policy key needs this; check the brackets", where));
           return result;
         }
         Frame frame;

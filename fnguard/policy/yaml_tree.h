@@ -24,14 +24,14 @@ struct MapEntry;
 struct Node {
   enum class Kind { kScalar, kSequence, kMapping };
   Kind kind = Kind::kScalar;
-  Location where;     // 1-based line and column of the node's first character
-  std::string text;   // scalars: the value
+  Location where;       // 1-based line and column of the node's first character
+  std::string text;     // scalars: the value
   bool quoted = false;  // scalars: written in quotes (so "1" is a string, 1 a number)
   // Scalars: true when the value sits on one line exactly as written (no
   // escapes, no folding), so an offset into `text` maps to a column.
   bool verbatim = false;
-  std::vector<Node> items;                       // sequences
-  std::vector<MapEntry> entries;                 // mappings, in source order
+  std::vector<Node> items;        // sequences
+  std::vector<MapEntry> entries;  // mappings, in source order
 
   // The value of `key` in a mapping, or nullptr.
   const Node* find(std::string_view key) const;

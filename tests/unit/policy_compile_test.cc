@@ -91,11 +91,14 @@ files:
   auto shadow = image::decide_path(v, Control::kFilesRead, "/etc/shadow", Phase::kAny);
   EXPECT_TRUE(shadow.blocks());
   EXPECT_EQ(rule_of(v, shadow), "files.read.rules[1]");
-  EXPECT_FALSE(image::decide_path(v, Control::kFilesRead, "/etc/shadow.public", Phase::kAny).blocks());
+  EXPECT_FALSE(
+      image::decide_path(v, Control::kFilesRead, "/etc/shadow.public", Phase::kAny).blocks());
   EXPECT_FALSE(image::decide_path(v, Control::kFilesRead, "/etc/passwd", Phase::kAny).blocks());
   // $TASK_ROOT expanded; phase honoured.
-  EXPECT_TRUE(image::decide_path(v, Control::kFilesRead, "/var/task/index.py", Phase::kInvoke).blocks());
-  EXPECT_FALSE(image::decide_path(v, Control::kFilesRead, "/var/task/index.py", Phase::kInit).blocks());
+  EXPECT_TRUE(
+      image::decide_path(v, Control::kFilesRead, "/var/task/index.py", Phase::kInvoke).blocks());
+  EXPECT_FALSE(
+      image::decide_path(v, Control::kFilesRead, "/var/task/index.py", Phase::kInit).blocks());
   EXPECT_FALSE(image::decide_path(v, Control::kFilesWrite, "/tmp/x", Phase::kAny).blocks());
   auto etc = image::decide_path(v, Control::kFilesWrite, "/etc/x", Phase::kAny);
   EXPECT_TRUE(etc.blocks());
@@ -113,12 +116,18 @@ files:
       - deny: $TMP/../secret/**
       - deny: ${HOME}/.aws/credentials
       - deny: $RUNTIME_DIR//bootstrap/./x
-)", o);
+)",
+                             o);
   image::View v = view_of(p);
-  EXPECT_TRUE(image::decide_path(v, Control::kFilesRead, "/scratch/secret/k", Phase::kAny).blocks());
-  EXPECT_FALSE(image::decide_path(v, Control::kFilesRead, "/scratch/tmp/secret/k", Phase::kAny).blocks());
-  EXPECT_TRUE(image::decide_path(v, Control::kFilesRead, "/home/sbx_user/.aws/credentials", Phase::kAny).blocks());
-  EXPECT_TRUE(image::decide_path(v, Control::kFilesRead, "/var/runtime/bootstrap/x", Phase::kAny).blocks());
+  EXPECT_TRUE(
+      image::decide_path(v, Control::kFilesRead, "/scratch/secret/k", Phase::kAny).blocks());
+  EXPECT_FALSE(
+      image::decide_path(v, Control::kFilesRead, "/scratch/tmp/secret/k", Phase::kAny).blocks());
+  EXPECT_TRUE(
+      image::decide_path(v, Control::kFilesRead, "/home/sbx_user/.aws/credentials", Phase::kAny)
+          .blocks());
+  EXPECT_TRUE(
+      image::decide_path(v, Control::kFilesRead, "/var/runtime/bootstrap/x", Phase::kAny).blocks());
   EXPECT_NE(p.effective_json.find("\"deny\": \"/scratch/secret/**\""), std::string::npos);
 }
 
@@ -193,7 +202,8 @@ network:
       - allow: "*.amazonaws.com:443"
       - allow: "[::1]:8080"
   inbound: deny
-)", o);
+)",
+                             o);
   image::View v = view_of(p);
   auto api = connect4(v, "127.0.0.1", 9001);
   EXPECT_FALSE(api.blocks());
@@ -219,7 +229,8 @@ process:
     default: allow
     rules:
       - deny: {name: [xmrig, nc]}
-      - deny: {sha256: )" + digest + R"(}
+      - deny: {sha256: )" + digest +
+                             R"(}
       - deny: {path: /opt/bad/**}
       - deny: /usr/local/bin/evil
   exec_from_writable: block
@@ -290,9 +301,11 @@ process:
   exec:
     rules:
       - deny: $TASK_ROOT/alias
-)", o);
+)",
+                             o);
   image::View v = view_of(p);
-  auto via_link = image::decide_path(v, Control::kFilesRead, (dir_ + "/task/a").c_str(), Phase::kAny);
+  auto via_link =
+      image::decide_path(v, Control::kFilesRead, (dir_ + "/task/a").c_str(), Phase::kAny);
   auto real = image::decide_path(v, Control::kFilesRead, (dir_ + "/real/a").c_str(), Phase::kAny);
   EXPECT_TRUE(via_link.blocks());
   EXPECT_TRUE(real.blocks());
@@ -309,7 +322,8 @@ TEST(PolicyCompile, BinShAlsoMatchesWhatItResolvesTo) {
   if (realpath("/bin/sh", real) == nullptr || std::string(real) == "/bin/sh") {
     GTEST_SKIP() << "/bin/sh is not a symbolic link here";
   }
-  LoadedPolicy p = must_load("version: 1\nmode: block\nprocess:\n  exec:\n    rules:\n      - deny: /bin/sh\n");
+  LoadedPolicy p =
+      must_load("version: 1\nmode: block\nprocess:\n  exec:\n    rules:\n      - deny: /bin/sh\n");
   image::View v = view_of(p);
   EXPECT_TRUE(exec_of(v, real, "/bin/sh").blocks());
 }

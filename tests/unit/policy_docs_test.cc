@@ -26,7 +26,8 @@ TEST(PolicyDocs, EveryAcceptedKeyIsDocumented) {
   ASSERT_FALSE(doc.empty()) << "docs/POLICY.md is missing";
   ASSERT_GT(schema_keys().size(), 30u);
   for (const std::string& key : schema_keys()) {
-    EXPECT_NE(doc.find("`" + key + "`"), std::string::npos) << "docs/POLICY.md does not name `" << key << "`";
+    EXPECT_NE(doc.find("`" + key + "`"), std::string::npos)
+        << "docs/POLICY.md does not name `" << key << "`";
   }
   for (const std::string& d : detector_names()) {
     EXPECT_NE(doc.find("`" + d + "`"), std::string::npos) << d;

@@ -41,8 +41,7 @@ TEST(NetTarget, AcceptedForms) {
       {"::1", image::NetKind::kIpv6, "", "::1", 128, 0, "::1"},
       {"[::1]:443", image::NetKind::kIpv6, "", "::1", 128, 443, "[::1]:443"},
       {"fd00::/8", image::NetKind::kIpv6, "", "fd00::", 8, 0, "fd00::/8"},
-      {"[2001:db8::/32]:53", image::NetKind::kIpv6, "", "2001:db8::", 32, 53,
-       "[2001:db8::/32]:53"},
+      {"[2001:db8::/32]:53", image::NetKind::kIpv6, "", "2001:db8::", 32, 53, "[2001:db8::/32]:53"},
   };
   for (const Case& c : cases) {
     ParsedNetTarget t;
@@ -64,10 +63,11 @@ TEST(NetTarget, AcceptedForms) {
 
 TEST(NetTarget, RefusedFormsSayWhy) {
   const std::string long_label = std::string(64, 'a') + ".com";
-  const std::string bad[] = {"",        "10.0.0.1/8", "10.0.0.0/33", "300.1.1.1", "1.2.3",
-                       "x.com:0", "x.com:65536", "x.com:http", "[::1", "[::1]x", "::1/129",
-                       "fe80::1%eth0", "bad_host!", "-x.com", "x-.com", "a..b", "*.", "x.*.com",
-                       "**.x.com", "https://x.com", "a b", long_label};
+  const std::string bad[] = {"",        "10.0.0.1/8",   "10.0.0.0/33", "300.1.1.1", "1.2.3",
+                             "x.com:0", "x.com:65536",  "x.com:http",  "[::1",      "[::1]x",
+                             "::1/129", "fe80::1%eth0", "bad_host!",   "-x.com",    "x-.com",
+                             "a..b",    "*.",           "x.*.com",     "**.x.com",  "https://x.com",
+                             "a b",     long_label};
   for (const std::string& text : bad) {
     ParsedNetTarget t;
     std::string message, hint;

@@ -116,7 +116,8 @@ TEST(PolicyParse, TabsBetweenJsonTokensGoButTabsInValuesStay) {
 }
 
 TEST(PolicyParse, LoadReturnsTheFirstErrorAndCountsTheRest) {
-  auto r = load_policy_text("version: 1\nmode: blok\nfiles: {reed: {}}\n", "p.yaml", test_options());
+  auto r =
+      load_policy_text("version: 1\nmode: blok\nfiles: {reed: {}}\n", "p.yaml", test_options());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().where.to_string(), "p.yaml:2:7");
   EXPECT_NE(r.error().message.find("1 more problem"), std::string::npos);
@@ -134,14 +135,14 @@ TEST(PolicyParse, UnknownKeySuggestsTheNearestOne) {
 TEST(PolicyParse, EveryErrorIsReportedInSourceOrder) {
   auto errors = errors_of(
       "version: 1\n"
-      "mode: loud\n"                       // 2:7
+      "mode: loud\n"  // 2:7
       "files:\n"
       "  read:\n"
-      "    default: maybe\n"               // 5:14
+      "    default: maybe\n"  // 5:14
       "    rules:\n"
-      "      - deny: $NOPE/x\n"            // 7:15
-      "        phase: later\n"             // 8:16
-      "require: {preload: yes}\n");        // 9:20
+      "      - deny: $NOPE/x\n"      // 7:15
+      "        phase: later\n"       // 8:16
+      "require: {preload: yes}\n");  // 9:20
   ASSERT_EQ(errors.size(), 5u);
   EXPECT_EQ(errors[0].substr(0, 10), "p.yaml:2:7");
   EXPECT_EQ(errors[1].substr(0, 11), "p.yaml:5:14");
@@ -160,7 +161,8 @@ TEST(PolicyParse, VersionIsRequiredAndMustBeOne) {
 TEST(PolicyParse, WrongTypesPointAtTheValue) {
   EXPECT_EQ(where_of("version: 1\nfiles: [a]\n"), "p.yaml:2:8");
   EXPECT_EQ(where_of("version: 1\nfiles:\n  read:\n    rules: {deny: /x}\n"), "p.yaml:4:12");
-  EXPECT_EQ(where_of("version: 1\nfiles:\n  read:\n    rules:\n      - /etc/shadow\n"), "p.yaml:5:9");
+  EXPECT_EQ(where_of("version: 1\nfiles:\n  read:\n    rules:\n      - /etc/shadow\n"),
+            "p.yaml:5:9");
   EXPECT_EQ(where_of("version: 1\nfiles:\n  read:\n    rules:\n      - deny: [/a, /b]\n"),
             "p.yaml:5:15");
   EXPECT_EQ(where_of("version: 1\nrequire:\n  kernel: \"true\"\n"), "p.yaml:3:11");
@@ -189,8 +191,8 @@ TEST(PolicyParse, BadNetworkTargetsAreErrors) {
                     "\"\n");
   };
   for (const char* bad : {"10.0.0.1/8", "10.0.0.0/33", "300.1.1.1", "1.2.3", "x.com:0",
-                          "x.com:65536", "[::1", "[::1]x", "::1/129", "bad_host!", "-x.com",
-                          "a..b", "*.", "x.*.com", "https://x.com", "443", "a b", "[::1]:"}) {
+                          "x.com:65536", "[::1", "[::1]x", "::1/129", "bad_host!", "-x.com", "a..b",
+                          "*.", "x.*.com", "https://x.com", "443", "a b", "[::1]:"}) {
     EXPECT_EQ(at(bad), "p.yaml:5:16") << bad;
   }
 }
