@@ -44,10 +44,10 @@ Fn resolve(std::atomic<void*>& slot, const char* name) {
   return reinterpret_cast<Fn>(p);
 }
 
-#define REAL(fn)                                           \
-  ([]() {                                                  \
-    static std::atomic<void*> slot{nullptr};               \
-    return resolve<decltype(&::fn)>(slot, #fn);            \
+#define REAL(fn)                                \
+  ([]() {                                       \
+    static std::atomic<void*> slot{nullptr};    \
+    return resolve<decltype(&::fn)>(slot, #fn); \
   }())
 
 // Applies close_range to [first, last] except the enforcer's descriptors.

@@ -134,7 +134,8 @@ bool is_normal_absolute(const char* path) {
   while (*p != '\0') {
     // p points at a '/': look at the component after it.
     const char* c = p + 1;
-    if (*c == '/' || *c == '\0') return p == path && *c == '\0';  // "//" or trailing "/" (but "/" is fine)
+    if (*c == '/' || *c == '\0')
+      return p == path && *c == '\0';  // "//" or trailing "/" (but "/" is fine)
     if (c[0] == '.' && (c[1] == '/' || c[1] == '\0')) return false;
     if (c[0] == '.' && c[1] == '.' && (c[2] == '/' || c[2] == '\0')) return false;
     p = c;
@@ -319,8 +320,8 @@ void flags_text(int flags, char* out, size_t cap) {
 // Sends the event for a finding. `op` names the libc call; `flags` (opens
 // only, else -1); `requested`: the path as the caller named it, included
 // when it differs from the target (a link or a relative path).
-__attribute__((noinline)) void emit(const Finding& f, const char* op, int flags, const char* requested,
-                                    const void* caller) {
+__attribute__((noinline)) void emit(const Finding& f, const char* op, int flags,
+                                    const char* requested, const void* caller) {
   char detail[kPathMax + 256];
   events::JsonWriter w(detail, sizeof detail);
   w.begin_object();
@@ -330,7 +331,8 @@ __attribute__((noinline)) void emit(const Finding& f, const char* op, int flags,
     flags_text(flags, text, sizeof text);
     w.field("flags", text);
   }
-  if (requested != nullptr && std::strcmp(requested, f.target) != 0) w.field("requested", requested);
+  if (requested != nullptr && std::strcmp(requested, f.target) != 0)
+    w.field("requested", requested);
   w.end_object();
   Report r;
   r.decision = f.decision;
@@ -432,7 +434,8 @@ struct PathArg {
 // fail; findings accumulate in `finding`.
 void check_path(const PathArg& arg, Finding* finding) {
   char lexical[kPathMax];
-  if (lexical_path(arg.dirfd, arg.path, lexical)) finding->consider(decide(lexical, arg.access), lexical);
+  if (lexical_path(arg.dirfd, arg.path, lexical))
+    finding->consider(decide(lexical, arg.access), lexical);
   if (finding->found && finding->decision.blocks()) return;
   char resolved[kPathMax];
   int saved = errno;
@@ -448,8 +451,8 @@ constexpr Access kReadWrite{true, true};
 // Runs the checks for up to two paths, then `real` unless blocked.
 // `deny_errno`: EACCES, or EPERM for ownership-type operations.
 template <typename Real>
-int checked_path_op(const PathArg* args, int count, const char* op, int deny_errno, const void* caller,
-                    Real real) {
+int checked_path_op(const PathArg* args, int count, const char* op, int deny_errno,
+                    const void* caller, Real real) {
   if (!active()) return real();
   bool any = false;
   for (int i = 0; i < count; ++i) {
@@ -482,13 +485,13 @@ int checked_path_op(const PathArg* args, int count, const char* op, int deny_err
 
 // ---- open family ---------------------------------------------------------------
 
-#define MODE_ARG(flags)             \
-  mode_t mode = 0;                  \
-  if (takes_mode(flags)) {          \
-    va_list ap;                     \
-    va_start(ap, flags);            \
-    mode = va_arg(ap, mode_t);      \
-    va_end(ap);                     \
+#define MODE_ARG(flags)        \
+  mode_t mode = 0;             \
+  if (takes_mode(flags)) {     \
+    va_list ap;                \
+    va_start(ap, flags);       \
+    mode = va_arg(ap, mode_t); \
+    va_end(ap);                \
   }
 
 FNGUARD_EXPORT int open(const char* path, int flags, ...) {
@@ -586,7 +589,8 @@ bool fopen_flags(const char* mode, int* flags) {
 template <typename RealFopen>
 FILE* checked_fopen(const char* path, const char* mode, const void* caller, RealFopen real_fopen) {
   int flags = 0;
-  if (!active() || path == nullptr || !fopen_flags(mode, &flags) || !enabled(access_for_flags(flags))) {
+  if (!active() || path == nullptr || !fopen_flags(mode, &flags) ||
+      !enabled(access_for_flags(flags))) {
     return real_fopen();
   }
   if (std::strchr(mode, ',') != nullptr) {
@@ -611,7 +615,8 @@ template <typename RealFreopen>
 FILE* checked_freopen(const char* path, const char* mode, FILE* stream, const void* caller,
                       RealFreopen real) {
   int flags = 0;
-  if (!active() || path == nullptr || !fopen_flags(mode, &flags) || !enabled(access_for_flags(flags))) {
+  if (!active() || path == nullptr || !fopen_flags(mode, &flags) ||
+      !enabled(access_for_flags(flags))) {
     return real();
   }
   PathArg arg{AT_FDCWD, path, access_for_flags(flags), true};
@@ -636,7 +641,8 @@ FNGUARD_EXPORT FILE* fopen64(const char* path, const char* mode) {
 }
 
 FNGUARD_EXPORT FILE* freopen(const char* path, const char* mode, FILE* stream) {
-  return checked_freopen(path, mode, stream, CALLER, [&] { return REAL(freopen)(path, mode, stream); });
+  return checked_freopen(path, mode, stream, CALLER,
+                         [&] { return REAL(freopen)(path, mode, stream); });
 }
 
 FNGUARD_EXPORT FILE* freopen64(const char* path, const char* mode, FILE* stream) {
@@ -671,7 +677,8 @@ FNGUARD_EXPORT int renameat(int fromfd, const char* from, int tofd, const char* 
                          [&] { return REAL(renameat)(fromfd, from, tofd, to); });
 }
 
-FNGUARD_EXPORT int renameat2(int fromfd, const char* from, int tofd, const char* to, unsigned flags) {
+FNGUARD_EXPORT int renameat2(int fromfd, const char* from, int tofd, const char* to,
+                             unsigned flags) {
   PathArg args[2] = {{fromfd, from, kReadWrite, false}, {tofd, to, kWrite, false}};
   return checked_path_op(args, 2, "renameat2", EACCES, CALLER,
                          [&] { return REAL(renameat2)(fromfd, from, tofd, to, flags); });
@@ -776,12 +783,14 @@ FNGUARD_EXPORT int utime(const char* path, const struct utimbuf* times) {
 
 FNGUARD_EXPORT int utimes(const char* path, const struct timeval times[2]) {
   PathArg arg{AT_FDCWD, path, kWrite, true};
-  return checked_path_op(&arg, 1, "utimes", EPERM, CALLER, [&] { return REAL(utimes)(path, times); });
+  return checked_path_op(&arg, 1, "utimes", EPERM, CALLER,
+                         [&] { return REAL(utimes)(path, times); });
 }
 
 FNGUARD_EXPORT int lutimes(const char* path, const struct timeval times[2]) {
   PathArg arg{AT_FDCWD, path, kWrite, false};
-  return checked_path_op(&arg, 1, "lutimes", EPERM, CALLER, [&] { return REAL(lutimes)(path, times); });
+  return checked_path_op(&arg, 1, "lutimes", EPERM, CALLER,
+                         [&] { return REAL(lutimes)(path, times); });
 }
 
 FNGUARD_EXPORT int futimesat(int dirfd, const char* path, const struct timeval times[2]) {
@@ -790,7 +799,8 @@ FNGUARD_EXPORT int futimesat(int dirfd, const char* path, const struct timeval t
                          [&] { return REAL(futimesat)(dirfd, path, times); });
 }
 
-FNGUARD_EXPORT int utimensat(int dirfd, const char* path, const struct timespec times[2], int flags) {
+FNGUARD_EXPORT int utimensat(int dirfd, const char* path, const struct timespec times[2],
+                             int flags) {
   // A null path acts on dirfd itself (futimens).
   PathArg arg{dirfd, path, kWrite, (flags & AT_SYMLINK_NOFOLLOW) == 0};
   return checked_path_op(&arg, 1, "utimensat", EPERM, CALLER,
@@ -799,14 +809,16 @@ FNGUARD_EXPORT int utimensat(int dirfd, const char* path, const struct timespec 
 
 FNGUARD_EXPORT int lchmod(const char* path, mode_t mode) {
   PathArg arg{AT_FDCWD, path, kWrite, false};
-  return checked_path_op(&arg, 1, "lchmod", EPERM, CALLER, [&] { return REAL(lchmod)(path, mode); });
+  return checked_path_op(&arg, 1, "lchmod", EPERM, CALLER,
+                         [&] { return REAL(lchmod)(path, mode); });
 }
 
 // ---- special files, extended attributes --------------------------------------------
 
 FNGUARD_EXPORT int mknod(const char* path, mode_t mode, dev_t dev) {
   PathArg arg{AT_FDCWD, path, kWrite, false};
-  return checked_path_op(&arg, 1, "mknod", EACCES, CALLER, [&] { return REAL(mknod)(path, mode, dev); });
+  return checked_path_op(&arg, 1, "mknod", EACCES, CALLER,
+                         [&] { return REAL(mknod)(path, mode, dev); });
 }
 
 FNGUARD_EXPORT int mknodat(int dirfd, const char* path, mode_t mode, dev_t dev) {
@@ -817,7 +829,8 @@ FNGUARD_EXPORT int mknodat(int dirfd, const char* path, mode_t mode, dev_t dev) 
 
 FNGUARD_EXPORT int mkfifo(const char* path, mode_t mode) {
   PathArg arg{AT_FDCWD, path, kWrite, false};
-  return checked_path_op(&arg, 1, "mkfifo", EACCES, CALLER, [&] { return REAL(mkfifo)(path, mode); });
+  return checked_path_op(&arg, 1, "mkfifo", EACCES, CALLER,
+                         [&] { return REAL(mkfifo)(path, mode); });
 }
 
 FNGUARD_EXPORT int mkfifoat(int dirfd, const char* path, mode_t mode) {
@@ -826,13 +839,15 @@ FNGUARD_EXPORT int mkfifoat(int dirfd, const char* path, mode_t mode) {
                          [&] { return REAL(mkfifoat)(dirfd, path, mode); });
 }
 
-FNGUARD_EXPORT int setxattr(const char* path, const char* name, const void* value, size_t size, int flags) {
+FNGUARD_EXPORT int setxattr(const char* path, const char* name, const void* value, size_t size,
+                            int flags) {
   PathArg arg{AT_FDCWD, path, kWrite, true};
   return checked_path_op(&arg, 1, "setxattr", EPERM, CALLER,
                          [&] { return REAL(setxattr)(path, name, value, size, flags); });
 }
 
-FNGUARD_EXPORT int lsetxattr(const char* path, const char* name, const void* value, size_t size, int flags) {
+FNGUARD_EXPORT int lsetxattr(const char* path, const char* name, const void* value, size_t size,
+                             int flags) {
   PathArg arg{AT_FDCWD, path, kWrite, false};
   return checked_path_op(&arg, 1, "lsetxattr", EPERM, CALLER,
                          [&] { return REAL(lsetxattr)(path, name, value, size, flags); });
@@ -867,7 +882,8 @@ int checked_temp(char* tmpl, const char* op, const void* caller, Real real, Undo
   int saved_errno = errno;
   Finding finding;
   char resolved[kPathMax];
-  if (canonical_path(AT_FDCWD, tmpl, false, resolved)) finding.consider(decide(resolved, kWrite), resolved);
+  if (canonical_path(AT_FDCWD, tmpl, false, resolved))
+    finding.consider(decide(resolved, kWrite), resolved);
   if (finding.found && finding.decision.blocks()) {
     emit(finding, op, -1, tmpl, caller);
     undo(result);
@@ -881,12 +897,14 @@ int checked_temp(char* tmpl, const char* op, const void* caller, Real real, Undo
 
 }  // namespace
 
-#define TEMP_FILE_HOOK(name, params, call)                                                    \
-  FNGUARD_EXPORT int name params {                                                          \
-    return checked_temp(tmpl, #name, CALLER, [&] { return REAL(name) call; }, [&](int fd) { \
-      syscall(SYS_unlinkat, AT_FDCWD, tmpl, 0);                                             \
-      syscall(SYS_close, fd);                                                               \
-    });                                                                                     \
+#define TEMP_FILE_HOOK(name, params, call)                    \
+  FNGUARD_EXPORT int name params {                            \
+    return checked_temp(                                      \
+        tmpl, #name, CALLER, [&] { return REAL(name) call; }, \
+        [&](int fd) {                                         \
+          syscall(SYS_unlinkat, AT_FDCWD, tmpl, 0);           \
+          syscall(SYS_close, fd);                             \
+        });                                                   \
   }
 
 TEMP_FILE_HOOK(mkstemp, (char* tmpl), (tmpl))
@@ -936,19 +954,23 @@ int checked_fd_op(int fd, const char* op, Real real, const void* caller) {
 }  // namespace
 
 FNGUARD_EXPORT int fchmod(int fd, mode_t mode) {
-  return checked_fd_op(fd, "fchmod", [&] { return REAL(fchmod)(fd, mode); }, CALLER);
+  return checked_fd_op(
+      fd, "fchmod", [&] { return REAL(fchmod)(fd, mode); }, CALLER);
 }
 
 FNGUARD_EXPORT int fchown(int fd, uid_t owner, gid_t group) {
-  return checked_fd_op(fd, "fchown", [&] { return REAL(fchown)(fd, owner, group); }, CALLER);
+  return checked_fd_op(
+      fd, "fchown", [&] { return REAL(fchown)(fd, owner, group); }, CALLER);
 }
 
 FNGUARD_EXPORT int fsetxattr(int fd, const char* name, const void* value, size_t size, int flags) {
-  return checked_fd_op(fd, "fsetxattr", [&] { return REAL(fsetxattr)(fd, name, value, size, flags); }, CALLER);
+  return checked_fd_op(
+      fd, "fsetxattr", [&] { return REAL(fsetxattr)(fd, name, value, size, flags); }, CALLER);
 }
 
 FNGUARD_EXPORT int fremovexattr(int fd, const char* name) {
-  return checked_fd_op(fd, "fremovexattr", [&] { return REAL(fremovexattr)(fd, name); }, CALLER);
+  return checked_fd_op(
+      fd, "fremovexattr", [&] { return REAL(fremovexattr)(fd, name); }, CALLER);
 }
 
 }  // namespace fnguard::enforcer

@@ -119,7 +119,9 @@ void parse_spec(const char* spec, int* image, int* context, int* events, int* ga
     }
     while (*p != '\0' && *p != ',') ++p;
     if (*p == ',') ++p;
-    auto is = [&](const char* k) { return key_len == std::strlen(k) && std::strncmp(key, k, key_len) == 0; };
+    auto is = [&](const char* k) {
+      return key_len == std::strlen(k) && std::strncmp(key, k, key_len) == 0;
+    };
     if (is("image")) *image = value;
     if (is("context")) *context = value;
     if (is("events")) *events = value;
@@ -205,20 +207,24 @@ bool read_context(const image::ContextPage* page, const char* target, EventConte
     if (page->magic != image::kContextMagic) return false;
     out->phase = page->phase;
     out->degraded = page->degraded != 0;
-    copy_bounded(out->request_id, sizeof out->request_id, page->request_id, sizeof page->request_id);
+    copy_bounded(out->request_id, sizeof out->request_id, page->request_id,
+                 sizeof page->request_id);
     copy_bounded(out->arn, sizeof out->arn, page->function_arn, sizeof page->function_arn);
     out->taint_field_len = out->taint_value_len = 0;
     uint32_t count = page->taint_count < image::kMaxTaints ? page->taint_count : image::kMaxTaints;
     for (uint32_t i = 0; i < count && target_len > 0; ++i) {
       image::TaintValue t = page->taints[i];
       if (size_t{t.value_offset} + t.value_length > sizeof page->taint_data ||
-          size_t{t.field_offset} + t.field_length > sizeof page->taint_data || t.value_length == 0) {
+          size_t{t.field_offset} + t.field_length > sizeof page->taint_data ||
+          t.value_length == 0) {
         continue;
       }
       const char* value = page->taint_data + t.value_offset;
       if (memmem(target, target_len, value, t.value_length) == nullptr) continue;
-      out->taint_field_len = t.field_length < sizeof out->taint_field ? t.field_length : sizeof out->taint_field - 1;
-      out->taint_value_len = t.value_length < sizeof out->taint_value ? t.value_length : sizeof out->taint_value - 1;
+      out->taint_field_len =
+          t.field_length < sizeof out->taint_field ? t.field_length : sizeof out->taint_field - 1;
+      out->taint_value_len =
+          t.value_length < sizeof out->taint_value ? t.value_length : sizeof out->taint_value - 1;
       std::memcpy(out->taint_field, page->taint_data + t.field_offset, out->taint_field_len);
       std::memcpy(out->taint_value, value, out->taint_value_len);
       break;
@@ -231,8 +237,9 @@ bool read_context(const image::ContextPage* page, const char* target, EventConte
 
 void write_function(events::JsonWriter& w, const EventContext* ctx) {
   const char* phase = ctx != nullptr ? phase_name(ctx->phase) : nullptr;
-  bool any = g_state.fn_name[0] != '\0' ||
-             (ctx != nullptr && (ctx->arn[0] != '\0' || ctx->request_id[0] != '\0' || phase != nullptr));
+  bool any =
+      g_state.fn_name[0] != '\0' ||
+      (ctx != nullptr && (ctx->arn[0] != '\0' || ctx->request_id[0] != '\0' || phase != nullptr));
   if (!any) return;
   w.begin_object("function");
   if (g_state.fn_name[0] != '\0') w.field("name", g_state.fn_name);
@@ -240,7 +247,8 @@ void write_function(events::JsonWriter& w, const EventContext* ctx) {
   if (ctx != nullptr && ctx->arn[0] != '\0') w.field("arn", ctx->arn);
   if (g_state.fn_region[0] != '\0') w.field("region", g_state.fn_region);
   // A degraded proxy lost track of the invocation: no request id rather than a wrong one.
-  if (ctx != nullptr && !ctx->degraded && ctx->request_id[0] != '\0') w.field("request_id", ctx->request_id);
+  if (ctx != nullptr && !ctx->degraded && ctx->request_id[0] != '\0')
+    w.field("request_id", ctx->request_id);
   if (phase != nullptr) w.field("phase", phase);
   w.end_object();
 }
@@ -288,7 +296,8 @@ void wait_gate(int fd) {
   if (n < 0 && errno == EBADF) return;  // a stale spec in a child: no gate to wait at
   syscall(SYS_close, fd);
   if (n != 1) {
-    static const char kMsg[] = "fnguard: the supervisor did not open the start gate; not running unprotected\n";
+    static const char kMsg[] =
+        "fnguard: the supervisor did not open the start gate; not running unprotected\n";
     syscall(SYS_write, 2, kMsg, sizeof kMsg - 1);
     syscall(SYS_exit_group, 127);
   }
@@ -297,11 +306,12 @@ void wait_gate(int fd) {
 // Maps a sealed memfd read-only. Returns nullptr when the descriptor is not
 // a file, is empty, or lacks the seals in `required`.
 const void* map_sealed(int fd, unsigned required, size_t* size) {
-  struct stat st{};
+  struct stat st {};
   if (syscall(SYS_fstat, fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) return nullptr;
   long seals = syscall(SYS_fcntl, fd, F_GET_SEALS);
   if (seals < 0 || (static_cast<unsigned>(seals) & required) != required) return nullptr;
-  long addr = syscall(SYS_mmap, nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_SHARED, fd, 0);
+  long addr =
+      syscall(SYS_mmap, nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_SHARED, fd, 0);
   if (addr < 0 && addr > -4096) return nullptr;
   *size = static_cast<size_t>(st.st_size);
   return reinterpret_cast<const void*>(addr);
@@ -319,11 +329,13 @@ void init(int argc, char** argv, char** envp) {
   parse_spec(spec, &image_fd, &context_fd, &events_fd, &gate_fd);
   g_state.events_fd = events_fd;
 
-  if (argc > 0 && argv != nullptr && argv[0] != nullptr) copy_str(g_state.argv0, sizeof g_state.argv0, argv[0]);
+  if (argc > 0 && argv != nullptr && argv[0] != nullptr)
+    copy_str(g_state.argv0, sizeof g_state.argv0, argv[0]);
   long n = syscall(SYS_readlink, "/proc/self/exe", g_state.exe, sizeof g_state.exe - 1);
   g_state.exe[n > 0 ? n : 0] = '\0';
   copy_str(g_state.fn_name, sizeof g_state.fn_name, env_value(envp, "AWS_LAMBDA_FUNCTION_NAME"));
-  copy_str(g_state.fn_version, sizeof g_state.fn_version, env_value(envp, "AWS_LAMBDA_FUNCTION_VERSION"));
+  copy_str(g_state.fn_version, sizeof g_state.fn_version,
+           env_value(envp, "AWS_LAMBDA_FUNCTION_VERSION"));
   copy_str(g_state.fn_region, sizeof g_state.fn_region, env_value(envp, "AWS_REGION"));
 
   // Children must not wait at the gate: edit our environment in place.
@@ -359,7 +371,8 @@ void init(int argc, char** argv, char** envp) {
   size_t image_size = 0;
   const void* data = nullptr;
   if (image_fd < 0 || events_fd < 0) {
-    problem = "FNGUARD_ENFORCER names no policy image or events descriptor; the enforcer stays inactive";
+    problem =
+        "FNGUARD_ENFORCER names no policy image or events descriptor; the enforcer stays inactive";
   } else {
     data = map_sealed(image_fd, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW, &image_size);
     if (data == nullptr) {
@@ -373,7 +386,8 @@ void init(int argc, char** argv, char** envp) {
     g_state.view = image::View(data, image_size);
     g_state.image_fd = image_fd;
     for (size_t c = 0; c < image::kControlCount; ++c) {
-      g_state.enabled[c] = g_state.view.control(static_cast<image::Control>(c)).mode != image::Mode::kOff;
+      g_state.enabled[c] =
+          g_state.view.control(static_cast<image::Control>(c)).mode != image::Mode::kOff;
     }
     if (context_fd >= 0) {
       size_t context_size = 0;

@@ -64,8 +64,7 @@ bool inside_enforcer();
 // Looks up the next definition of a libc symbol (RTLD_NEXT) once; the
 // result is cached by the caller in a function-local static pointer.
 void* next_symbol(const char* name);
-#define FNGUARD_NEXT(fn) \
-  reinterpret_cast<decltype(&fn)>(::fnguard::enforcer::next_symbol(#fn))
+#define FNGUARD_NEXT(fn) reinterpret_cast<decltype(&fn)>(::fnguard::enforcer::next_symbol(#fn))
 
 // An event to report. `target` is the path/command/address; `detail` is an
 // optional JSON object text ("{\"flags\":\"O_RDONLY\"}").

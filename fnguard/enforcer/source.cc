@@ -115,7 +115,8 @@ bool python_str_attr(void* object, const char* name, char* out, size_t cap) {
 // call comes from: "<frozen importlib._bootstrap>", /usr/lib/python3.11/...
 bool is_library_file(const char* file) {
   if (file[0] == '<') return true;
-  if (std::strstr(file, "/site-packages/") != nullptr || std::strstr(file, "/dist-packages/") != nullptr) {
+  if (std::strstr(file, "/site-packages/") != nullptr ||
+      std::strstr(file, "/dist-packages/") != nullptr) {
     return false;  // third-party code is the user's responsibility: report it
   }
   return std::strstr(file, "/lib/python3") != nullptr;
@@ -164,14 +165,16 @@ char audit_kind(const char* event) {
         std::strncmp(op, "posix_spawn", 11) == 0 || std::strcmp(op, "system") == 0) {
       return 'x';
     }
-    static const char* const kFileOps[] = {"rename", "remove", "rmdir", "mkdir", "chmod", "chown",
-                                           "link", "symlink", "truncate", "utime", "chflags"};
+    static const char* const kFileOps[] = {"rename",   "remove", "rmdir",  "mkdir",
+                                           "chmod",    "chown",  "link",   "symlink",
+                                           "truncate", "utime",  "chflags"};
     for (const char* f : kFileOps) {
       if (std::strcmp(op, f) == 0) return 'f';
     }
     return 0;
   }
-  if (std::strcmp(event, "subprocess.Popen") == 0 || std::strcmp(event, "pty.spawn") == 0) return 'x';
+  if (std::strcmp(event, "subprocess.Popen") == 0 || std::strcmp(event, "pty.spawn") == 0)
+    return 'x';
   if (std::strcmp(event, "socket.connect") == 0 || std::strcmp(event, "socket.sendto") == 0 ||
       std::strcmp(event, "socket.sendmsg") == 0 || std::strcmp(event, "socket.bind") == 0) {
     return 'n';
@@ -315,8 +318,8 @@ void init() {
   api.dec_ref = reinterpret_cast<void (*)(void*)>(sym("Py_DecRef"));
   api.err_fetch = reinterpret_cast<void (*)(void**, void**, void**)>(sym("PyErr_Fetch"));
   api.err_restore = reinterpret_cast<void (*)(void*, void*, void*)>(sym("PyErr_Restore"));
-  api.add_audit_hook =
-      reinterpret_cast<int (*)(int (*)(const char*, void*, void*), void*)>(sym("PySys_AddAuditHook"));
+  api.add_audit_hook = reinterpret_cast<int (*)(int (*)(const char*, void*, void*), void*)>(
+      sym("PySys_AddAuditHook"));
   bool complete = api.is_initialized && api.gil_check && api.get_frame && api.frame_line &&
                   api.frame_code && api.frame_back && api.get_attr && api.as_utf8 && api.dec_ref &&
                   api.err_fetch && api.err_restore && api.add_audit_hook;

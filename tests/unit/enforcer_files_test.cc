@@ -32,9 +32,10 @@ TEST(EnforcerFiles, BlockedReadFailsWithEaccesAndNothingIsRead) {
   ASSERT_TRUE(r.hello) << r.dump();
   EXPECT_EQ(r.line("read"), std::string("read ") + kEacces) << r.dump();
   EXPECT_EQ(r.out.find("TOPSECRET"), std::string::npos);
-  auto events = r.find_events({"\"kind\":\"violation\"", "\"control\":\"files.read\"", "\"action\":\"blocked\"",
-                               "\"mode\":\"block\"", "\"rule\":\"files.read.rules[0]\"",
-                               "\"target\":\"" + dir / "secret" + "\"", "\"enforcement\":\"preload\""});
+  auto events = r.find_events(
+      {"\"kind\":\"violation\"", "\"control\":\"files.read\"", "\"action\":\"blocked\"",
+       "\"mode\":\"block\"", "\"rule\":\"files.read.rules[0]\"",
+       "\"target\":\"" + dir / "secret" + "\"", "\"enforcement\":\"preload\""});
   ASSERT_EQ(events.size(), 1u) << r.dump();
   // Time is the second field, so the supervisor can fold repeats.
   EXPECT_EQ(events[0].rfind("{\"fnguard\":1,\"time\":\"", 0), 0u) << events[0];
@@ -50,9 +51,11 @@ TEST(EnforcerFiles, BlockedReadFailsWithEaccesAndNothingIsRead) {
 TEST(EnforcerFiles, MonitorModeLetsTheReadHappenAndReportsIt) {
   TempDir dir;
   dir.write("secret", "TOPSECRET");
-  RunResult r = run_protected(read_policy(dir / "secret", Mode::kMonitor), {probe_path(), "read", dir / "secret"});
+  RunResult r = run_protected(read_policy(dir / "secret", Mode::kMonitor),
+                              {probe_path(), "read", dir / "secret"});
   EXPECT_EQ(r.line("read"), "read ok TOPSECRET") << r.dump();
-  EXPECT_TRUE(r.has_event({"\"action\":\"allowed\"", "\"mode\":\"monitor\"", "\"control\":\"files.read\""}))
+  EXPECT_TRUE(
+      r.has_event({"\"action\":\"allowed\"", "\"mode\":\"monitor\"", "\"control\":\"files.read\""}))
       << r.dump();
 }
 
@@ -71,12 +74,14 @@ TEST(EnforcerFiles, DotDotDoubleSlashAndRelativePathsAreCaught) {
   auto policy = read_policy(dir / "secret");
   RunOptions in_dir;
   in_dir.cwd = dir / "sub";
-  RunResult r = run_protected(policy,
-                              {probe_path(), "read", dir / "sub/../secret", "read", dir.path() + "//./secret",
-                               "read", "../secret", "openat", dir / "sub", "../secret"},
-                              in_dir);
+  RunResult r =
+      run_protected(policy,
+                    {probe_path(), "read", dir / "sub/../secret", "read", dir.path() + "//./secret",
+                     "read", "../secret", "openat", dir / "sub", "../secret"},
+                    in_dir);
   EXPECT_EQ(r.out.find("ok"), std::string::npos) << r.dump();
-  EXPECT_EQ(r.find_events({"\"action\":\"blocked\"", "\"target\":\"" + dir / "secret" + "\""}).size(), 4u)
+  EXPECT_EQ(
+      r.find_events({"\"action\":\"blocked\"", "\"target\":\"" + dir / "secret" + "\""}).size(), 4u)
       << r.dump();
 }
 
@@ -95,8 +100,8 @@ TEST(EnforcerFiles, SymbolicLinkToADeniedFileIsCaught) {
   EXPECT_EQ(r.line("fopen"), std::string("fopen ") + kEacces) << r.dump();
   EXPECT_EQ(r.out.find("TOPSECRET"), std::string::npos);
   // The event names the file actually reached and what was asked for.
-  EXPECT_TRUE(r.has_event({"\"target\":\"" + dir / "secret" + "\"",
-                           "\"requested\":\"" + dir / "innocent" + "\""}))
+  EXPECT_TRUE(r.has_event(
+      {"\"target\":\"" + dir / "secret" + "\"", "\"requested\":\"" + dir / "innocent" + "\""}))
       << r.dump();
 }
 
@@ -114,14 +119,15 @@ TEST(EnforcerFiles, DeniedWriteCreatesNothingEvenThroughLinks) {
   EXPECT_FALSE(dir.exists("protected/direct"));
   EXPECT_FALSE(dir.exists("protected/vialink"));
   EXPECT_FALSE(dir.exists("protected/dangling"));
-  EXPECT_EQ(r.find_events({"\"control\":\"files.write\"", "\"action\":\"blocked\""}).size(), 3u) << r.dump();
+  EXPECT_EQ(r.find_events({"\"control\":\"files.write\"", "\"action\":\"blocked\""}).size(), 3u)
+      << r.dump();
 }
 
 TEST(EnforcerFiles, FopenForWritingIsAWriteAndTruncatesNothing) {
   TempDir dir;
   dir.write("config", "keep");
-  RunResult r = run_protected(write_policy(dir / "config"),
-                              {probe_path(), "fopen", dir / "config", "w", "fopen", dir / "config", "r"});
+  RunResult r = run_protected(write_policy(dir / "config"), {probe_path(), "fopen", dir / "config",
+                                                             "w", "fopen", dir / "config", "r"});
   EXPECT_EQ(r.line("fopen"), std::string("fopen ") + kEacces) << r.dump();
   EXPECT_NE(r.out.find("fopen ok keep"), std::string::npos) << r.dump();  // reading is not writing
   EXPECT_EQ(dir.read("config"), "keep");
@@ -131,11 +137,13 @@ TEST(EnforcerFiles, RenameOntoADeniedPathIsBlocked) {
   TempDir dir;
   dir.write("draft", "new");
   dir.write("target", "old");
-  RunResult r = run_protected(write_policy(dir / "target"), {probe_path(), "rename", dir / "draft", dir / "target"});
+  RunResult r = run_protected(write_policy(dir / "target"),
+                              {probe_path(), "rename", dir / "draft", dir / "target"});
   EXPECT_EQ(r.line("rename"), std::string("rename ") + kEacces) << r.dump();
   EXPECT_EQ(dir.read("target"), "old");
   EXPECT_TRUE(dir.exists("draft"));
-  EXPECT_TRUE(r.has_event({"\"op\":\"rename\"", "\"target\":\"" + dir / "target" + "\""})) << r.dump();
+  EXPECT_TRUE(r.has_event({"\"op\":\"rename\"", "\"target\":\"" + dir / "target" + "\""}))
+      << r.dump();
 }
 
 TEST(EnforcerFiles, PathOperationsOnDeniedPathsDoNothing) {
@@ -146,15 +154,16 @@ TEST(EnforcerFiles, PathOperationsOnDeniedPathsDoNothing) {
   dir.write("elsewhere", "x");
   RunResult r = run_protected(
       write_policy(dir / "locked/**"),
-      {probe_path(), "unlink", dir / "locked/file", "mkdir", dir / "locked/newdir", "rmdir", dir / "locked/empty",
-       "chmod", dir / "locked/file", "fchmod", dir / "locked/file", "truncate", dir / "locked/file",
-       "link", dir / "elsewhere",
-       dir / "locked/hard", "symlink", "/etc/passwd", dir / "locked/soft"});
+      {probe_path(), "unlink", dir / "locked/file", "mkdir", dir / "locked/newdir", "rmdir",
+       dir / "locked/empty", "chmod", dir / "locked/file", "fchmod", dir / "locked/file",
+       "truncate", dir / "locked/file", "link", dir / "elsewhere", dir / "locked/hard", "symlink",
+       "/etc/passwd", dir / "locked/soft"});
   EXPECT_EQ(r.line("unlink"), std::string("unlink ") + kEacces) << r.dump();
   EXPECT_EQ(r.line("mkdir"), std::string("mkdir ") + kEacces) << r.dump();
   EXPECT_EQ(r.line("rmdir"), std::string("rmdir ") + kEacces) << r.dump();
   EXPECT_EQ(r.line("chmod"), "chmod err 1") << r.dump();  // EPERM, as for a non-owner
-  EXPECT_EQ(r.line("fchmod"), "fchmod err 1") << r.dump();  // through a descriptor opened for reading
+  EXPECT_EQ(r.line("fchmod"), "fchmod err 1")
+      << r.dump();  // through a descriptor opened for reading
   EXPECT_EQ(r.line("truncate"), std::string("truncate ") + kEacces) << r.dump();
   EXPECT_EQ(r.line("link"), std::string("link ") + kEacces) << r.dump();
   EXPECT_EQ(r.line("symlink"), std::string("symlink ") + kEacces) << r.dump();
@@ -163,7 +172,7 @@ TEST(EnforcerFiles, PathOperationsOnDeniedPathsDoNothing) {
   EXPECT_FALSE(dir.exists("locked/newdir"));
   EXPECT_FALSE(dir.exists("locked/hard"));
   EXPECT_FALSE(dir.exists("locked/soft"));
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(stat((dir / "locked/file").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0644u);
 }
@@ -173,12 +182,15 @@ TEST(EnforcerFiles, TempFilesAndFifosInDeniedPlacesAreNotCreated) {
   mkdir((dir / "locked").c_str(), 0755);
   PolicyImage policy;
   policy.control(Control::kFilesWrite, Mode::kBlock).deny(dir / "locked/**").deny(dir / "*.secret");
-  RunResult r = run_protected(policy.build(), {probe_path(), "mkstemp", dir / "locked/tmpXXXXXX", "mkfifo",
-                                               dir / "locked/fifo", "mkstemp", dir / "okXXXXXX"});
+  RunResult r =
+      run_protected(policy.build(), {probe_path(), "mkstemp", dir / "locked/tmpXXXXXX", "mkfifo",
+                                     dir / "locked/fifo", "mkstemp", dir / "okXXXXXX"});
   EXPECT_EQ(r.line("mkfifo"), std::string("mkfifo ") + kEacces) << r.dump();
-  EXPECT_EQ(r.find_events({"\"action\":\"blocked\"", "\"control\":\"files.write\""}).size(), 2u) << r.dump();
+  EXPECT_EQ(r.find_events({"\"action\":\"blocked\"", "\"control\":\"files.write\""}).size(), 2u)
+      << r.dump();
   EXPECT_NE(r.out.find("mkstemp err 13"), std::string::npos) << r.dump();
-  EXPECT_NE(r.out.find("mkstemp ok " + dir / "ok"), std::string::npos) << r.dump();  // allowed elsewhere
+  EXPECT_NE(r.out.find("mkstemp ok " + dir / "ok"), std::string::npos)
+      << r.dump();  // allowed elsewhere
   EXPECT_FALSE(dir.exists("locked/fifo"));
   std::string listing;
   FILE* ls = popen(("ls -A " + dir / "locked").c_str(), "r");
@@ -191,8 +203,9 @@ TEST(EnforcerFiles, TempFilesAndFifosInDeniedPlacesAreNotCreated) {
 TEST(EnforcerFiles, NewNamesForAReadProtectedFileAreBlocked) {
   TempDir dir;
   dir.write("secret", "TOPSECRET");
-  RunResult r = run_protected(read_policy(dir / "secret"), {probe_path(), "link", dir / "secret", dir / "copy",
-                                                            "rename", dir / "secret", dir / "moved"});
+  RunResult r = run_protected(read_policy(dir / "secret"),
+                              {probe_path(), "link", dir / "secret", dir / "copy", "rename",
+                               dir / "secret", dir / "moved"});
   EXPECT_EQ(r.line("link"), std::string("link ") + kEacces) << r.dump();
   EXPECT_EQ(r.line("rename"), std::string("rename ") + kEacces) << r.dump();
   EXPECT_FALSE(dir.exists("copy"));
@@ -204,8 +217,8 @@ TEST(EnforcerFiles, ProcSelfRootAndFdLinksAreResolved) {
   TempDir dir;
   dir.write("secret", "TOPSECRET");
   RunResult r = run_protected(read_policy(dir / "secret"),
-                              {probe_path(), "read", "/proc/self/root" + dir / "secret", "openat", "/proc/self/cwd",
-                               dir.path().substr(1) + "/secret"},
+                              {probe_path(), "read", "/proc/self/root" + dir / "secret", "openat",
+                               "/proc/self/cwd", dir.path().substr(1) + "/secret"},
                               RunOptions{.cwd = "/"});
   EXPECT_EQ(r.line("read"), std::string("read ") + kEacces) << r.dump();
   EXPECT_EQ(r.line("openat"), std::string("openat ") + kEacces) << r.dump();
@@ -215,8 +228,8 @@ TEST(EnforcerFiles, ProcSelfRootAndFdLinksAreResolved) {
 TEST(EnforcerFiles, ClosingAllDescriptorsKeepsProtectionInChildren) {
   TempDir dir;
   dir.write("secret", "TOPSECRET");
-  RunResult r = run_protected(read_policy(dir / "secret"),
-                              {probe_path(), "closeall", "exec", probe_path(), "read", dir / "secret"});
+  RunResult r = run_protected(read_policy(dir / "secret"), {probe_path(), "closeall", "exec",
+                                                            probe_path(), "read", dir / "secret"});
   EXPECT_EQ(r.line("closeall"), "closeall ok") << r.dump();
   EXPECT_EQ(r.line("read"), std::string("read ") + kEacces) << r.dump();
   EXPECT_TRUE(r.has_event({"\"action\":\"blocked\""})) << r.dump();
@@ -225,8 +238,9 @@ TEST(EnforcerFiles, ClosingAllDescriptorsKeepsProtectionInChildren) {
 TEST(EnforcerFiles, PythonSubprocessWithCloseFdsStaysProtected) {
   TempDir dir;
   dir.write("secret", "TOPSECRET");
-  std::string script = "import subprocess, sys\n"
-                       "subprocess.run([sys.argv[1], 'read', sys.argv[2]], close_fds=True)\n";
+  std::string script =
+      "import subprocess, sys\n"
+      "subprocess.run([sys.argv[1], 'read', sys.argv[2]], close_fds=True)\n";
   RunResult r = run_protected(read_policy(dir / "secret"),
                               {"/usr/bin/python3", "-c", script, probe_path(), dir / "secret"});
   EXPECT_EQ(r.line("read"), std::string("read ") + kEacces) << r.dump();
@@ -246,7 +260,8 @@ TEST(EnforcerFiles, ManyThreadsGetConsistentDecisions) {
 TEST(EnforcerFiles, SignalHandlerOpeningAFileIsChecked) {
   TempDir dir;
   dir.write("secret", "s");
-  RunResult r = run_protected(read_policy(dir / "secret"), {probe_path(), "signal", dir / "secret"});
+  RunResult r =
+      run_protected(read_policy(dir / "secret"), {probe_path(), "signal", dir / "secret"});
   EXPECT_EQ(r.line("signal"), "signal ok 13") << r.dump();
   EXPECT_TRUE(r.has_event({"\"action\":\"blocked\""})) << r.dump();
 }
@@ -259,8 +274,8 @@ TEST(EnforcerFiles, ForkExecChainsKeepProtection) {
             "/usr/bin/python3 -c \"import sys; open(sys.argv[1]).read()\" \"$1\" 2>/dev/null"
             " && echo python-read || echo python-denied\n");
   dir.write("outer.sh", "/bin/sh \"$(dirname \"$0\")/inner.sh\" \"$1\"\n");
-  RunResult r = run_protected(read_policy(dir / "secret"),
-                              {probe_path(), "forkexec", "/bin/sh", dir / "outer.sh", dir / "secret"});
+  RunResult r = run_protected(read_policy(dir / "secret"), {probe_path(), "forkexec", "/bin/sh",
+                                                            dir / "outer.sh", dir / "secret"});
   EXPECT_NE(r.out.find("python-denied"), std::string::npos) << r.dump();
   EXPECT_EQ(r.out.find("python-read"), std::string::npos) << r.dump();
   EXPECT_TRUE(r.has_event({"\"action\":\"blocked\"", "\"exe\":\"/usr/bin/python3"})) << r.dump();
@@ -277,7 +292,8 @@ TEST(EnforcerFiles, PythonEventsNameTheFileLineAndFunction) {
             "    except PermissionError:\n"
             "        print('denied')\n"
             "handler(sys.argv[1])\n");
-  RunResult r = run_protected(read_policy(dir / "secret"), {"/usr/bin/python3", dir / "app.py", dir / "secret"});
+  RunResult r = run_protected(read_policy(dir / "secret"),
+                              {"/usr/bin/python3", dir / "app.py", dir / "secret"});
   EXPECT_NE(r.out.find("denied"), std::string::npos) << r.dump();
   EXPECT_TRUE(r.has_event({"\"source\":{\"language\":\"python\",\"file\":\"" + dir / "app.py" +
                            "\",\"line\":4,\"function\":\"handler\"}"}))
@@ -296,14 +312,17 @@ TEST(EnforcerFiles, EventsCarryInvocationAndTaintFromTheContextPage) {
     const char field[] = "queryStringParameters.file";
     std::memcpy(page->taint_data, field, sizeof field - 1);
     std::memcpy(page->taint_data + 64, secret_name.data(), secret_name.size());
-    page->taints[0] = {0, static_cast<uint16_t>(sizeof field - 1), 64, static_cast<uint16_t>(secret_name.size())};
+    page->taints[0] = {0, static_cast<uint16_t>(sizeof field - 1), 64,
+                       static_cast<uint16_t>(secret_name.size())};
     page->taint_count = 1;
   };
   options.env = {"AWS_LAMBDA_FUNCTION_NAME=demo", "AWS_REGION=us-east-1"};
-  RunResult r = run_protected(read_policy(dir / "secret"), {probe_path(), "read", dir / "secret"}, options);
-  EXPECT_TRUE(r.has_event({"\"function\":{\"name\":\"demo\",\"arn\":\"arn:aws:lambda:us-east-1:1:function:demo\","
-                           "\"region\":\"us-east-1\",\"request_id\":\"req-123\",\"phase\":\"invoke\"}",
-                           "\"taint\":{\"field\":\"queryStringParameters.file\",\"value\":\"secret\"}"}))
+  RunResult r =
+      run_protected(read_policy(dir / "secret"), {probe_path(), "read", dir / "secret"}, options);
+  EXPECT_TRUE(r.has_event(
+      {"\"function\":{\"name\":\"demo\",\"arn\":\"arn:aws:lambda:us-east-1:1:function:demo\","
+       "\"region\":\"us-east-1\",\"request_id\":\"req-123\",\"phase\":\"invoke\"}",
+       "\"taint\":{\"field\":\"queryStringParameters.file\",\"value\":\"secret\"}"}))
       << r.dump();
 }
 
@@ -313,7 +332,9 @@ TEST(EnforcerFiles, BenignPythonProgramRunsUntouched) {
   mkdir((dir / "work").c_str(), 0755);
   PolicyImage policy;
   policy.control(Control::kFilesRead, Mode::kBlock).deny(dir / "secret");
-  policy.control(Control::kFilesWrite, Mode::kBlock, Verdict::kDeny).allow(dir / "work/**").allow("/dev/null");
+  policy.control(Control::kFilesWrite, Mode::kBlock, Verdict::kDeny)
+      .allow(dir / "work/**")
+      .allow("/dev/null");
   dir.write("app.py",
             "import json, os, re, subprocess, sys, tempfile, threading, pathlib, shutil\n"
             "work = sys.argv[1]\n"
@@ -328,7 +349,8 @@ TEST(EnforcerFiles, BenignPythonProgramRunsUntouched) {
             "shutil.copy(os.path.join(work, 'out0.json'), os.path.join(work, 'a/b/copy.json'))\n"
             "os.rename(os.path.join(work, 'a/b/copy.json'), os.path.join(work, 'a/moved.json'))\n"
             "shutil.rmtree(os.path.join(work, 'a'))\n"
-            "out = subprocess.run(['/bin/echo', 'child'], capture_output=True, text=True, close_fds=True).stdout\n"
+            "out = subprocess.run(['/bin/echo', 'child'], capture_output=True, text=True, "
+            "close_fds=True).stdout\n"
             "print('done', out.strip(), len(os.listdir(work)))\n");
   RunResult r = run_protected(policy.build(), {"/usr/bin/python3", dir / "app.py", dir / "work"});
   EXPECT_EQ(r.exit_code, 0) << r.dump();
@@ -340,7 +362,8 @@ TEST(EnforcerFiles, OffControlIsAPassThrough) {
   TempDir dir;
   dir.write("secret", "TOPSECRET");
   PolicyImage policy;  // every control off
-  RunResult r = run_protected(policy.build(), {probe_path(), "read", dir / "secret", "errno", dir / "missing"});
+  RunResult r = run_protected(policy.build(),
+                              {probe_path(), "read", dir / "secret", "errno", dir / "missing"});
   EXPECT_EQ(r.line("read"), "read ok TOPSECRET") << r.dump();
   EXPECT_EQ(r.line("errno"), "errno err 2") << r.dump();  // ENOENT from the real open
   EXPECT_TRUE(r.events.empty()) << r.dump();

@@ -20,8 +20,8 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <functional>
 #include <ctime>
+#include <functional>
 #include <initializer_list>
 #include <string>
 #include <vector>
@@ -89,11 +89,11 @@ inline std::string library_path() { return self_dir() + "/../lib/libfnguard.so";
 inline std::string probe_path() { return self_dir() + "/enforcer_probe"; }
 
 struct RunResult {
-  bool started = false;     // fork/exec worked
-  bool hello = false;       // the enforcer said hello (it loaded and the image was valid)
-  int exit_code = -1;       // exit status, or 128+signal
-  std::string out;          // stdout
-  std::string err;          // stderr
+  bool started = false;             // fork/exec worked
+  bool hello = false;               // the enforcer said hello (it loaded and the image was valid)
+  int exit_code = -1;               // exit status, or 128+signal
+  std::string out;                  // stdout
+  std::string err;                  // stderr
   std::vector<std::string> events;  // every datagram except hellos
 
   // The first stdout line starting with `prefix + " "`, or "".
@@ -122,15 +122,16 @@ struct RunResult {
     return !find_events(fragments).empty();
   }
   std::string dump() const {
-    std::string s = "exit " + std::to_string(exit_code) + "\nstdout:\n" + out + "stderr:\n" + err + "events:\n";
+    std::string s =
+        "exit " + std::to_string(exit_code) + "\nstdout:\n" + out + "stderr:\n" + err + "events:\n";
     for (const auto& e : events) s += e + "\n";
     return s;
   }
 };
 
 struct RunOptions {
-  std::string cwd;                  // empty: inherit
-  std::vector<std::string> env;     // extra NAME=VALUE entries
+  std::string cwd;               // empty: inherit
+  std::vector<std::string> env;  // extra NAME=VALUE entries
   bool gate = true;
   int timeout_ms = 60000;
   int hello_timeout_ms = 10000;  // tests that expect no hello shorten this
@@ -153,7 +154,8 @@ inline void drain_events(int fd, std::vector<std::string>* events) {
   }
 }
 
-inline RunResult run_protected(const std::vector<uint8_t>& image, const std::vector<std::string>& argv,
+inline RunResult run_protected(const std::vector<uint8_t>& image,
+                               const std::vector<std::string>& argv,
                                const RunOptions& options = {}) {
   RunResult result;
   auto channel_or = supervisor::Channel::create(image, options.gate);
@@ -171,7 +173,8 @@ inline RunResult run_protected(const std::vector<uint8_t>& image, const std::vec
   // Everything the child needs is built before fork.
   std::vector<std::string> env_strings;
   for (char** e = environ; *e != nullptr; ++e) {
-    if (std::strncmp(*e, "LD_PRELOAD=", 11) == 0 || std::strncmp(*e, "FNGUARD_ENFORCER=", 17) == 0) continue;
+    if (std::strncmp(*e, "LD_PRELOAD=", 11) == 0 || std::strncmp(*e, "FNGUARD_ENFORCER=", 17) == 0)
+      continue;
     env_strings.emplace_back(*e);
   }
   for (auto& e : channel->child_environment(library_path(), nullptr)) env_strings.push_back(e);
@@ -211,7 +214,8 @@ inline RunResult run_protected(const std::vector<uint8_t>& image, const std::vec
   clock_gettime(CLOCK_MONOTONIC, &start);
   bool out_open = true, err_open = true;
   while (out_open || err_open) {
-    pollfd fds[3] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}, {channel->events_fd(), POLLIN, 0}};
+    pollfd fds[3] = {
+        {out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}, {channel->events_fd(), POLLIN, 0}};
     if (!out_open) fds[0].fd = -1;
     if (!err_open) fds[1].fd = -1;
     if (paused) fds[2].fd = -1;
@@ -280,7 +284,7 @@ class TempDir {
     ::close(fd);
   }
   bool exists(const std::string& name) const {
-    struct stat st{};
+    struct stat st {};
     return lstat((path_ + "/" + name).c_str(), &st) == 0;
   }
   std::string read(const std::string& name) const {

@@ -44,17 +44,17 @@ TEST(EnforcerRuntime, TruncatedImageIsRefused) {
 TEST(EnforcerRuntime, ChildrenDoNotInheritTheStartGate) {
   TempDir dir;
   dir.write("secret", "s");
-  RunResult r = run_protected(
-      deny_read(dir / "secret"),
-      {"/usr/bin/python3", "-c",
-       "import os, subprocess, sys\n"
-       "print('env', os.environ['FNGUARD_ENFORCER'])\n"
-       "subprocess.run([sys.argv[1], 'read', sys.argv[2]])\n",
-       probe_path(), dir / "secret"});
+  RunResult r = run_protected(deny_read(dir / "secret"),
+                              {"/usr/bin/python3", "-c",
+                               "import os, subprocess, sys\n"
+                               "print('env', os.environ['FNGUARD_ENFORCER'])\n"
+                               "subprocess.run([sys.argv[1], 'read', sys.argv[2]])\n",
+                               probe_path(), dir / "secret"});
   std::string env = r.line("env");
   EXPECT_NE(env.find("events="), std::string::npos) << r.dump();
   EXPECT_EQ(env.find("gate="), std::string::npos) << r.dump();
-  EXPECT_EQ(r.line("read"), "read err 13") << r.dump();  // the child ran, protected, without waiting
+  EXPECT_EQ(r.line("read"), "read err 13")
+      << r.dump();  // the child ran, protected, without waiting
 }
 
 TEST(EnforcerRuntime, OwnDescriptorsSurviveCloseDupAndCloexec) {
@@ -62,13 +62,16 @@ TEST(EnforcerRuntime, OwnDescriptorsSurviveCloseDupAndCloexec) {
   dir.write("secret", "TOPSECRET");
   const std::string image_fd = std::to_string(enforcer::kFirstFd);
   const std::string events_fd = std::to_string(enforcer::kFirstFd + 2);
-  RunResult r = run_protected(deny_read(dir / "secret"),
-                              {probe_path(), "close", image_fd, "dup2", events_fd, "cloexec", events_fd,
-                               "cloexec", image_fd, "exec", probe_path(), "read", dir / "secret"});
+  RunResult r =
+      run_protected(deny_read(dir / "secret"),
+                    {probe_path(), "close", image_fd, "dup2", events_fd, "cloexec", events_fd,
+                     "cloexec", image_fd, "exec", probe_path(), "read", dir / "secret"});
   EXPECT_EQ(r.line("close"), "close ok") << r.dump();
-  EXPECT_EQ(r.line("dup2"), "dup2 err 9") << r.dump();  // EBADF: refused, documented in hooks_fds.cc
+  EXPECT_EQ(r.line("dup2"), "dup2 err 9")
+      << r.dump();  // EBADF: refused, documented in hooks_fds.cc
   EXPECT_EQ(r.line("read"), "read err 13") << r.dump();
-  EXPECT_TRUE(r.has_event({"\"action\":\"blocked\"", "\"target\":\"" + dir / "secret" + "\""})) << r.dump();
+  EXPECT_TRUE(r.has_event({"\"action\":\"blocked\"", "\"target\":\"" + dir / "secret" + "\""}))
+      << r.dump();
 }
 
 TEST(EnforcerRuntime, EventsThatDidNotFitAreCountedInTheNextOne) {
@@ -80,8 +83,9 @@ TEST(EnforcerRuntime, EventsThatDidNotFitAreCountedInTheNextOne) {
   options.pause_events_until = "flood ok";
   // Enough events to fill any socket buffer (8 MB at most): the program
   // must not block or fail, and the next event says how many were lost.
-  RunResult r = run_protected(policy.build(),
-                              {probe_path(), "flood", "40000", dir / "secret", "read", dir / "secret"}, options);
+  RunResult r = run_protected(
+      policy.build(), {probe_path(), "flood", "40000", dir / "secret", "read", dir / "secret"},
+      options);
   EXPECT_EQ(r.line("read"), "read ok s") << r.out;
   ASSERT_FALSE(r.events.empty());
   const std::string& last = r.events.back();
@@ -94,8 +98,8 @@ TEST(EnforcerRuntime, EventsThatDidNotFitAreCountedInTheNextOne) {
 TEST(EnforcerRuntime, WithoutASupervisorTheLibraryPassesThrough) {
   TempDir dir;
   dir.write("secret", "TOPSECRET");
-  std::string cmd = "env -u FNGUARD_ENFORCER LD_PRELOAD=" + library_path() + " " + probe_path() + " read " +
-                    dir / "secret";
+  std::string cmd = "env -u FNGUARD_ENFORCER LD_PRELOAD=" + library_path() + " " + probe_path() +
+                    " read " + dir / "secret";
   FILE* p = popen(cmd.c_str(), "r");
   ASSERT_NE(p, nullptr);
   char buf[256] = {};
