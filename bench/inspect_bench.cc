@@ -63,9 +63,16 @@ std::string make_4k_event() {
       "\"userAgent\":\"Mozilla/5.0 (X11; Linux x86_64)\"},\"requestId\":\"JKJaXmPLvHcESHA=\",\"routeKey\":\"POST /orders\",\"stage\":\"prod\","
       "\"time\":\"24/May/2024:19:03:58 +0000\",\"timeEpoch\":1716577438000},"
       "\"body\":\"" + escaped + "\",\"isBase64Encoded\":false}";
-  // Pad with a realistic extra header up to 4 KB.
+  // Pad up to 4 KB with a base64 header like Chrome's x-client-data
+  // (pseudo-random, fixed seed, so every run scans the same bytes).
   if (ev.size() < 4096) {
-    std::string pad(4096 - ev.size() - 24, 'a');
+    static const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string pad(4096 - ev.size() - 24, 'A');
+    uint32_t x = 12345;
+    for (char& c : pad) {
+      x = x * 1103515245u + 12345u;
+      c = kB64[(x >> 16) & 63];
+    }
     ev.insert(ev.find("\"headers\":{") + 11, "\"x-client-data\":\"" + pad + "\",");
   }
   return ev;

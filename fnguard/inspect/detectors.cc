@@ -311,13 +311,12 @@ Hit sensitive_path(std::string_view s) {
   return {};
 }
 
-Hit traversal(std::string_view s, bool value_is_decoded) {
-  (void)value_is_decoded;
+Hit traversal(std::string_view s) {
   int count = 0;
   size_t first = std::string_view::npos;
-  for (size_t i = 0; i + 1 < s.size(); ++i) {
-    if (s[i] != '.' || s[i + 1] != '.') continue;
-    size_t j = i + 2;
+  size_t j = 0;
+  for (size_t i = s.find(".."); i != std::string_view::npos; i = s.find("..", j)) {
+    j = i + 2;
     if (j < s.size() && s[j] == ';') ++j;  // "..;/" (servlet path parameters)
     bool sep_after = j >= s.size() || s[j] == '/' || s[j] == '\\';
     bool sep_before = i == 0 || s[i - 1] == '/' || s[i - 1] == '\\' || s[i - 1] == '.';
@@ -328,7 +327,6 @@ Hit traversal(std::string_view s, bool value_is_decoded) {
       if (i == 0 && j + 1 < s.size()) return {"path.traversal", i};
       if (count >= 2) return {"path.traversal", first};
     }
-    i = j - 1;
   }
   if (count == 1 && sensitive_path(s.substr(first))) return {"path.traversal", first};
   return {};
@@ -364,7 +362,7 @@ Hit detect_path(std::string_view raw, std::string_view, uint32_t mask) {
       if (c == '\\') c = '/';
     s = folded;
   }
-  if (Hit h = traversal(s, false)) return h;
+  if (Hit h = traversal(s)) return h;
   if (Hit h = sensitive_path(s)) return h;
   if (mask & kColon)
     if (Hit h = file_scheme(s)) return h;

@@ -26,9 +26,13 @@ namespace {
 
 enum class LeafKind : uint8_t { kString, kNumber, kBool, kNull };
 
+// A leaf's value points into the parse buffer (RapidJSON parses in situ) and
+// its path into a shared arena, so collecting a leaf allocates nothing of its
+// own; both outlive the leaves (see Leaves).
 struct Leaf {
-  std::string path;
-  std::string value;
+  const std::string* arena = nullptr;
+  uint32_t path_off = 0, path_len = 0;
+  std::string_view value;
   LeafKind kind = LeafKind::kString;
   bool flag = false;  // the value of a bool leaf
   // Boundaries of the first two path segments ("headers" and "accept" in
@@ -36,10 +40,16 @@ struct Leaf {
   uint32_t seg0_end = 0, seg1_begin = 0, seg1_end = 0;
   uint32_t depth = 0;
 
-  std::string_view seg0() const { return std::string_view(path).substr(0, seg0_end); }
-  std::string_view seg1() const {
-    return std::string_view(path).substr(seg1_begin, seg1_end - seg1_begin);
-  }
+  std::string_view path() const { return std::string_view(*arena).substr(path_off, path_len); }
+  std::string_view seg0() const { return path().substr(0, seg0_end); }
+  std::string_view seg1() const { return path().substr(seg1_begin, seg1_end - seg1_begin); }
+};
+
+// The leaves of one JSON text with the storage they point into.
+struct Leaves {
+  std::string buffer;  // the text, parsed in place (strings unescaped where they lie)
+  std::string arena;   // every leaf's path, back to back
+  std::vector<Leaf> list;
 };
 
 constexpr size_t kMaxSegmentBytes = 96;  // a key longer than this is cut in the path
@@ -49,9 +59,9 @@ constexpr size_t kMaxSegmentBytes = 96;  // a key longer than this is cut in the
 class LeafCollector : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, LeafCollector> {
  public:
   LeafCollector(std::string root, const DecodeLimits& limits, size_t field_budget,
-                bool strings_only, std::vector<Leaf>& out)
+                bool strings_only, Leaves& out)
       : path_(std::move(root)), limits_(limits), budget_(field_budget),
-        strings_only_(strings_only), out_(out) {}
+        strings_only_(strings_only), out_(out.list), arena_(out.arena) {}
 
   bool Null() { return scalar(LeafKind::kNull, {}, false); }
   bool Bool(bool b) { return scalar(LeafKind::kBool, {}, b); }
@@ -125,8 +135,12 @@ class LeafCollector : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Lea
     }
     size_t old = push_segment();
     Leaf leaf;
-    leaf.path.assign(path_, 0, std::min(path_.size(), limits_.max_path_bytes));
-    leaf.value.assign(text);
+    size_t plen = std::min(path_.size(), limits_.max_path_bytes);
+    leaf.arena = &arena_;
+    leaf.path_off = static_cast<uint32_t>(arena_.size());
+    leaf.path_len = static_cast<uint32_t>(plen);
+    arena_.append(path_, 0, plen);
+    leaf.value = text;
     leaf.kind = kind;
     leaf.flag = flag;
     leaf.depth = static_cast<uint32_t>(stack_.size());  // 1 for a top-level key
@@ -146,10 +160,11 @@ class LeafCollector : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Lea
     for (size_t i = 1; i < stack_.size() && m < 3; ++i) b[m++] = stack_[i].path_len;
     if (m < 3) b[m++] = leaf_start;
     while (m < 3) b[m++] = path_.size();
-    size_t n = leaf.path.size();
+    std::string_view path = leaf.path();
+    size_t n = path.size();
     for (size_t& x : b) x = std::min(x, n);
     leaf.seg0_end = static_cast<uint32_t>(b[1]);
-    size_t s1 = b[1] < n && leaf.path[b[1]] == '.' ? b[1] + 1 : b[1];
+    size_t s1 = b[1] < n && path[b[1]] == '.' ? b[1] + 1 : b[1];
     leaf.seg1_begin = static_cast<uint32_t>(std::min(s1, b[2]));
     leaf.seg1_end = static_cast<uint32_t>(b[2]);
   }
@@ -161,12 +176,14 @@ class LeafCollector : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Lea
   size_t budget_;
   bool strings_only_;
   std::vector<Leaf>& out_;
+  std::string& arena_;
   std::string error_;
 };
 
 // UTF-8 is validated by utf8_error_offset below (RapidJSON's own check goes
 // one character at a time and was a third of the decoding time).
-constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag;
+constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag |
+                                 rapidjson::kParseInsituFlag;
 
 // Offset of the first byte that is not well-formed UTF-8 (RFC 3629: no
 // overlong forms, no surrogates, nothing above U+10FFFF), or npos. Runs of
@@ -203,23 +220,23 @@ size_t utf8_error_offset(std::string_view text) {
   return std::string_view::npos;
 }
 
-// Parses text into leaves under root. Returns an empty string on success, else
-// the error sentence. limit_hit tells a limit error from a syntax error.
+// Parses text into out (which keeps a copy of it) under root. Returns an
+// empty string on success, else the error sentence. limit_hit tells a limit
+// error from a syntax error.
 std::string parse_leaves(std::string_view text, std::string root, const DecodeLimits& limits,
-                         size_t budget, bool strings_only, std::vector<Leaf>& out,
-                         bool* limit_hit) {
+                         size_t budget, bool strings_only, Leaves& out, bool* limit_hit) {
   *limit_hit = false;
   if (size_t bad = utf8_error_offset(text); bad != std::string_view::npos)
     return "the JSON is not valid UTF-8 at byte offset " + std::to_string(bad);
+  // A NUL-terminated copy with 16 spare bytes: the in-situ stream stops at the
+  // first NUL (the end, or a NUL byte inside the text, caught below), and the
+  // SSE2 loop reads whole aligned 16-byte blocks, which must stay inside the
+  // allocation.
+  out.buffer.reserve(text.size() + 16);
+  out.buffer.assign(text);
+  out.arena.reserve(text.size() / 2 + 64);
   LeafCollector collector(std::move(root), limits, budget, strings_only, out);
-  // A NUL-terminated copy: StringStream stops at the first NUL, which is
-  // either the end or a NUL byte inside the text (caught below).
-  // 16 spare bytes: the SSE2 loop reads whole aligned 16-byte blocks, which
-  // must stay inside the allocation.
-  std::string copy;
-  copy.reserve(text.size() + 16);
-  copy.assign(text);
-  rapidjson::StringStream stream(copy.c_str());
+  rapidjson::InsituStringStream stream(out.buffer.data());
   rapidjson::Reader reader;
   rapidjson::ParseResult ok = reader.Parse<kParseFlags>(stream, collector);
   if (ok) {
@@ -360,12 +377,12 @@ Status decode_body(std::string_view body, bool is_base64, std::string_view conte
   bool looks_json = first != std::string::npos && (decoded[first] == '{' || decoded[first] == '[');
   if (ct.find("json") != std::string::npos || (ct.empty() && looks_json) ||
       (looks_json && ct.find("text/plain") != std::string::npos)) {
-    std::vector<Leaf> leaves;
+    Leaves leaves;
     bool limit_hit = false;
     size_t budget = limits.max_fields > sink.size() ? limits.max_fields - sink.size() : 0;
     std::string err = parse_leaves(decoded, "body", limits, budget, true, leaves, &limit_hit);
     if (err.empty()) {
-      for (Leaf& l : leaves) sink.add(std::move(l.path), std::move(l.value), FieldSource::kBody);
+      for (const Leaf& l : leaves.list) sink.add(std::string(l.path()), std::string(l.value), FieldSource::kBody);
       return Ok{};
     }
     // Nesting or size past the limits is an error: falling back to plain text
@@ -391,28 +408,28 @@ Status extract_http(EventShape shape, std::vector<Leaf>& leaves, const DecodeLim
       if (k == "body") body = &l;
       else if (k == "path" || k == "rawPath") sink.add(std::string(k), url_decode(l.value, false), FieldSource::kPath);
       else if (k == "rawQueryString") add_pairs(l.value, '&', "queryStringParameters.", "queryString", FieldSource::kQuery, true, sink);
-      else if (k == "httpMethod") event.method = l.value;
+      else if (k == "httpMethod") event.method = std::string(l.value);
       continue;
     }
     std::string_view name = l.seg1();
     if (k == "requestContext") {
       // requestContext.http.method (v2); everything else there is AWS's.
-      if (l.path == "requestContext.http.method") event.method = l.value;
+      if (l.path() == "requestContext.http.method") event.method = std::string(l.value);
       continue;
     }
     if (k == "queryStringParameters" || k == "multiValueQueryStringParameters") {
       std::string n = alb ? url_decode(name, true) : std::string(name);
-      sink.add("queryStringParameters." + n, alb ? url_decode(l.value, true) : l.value, FieldSource::kQuery);
+      sink.add("queryStringParameters." + n, alb ? url_decode(l.value, true) : std::string(l.value), FieldSource::kQuery);
     } else if (k == "pathParameters") {
-      sink.add("pathParameters." + std::string(name), l.value, FieldSource::kPathParameter);
+      sink.add("pathParameters." + std::string(name), std::string(l.value), FieldSource::kPathParameter);
     } else if (k == "headers" || k == "multiValueHeaders") {
       std::string n = lower(name);
       if (n == "cookie") {
         add_pairs(l.value, ';', "cookies.", "cookies", FieldSource::kCookie, true, sink);
         continue;
       }
-      if (n == "content-type") content_type = l.value;
-      sink.add("headers." + n, l.value, FieldSource::kHeader);
+      if (n == "content-type") content_type = std::string(l.value);
+      sink.add("headers." + n, std::string(l.value), FieldSource::kHeader);
     } else if (k == "cookies") {
       add_pairs(l.value, ';', "cookies.", "cookies", FieldSource::kCookie, true, sink);
     }
@@ -485,9 +502,10 @@ Result<DecodedEvent> decode_event(std::string_view raw_json, const DecodeLimits&
                       std::to_string(limits.max_event_bytes) + " bytes inspection accepts",
                       "raise DecodeLimits::max_event_bytes if such events are expected");
   }
-  std::vector<Leaf> leaves;
+  Leaves parsed;
+  std::vector<Leaf>& leaves = parsed.list;
   bool limit_hit = false;
-  std::string err = parse_leaves(raw_json, std::string(), limits, limits.max_fields, false, leaves,
+  std::string err = parse_leaves(raw_json, std::string(), limits, limits.max_fields, false, parsed,
                                  &limit_hit);
   if (!err.empty()) return make_error("the event cannot be inspected: " + err);
 
@@ -501,8 +519,8 @@ Result<DecodedEvent> decode_event(std::string_view raw_json, const DecodeLimits&
   event.fields.reserve(leaves.size());
   for (Leaf& l : leaves) {
     if (l.kind != LeafKind::kString) continue;
-    event.fields.push_back(Field{l.path.empty() ? std::string("event") : std::move(l.path),
-                                 std::move(l.value), FieldSource::kGeneric});
+    event.fields.push_back(Field{l.path().empty() ? std::string("event") : std::string(l.path()),
+                                 std::string(l.value), FieldSource::kGeneric});
   }
   return event;
 }

@@ -63,8 +63,9 @@ bool trivial(std::string_view v) {
   for (char c : v) {
     digits &= c >= '0' && c <= '9';
     same &= c == v[0];
+    if (!digits && !same) return false;
   }
-  return digits || same;
+  return true;
 }
 
 void append_json_string(std::string& out, std::string_view s) {
