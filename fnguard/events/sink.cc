@@ -330,7 +330,8 @@ void Sink::close_window(Table::iterator it, bool keep, int64_t now_ms) {
   if (had_repeats) {
     std::string line = e.last;
     line.pop_back();  // the closing brace
-    line += ",\"count\":" + std::to_string(e.repeats) + "}";
+    if (line.size() > 1) line += ',';  // "{}" has no member to follow
+    line += "\"count\":" + std::to_string(e.repeats) + "}";
     write_line(line);
     e.repeats = 0;
   }

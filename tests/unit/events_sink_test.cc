@@ -187,6 +187,16 @@ TEST(EventsSink, ByteCapBoundsMemory) {
   EXPECT_EQ(out.lines.size(), 10u);
 }
 
+TEST(EventsSink, EmptyObjectFoldsToValidJson) {
+  Captured out;
+  Sink sink(out.writer());
+  sink.submit("{}", 0);
+  sink.submit("{ }", 0);
+  sink.flush();
+  ASSERT_EQ(out.lines.size(), 2u);
+  EXPECT_EQ(out.lines[1], R"({"count":1})");
+}
+
 TEST(EventsSink, EventWithCountPassesThrough) {
   Captured out;
   Sink sink(out.writer());
