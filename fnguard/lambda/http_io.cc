@@ -122,7 +122,23 @@ Status Reader::read_body(const Head& head, const Limits& limits, std::string* ra
 }
 
 Status Reader::pump_body(const Head& head, const Limits& limits, int out_fd, std::string* copy,
-                         int timeout_ms) {
+                         int timeout_ms, std::string_view prefix) {
+  std::string pending(prefix);  // written with the first body bytes
+  auto send = [&](std::string_view data) -> Status {
+    if (pending.empty()) return write_all(out_fd, data);
+    pending.append(data);
+    Status w = write_all(out_fd, pending);
+    pending.clear();
+    return w;
+  };
+  Status result = pump_body_inner(head, limits, send, copy, timeout_ms);
+  if (result.ok() && !pending.empty()) return write_all(out_fd, pending);
+  return result;
+}
+
+Status Reader::pump_body_inner(const Head& head, const Limits& limits,
+                               const std::function<Status(std::string_view)>& send,
+                               std::string* copy, int timeout_ms) {
   switch (head.framing) {
     case Framing::kNone:
       return Ok{};
@@ -131,7 +147,7 @@ Status Reader::pump_body(const Head& head, const Limits& limits, int out_fd, std
       for (;;) {
         size_t take = buf_.size() < left ? buf_.size() : static_cast<size_t>(left);
         if (take > 0) {
-          Status w = write_all(out_fd, std::string_view(buf_).substr(0, take));
+          Status w = send(std::string_view(buf_).substr(0, take));
           if (!w.ok()) return w;
           if (copy != nullptr) copy->append(buf_, 0, take);
           buf_.erase(0, take);
@@ -151,7 +167,7 @@ Status Reader::pump_body(const Head& head, const Limits& limits, int out_fd, std
         if (*used > 0) {
           // Forwarded as soon as read: a streaming response reaches the
           // client chunk by chunk, not when the handler finishes.
-          Status w = write_all(out_fd, std::string_view(buf_).substr(0, *used));
+          Status w = send(std::string_view(buf_).substr(0, *used));
           if (!w.ok()) return w;
           buf_.erase(0, *used);
         }
@@ -164,7 +180,7 @@ Status Reader::pump_body(const Head& head, const Limits& limits, int out_fd, std
     case Framing::kUntilClose: {
       for (;;) {
         if (!buf_.empty()) {
-          Status w = write_all(out_fd, buf_);
+          Status w = send(buf_);
           if (!w.ok()) return w;
           if (copy != nullptr) copy->append(buf_);
           buf_.clear();

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,8 +39,10 @@ class Reader {
 
   // Copies the body of `head` to `out_fd` as it arrives, byte for byte.
   // `copy` (optional) receives the decoded payload too.
+  // `prefix` (e.g. the head) is written together with the first body bytes,
+  // so a small message costs one write, not two.
   Status pump_body(const Head& head, const Limits& limits, int out_fd, std::string* copy,
-                   int timeout_ms = -1);
+                   int timeout_ms = -1, std::string_view prefix = {});
 
   // Bytes read past the current message (pipelined input), for raw relays.
   std::string take_buffered();
@@ -47,6 +50,9 @@ class Reader {
   int fd() const { return fd_; }
 
  private:
+  Status pump_body_inner(const Head& head, const Limits& limits,
+                         const std::function<Status(std::string_view)>& send, std::string* copy,
+                         int timeout_ms);
   // Appends at least one byte to buf_; 0 on EOF; error on failure or timeout.
   Result<size_t> fill(int timeout_ms);
 

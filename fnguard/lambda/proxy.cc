@@ -3,6 +3,7 @@
 
 #include <netinet/in.h>
 #include <poll.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -148,6 +149,10 @@ void Proxy::accept_loop() {
       ::close(fd);
       return;
     }
+    // Heads and bodies go out in separate writes: without TCP_NODELAY, Nagle
+    // and the peer's delayed ACK would add ~40 ms to every exchange.
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     client_fds_.push_back(fd);
     workers_.emplace_back([this, fd] {
       serve(fd);
@@ -385,7 +390,13 @@ void Proxy::serve(int client_fd) {
     bool expect_continue = false;
     if (const std::string* e = rq.find("Expect")) expect_continue = http::iequals(*e, "100-continue");
 
-    if (!http::write_all(up.get(), rq.raw).ok()) return;
+    // The head goes out now only when the body must wait for 100 Continue;
+    // otherwise it leaves together with the body's first bytes.
+    bool head_sent = false;
+    if (expect_continue) {
+      if (!http::write_all(up.get(), rq.raw).ok()) return;
+      head_sent = true;
+    }
 
     // Interim responses (100 Continue) are forwarded before the body.
     http::Head resp;
@@ -415,7 +426,8 @@ void Proxy::serve(int client_fd) {
       have_final = *r;
     }
     if (!have_final) {
-      Status body = client.pump_body(rq, limits, up.get(), nullptr);
+      Status body = client.pump_body(rq, limits, up.get(), nullptr, -1,
+                                     head_sent ? std::string_view() : std::string_view(rq.raw));
       if (!body.ok()) return;  // runtime went away mid-request: nothing to answer
     }
 
@@ -502,15 +514,12 @@ void Proxy::serve(int client_fd) {
         }
         have_final = *r;
         if (!have_final) {
-          // 100 Continue without Expect: forward the body now, then the final answer.
-          Status body = client.pump_body(rq, limits, up.get(), nullptr);
-          if (!body.ok()) return;
+          // 100 Continue although the body was already sent: wait for the final answer.
           auto r2 = read_response();
           if (!r2.ok() || !*r2) return;
         }
       }
-      if (!http::write_all(client_fd, resp.raw).ok()) return;
-      Status body = upstream->pump_body(resp, limits, client_fd, nullptr);
+      Status body = upstream->pump_body(resp, limits, client_fd, nullptr, -1, resp.raw);
       if (!body.ok()) return;
     }
     if (!rq.keep_alive || !resp.keep_alive) return;

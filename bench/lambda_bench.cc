@@ -1,0 +1,163 @@
+// What fnguard adds to a Lambda function, measured against the same runtime
+// without it, in one run, through the real protocol:
+//
+//   cold start   spawn of the runtime (Python bootstrap, app.hello) until its
+//                first response: unprotected, vs through `fnguard wrapper`
+//                (proxy, policy compile, enforcer preload and hello);
+//   per invoke   a 4 KB API Gateway v2 event handed out on /next until the
+//                response is posted, on a warm runtime, inspection on (monitor).
+//
+// The local Runtime API server (fnguard/lambda/runtime_api_server.h) plays
+// AWS. Reports medians and p90 of each, and the differences.
+//
+//   build/bin/lambda_bench [--source DIR] [--cold N] [--warm N]
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "fnguard/common/self_path.h"
+#include "fnguard/lambda/runtime_api_server.h"
+
+namespace lb = fnguard::lambda;
+
+namespace {
+
+int64_t now_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+}
+
+std::string python() {
+  if (const char* p = std::getenv("FNGUARD_PYTHON")) return p;
+  return access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
+}
+
+pid_t spawn(bool protect, const lb::RuntimeApiServer& server, const std::string& dir) {
+  std::vector<std::string> argv;
+  if (protect) argv = {fnguard::install_prefix() + "/bin/fnguard", "wrapper", "--"};
+  argv.push_back(python());
+  argv.push_back(fnguard::data_dir() + "/python/bootstrap.py");
+  std::vector<std::string> env = server.runtime_environment();
+  env.push_back(std::string("PATH=") + (std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin"));
+  env.push_back("FNGUARD_EVENTS=/dev/null");
+  for (const char* keep : {"FNGUARD_MODE", "FNGUARD_POLICY", "FNGUARD_KERNEL"}) {
+    if (const char* v = std::getenv(keep)) env.push_back(std::string(keep) + "=" + v);
+  }
+  std::vector<char*> a, e;
+  for (auto& s : argv) a.push_back(s.data());
+  a.push_back(nullptr);
+  for (auto& s : env) e.push_back(s.data());
+  e.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (chdir(dir.c_str()) != 0) _exit(125);
+    int null = open("/dev/null", 1);
+    dup2(null, 1);
+    if (std::getenv("FNGUARD_BENCH_VERBOSE") == nullptr) dup2(null, 2);
+    execvpe(a[0], a.data(), e.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+void stop(pid_t pid) {
+  kill(pid, SIGTERM);
+  waitpid(pid, nullptr, 0);
+}
+
+struct Stats {
+  double median, p90;
+};
+
+Stats stats(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return {v[v.size() / 2], v[v.size() * 9 / 10]};
+}
+
+std::string api_gateway_event_4k() {
+  std::string filler(3575, 'a');
+  return "{\"version\":\"2.0\",\"routeKey\":\"$default\",\"rawPath\":\"/orders\",\"rawQueryString\":"
+         "\"name=alice&page=2\",\"headers\":{\"host\":\"api.example.com\",\"user-agent\":"
+         "\"Mozilla/5.0\",\"content-type\":\"application/json\",\"accept\":\"*/*\"},"
+         "\"queryStringParameters\":{\"name\":\"alice\",\"page\":\"2\"},\"requestContext\":{"
+         "\"accountId\":\"123456789012\",\"apiId\":\"abc\",\"http\":{\"method\":\"POST\",\"path\":"
+         "\"/orders\",\"protocol\":\"HTTP/1.1\",\"sourceIp\":\"203.0.113.9\",\"userAgent\":"
+         "\"Mozilla/5.0\"},\"requestId\":\"r1\",\"stage\":\"$default\"},\"body\":\"{\\\"note\\\":\\\"" +
+         filler + "\\\"}\",\"isBase64Encoded\":false}";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string source = FNGUARD_SOURCE_DIR;
+  int cold = 15, warm = 1000;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (std::strcmp(argv[i], "--source") == 0) source = argv[i + 1];
+    if (std::strcmp(argv[i], "--cold") == 0) cold = std::atoi(argv[i + 1]);
+    if (std::strcmp(argv[i], "--warm") == 0) warm = std::atoi(argv[i + 1]);
+  }
+  std::string dir = source + "/examples/lambda/python";
+  lb::FunctionSettings settings;
+  settings.name = "bench";
+  settings.task_root = dir;
+  settings.handler = "app.hello";
+  auto server = lb::RuntimeApiServer::start(settings);
+  if (!server.ok()) {
+    std::fprintf(stderr, "lambda_bench: %s\n", server.error().to_string().c_str());
+    return 1;
+  }
+  std::string event = api_gateway_event_4k();
+  std::printf("event size: %zu bytes; cold runs: %d; warm invocations: %d\n", event.size(), cold,
+              warm);
+
+  std::vector<double> cold_ms[2], warm_us[2];
+  // Interleaved so that machine noise hits both sides alike.
+  for (int i = 0; i < cold; ++i) {
+    for (int protect = 0; protect < 2; ++protect) {
+      int64_t t0 = now_ns();
+      pid_t pid = spawn(protect == 1, **server, dir);
+      auto r = (*server)->invoke("{}", [&] { return kill(pid, 0) == 0; });
+      int64_t t1 = now_ns();
+      if (r.kind != lb::InvocationResult::Kind::kResponse) {
+        std::fprintf(stderr, "lambda_bench: the runtime did not answer (%s)\n", r.body.c_str());
+        stop(pid);
+        return 1;
+      }
+      cold_ms[protect].push_back((t1 - t0) / 1e6);
+      stop(pid);
+    }
+  }
+  for (int protect = 0; protect < 2; ++protect) {
+    pid_t pid = spawn(protect == 1, **server, dir);
+    for (int i = 0; i < 50; ++i) (void)(*server)->invoke(event, [] { return true; });  // warm up
+    for (int i = 0; i < warm; ++i) {
+      int64_t t0 = now_ns();
+      auto r = (*server)->invoke(event, [] { return true; });
+      int64_t t1 = now_ns();
+      if (r.kind != lb::InvocationResult::Kind::kResponse) return 1;
+      warm_us[protect].push_back((t1 - t0) / 1e3);
+    }
+    stop(pid);
+  }
+  Stats c0 = stats(cold_ms[0]), c1 = stats(cold_ms[1]);
+  Stats w0 = stats(warm_us[0]), w1 = stats(warm_us[1]);
+  std::printf("%-34s %12s %12s %12s\n", "", "unprotected", "fnguard", "added");
+  std::printf("%-34s %9.2f ms %9.2f ms %9.2f ms\n", "cold start to first response, median",
+              c0.median, c1.median, c1.median - c0.median);
+  std::printf("%-34s %9.2f ms %9.2f ms\n", "cold start, p90", c0.p90, c1.p90);
+  std::printf("%-34s %9.1f us %9.1f us %9.1f us\n", "invocation (4 KB event), median", w0.median,
+              w1.median, w1.median - w0.median);
+  std::printf("%-34s %9.1f us %9.1f us\n", "invocation, p90", w0.p90, w1.p90);
+  (*server)->stop();
+  return 0;
+}
