@@ -236,6 +236,12 @@ Result<std::unique_ptr<ExecSupervisor>> ExecSupervisor::start(int listener_fd, i
     int nr = seccomp_syscall_resolve_name(table[i].name);
     if (nr != __NR_SCMP_ERROR) s->refused_.push_back({nr, table[i].error, table[i].name, table[i].reason});
   }
+  // Linux 6.6+: wake the supervisor thread synchronously on the CPU of the
+  // process that asked (it is blocked anyway), instead of through the
+  // scheduler's run queue; roughly halves the round trip. Best effort.
+  constexpr unsigned long kNotifSetFlags = _IOW('!', 4, uint64_t);  // SECCOMP_IOCTL_NOTIF_SET_FLAGS
+  constexpr uint64_t kSyncWakeUp = 1;                                // SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+  (void)ioctl(listener_fd, kNotifSetFlags, kSyncWakeUp);
   s->stop_fd_ = eventfd(0, EFD_CLOEXEC);
   if (s->stop_fd_ < 0) {
     return make_error(std::string("cannot start exec supervision: eventfd: ") + strerror(errno));
