@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <mutex>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -224,6 +225,35 @@ TEST_F(ExecTest, ManyExecsNoLostDecisionNoLeakedDescriptor) {
     EXPECT_GE(st.allowed, 200u);
   }
   EXPECT_EQ(count_fds(), fds_before);
+}
+
+TEST_F(ExecTest, ExecFromAThreadAndThroughAShellChain) {
+  // The notification names the calling thread; its memory and cwd are read
+  // through /proc/<tid>. A shell chain (sh -> sh -> touch) is decided at
+  // every level.
+  Events events;
+  auto backstop = prepare(&events);
+  ASSERT_TRUE(backstop);
+  std::string out = launch(backstop.get(), [] {
+    int from_thread = -1;
+    std::thread t([&] { from_thread = try_exec("/usr/bin/true"); });
+    t.join();
+    pid_t pid = fork();
+    if (pid == 0) {
+      char* const argv[] = {const_cast<char*>("sh"), const_cast<char*>("-c"),
+                            const_cast<char*>("sh -c '/usr/bin/true'; exit $?"), nullptr};
+      char* const envp[] = {const_cast<char*>("PATH=/usr/bin:/bin"), nullptr};
+      syscall(SYS_execve, "/bin/sh", argv, envp);
+      _exit(99);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return "thread=" + std::to_string(from_thread) +
+           ",chain=" + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+  });
+  // The inner shell cannot run `true`: sh reports 126 (found, not executable).
+  EXPECT_EQ(out, "thread=13,chain=126");
+  EXPECT_NE(events.all().find("\"target\":\"/usr/bin/true\""), std::string::npos);
 }
 
 TEST_F(ExecTest, FirstExecOfTheCommandItselfIsAllowed) {
