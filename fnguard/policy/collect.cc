@@ -266,7 +266,7 @@ class Collector {
       const std::string* value;
       const char* source;
     };
-    const Var vars[] = {
+    const Var kVars[] = {
         {"TASK_ROOT", &options_.task_root, "LAMBDA_TASK_ROOT or the launch directory"},
         {"RUNTIME_DIR", &options_.runtime_dir, "LAMBDA_RUNTIME_DIR"},
         {"TMP", &options_.tmp, "TMPDIR or /tmp"},
@@ -300,12 +300,12 @@ class Collector {
       }
       i = j - 1;
       const Var* var = nullptr;
-      for (const Var& v : vars) {
+      for (const Var& v : kVars) {
         if (name == v.name) var = &v;
       }
       if (var == nullptr) {
         std::vector<std::string> known;
-        for (const Var& v : vars) known.emplace_back(v.name);
+        for (const Var& v : kVars) known.emplace_back(v.name);
         std::string hint = "the variables are $TASK_ROOT, $RUNTIME_DIR, $TMP and $HOME";
         if (name.empty()) hint += "; write '\\$' for a literal dollar sign";
         if (std::string best = suggest(name, known); !name.empty() && !best.empty()) {
@@ -620,14 +620,14 @@ class Collector {
 }  // namespace
 
 const std::vector<std::string>& schema_keys() {
-  static const std::vector<std::string> keys = build_schema();
-  return keys;
+  static const std::vector<std::string> kKeys = build_schema();
+  return kKeys;
 }
 
 const std::vector<std::string>& detector_names() {
-  static const std::vector<std::string> names = {"path_traversal", "command_injection",
-                                                 "sql_injection", "ssrf"};
-  return names;
+  static const std::vector<std::string> kNames = {"path_traversal", "command_injection",
+                                                  "sql_injection", "ssrf"};
+  return kNames;
 }
 
 CollectResult collect_policy(const Node& root, const CompileOptions& options) {
