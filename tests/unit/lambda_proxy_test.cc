@@ -452,6 +452,26 @@ TEST(LambdaProxy, MonitorModePassesTheEventOnAndReportsIt) {
   EXPECT_NE(events.find("\"request_id\":\"bad-1\""), std::string::npos);
 }
 
+TEST(LambdaProxy, BlockedNonHttpEventIsAnsweredWithAnError) {
+  BlockScenario s;
+  FakeUpstream up([&](int fd, int) { serve_two_invocations(&s, fd); });
+  InspectFn inspect = [](std::string_view event) {
+    InspectOutcome o;  // http_shaped stays false: an SQS or custom event
+    if (event.find("ATTACK") != std::string_view::npos) {
+      o.findings.push_back(Finding{"sql_injection", "Records[0].body", "' OR 1=1", ""});
+    }
+    return o;
+  };
+  auto proxy = start_proxy(up.address(), nullptr, inspect, image::Mode::kBlock);
+  UniqueFd c = connect_to(proxy->address());
+  send_all(c.get(), kNextRequest);
+  std::string got = read_until(c.get(), "\"fine\"}");
+  EXPECT_NE(got.find("Request-Id: good-2"), std::string::npos);
+  ASSERT_EQ(s.posted.size(), 1u);
+  EXPECT_EQ(s.posted[0].rfind("/2018-06-01/runtime/invocation/bad-1/error {", 0), 0u) << s.posted[0];
+  EXPECT_NE(s.posted[0].find("FnguardBlocked"), std::string::npos);
+}
+
 TEST(LambdaProxy, OtherPathsAndKeepAliveAreForwarded) {
   std::vector<std::string> targets;
   FakeUpstream up([&](int fd, int) {
