@@ -304,9 +304,11 @@ void Sink::submit(std::string_view datagram, int64_t now_ms) {
   auto it = table_.find(key);
   if (it != table_.end()) {
     Entry& e = it->second;
-    table_bytes_ -= e.last.size();
-    e.last = std::move(compact);
-    table_bytes_ += e.last.size();
+    // The count line carries the last repeat's time. Repeats differ only in
+    // "time", whose length is fixed in fnguard's own events; a repeat whose
+    // time has another length (forged) keeps the stored text, so a repeat
+    // can never grow the table past its byte cap.
+    if (compact.size() == e.last.size()) e.last = std::move(compact);
     e.repeats++;
     stats_.folded++;
     if (now_ms >= e.window_end) close_window(it, /*keep=*/true, now_ms);

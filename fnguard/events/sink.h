@@ -6,7 +6,8 @@
 // Folding (docs/EVENTS.md): two events are identical when their JSON is equal
 // apart from the top-level "time" member. The first occurrence is written at
 // once. Repeats within the fold window (1 s) are counted, not written; when the
-// window closes, one line stands for them: the last repeat with "count":N
+// window closes, one line stands for them: the last repeat (see sink.cc on
+// its time) with "count":N
 // added (N repeats, the first occurrence not included). The entry then stays
 // for another window, so a loop yields one line per window, not one per call;
 // a window that closes without repeats forgets the entry. flush() closes every
@@ -90,6 +91,9 @@ class Sink {
   }
 
   const SinkStats& stats() const { return stats_; }
+  // The fold table's current size (entries, bytes of event text); bounded by Options.
+  size_t table_entries() const { return table_.size(); }
+  size_t table_bytes() const { return table_bytes_; }
 
  private:
   struct Entry {

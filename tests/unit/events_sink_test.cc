@@ -197,6 +197,16 @@ TEST(EventsSink, EmptyObjectFoldsToValidJson) {
   EXPECT_EQ(out.lines[1], R"({"count":1})");
 }
 
+TEST(EventsSink, ForgedLongTimeCannotGrowTheTable) {
+  Captured out;
+  Sink sink(out.writer());
+  sink.submit(event("/a"), 0);
+  size_t bytes = sink.table_bytes();
+  sink.submit(event("/a", std::string(60000, '9')), 1);  // a repeat apart from "time"
+  EXPECT_EQ(sink.table_bytes(), bytes);
+  EXPECT_EQ(sink.stats().folded, 1u);
+}
+
 TEST(EventsSink, EventWithCountPassesThrough) {
   Captured out;
   Sink sink(out.writer());
