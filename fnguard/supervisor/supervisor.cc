@@ -143,7 +143,17 @@ ChildExit Supervisor::run(pid_t child) {
       timeout = left < 0 ? 0 : static_cast<int>(left > 60000 ? 60000 : left);
     }
     int r = poll(fds.data(), fds.size(), timeout);
-    if (r < 0 && errno != EINTR) break;
+    if (r < 0 && errno != EINTR) {
+      // Cannot happen with valid descriptors; if it does, stop pumping but
+      // still return the child's real status, never a made-up one.
+      int status = 0;
+      while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+      }
+      exit.wait_status = status;
+      exit.exit_status = exit_status_from_wait(status);
+      exit.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+      break;
+    }
     if (r > 0) {
       if (events_fd_ >= 0 && fds[1].revents != 0) drain_events();
       for (size_t i = first_watch; i < fds.size(); ++i) {
