@@ -169,5 +169,41 @@ TEST(SupervisorLaunch, SignalDeathIs128PlusN) {
   EXPECT_EQ(exit.signal, 9);
 }
 
+TEST(SupervisorLaunch, AddedDescriptorsAreServedByTheLoop) {
+  // The extension point the Lambda proxy and the seccomp listener use: the
+  // child waits for a line that only the added callback provides.
+  auto channel = Channel::create({}, true);
+  ASSERT_TRUE(channel.ok());
+  Collected out;
+  auto sup = Supervisor::create(out.sink.get());
+  int trigger[2], child_in[2];
+  ASSERT_EQ(pipe(trigger), 0);
+  ASSERT_EQ(pipe(child_in), 0);
+  int saved = dup(0);
+  dup2(child_in[0], 0);
+  LaunchOptions o = options_for({"/bin/sh", "-c", "read x; exit $x"});
+  o.preload = false;
+  Launched child = launch(**channel, o);
+  dup2(saved, 0);
+  close(saved);
+  close(child_in[0]);
+  ASSERT_GT(child.pid, 0);
+  int calls = 0;
+  (*sup)->add_fd(trigger[0], [&] {
+    char c;
+    ASSERT_EQ(read(trigger[0], &c, 1), 1);
+    ++calls;
+    ASSERT_EQ(write(child_in[1], "5\n", 2), 2);
+    close(child_in[1]);
+    (*sup)->remove_fd(trigger[0]);
+  });
+  ASSERT_EQ(write(trigger[1], "x", 1), 1);
+  ChildExit exit = (*sup)->run(child.pid);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(exit.exit_status, 5);
+  close(trigger[0]);
+  close(trigger[1]);
+}
+
 }  // namespace
 }  // namespace fnguard::supervisor
