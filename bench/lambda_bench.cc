@@ -2,8 +2,9 @@
 // without it, in one run, through the real protocol:
 //
 //   cold start   spawn of the runtime (Python bootstrap, app.hello) until its
-//                first response: unprotected, vs through `fnguard wrapper`
-//                (proxy, policy compile, enforcer preload and hello);
+//                first response: unprotected, vs through the layer's
+//                /opt/fnguard-wrapper script and `fnguard wrapper` (proxy,
+//                policy compile, enforcer preload and hello);
 //   per invoke   a 4 KB API Gateway v2 event handed out on /next until the
 //                response is posted, on a warm runtime, inspection on (monitor).
 //
@@ -44,12 +45,15 @@ std::string python() {
 
 pid_t spawn(bool protect, const lb::RuntimeApiServer& server, const std::string& dir) {
   std::vector<std::string> argv;
-  if (protect) argv = {fnguard::install_prefix() + "/bin/fnguard", "wrapper", "--"};
+  // Protected: the layer's wrapper script, as Lambda runs it (sh, the
+  // "can fnguard run here" check, then fnguard wrapper).
+  if (protect) argv = {fnguard::data_dir() + "/layer/fnguard-wrapper"};
   argv.push_back(python());
   argv.push_back(fnguard::data_dir() + "/python/bootstrap.py");
   std::vector<std::string> env = server.runtime_environment();
   env.push_back(std::string("PATH=") + (std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin"));
   env.push_back("FNGUARD_EVENTS=/dev/null");
+  env.push_back("FNGUARD_BIN=" + fnguard::install_prefix() + "/bin/fnguard");
   for (const char* keep : {"FNGUARD_MODE", "FNGUARD_POLICY", "FNGUARD_KERNEL"}) {
     if (const char* v = std::getenv(keep)) env.push_back(std::string(keep) + "=" + v);
   }

@@ -1,6 +1,7 @@
 // The local Runtime API server (see runtime_api_server.h).
 #include "fnguard/lambda/runtime_api_server.h"
 
+#include <poll.h>
 #include <sys/random.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -40,6 +41,12 @@ std::string trace_id() {
     s += out;
   }
   return s + ";Sampled=0";
+}
+
+// True when the peer closed or reset the connection (nothing is read).
+bool peer_closed(int fd) {
+  pollfd p{fd, POLLRDHUP, 0};
+  return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
 }
 
 }  // namespace
@@ -224,9 +231,14 @@ void RuntimeApiServer::serve(int fd) {
     } else {
       std::string_view rest = target.substr(kPrefix.size());
       if (rest == "invocation/next" && rq.method == "GET") {
+        // Wait for an event, but give none to a runtime that has gone away
+        // while waiting (it would be lost, and its invocation time out).
         std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-        if (stopping_) return;
+        for (;;) {
+          if (stopping_ || peer_closed(fd)) return;
+          if (!queue_.empty()) break;
+          cv_.wait_for(lock, std::chrono::milliseconds(100));
+        }
         Pending p = std::move(queue_.front());
         queue_.pop_front();
         lock.unlock();
@@ -236,6 +248,14 @@ void RuntimeApiServer::serve(int fd) {
         headers += "Lambda-Runtime-Invoked-Function-Arn: " + settings_.arn() + "\r\n";
         headers += "Lambda-Runtime-Trace-Id: " + trace_id() + "\r\n";
         reply = http::make_response(200, headers, p.event);
+        if (!http::write_all(fd, reply).ok()) {
+          std::lock_guard<std::mutex> relock(mu_);
+          queue_.push_front(std::move(p));  // for the next runtime connection
+          cv_.notify_all();
+          return;
+        }
+        if (!rq.keep_alive) return;
+        continue;
       } else if (rest == "init/error" && rq.method == "POST") {
         {
           std::lock_guard<std::mutex> lock(mu_);
