@@ -15,25 +15,25 @@ namespace {
 // ---- byte classes (the prefilter) -------------------------------------------
 
 enum Class : uint32_t {
-  kDot = 1 << 0,        // .
-  kSlash = 1 << 1,      // /
-  kBackslash = 1 << 2,  // backslash
-  kPercent = 1 << 3,    // %
-  kColon = 1 << 4,      // :
-  kShell = 1 << 5,      // ; | & ` $ newline CR
-  kQuote = 1 << 6,      // ' " `
-  kSqlPunct = 1 << 7,   // = ( # - * ; @
-  kSpace = 1 << 8,      // space tab + (form encoding)
-  kBracket = 1 << 9,    // [ (IPv6 literals)
-  kHigh = 1 << 10,      // bytes >= 0x80 (overlong UTF-8 after decoding)
-  kU = 1 << 11,         // u U (UNION)
-  kParen = 1 << 12,     // ( (SQL function calls)
+  kDot = 1 << 0,          // .
+  kSlash = 1 << 1,        // /
+  kBackslash = 1 << 2,    // backslash
+  kPercent = 1 << 3,      // %
+  kColon = 1 << 4,        // :
+  kShell = 1 << 5,        // ; | & ` $ newline CR
+  kQuote = 1 << 6,        // ' " `
+  kSqlPunct = 1 << 7,     // = ( # - * ; @
+  kSpace = 1 << 8,        // space tab + (form encoding)
+  kBracket = 1 << 9,      // [ (IPv6 literals)
+  kHigh = 1 << 10,        // bytes >= 0x80 (overlong UTF-8 after decoding)
+  kU = 1 << 11,           // u U (UNION)
+  kParen = 1 << 12,       // ( (SQL function calls)
   kUnderscore = 1 << 13,  // _ (information_schema, xp_cmdshell)
-  kAt = 1 << 14,        // @ (@@version)
-  kSemicolon = 1 << 15, // the shell separators one by one, so each is looked
-  kPipe = 1 << 16,      // for (with memchr) only when it occurs
+  kAt = 1 << 14,          // @ (@@version)
+  kSemicolon = 1 << 15,   // the shell separators one by one, so each is looked
+  kPipe = 1 << 16,        // for (with memchr) only when it occurs
   kAmp = 1 << 17,
-  kNewline = 1 << 18,   // \n and \r
+  kNewline = 1 << 18,  // \n and \r
   kBacktick = 1 << 19,
   kDollar = 1 << 20,
 };
@@ -95,7 +95,9 @@ inline bool is_alnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
-inline bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+inline bool is_ws(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 
 // Case-insensitive prefix test; needle is lower case.
 bool starts_ci(std::string_view s, size_t i, std::string_view needle) {
@@ -134,7 +136,8 @@ size_t find_in(std::string_view hay, std::string_view needle, size_t from = 0) {
   // memmem's set-up costs more than it saves on short values.
   if (hay.size() - from < 256) return hay.find(needle, from);
   const void* p = memmem(hay.data() + from, hay.size() - from, needle.data(), needle.size());
-  return p == nullptr ? std::string_view::npos : static_cast<size_t>(static_cast<const char*>(p) - hay.data());
+  return p == nullptr ? std::string_view::npos
+                      : static_cast<size_t>(static_cast<const char*>(p) - hay.data());
 }
 
 // The value lower-cased into a per-thread buffer (ASCII only; same length and
@@ -210,7 +213,10 @@ bool decode_round(std::string_view in, std::string& out) {
         bool ok = true;
         for (int k = 2; k < 6; ++k) {
           int h = hex_digit(in[i + k]);
-          if (h < 0) { ok = false; break; }
+          if (h < 0) {
+            ok = false;
+            break;
+          }
           v = v * 16 + h;
         }
         if (ok && (v < 0x80 || v == 0x2215 || v == 0x2216)) {
@@ -260,17 +266,22 @@ struct SensitivePath {
 
 // Checked at each '/' in the value; entries are the text after the slash.
 constexpr SensitivePath kSensitive[] = {
-    {"etc/passwd", false, false},   {"etc/shadow", false, false},  {"etc/group", false, false},
-    {"etc/hosts", false, false},    {"etc/issue", false, false},   {"etc/environment", false, false},
-    {"etc/sudoers", false, false},  {"etc/crontab", false, false}, {"etc/ssh/", false, true},
-    {"etc/hostname", false, false}, {"etc/profile", false, false}, {"etc/os-release", false, false},
-    {"proc/self/", false, true},   {"proc/thread-self/", false, true},
-    {"proc/version", false, false}, {"proc/mounts", false, false}, {"proc/net/", false, true},
-    {"var/task/", false, true},    {"var/runtime/", false, true}, {"var/log/", false, true},
-    {"opt/fnguard", false, true},  {"root/", false, true},       {".aws/", false, true},
-    {".ssh/", false, true},        {".bash_history", false, false}, {".env", false, false},
-    {".git/", false, true},        {".htpasswd", false, false},   {"dev/tcp/", false, true},
-    {"windows/win.ini", true, false}, {"win.ini", true, false},    {"boot.ini", true, false},
+    {"etc/passwd", false, false},     {"etc/shadow", false, false},
+    {"etc/group", false, false},      {"etc/hosts", false, false},
+    {"etc/issue", false, false},      {"etc/environment", false, false},
+    {"etc/sudoers", false, false},    {"etc/crontab", false, false},
+    {"etc/ssh/", false, true},        {"etc/hostname", false, false},
+    {"etc/profile", false, false},    {"etc/os-release", false, false},
+    {"proc/self/", false, true},      {"proc/thread-self/", false, true},
+    {"proc/version", false, false},   {"proc/mounts", false, false},
+    {"proc/net/", false, true},       {"var/task/", false, true},
+    {"var/runtime/", false, true},    {"var/log/", false, true},
+    {"opt/fnguard", false, true},     {"root/", false, true},
+    {".aws/", false, true},           {".ssh/", false, true},
+    {".bash_history", false, false},  {".env", false, false},
+    {".git/", false, true},           {".htpasswd", false, false},
+    {"dev/tcp/", false, true},        {"windows/win.ini", true, false},
+    {"win.ini", true, false},         {"boot.ini", true, false},
     {"windows/system32", true, true},
 };
 
@@ -297,7 +308,8 @@ Hit sensitive_path(std::string_view s) {
         if (!m) continue;
         if (!p.prefix_only) {
           size_t e = t + p.text.size();
-          if (e < s.size() && (is_alnum(s[e]) || s[e] == '-')) continue;  // ".env" but not ".envoy", "/etc/hosts-like"
+          if (e < s.size() && (is_alnum(s[e]) || s[e] == '-'))
+            continue;  // ".env" but not ".envoy", "/etc/hosts-like"
         }
         if (t == 0 && s[0] != '/' && p.text.find('/') == std::string_view::npos) continue;
         return {"path.sensitive_file", i};
@@ -333,8 +345,8 @@ Hit traversal(std::string_view s) {
 }
 
 Hit file_scheme(std::string_view s) {
-  static constexpr std::string_view kSchemes[] = {"file", "php", "phar", "zip", "expect",
-                                                  "glob", "jar", "netdoc"};
+  static constexpr std::string_view kSchemes[] = {"file",   "php",  "phar", "zip",
+                                                  "expect", "glob", "jar",  "netdoc"};
   for (size_t c = s.find(':'); c != std::string_view::npos; c = s.find(':', c + 1)) {
     size_t b = c;
     while (b > 0 && (is_alnum(s[b - 1]) || s[b - 1] == '+' || s[b - 1] == '-')) --b;
@@ -345,7 +357,8 @@ Hit file_scheme(std::string_view s) {
       // "file:/" and "file://"; the others need "://" (php://filter, zip://).
       bool slash = c + 1 < s.size() && s[c + 1] == '/';
       bool dslash = slash && c + 2 < s.size() && s[c + 2] == '/';
-      if ((scheme == "file" && slash) || dslash || (scheme == "jar" && starts_ci(s, c + 1, "file:")))
+      if ((scheme == "file" && slash) || dslash ||
+          (scheme == "jar" && starts_ci(s, c + 1, "file:")))
         return {"path.file_scheme", b};
     }
   }
@@ -375,17 +388,20 @@ Hit detect_path(std::string_view raw, std::string_view, uint32_t mask) {
 // separator; weak ones are also English words ("cat", "sleep", "id") and need
 // shell-looking arguments or nothing after them.
 constexpr std::string_view kStrongCommands[] = {
-    "whoami", "uname", "wget", "curl", "nc", "ncat", "netcat", "bash", "sh", "zsh", "dash",
-    "ksh", "csh", "tcsh", "python", "python2", "python3", "perl", "php", "ruby", "node", "lua",
-    "busybox", "socat", "telnet", "nslookup", "ifconfig", "netstat", "chmod", "chown", "base64",
-    "xxd", "printenv", "powershell", "pwsh", "cmd", "mkfifo", "nohup", "crontab", "useradd",
-    "sudo", "passwd", "tftp", "ssh", "scp", "awk", "gawk", "xterm", "systemctl", "killall",
-    "pkill", "hostname", "ipconfig", "certutil", "bitsadmin", "rm", "eval", "exec",
+    "whoami",  "uname",   "wget",     "curl",     "nc",       "ncat",       "netcat",
+    "bash",    "sh",      "zsh",      "dash",     "ksh",      "csh",        "tcsh",
+    "python",  "python2", "python3",  "perl",     "php",      "ruby",       "node",
+    "lua",     "busybox", "socat",    "telnet",   "nslookup", "ifconfig",   "netstat",
+    "chmod",   "chown",   "base64",   "xxd",      "printenv", "powershell", "pwsh",
+    "cmd",     "mkfifo",  "nohup",    "crontab",  "useradd",  "sudo",       "passwd",
+    "tftp",    "ssh",     "scp",      "awk",      "gawk",     "xterm",      "systemctl",
+    "killall", "pkill",   "hostname", "ipconfig", "certutil", "bitsadmin",  "rm",
+    "eval",    "exec",
 };
 constexpr std::string_view kWeakCommands[] = {
-    "cat", "ls", "id", "echo", "ping", "sleep", "env", "touch", "dig", "kill", "cp", "mv",
-    "head", "tail", "more", "less", "find", "grep", "set", "export", "cd", "pwd", "ps",
-    "dir", "type", "ver", "net", "tee", "time", "sort", "uniq", "host", "whois", "wc", "od",
+    "cat",  "ls",   "id",   "echo", "ping", "sleep", "env",  "touch",  "dig",   "kill", "cp", "mv",
+    "head", "tail", "more", "less", "find", "grep",  "set",  "export", "cd",    "pwd",  "ps", "dir",
+    "type", "ver",  "net",  "tee",  "time", "sort",  "uniq", "host",   "whois", "wc",   "od",
 };
 
 bool is_meta(char c) {
@@ -396,9 +412,19 @@ bool is_meta(char c) {
 // Skips blanks and the ${IFS} / $IFS$9 blanks attackers use when spaces are filtered.
 size_t skip_shell_blanks(std::string_view s, size_t i) {
   for (;;) {
-    if (i < s.size() && (s[i] == ' ' || s[i] == '\t')) { ++i; continue; }
-    if (s.substr(i, 6) == "${IFS}") { i += 6; continue; }
-    if (s.substr(i, 4) == "$IFS") { i += 4; if (i + 1 < s.size() && s[i] == '$' && is_digit(s[i + 1])) i += 2; continue; }
+    if (i < s.size() && (s[i] == ' ' || s[i] == '\t')) {
+      ++i;
+      continue;
+    }
+    if (s.substr(i, 6) == "${IFS}") {
+      i += 6;
+      continue;
+    }
+    if (s.substr(i, 4) == "$IFS") {
+      i += 4;
+      if (i + 1 < s.size() && s[i] == '$' && is_digit(s[i + 1])) i += 2;
+      continue;
+    }
     return i;
   }
 }
@@ -407,7 +433,9 @@ size_t skip_shell_blanks(std::string_view s, size_t i) {
 // of the programs above with a plausible shell continuation.
 Hit command_at(std::string_view s, size_t i, size_t report_pos, bool inside_substitution) {
   i = skip_shell_blanks(s, i);
-  while (i < s.size() && (s[i] == '{' || s[i] == '(' || s[i] == '\'' || s[i] == '"' || s[i] == '\\')) ++i;
+  while (i < s.size() &&
+         (s[i] == '{' || s[i] == '(' || s[i] == '\'' || s[i] == '"' || s[i] == '\\'))
+    ++i;
   size_t b = i;
   while (i < s.size() && (is_alnum(s[i]) || s[i] == '/' || s[i] == '.' || s[i] == '-')) ++i;
   std::string_view token = s.substr(b, i - b);
@@ -423,15 +451,17 @@ Hit command_at(std::string_view s, size_t i, size_t report_pos, bool inside_subs
   for (std::string_view c : kStrongCommands) {
     if (c != word) continue;
     // "sh" and "rm" are also syllables; require a word end that shells accept.
-    if (i < s.size() && !(is_ws(s[i]) || is_meta(s[i]) || s[i] == '$' || s[i] == '}' || s[i] == ',' ||
-                          s[i] == '\'' || s[i] == '"'))
+    if (i < s.size() && !(is_ws(s[i]) || is_meta(s[i]) || s[i] == '$' || s[i] == '}' ||
+                          s[i] == ',' || s[i] == '\'' || s[i] == '"'))
       return {};
     return {"cmd.separator_command", report_pos};
   }
   for (std::string_view c : kWeakCommands) {
     if (c != word) continue;
-    if (i >= s.size() || is_meta(s[i]) || s[i] == '}' || s[i] == ',') return {"cmd.separator_command", report_pos};
-    if (inside_substitution && (s[i] == ' ' || s[i] == '\t')) return {"cmd.separator_command", report_pos};
+    if (i >= s.size() || is_meta(s[i]) || s[i] == '}' || s[i] == ',')
+      return {"cmd.separator_command", report_pos};
+    if (inside_substitution && (s[i] == ' ' || s[i] == '\t'))
+      return {"cmd.separator_command", report_pos};
     size_t j = skip_shell_blanks(s, i);
     if (j == i) return {};  // "cats", "id=5": not a command word
     if (j >= s.size()) return {"cmd.separator_command", report_pos};
@@ -449,8 +479,10 @@ bool is_separator(char c) { return c == ';' || c == '|' || c == '&' || c == '\n'
 Hit detect_command(std::string_view s, std::string_view, uint32_t mask) {
   if (mask & kSlash) {
     // bash's /dev/tcp and /dev/udp pseudo-files: the classic reverse shell.
-    for (size_t p = find_in(s, "/dev/"); p != std::string_view::npos; p = find_in(s, "/dev/", p + 1)) {
-      if (s.substr(p + 5, 4) == "tcp/" || s.substr(p + 5, 4) == "udp/") return {"cmd.reverse_shell", p};
+    for (size_t p = find_in(s, "/dev/"); p != std::string_view::npos;
+         p = find_in(s, "/dev/", p + 1)) {
+      if (s.substr(p + 5, 4) == "tcp/" || s.substr(p + 5, 4) == "udp/")
+        return {"cmd.reverse_shell", p};
     }
   }
   if (!(mask & kShell)) return {};
@@ -470,7 +502,8 @@ Hit detect_command(std::string_view s, std::string_view, uint32_t mask) {
     char c;
     uint32_t bit;
   };
-  static constexpr Sep kSeps[] = {{';', kSemicolon}, {'|', kPipe}, {'&', kAmp}, {'\n', kNewline}, {'\r', kNewline}};
+  static constexpr Sep kSeps[] = {
+      {';', kSemicolon}, {'|', kPipe}, {'&', kAmp}, {'\n', kNewline}, {'\r', kNewline}};
   for (const Sep& sep : kSeps) {
     if (!(mask & sep.bit)) continue;
     for (size_t i = s.find(sep.c); i != std::string_view::npos; i = s.find(sep.c, i + 1)) {
@@ -491,7 +524,10 @@ Hit detect_command(std::string_view s, std::string_view, uint32_t mask) {
 // trick used to dodge space filters). Bounded by the value's length.
 size_t skip_sql_blanks(std::string_view s, size_t i) {
   for (;;) {
-    if (i < s.size() && (is_ws(s[i]) || s[i] == '+')) { ++i; continue; }
+    if (i < s.size() && (is_ws(s[i]) || s[i] == '+')) {
+      ++i;
+      continue;
+    }
     if (i + 1 < s.size() && s[i] == '/' && s[i + 1] == '*') {
       size_t e = s.find("*/", i + 2);
       if (e == std::string_view::npos) return s.size();
@@ -507,7 +543,7 @@ bool comment_or_end(std::string_view s, size_t i) {
   if (i >= s.size()) return true;
   if (s[i] == '#' || s[i] == ';') return true;
   if (s[i] == '-' && i + 1 < s.size() && s[i + 1] == '-') return true;
-  if (s[i] == ')' ) return comment_or_end(s, i + 1);
+  if (s[i] == ')') return comment_or_end(s, i + 1);
   return false;
 }
 
@@ -572,14 +608,17 @@ size_t logic_operator_end(std::string_view s, size_t i) {
 }
 
 Hit union_select(std::string_view s, std::string_view lower) {
-  for (size_t u = find_in(lower, "union"); u != std::string_view::npos; u = find_in(lower, "union", u + 5)) {
+  for (size_t u = find_in(lower, "union"); u != std::string_view::npos;
+       u = find_in(lower, "union", u + 5)) {
     if (u > 0 && is_alnum(s[u - 1])) continue;
     size_t j = u + 5;
     size_t k = skip_sql_blanks(s, j);
     if (k == j && !(k < s.size() && s[k] == '(')) continue;  // "unions", "union_x"
     while (k < s.size() && s[k] == '(') k = skip_sql_blanks(s, k + 1);
-    if (word_at(s, k, "all")) k = skip_sql_blanks(s, k + 3);
-    else if (word_at(s, k, "distinct")) k = skip_sql_blanks(s, k + 8);
+    if (word_at(s, k, "all"))
+      k = skip_sql_blanks(s, k + 3);
+    else if (word_at(s, k, "distinct"))
+      k = skip_sql_blanks(s, k + 8);
     while (k < s.size() && s[k] == '(') k = skip_sql_blanks(s, k + 1);
     if (word_at(s, k, "select")) return {"sqli.union_select", u};
   }
@@ -626,7 +665,8 @@ bool statement_at(std::string_view s, size_t i) {
 // The word (letters, digits, '_', '.') that ends right before position end,
 // skipping blanks; empty when there is none.
 std::string_view word_before(std::string_view lower, size_t end) {
-  while (end > 0 && (lower[end - 1] == ' ' || lower[end - 1] == '\t' || lower[end - 1] == '+')) --end;
+  while (end > 0 && (lower[end - 1] == ' ' || lower[end - 1] == '\t' || lower[end - 1] == '+'))
+    --end;
   size_t b = end;
   while (b > 0 && (is_alnum(lower[b - 1]) || lower[b - 1] == '.')) --b;
   return lower.substr(b, end - b);
@@ -661,8 +701,8 @@ Hit sql_functions(std::string_view s, std::string_view lower, uint32_t mask) {
       while (b > 0 && is_alnum(lower[b - 1])) --b;
       while (e < lower.size() && is_alnum(lower[e])) ++e;
       std::string_view w = lower.substr(b, e - b);
-      if (w == "information_schema" || w == "xp_cmdshell" || w == "sqlite_master" || w == "pg_catalog" ||
-          w == "dbms_pipe" || w == "utl_inaddr" || w == "sp_executesql")
+      if (w == "information_schema" || w == "xp_cmdshell" || w == "sqlite_master" ||
+          w == "pg_catalog" || w == "dbms_pipe" || w == "utl_inaddr" || w == "sp_executesql")
         return {"sqli.function", b};
       p = e;
       if (p >= lower.size()) break;
@@ -685,7 +725,8 @@ Hit detect_sql(std::string_view s, std::string_view lower, uint32_t mask) {
       // "waitfor delay '0:0:5'", "into outfile '/var/www/x.php'": the words before the quote.
       std::string_view before = word_before(lower, q);
       if (before == "delay" || before == "outfile" || before == "dumpfile") {
-        std::string_view first = word_before(lower, static_cast<size_t>(before.data() - lower.data()));
+        std::string_view first =
+            word_before(lower, static_cast<size_t>(before.data() - lower.data()));
         if ((before == "delay" && first == "waitfor") || (before != "delay" && first == "into"))
           return {"sqli.function", static_cast<size_t>(first.data() - lower.data())};
       }
@@ -703,7 +744,8 @@ Hit detect_sql(std::string_view s, std::string_view lower, uint32_t mask) {
       if (s[k] == '/' && k + 1 < s.size() && s[k + 1] == '*' && k == j) return {"sqli.comment", q};
       if (s[k] == ';') {
         size_t t = skip_sql_blanks(s, k + 1);
-        if (t >= s.size() || (s[t] == '-' && t + 1 < s.size() && s[t + 1] == '-') || statement_at(s, t))
+        if (t >= s.size() || (s[t] == '-' && t + 1 < s.size() && s[t + 1] == '-') ||
+            statement_at(s, t))
           return {"sqli.stacked_query", q};
       }
       if (size_t e = logic_operator_end(s, k); e) {
@@ -731,7 +773,8 @@ Hit detect_sql(std::string_view s, std::string_view lower, uint32_t mask) {
       while (j < s.size() && s[j] == ')') ++j;
       size_t k = skip_sql_blanks(s, j);
       if (k > j || (k < s.size() && !is_alnum(s[k]))) {
-        if (size_t e = logic_operator_end(s, k); e && boolean_payload(s, e)) return {"sqli.tautology", i};
+        if (size_t e = logic_operator_end(s, k); e && boolean_payload(s, e))
+          return {"sqli.tautology", i};
       }
     }
     for (size_t p = s.find(';'); p != std::string_view::npos; p = s.find(';', p + 1)) {
@@ -793,7 +836,8 @@ bool parse_ipv4_loose(std::string_view h, uint32_t* out) {
 }
 
 HostClass classify_v4(uint32_t a) {
-  if (a == 0xa9fea9fe || a == 0xa9feaa02 || a == 0x646464c8) return HostClass::kMetadata;  // 169.254.169.254, 169.254.170.2, 100.100.100.200
+  if (a == 0xa9fea9fe || a == 0xa9feaa02 || a == 0x646464c8)
+    return HostClass::kMetadata;  // 169.254.169.254, 169.254.170.2, 100.100.100.200
   if ((a >> 24) == 127) return HostClass::kLoopback;
   if ((a >> 24) == 0) return HostClass::kUnspecified;
   if ((a >> 16) == 0xa9fe) return HostClass::kLinkLocal;
@@ -811,7 +855,8 @@ HostClass classify_v6(std::string_view h) {
   buf[h.size()] = '\0';
   unsigned char a[16];
   if (inet_pton(AF_INET6, buf, a) != 1) return HostClass::kPublic;
-  static constexpr unsigned char kMeta[16] = {0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x54};
+  static constexpr unsigned char kMeta[16] = {0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0,    0,
+                                              0,    0,    0,    0,    0, 0, 0x02, 0x54};
   if (std::memcmp(a, kMeta, 16) == 0) return HostClass::kMetadata;
   bool zero10 = true;
   for (int i = 0; i < 10; ++i) zero10 &= a[i] == 0;
@@ -856,8 +901,10 @@ HostClass classify_host(std::string_view host, bool bracketed) {
       --cut;
     }
     std::string_view tail = name.substr(cut);
-    std::string dashed(name.substr(name.rfind('.') == std::string_view::npos ? 0 : name.rfind('.') + 1));
-    for (char& c : dashed) if (c == '-') c = '.';
+    std::string dashed(
+        name.substr(name.rfind('.') == std::string_view::npos ? 0 : name.rfind('.') + 1));
+    for (char& c : dashed)
+      if (c == '-') c = '.';
     uint32_t a;
     if (parse_ipv4_loose(tail, &a) || parse_ipv4_loose(dashed, &a)) return classify_v4(a);
   }
@@ -867,12 +914,18 @@ HostClass classify_host(std::string_view host, bool bracketed) {
 
 const char* ssrf_rule(HostClass c) {
   switch (c) {
-    case HostClass::kMetadata: return "ssrf.metadata";
-    case HostClass::kLoopback: return "ssrf.loopback";
-    case HostClass::kUnspecified: return "ssrf.unspecified";
-    case HostClass::kLinkLocal: return "ssrf.link_local";
-    case HostClass::kPrivate: return "ssrf.private_network";
-    case HostClass::kPublic: break;
+    case HostClass::kMetadata:
+      return "ssrf.metadata";
+    case HostClass::kLoopback:
+      return "ssrf.loopback";
+    case HostClass::kUnspecified:
+      return "ssrf.unspecified";
+    case HostClass::kLinkLocal:
+      return "ssrf.link_local";
+    case HostClass::kPrivate:
+      return "ssrf.private_network";
+    case HostClass::kPublic:
+      break;
   }
   return nullptr;
 }
@@ -909,7 +962,8 @@ Hit detect_ssrf(std::string_view s, std::string_view lower, uint32_t mask) {
   }
   // Cloud metadata addresses anywhere in the value.
   if (mask & kDot) {
-    for (size_t p = find_in(lower, "169.254.1"); p != std::string_view::npos; p = find_in(lower, "169.254.1", p + 1)) {
+    for (size_t p = find_in(lower, "169.254.1"); p != std::string_view::npos;
+         p = find_in(lower, "169.254.1", p + 1)) {
       std::string_view rest = lower.substr(p + 9);
       if (rest.substr(0, 6) == "69.254" || rest.substr(0, 4) == "70.2") return {"ssrf.metadata", p};
     }
@@ -923,18 +977,20 @@ Hit detect_ssrf(std::string_view s, std::string_view lower, uint32_t mask) {
   // URLs: every "://" (and a leading "//", protocol-relative).
   auto authority_end = [&](size_t b) {
     size_t e = b;
-    while (e < s.size() && s[e] != '/' && s[e] != '?' && s[e] != '#' && s[e] != '\\' && !is_ws(s[e]) &&
-           s[e] != '"' && s[e] != '\'' && s[e] != '<' && s[e] != '>')
+    while (e < s.size() && s[e] != '/' && s[e] != '?' && s[e] != '#' && s[e] != '\\' &&
+           !is_ws(s[e]) && s[e] != '"' && s[e] != '\'' && s[e] != '<' && s[e] != '>')
       ++e;
     return e;
   };
   if (mask & kColon) {
     for (size_t p = s.find("://"); p != std::string_view::npos; p = s.find("://", p + 3)) {
       size_t b = p;
-      while (b > 0 && (is_alnum(s[b - 1]) || s[b - 1] == '+' || s[b - 1] == '-' || s[b - 1] == '.')) --b;
+      while (b > 0 && (is_alnum(s[b - 1]) || s[b - 1] == '+' || s[b - 1] == '-' || s[b - 1] == '.'))
+        --b;
       if (b == p || starts_ci(s, b, "file")) continue;  // file:// is the path detector's
       size_t a = p + 3;
-      if (const char* r = ssrf_rule(authority_class(s.substr(a, authority_end(a) - a)))) return {r, b};
+      if (const char* r = ssrf_rule(authority_class(s.substr(a, authority_end(a) - a))))
+        return {r, b};
     }
   }
   // A bare host: the whole value (trimmed) is host[:port][/path]. Only the
@@ -963,12 +1019,16 @@ Hit detect_ssrf(std::string_view s, std::string_view lower, uint32_t mask) {
     int dots = 0;
     bool digits_only = true;
     for (char c : hostpart) {
-      if (c == '.') ++dots;
-      else if (!is_digit(c)) digits_only = false;
+      if (c == '.')
+        ++dots;
+      else if (!is_digit(c))
+        digits_only = false;
     }
     bool name = !digits_only;
     if (digits_only && dots != 3) return {};
-    if (name && hostpart.find('.') == std::string_view::npos && !starts_ci(hostpart, 0, "localhost")) return {};
+    if (name && hostpart.find('.') == std::string_view::npos &&
+        !starts_ci(hostpart, 0, "localhost"))
+      return {};
   }
   HostClass c = authority_class(auth);
   if (c == HostClass::kMetadata || c == HostClass::kLoopback || c == HostClass::kUnspecified)
@@ -977,16 +1037,21 @@ Hit detect_ssrf(std::string_view s, std::string_view lower, uint32_t mask) {
 }
 
 using DetectFn = Hit (*)(std::string_view, std::string_view, uint32_t);
-constexpr DetectFn kDetectFns[kDetectorCount] = {detect_path, detect_command, detect_sql, detect_ssrf};
+constexpr DetectFn kDetectFns[kDetectorCount] = {detect_path, detect_command, detect_sql,
+                                                 detect_ssrf};
 
 }  // namespace
 
 const char* detector_name(Detector d) {
   switch (d) {
-    case Detector::kPathTraversal: return "path_traversal";
-    case Detector::kCommandInjection: return "command_injection";
-    case Detector::kSqlInjection: return "sql_injection";
-    case Detector::kSsrf: return "ssrf";
+    case Detector::kPathTraversal:
+      return "path_traversal";
+    case Detector::kCommandInjection:
+      return "command_injection";
+    case Detector::kSqlInjection:
+      return "sql_injection";
+    case Detector::kSsrf:
+      return "ssrf";
   }
   return "unknown";
 }
@@ -1006,7 +1071,8 @@ void scan_value(std::string_view value, const ScanOptions& options, std::vector<
   uint32_t mask = options.prefilter ? class_mask(value) : kAllClasses;
   // Only the SQL and SSRF checks read the lower-cased copy.
   constexpr uint32_t kNeedsLower = kU | kParen | kUnderscore | kAt | kDot | kColon | kQuote;
-  std::string_view lower = (mask & kNeedsLower) ? lowered(value, lower_buf) : std::string_view(value);
+  std::string_view lower =
+      (mask & kNeedsLower) ? lowered(value, lower_buf) : std::string_view(value);
   DetectorSet found = 0;
   for (int i = 0; i < kDetectorCount; ++i) {
     auto d = static_cast<Detector>(i);
@@ -1032,7 +1098,8 @@ void scan_value(std::string_view value, const ScanOptions& options, std::vector<
   for (int i = 0; i < kDetectorCount; ++i) {
     auto d = static_cast<Detector>(i);
     if (!(remaining & detector_bit(d))) continue;
-    if (Hit h = kDetectFns[i](cur, lower, dmask)) out.push_back(Match{d, h.rule, excerpt(cur, h.pos), true});
+    if (Hit h = kDetectFns[i](cur, lower, dmask))
+      out.push_back(Match{d, h.rule, excerpt(cur, h.pos), true});
   }
 }
 

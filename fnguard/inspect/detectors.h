@@ -51,9 +51,10 @@ Result<Detector> parse_detector(std::string_view name);
 
 struct Match {
   Detector detector;
-  const char* rule;      // static, e.g. "sqli.union_select", "ssrf.metadata"
-  std::string evidence;  // a short excerpt (at most kMaxEvidence bytes) around the match, printable ASCII
-  bool decoded;          // found only after percent-decoding the value
+  const char* rule;  // static, e.g. "sqli.union_select", "ssrf.metadata"
+  std::string
+      evidence;  // a short excerpt (at most kMaxEvidence bytes) around the match, printable ASCII
+  bool decoded;  // found only after percent-decoding the value
 };
 inline constexpr size_t kMaxEvidence = 64;
 

@@ -60,8 +60,12 @@ class LeafCollector : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Lea
  public:
   LeafCollector(std::string root, const DecodeLimits& limits, size_t field_budget,
                 bool strings_only, Leaves& out)
-      : path_(std::move(root)), limits_(limits), budget_(field_budget),
-        strings_only_(strings_only), out_(out.list), arena_(out.arena) {}
+      : path_(std::move(root)),
+        limits_(limits),
+        budget_(field_budget),
+        strings_only_(strings_only),
+        out_(out.list),
+        arena_(out.arena) {}
 
   bool Null() { return scalar(LeafKind::kNull, {}, false); }
   bool Bool(bool b) { return scalar(LeafKind::kBool, {}, b); }
@@ -182,7 +186,8 @@ class LeafCollector : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Lea
 
 // UTF-8 is validated by utf8_error_offset below (RapidJSON's own check goes
 // one character at a time and was a third of the decoding time).
-constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag |
+constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag |
+                                 rapidjson::kParseNumbersAsStringsFlag |
                                  rapidjson::kParseInsituFlag;
 
 // Offset of the first byte that is not well-formed UTF-8 (RFC 3629: no
@@ -201,17 +206,32 @@ size_t utf8_error_offset(std::string_view text) {
       }
     }
     unsigned char c = p[i];
-    if (c < 0x80) { ++i; continue; }
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
     size_t len;
     unsigned char lo = 0x80, hi = 0xbf;  // allowed range of the second byte
-    if (c >= 0xc2 && c <= 0xdf) len = 2;
-    else if (c == 0xe0) { len = 3; lo = 0xa0; }
-    else if ((c >= 0xe1 && c <= 0xec) || c == 0xee || c == 0xef) len = 3;
-    else if (c == 0xed) { len = 3; hi = 0x9f; }
-    else if (c == 0xf0) { len = 4; lo = 0x90; }
-    else if (c >= 0xf1 && c <= 0xf3) len = 4;
-    else if (c == 0xf4) { len = 4; hi = 0x8f; }
-    else return i;
+    if (c >= 0xc2 && c <= 0xdf)
+      len = 2;
+    else if (c == 0xe0) {
+      len = 3;
+      lo = 0xa0;
+    } else if ((c >= 0xe1 && c <= 0xec) || c == 0xee || c == 0xef)
+      len = 3;
+    else if (c == 0xed) {
+      len = 3;
+      hi = 0x9f;
+    } else if (c == 0xf0) {
+      len = 4;
+      lo = 0x90;
+    } else if (c >= 0xf1 && c <= 0xf3)
+      len = 4;
+    else if (c == 0xf4) {
+      len = 4;
+      hi = 0x8f;
+    } else
+      return i;
     if (i + len > n || p[i + 1] < lo || p[i + 1] > hi) return i;
     for (size_t k = 2; k < len; ++k)
       if ((p[i + k] & 0xc0) != 0x80) return i;
@@ -283,7 +303,7 @@ class FieldSink {
 
   void add(std::string path, std::string value, FieldSource source) {
     if (path.size() > max_path_) path.resize(max_path_);
-    size_t h = std::hash<std::string_view>{}(path) * 31 + std::hash<std::string_view>{}(value);
+    size_t h = std::hash<std::string_view>{}(path)*31 + std::hash<std::string_view>{}(value);
     auto [it, inserted] = first_.try_emplace(h, static_cast<int32_t>(out_.size()));
     if (!inserted) {
       // Same hash: walk the chain of earlier fields with it.
@@ -304,7 +324,7 @@ class FieldSink {
   std::vector<Field>& out_;
   size_t max_path_;
   std::unordered_map<size_t, int32_t> first_;  // hash -> latest field index with it
-  std::vector<int32_t> next_;                   // per field: previous index with the same hash
+  std::vector<int32_t> next_;                  // per field: previous index with the same hash
 };
 
 // "a=1&b=2" (query strings, form bodies): each pair URL-decoded with '+' as
@@ -322,7 +342,8 @@ void add_pairs(std::string_view text, char separator, const std::string& prefix,
       if (eq == std::string_view::npos) {
         sink.add(bare_path, decode ? url_decode(part, true) : std::string(part), source);
       } else {
-        std::string name = decode ? url_decode(part.substr(0, eq), true) : std::string(part.substr(0, eq));
+        std::string name =
+            decode ? url_decode(part.substr(0, eq), true) : std::string(part.substr(0, eq));
         std::string value = decode ? url_decode(part.substr(eq + 1), separator == '&')
                                    : std::string(part.substr(eq + 1));
         sink.add(prefix + name, std::move(value), source);
@@ -339,18 +360,25 @@ EventShape detect_shape(const std::vector<Leaf>& leaves) {
   for (const Leaf& l : leaves) {
     std::string_view k = l.seg0();
     if (l.depth == 1) {
-      if (k == "version" && l.kind == LeafKind::kString && l.value == "2.0") v2 = true;
-      else if (k == "rawPath") raw_path = true;
-      else if (k == "routeKey") route_key = true;
-      else if (k == "httpMethod") http_method = true;
-      else if (k == "resource" || k == "path") resource_or_path = true;
+      if (k == "version" && l.kind == LeafKind::kString && l.value == "2.0")
+        v2 = true;
+      else if (k == "rawPath")
+        raw_path = true;
+      else if (k == "routeKey")
+        route_key = true;
+      else if (k == "httpMethod")
+        http_method = true;
+      else if (k == "resource" || k == "path")
+        resource_or_path = true;
     } else if (k == "requestContext") {
       std::string_view s1 = l.seg1();
       if (s1 == "elb") elb = true;
-      if (s1 == "domainName" && l.value.find(".lambda-url.") != std::string::npos) lambda_url = true;
+      if (s1 == "domainName" && l.value.find(".lambda-url.") != std::string::npos)
+        lambda_url = true;
     }
   }
-  if (v2 && (raw_path || route_key)) return lambda_url ? EventShape::kFunctionUrl : EventShape::kApiGatewayV2;
+  if (v2 && (raw_path || route_key))
+    return lambda_url ? EventShape::kFunctionUrl : EventShape::kApiGatewayV2;
   if (elb && http_method) return EventShape::kAlb;
   if (http_method && resource_or_path) return EventShape::kApiGatewayV1;
   return EventShape::kGeneric;
@@ -382,7 +410,8 @@ Status decode_body(std::string_view body, bool is_base64, std::string_view conte
     size_t budget = limits.max_fields > sink.size() ? limits.max_fields - sink.size() : 0;
     std::string err = parse_leaves(decoded, "body", limits, budget, true, leaves, &limit_hit);
     if (err.empty()) {
-      for (const Leaf& l : leaves.list) sink.add(std::string(l.path()), std::string(l.value), FieldSource::kBody);
+      for (const Leaf& l : leaves.list)
+        sink.add(std::string(l.path()), std::string(l.value), FieldSource::kBody);
       return Ok{};
     }
     // Nesting or size past the limits is an error: falling back to plain text
@@ -405,10 +434,15 @@ Status extract_http(EventShape shape, std::vector<Leaf>& leaves, const DecodeLim
     if (k == "isBase64Encoded" && l.kind == LeafKind::kBool) is_base64 = l.flag;
     if (l.kind != LeafKind::kString) continue;
     if (l.depth == 1) {
-      if (k == "body") body = &l;
-      else if (k == "path" || k == "rawPath") sink.add(std::string(k), url_decode(l.value, false), FieldSource::kPath);
-      else if (k == "rawQueryString") add_pairs(l.value, '&', "queryStringParameters.", "queryString", FieldSource::kQuery, true, sink);
-      else if (k == "httpMethod") event.method = std::string(l.value);
+      if (k == "body")
+        body = &l;
+      else if (k == "path" || k == "rawPath")
+        sink.add(std::string(k), url_decode(l.value, false), FieldSource::kPath);
+      else if (k == "rawQueryString")
+        add_pairs(l.value, '&', "queryStringParameters.", "queryString", FieldSource::kQuery, true,
+                  sink);
+      else if (k == "httpMethod")
+        event.method = std::string(l.value);
       continue;
     }
     std::string_view name = l.seg1();
@@ -419,9 +453,11 @@ Status extract_http(EventShape shape, std::vector<Leaf>& leaves, const DecodeLim
     }
     if (k == "queryStringParameters" || k == "multiValueQueryStringParameters") {
       std::string n = alb ? url_decode(name, true) : std::string(name);
-      sink.add("queryStringParameters." + n, alb ? url_decode(l.value, true) : std::string(l.value), FieldSource::kQuery);
+      sink.add("queryStringParameters." + n, alb ? url_decode(l.value, true) : std::string(l.value),
+               FieldSource::kQuery);
     } else if (k == "pathParameters") {
-      sink.add("pathParameters." + std::string(name), std::string(l.value), FieldSource::kPathParameter);
+      sink.add("pathParameters." + std::string(name), std::string(l.value),
+               FieldSource::kPathParameter);
     } else if (k == "headers" || k == "multiValueHeaders") {
       std::string n = lower(name);
       if (n == "cookie") {
@@ -442,11 +478,16 @@ Status extract_http(EventShape shape, std::vector<Leaf>& leaves, const DecodeLim
 
 const char* shape_name(EventShape shape) {
   switch (shape) {
-    case EventShape::kApiGatewayV1: return "apigateway_v1";
-    case EventShape::kApiGatewayV2: return "apigateway_v2";
-    case EventShape::kFunctionUrl: return "function_url";
-    case EventShape::kAlb: return "alb";
-    case EventShape::kGeneric: break;
+    case EventShape::kApiGatewayV1:
+      return "apigateway_v1";
+    case EventShape::kApiGatewayV2:
+      return "apigateway_v2";
+    case EventShape::kFunctionUrl:
+      return "function_url";
+    case EventShape::kAlb:
+      return "alb";
+    case EventShape::kGeneric:
+      break;
   }
   return "generic";
 }
@@ -477,15 +518,25 @@ Result<std::string> base64_decode(std::string_view in) {
   bool padding = false;
   for (char c : in) {
     int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == '+' || c == '-') v = 62;
-    else if (c == '/' || c == '_') v = 63;
-    else if (c == '=') { padding = true; continue; }
-    else if (c == '\r' || c == '\n' || c == ' ' || c == '\t') continue;
-    else return make_error("the body is marked isBase64Encoded but is not base64");
-    if (padding) return make_error("the body is marked isBase64Encoded but has data after its padding");
+    if (c >= 'A' && c <= 'Z')
+      v = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      v = c - '0' + 52;
+    else if (c == '+' || c == '-')
+      v = 62;
+    else if (c == '/' || c == '_')
+      v = 63;
+    else if (c == '=') {
+      padding = true;
+      continue;
+    } else if (c == '\r' || c == '\n' || c == ' ' || c == '\t')
+      continue;
+    else
+      return make_error("the body is marked isBase64Encoded but is not base64");
+    if (padding)
+      return make_error("the body is marked isBase64Encoded but has data after its padding");
     acc = (acc << 6) | static_cast<uint32_t>(v);
     bits += 6;
     if (bits >= 8) {
@@ -499,14 +550,14 @@ Result<std::string> base64_decode(std::string_view in) {
 Result<DecodedEvent> decode_event(std::string_view raw_json, const DecodeLimits& limits) {
   if (raw_json.size() > limits.max_event_bytes) {
     return make_error("the event is " + std::to_string(raw_json.size()) + " bytes, more than the " +
-                      std::to_string(limits.max_event_bytes) + " bytes inspection accepts",
+                          std::to_string(limits.max_event_bytes) + " bytes inspection accepts",
                       "raise DecodeLimits::max_event_bytes if such events are expected");
   }
   Leaves parsed;
   std::vector<Leaf>& leaves = parsed.list;
   bool limit_hit = false;
-  std::string err = parse_leaves(raw_json, std::string(), limits, limits.max_fields, false, parsed,
-                                 &limit_hit);
+  std::string err =
+      parse_leaves(raw_json, std::string(), limits, limits.max_fields, false, parsed, &limit_hit);
   if (!err.empty()) return make_error("the event cannot be inspected: " + err);
 
   DecodedEvent event;

@@ -33,11 +33,11 @@
 namespace fnguard::inspect {
 
 enum class EventShape : uint8_t {
-  kGeneric = 0,      // any other JSON event (SQS, S3, custom): every string leaf
-  kApiGatewayV1 = 1, // API Gateway REST API (payload format 1.0)
-  kApiGatewayV2 = 2, // API Gateway HTTP API (payload format 2.0)
-  kFunctionUrl = 3,  // Lambda function URL (v2 shape, lambda-url domain)
-  kAlb = 4,          // Application Load Balancer target
+  kGeneric = 0,       // any other JSON event (SQS, S3, custom): every string leaf
+  kApiGatewayV1 = 1,  // API Gateway REST API (payload format 1.0)
+  kApiGatewayV2 = 2,  // API Gateway HTTP API (payload format 2.0)
+  kFunctionUrl = 3,   // Lambda function URL (v2 shape, lambda-url domain)
+  kAlb = 4,           // Application Load Balancer target
 };
 
 // "apigateway_v1", "apigateway_v2", "function_url", "alb", "generic".
@@ -48,7 +48,13 @@ inline bool is_http_shape(EventShape shape) { return shape != EventShape::kGener
 
 // Where a value came from; used to rank taints (request parameters first).
 enum class FieldSource : uint8_t {
-  kQuery, kPath, kPathParameter, kBody, kCookie, kHeader, kGeneric,
+  kQuery,
+  kPath,
+  kPathParameter,
+  kBody,
+  kCookie,
+  kHeader,
+  kGeneric,
 };
 
 struct Field {

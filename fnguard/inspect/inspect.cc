@@ -16,8 +16,14 @@ namespace {
 // which come from parameters and bodies. The other detectors still scan them.
 bool host_bearing_header(std::string_view field) {
   static constexpr std::string_view kHeaders[] = {
-      "headers.host", "headers.origin", "headers.referer", "headers.x-forwarded-for",
-      "headers.x-forwarded-host", "headers.x-real-ip", "headers.forwarded", "headers.via",
+      "headers.host",
+      "headers.origin",
+      "headers.referer",
+      "headers.x-forwarded-for",
+      "headers.x-forwarded-host",
+      "headers.x-real-ip",
+      "headers.forwarded",
+      "headers.via",
   };
   for (std::string_view h : kHeaders)
     if (field == h) return true;
@@ -31,11 +37,20 @@ std::string sanitize_utf8(std::string_view s, size_t max) {
   size_t i = 0;
   while (i < s.size() && out.size() < max) {
     auto c = static_cast<unsigned char>(s[i]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    size_t len = c < 0x80           ? 1
+                 : (c >> 5) == 0x6  ? 2
+                 : (c >> 4) == 0xe  ? 3
+                 : (c >> 3) == 0x1e ? 4
+                                    : 0;
     bool ok = len > 0 && i + len <= s.size() && (len == 1 || c >= 0xc2);
-    for (size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xc0) == 0x80;
+    for (size_t k = 1; ok && k < len; ++k)
+      ok = (static_cast<unsigned char>(s[i + k]) & 0xc0) == 0x80;
     if (!ok || out.size() + len > max) {
-      if (!ok) { out += '?'; ++i; continue; }
+      if (!ok) {
+        out += '?';
+        ++i;
+        continue;
+      }
       break;
     }
     out.append(s, i, len);
@@ -46,13 +61,20 @@ std::string sanitize_utf8(std::string_view s, size_t max) {
 
 int source_rank(FieldSource s) {
   switch (s) {
-    case FieldSource::kQuery: return 0;
-    case FieldSource::kPathParameter: return 1;
-    case FieldSource::kBody: return 2;
-    case FieldSource::kGeneric: return 2;
-    case FieldSource::kCookie: return 3;
-    case FieldSource::kPath: return 4;
-    case FieldSource::kHeader: return 5;
+    case FieldSource::kQuery:
+      return 0;
+    case FieldSource::kPathParameter:
+      return 1;
+    case FieldSource::kBody:
+      return 2;
+    case FieldSource::kGeneric:
+      return 2;
+    case FieldSource::kCookie:
+      return 3;
+    case FieldSource::kPath:
+      return 4;
+    case FieldSource::kHeader:
+      return 5;
   }
   return 6;
 }
@@ -72,11 +94,21 @@ void append_json_string(std::string& out, std::string_view s) {
   out += '"';
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];
@@ -92,21 +124,30 @@ void append_json_string(std::string& out, std::string_view s) {
 
 const char* reason_phrase(int status) {
   switch (status) {
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 406: return "Not Acceptable";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 406:
+      return "Not Acceptable";
+    case 429:
+      return "Too Many Requests";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
   }
   return "Blocked";
 }
 
 }  // namespace
 
-void scan_fields(const std::vector<Field>& fields, const InspectOptions& options, InspectionResult& result) {
+void scan_fields(const std::vector<Field>& fields, const InspectOptions& options,
+                 InspectionResult& result) {
   ScanOptions scan;
   scan.prefilter = options.prefilter;
   std::vector<Match> matches;
@@ -123,13 +164,15 @@ void scan_fields(const std::vector<Field>& fields, const InspectOptions& options
         continue;
       }
       result.findings.push_back(Finding{m.detector, m.rule, f.path, std::move(m.evidence),
-                                        sanitize_utf8(f.value, options.max_value_in_finding), m.decoded});
+                                        sanitize_utf8(f.value, options.max_value_in_finding),
+                                        m.decoded});
     }
   }
   result.fields += fields.size();
 }
 
-Result<InspectionResult> inspect_event(std::string_view raw_event_json, const InspectOptions& options) {
+Result<InspectionResult> inspect_event(std::string_view raw_event_json,
+                                       const InspectOptions& options) {
   Result<DecodedEvent> decoded = decode_event(raw_event_json, options.limits);
   if (!decoded.ok()) return decoded.error();
   InspectionResult result;
@@ -141,7 +184,8 @@ Result<InspectionResult> inspect_event(std::string_view raw_event_json, const In
   return result;
 }
 
-std::vector<Taint> select_taints(const std::vector<Field>& fields, const std::vector<Finding>& findings) {
+std::vector<Taint> select_taints(const std::vector<Field>& fields,
+                                 const std::vector<Finding>& findings) {
   struct Candidate {
     const Field* field;
     std::string value;  // when it differs from field->value (decoded form)
@@ -170,23 +214,26 @@ std::vector<Taint> select_taints(const std::vector<Field>& fields, const std::ve
         if (next == v) break;
         v.swap(next);
       }
-      if (v != f.value && !trivial(v)) candidates.push_back(Candidate{&f, std::move(v), true, 0, 0});
+      if (v != f.value && !trivial(v))
+        candidates.push_back(Candidate{&f, std::move(v), true, 0, 0});
     }
   }
-  std::stable_sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
-    if (a.suspicious != b.suspicious) return a.suspicious;
-    if (a.rank != b.rank) return a.rank < b.rank;
-    size_t la = a.value.empty() ? a.length : a.value.size();
-    size_t lb = b.value.empty() ? b.length : b.value.size();
-    return la > lb;
-  });
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [](const Candidate& a, const Candidate& b) {
+                     if (a.suspicious != b.suspicious) return a.suspicious;
+                     if (a.rank != b.rank) return a.rank < b.rank;
+                     size_t la = a.value.empty() ? a.length : a.value.size();
+                     size_t lb = b.value.empty() ? b.length : b.value.size();
+                     return la > lb;
+                   });
   std::vector<Taint> out;
   std::unordered_set<std::string_view> seen;
   size_t bytes = 0;
   constexpr size_t kData = sizeof(image::ContextPage::taint_data);
   for (const Candidate& c : candidates) {
     if (out.size() >= image::kMaxTaints) break;
-    std::string_view value = c.value.empty() ? std::string_view(c.field->value) : std::string_view(c.value);
+    std::string_view value =
+        c.value.empty() ? std::string_view(c.field->value) : std::string_view(c.value);
     value = value.substr(0, kMaxTaintValue);
     std::string_view field = std::string_view(c.field->path).substr(0, kMaxTaintField);
     if (seen.count(value)) continue;
@@ -221,7 +268,8 @@ size_t fill_context_taints(const std::vector<Taint>& taints, image::ContextPage&
   return n;
 }
 
-std::string blocked_response(EventShape shape, std::string_view request_id, const BlockResponseOptions& options) {
+std::string blocked_response(EventShape shape, std::string_view request_id,
+                             const BlockResponseOptions& options) {
   std::string body = "{\"message\":";
   append_json_string(body, options.message);
   if (options.include_request_id && !request_id.empty()) {
@@ -232,7 +280,8 @@ std::string blocked_response(EventShape shape, std::string_view request_id, cons
   std::string out = "{\"statusCode\":" + std::to_string(options.status_code);
   if (shape == EventShape::kAlb) {
     out += ",\"statusDescription\":";
-    append_json_string(out, std::to_string(options.status_code) + " " + reason_phrase(options.status_code));
+    append_json_string(
+        out, std::to_string(options.status_code) + " " + reason_phrase(options.status_code));
   }
   out += ",\"headers\":{\"content-type\":\"application/json\"},\"body\":";
   append_json_string(out, body);

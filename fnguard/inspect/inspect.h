@@ -30,17 +30,18 @@ struct InspectOptions {
   DetectorSet detectors = kAllDetectors;  // from the policy's inspect.detectors
   bool prefilter = true;                  // off only for benchmarks
   DecodeLimits limits;
-  size_t max_findings = 32;               // per event; later findings are counted, not kept
-  size_t max_value_in_finding = 512;      // Finding::value is cut to this many bytes
+  size_t max_findings = 32;           // per event; later findings are counted, not kept
+  size_t max_value_in_finding = 512;  // Finding::value is cut to this many bytes
 };
 
 struct Finding {
   Detector detector;
-  const char* rule;       // static: "path.traversal", "sqli.union_select", ...
-  std::string field;      // "queryStringParameters.file"
-  std::string evidence;   // short printable excerpt around the match
-  std::string value;      // the field's value, cut to max_value_in_finding, invalid UTF-8 replaced by '?'
-  bool decoded;           // matched only after percent-decoding
+  const char* rule;      // static: "path.traversal", "sqli.union_select", ...
+  std::string field;     // "queryStringParameters.file"
+  std::string evidence;  // short printable excerpt around the match
+  std::string
+      value;     // the field's value, cut to max_value_in_finding, invalid UTF-8 replaced by '?'
+  bool decoded;  // matched only after percent-decoding
 };
 
 struct Taint {
@@ -50,8 +51,8 @@ struct Taint {
 
 struct InspectionResult {
   EventShape shape = EventShape::kGeneric;
-  bool http = false;      // the response is an HTTP response: blocked_response() applies
-  std::string method;     // HTTP method when known
+  bool http = false;   // the response is an HTTP response: blocked_response() applies
+  std::string method;  // HTTP method when known
   std::vector<Finding> findings;
   size_t findings_dropped = 0;  // beyond max_findings
   std::vector<Taint> taints;    // ranked, fits a ContextPage (see select_taints)
@@ -61,11 +62,13 @@ struct InspectionResult {
 
 // Decodes and scans one event. An error means the event could not be decoded
 // (not JSON, too deep, too many values, too large); nothing was scanned.
-Result<InspectionResult> inspect_event(std::string_view raw_event_json, const InspectOptions& options = {});
+Result<InspectionResult> inspect_event(std::string_view raw_event_json,
+                                       const InspectOptions& options = {});
 
 // Scans already-decoded fields (inspect_event's second half; the benchmark
 // uses it to time the detectors alone).
-void scan_fields(const std::vector<Field>& fields, const InspectOptions& options, InspectionResult& result);
+void scan_fields(const std::vector<Field>& fields, const InspectOptions& options,
+                 InspectionResult& result);
 
 // Chooses the values to publish to the enforcer: strings of at least 3 bytes
 // that are not only digits or one repeated character, de-duplicated; values
@@ -77,7 +80,8 @@ void scan_fields(const std::vector<Field>& fields, const InspectOptions& options
 // "contains" check stays correct (it can only match more).
 inline constexpr size_t kMaxTaintValue = 1024;
 inline constexpr size_t kMaxTaintField = 128;
-std::vector<Taint> select_taints(const std::vector<Field>& fields, const std::vector<Finding>& findings);
+std::vector<Taint> select_taints(const std::vector<Field>& fields,
+                                 const std::vector<Finding>& findings);
 
 // Writes taints into the page's taint_count/taints/taint_data and nothing
 // else (the caller holds the page's sequence lock). Entries that do not fit

@@ -22,7 +22,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   scan_value(value, without, slow);
   if (fast.size() != slow.size()) std::abort();
   for (size_t i = 0; i < fast.size(); ++i) {
-    if (fast[i].detector != slow[i].detector || std::strcmp(fast[i].rule, slow[i].rule) != 0) std::abort();
+    if (fast[i].detector != slow[i].detector || std::strcmp(fast[i].rule, slow[i].rule) != 0)
+      std::abort();
     if (fast[i].evidence.size() > kMaxEvidence) std::abort();
   }
   return 0;

@@ -1,7 +1,5 @@
 // The proxy-facing API: findings name the field and evidence, taints are
 // ranked and fit the context page, a blocked HTTP invocation gets a 403.
-#include "fnguard/inspect/inspect.h"
-
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
@@ -9,10 +7,13 @@
 #include <memory>
 #include <string>
 
+#include "fnguard/inspect/inspect.h"
+
 namespace fnguard::inspect {
 namespace {
 
-const char kLfiEvent[] = R"({"version":"2.0","routeKey":"$default","rawPath":"/read","rawQueryString":"file=%2Fetc%2Fpasswd&lang=en",
+const char kLfiEvent[] =
+    R"({"version":"2.0","routeKey":"$default","rawPath":"/read","rawQueryString":"file=%2Fetc%2Fpasswd&lang=en",
   "headers":{"user-agent":"curl/8.4.0","host":"abc.execute-api.us-east-1.amazonaws.com","origin":"http://localhost:3000"},
   "requestContext":{"http":{"method":"GET"},"domainName":"abc.execute-api.us-east-1.amazonaws.com"},"isBase64Encoded":false})";
 
@@ -45,11 +46,13 @@ TEST(InspectApi, TaintsPutTheSuspiciousValueFirstAndSkipTrivialOnes) {
   ASSERT_FALSE(r->taints.empty());
   EXPECT_EQ(r->taints[0].field, "queryStringParameters.file");
   EXPECT_EQ(r->taints[0].value, "/etc/passwd");
-  for (const Taint& t : r->taints) EXPECT_NE(t.value, "en") << "values shorter than 3 bytes are not taints";
+  for (const Taint& t : r->taints)
+    EXPECT_NE(t.value, "en") << "values shorter than 3 bytes are not taints";
 }
 
 TEST(InspectApi, DoubleEncodedValueAlsoPublishesItsDecodedForm) {
-  std::vector<Field> fields = {{"queryStringParameters.f", "..%252f..%252fetc%252fpasswd", FieldSource::kQuery}};
+  std::vector<Field> fields = {
+      {"queryStringParameters.f", "..%252f..%252fetc%252fpasswd", FieldSource::kQuery}};
   InspectionResult res;
   scan_fields(fields, InspectOptions{}, res);
   ASSERT_FALSE(res.findings.empty());
@@ -62,7 +65,9 @@ TEST(InspectApi, DoubleEncodedValueAlsoPublishesItsDecodedForm) {
 TEST(InspectApi, TaintsAreBoundedAndDeduplicated) {
   std::vector<Field> fields;
   for (int i = 0; i < 200; ++i)
-    fields.push_back({"body.k" + std::to_string(i), "value-" + std::to_string(i % 100) + std::string(100, 'x'), FieldSource::kBody});
+    fields.push_back({"body.k" + std::to_string(i),
+                      "value-" + std::to_string(i % 100) + std::string(100, 'x'),
+                      FieldSource::kBody});
   fields.push_back({"body.huge", std::string(20000, 'z') + "end", FieldSource::kBody});
   std::vector<Taint> t = select_taints(fields, {});
   EXPECT_LE(t.size(), image::kMaxTaints);
@@ -81,11 +86,13 @@ TEST(InspectApi, FillContextTaintsWritesOnlyTheTaintPart) {
   auto page = std::make_unique<image::ContextPage>();
   std::memset(static_cast<void*>(page.get()), 0, sizeof *page);
   std::strcpy(page->request_id, "req-1");
-  std::vector<Taint> taints = {{"queryStringParameters.file", "/etc/passwd"}, {"body.name", "O'Brien"}};
+  std::vector<Taint> taints = {{"queryStringParameters.file", "/etc/passwd"},
+                               {"body.name", "O'Brien"}};
   ASSERT_EQ(fill_context_taints(taints, *page), 2u);
   EXPECT_EQ(page->taint_count, 2u);
   const image::TaintValue& a = page->taints[0];
-  EXPECT_EQ(std::string(page->taint_data + a.field_offset, a.field_length), "queryStringParameters.file");
+  EXPECT_EQ(std::string(page->taint_data + a.field_offset, a.field_length),
+            "queryStringParameters.file");
   EXPECT_EQ(std::string(page->taint_data + a.value_offset, a.value_length), "/etc/passwd");
   const image::TaintValue& b = page->taints[1];
   EXPECT_EQ(std::string(page->taint_data + b.value_offset, b.value_length), "O'Brien");
@@ -97,7 +104,8 @@ TEST(InspectApi, FillContextTaintsWritesOnlyTheTaintPart) {
 }
 
 TEST(InspectApi, BlockedResponseIsA403LambdaProxyResponse) {
-  for (EventShape shape : {EventShape::kApiGatewayV1, EventShape::kApiGatewayV2, EventShape::kAlb}) {
+  for (EventShape shape :
+       {EventShape::kApiGatewayV1, EventShape::kApiGatewayV2, EventShape::kAlb}) {
     std::string out = blocked_response(shape, "8f5e\"x");
     rapidjson::Document d;
     d.Parse(out.c_str());

@@ -44,8 +44,10 @@ TEST(InspectCorpus, MaliciousEventsAreDetectedByTheRightDetector) {
     ASSERT_TRUE(r.ok()) << name << ": " << r.error().message;
     bool hit = false;
     for (const Finding& fi : r->findings) hit |= want == detector_name(fi.detector);
-    if (hit) ++detected;
-    else missed += " " + name;
+    if (hit)
+      ++detected;
+    else
+      missed += " " + name;
   }
   double rate = 100.0 * static_cast<double>(detected) / static_cast<double>(files.size());
   std::printf("detection rate: %zu/%zu = %.1f%%\n", detected, files.size(), rate);
@@ -63,8 +65,8 @@ TEST(InspectCorpus, BenignEventsRaiseNoFindings) {
     ASSERT_TRUE(r.ok()) << f.filename() << ": " << r.error().message;
     if (!r->findings.empty()) {
       ++flagged;
-      which += " " + f.filename().string() + "(" + r->findings[0].rule + " in " + r->findings[0].field + ": " +
-               r->findings[0].evidence + ")";
+      which += " " + f.filename().string() + "(" + r->findings[0].rule + " in " +
+               r->findings[0].field + ": " + r->findings[0].evidence + ")";
     }
     EXPECT_TRUE(r->http || f.filename().string().find("sqs") != std::string::npos) << f.filename();
   }

@@ -1,11 +1,11 @@
 // Event decoding: each shape yields the values an attacker controls, under
 // the field names the events and taints use; hostile input is an error value.
-#include "fnguard/inspect/event_decoder.h"
-
 #include <gtest/gtest.h>
 
 #include <map>
 #include <string>
+
+#include "fnguard/inspect/event_decoder.h"
 
 namespace fnguard::inspect {
 namespace {
@@ -29,7 +29,8 @@ DecodedEvent decode_ok(const std::string& json) {
 }
 
 TEST(InspectDecoder, ApiGatewayV1QueryHeadersMultiValueAndPathParameters) {
-  DecodedEvent e = decode_ok(R"({"resource":"/files/{name}","path":"/files/a%20b","httpMethod":"GET",
+  DecodedEvent e =
+      decode_ok(R"({"resource":"/files/{name}","path":"/files/a%20b","httpMethod":"GET",
     "headers":{"Accept":"text/html","Cookie":"session=abc123; theme=dark"},
     "multiValueHeaders":{"Accept":["text/html"],"X-Tag":["one","two"]},
     "queryStringParameters":{"file":"/etc/passwd"},
@@ -49,7 +50,8 @@ TEST(InspectDecoder, ApiGatewayV1QueryHeadersMultiValueAndPathParameters) {
   EXPECT_TRUE(has(e, "pathParameters.name", "report.pdf"));
   EXPECT_TRUE(has(e, "path", "/files/a b"));
   auto m = fields_of(e);
-  EXPECT_EQ(m.count("queryStringParameters.file"), 1u) << "single- and multi-value maps are de-duplicated";
+  EXPECT_EQ(m.count("queryStringParameters.file"), 1u)
+      << "single- and multi-value maps are de-duplicated";
   EXPECT_EQ(m.count("headers.accept"), 1u);
   EXPECT_EQ(m.count("stageVariables.env"), 0u) << "AWS-set values are not attacker-reachable";
   EXPECT_EQ(m.count("requestContext.identity.sourceIp"), 0u);
@@ -77,7 +79,8 @@ TEST(InspectDecoder, ApiGatewayV2RawQueryStringCookiesAndJsonBody) {
 }
 
 TEST(InspectDecoder, FunctionUrlIsTheV2ShapeWithALambdaUrlDomain) {
-  DecodedEvent e = decode_ok(R"({"version":"2.0","routeKey":"$default","rawPath":"/","rawQueryString":"url=http%3A%2F%2F169.254.169.254%2F",
+  DecodedEvent e = decode_ok(
+      R"({"version":"2.0","routeKey":"$default","rawPath":"/","rawQueryString":"url=http%3A%2F%2F169.254.169.254%2F",
     "requestContext":{"domainName":"xyz.lambda-url.eu-west-1.on.aws","http":{"method":"GET"}},"isBase64Encoded":false})");
   EXPECT_EQ(e.shape, EventShape::kFunctionUrl);
   EXPECT_TRUE(is_http_shape(e.shape));
@@ -85,7 +88,8 @@ TEST(InspectDecoder, FunctionUrlIsTheV2ShapeWithALambdaUrlDomain) {
 }
 
 TEST(InspectDecoder, AlbQueryParametersAreStillEncodedAndGetDecoded) {
-  DecodedEvent e = decode_ok(R"({"requestContext":{"elb":{"targetGroupArn":"arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/t/1"}},
+  DecodedEvent e = decode_ok(
+      R"({"requestContext":{"elb":{"targetGroupArn":"arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/t/1"}},
     "httpMethod":"GET","path":"/lambda","queryStringParameters":{"cmd":"a%3Bcat+%2Fetc%2Fpasswd"},
     "headers":{"host":"lb.example.com"},"body":"","isBase64Encoded":false})");
   EXPECT_EQ(e.shape, EventShape::kAlb);
@@ -112,7 +116,8 @@ TEST(InspectDecoder, PlainTextAndInvalidJsonBodiesStayOneField) {
 }
 
 TEST(InspectDecoder, GenericEventsYieldEveryStringLeafWithItsPath) {
-  DecodedEvent e = decode_ok(R"({"Records":[{"eventSource":"aws:sqs","body":"hello","attrs":{"n":5,"s":"x.y"}}],"flag":true})");
+  DecodedEvent e = decode_ok(
+      R"({"Records":[{"eventSource":"aws:sqs","body":"hello","attrs":{"n":5,"s":"x.y"}}],"flag":true})");
   EXPECT_EQ(e.shape, EventShape::kGeneric);
   EXPECT_FALSE(is_http_shape(e.shape));
   EXPECT_TRUE(has(e, "Records[0].body", "hello"));
@@ -136,7 +141,8 @@ TEST(InspectDecoder, HostileInputIsAnErrorNotACrash) {
   EXPECT_FALSE(decode_event(std::string("{\"a\":\"\xc0\xaf\"}")).ok()) << "overlong '/'";
   EXPECT_FALSE(decode_event(std::string("{\"a\":\"\xed\xa0\x80\"}")).ok()) << "UTF-16 surrogate";
   EXPECT_FALSE(decode_event(std::string("{\"a\":\"\xe2\x82\"}")).ok()) << "truncated sequence";
-  EXPECT_TRUE(decode_event("{\"a\":\"M\xc3\xbcller \xf0\x9f\x8e\x89 \xe6\x97\xa5\"}").ok()) << "valid multi-byte";
+  EXPECT_TRUE(decode_event("{\"a\":\"M\xc3\xbcller \xf0\x9f\x8e\x89 \xe6\x97\xa5\"}").ok())
+      << "valid multi-byte";
   EXPECT_FALSE(decode_event(std::string("{\"a\":\"x\"}\0{", 10)).ok()) << "embedded NUL";
   std::string deep(100000, '[');
   Result<DecodedEvent> r = decode_event(deep);
@@ -158,7 +164,9 @@ TEST(InspectDecoder, DeeplyNestedJsonBodyIsAnErrorNotPlainText) {
   for (int i = 0; i < 80; ++i) body += "{\\\"a\\\":";
   body += "1";
   for (int i = 0; i < 80; ++i) body += "}";
-  std::string ev = R"({"version":"2.0","rawPath":"/","routeKey":"$default","headers":{"content-type":"application/json"},"body":")" + body + R"(","isBase64Encoded":false})";
+  std::string ev =
+      R"({"version":"2.0","rawPath":"/","routeKey":"$default","headers":{"content-type":"application/json"},"body":")" +
+      body + R"(","isBase64Encoded":false})";
   Result<DecodedEvent> r = decode_event(ev);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("request body"), std::string::npos) << r.error().message;
@@ -166,7 +174,8 @@ TEST(InspectDecoder, DeeplyNestedJsonBodyIsAnErrorNotPlainText) {
 
 TEST(InspectDecoder, SixMegabyteBodyDecodes) {
   std::string big(6u << 20, 'a');
-  std::string ev = R"({"version":"2.0","rawPath":"/","routeKey":"$default","body":")" + big + R"(","isBase64Encoded":false})";
+  std::string ev = R"({"version":"2.0","rawPath":"/","routeKey":"$default","body":")" + big +
+                   R"(","isBase64Encoded":false})";
   DecodedEvent e = decode_ok(ev);
   ASSERT_EQ(e.fields.size(), 2u);
   EXPECT_TRUE(has(e, "body", big));

