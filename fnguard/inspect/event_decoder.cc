@@ -570,8 +570,28 @@ Result<DecodedEvent> decode_event(std::string_view raw_json, const DecodeLimits&
   event.fields.reserve(leaves.size());
   for (Leaf& l : leaves) {
     if (l.kind != LeafKind::kString) continue;
-    event.fields.push_back(Field{l.path().empty() ? std::string("event") : std::string(l.path()),
-                                 std::string(l.value), FieldSource::kGeneric});
+    std::string path = l.path().empty() ? std::string("event") : std::string(l.path());
+    // A string that holds JSON (an SQS or SNS message body, an EventBridge
+    // detail passed along as text) is also flattened one level, so JSON
+    // escapes inside it (\u002e\u002e/) cannot hide a payload. The string
+    // itself is kept as well: the function may use it as text.
+    size_t first = l.value.find_first_not_of(" \t\r\n");
+    if (first != std::string_view::npos && (l.value[first] == '{' || l.value[first] == '[')) {
+      Leaves inner;
+      bool inner_limit = false;
+      size_t budget = limits.max_fields > event.fields.size() + leaves.size()
+                          ? limits.max_fields - event.fields.size() - leaves.size()
+                          : 0;
+      std::string inner_err =
+          parse_leaves(l.value, path, limits, budget, true, inner, &inner_limit);
+      if (inner_limit)
+        return make_error("the event cannot be inspected: " + path + ": " + inner_err);
+      if (inner_err.empty())
+        for (const Leaf& il : inner.list)
+          event.fields.push_back(
+              Field{std::string(il.path()), std::string(il.value), FieldSource::kGeneric});
+    }
+    event.fields.push_back(Field{std::move(path), std::string(l.value), FieldSource::kGeneric});
   }
   return event;
 }

@@ -128,6 +128,15 @@ TEST(InspectDecoder, GenericEventsYieldEveryStringLeafWithItsPath) {
   EXPECT_TRUE(has(s, "event", "just a string"));
 }
 
+TEST(InspectDecoder, JsonInsideAGenericStringIsFlattenedToo) {
+  DecodedEvent e = decode_ok(
+      R"({"Records":[{"body":"{\"file\":\"\\u002e\\u002e/\\u002e\\u002e/etc/passwd\",\"n\":1}"}]})");
+  EXPECT_TRUE(has(e, "Records[0].body.file", "../../etc/passwd"));
+  EXPECT_EQ(fields_of(e).count("Records[0].body"), 1u) << "the raw string stays a field";
+  DecodedEvent bad = decode_ok(R"({"Records":[{"body":"{not json"}]})");
+  EXPECT_TRUE(has(bad, "Records[0].body", "{not json"));
+}
+
 TEST(InspectDecoder, JsonEscapesAreDecoded) {
   DecodedEvent e = decode_ok(R"({"a":"\u002e\u002e\u002f\u002e\u002e\u002fetc"})");
   EXPECT_TRUE(has(e, "a", "../../etc"));
