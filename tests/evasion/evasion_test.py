@@ -326,6 +326,62 @@ class EvasionTest(unittest.TestCase):
             shutil.rmtree(root, ignore_errors=True)
 
 
+class MonitorAndDoctorTest(unittest.TestCase):
+    """The kernel layer in monitor mode reports and lets through; `fnguard
+    doctor` describes the kernel and the policy."""
+
+    @classmethod
+    def setUpClass(cls):
+        if not os.path.exists(FNGUARD):
+            raise unittest.SkipTest(f"{FNGUARD} is not built")
+
+    def test_monitor_mode_reports_raw_exec_and_lets_it_run(self):
+        root = make_root()
+        try:
+            policy = POLICY.format(root=root, preload="true", allowed_port=9).replace("mode: block", "mode: monitor")
+            env = dict(os.environ, EV_MARKER=os.path.join(root, "work", "marker"))
+            events_path = os.path.join(root, "events.jsonl")
+            with open(os.path.join(root, "policy.yaml"), "w") as f:
+                f.write(policy)
+            proc = subprocess.run([FNGUARD, "run", "--policy", os.path.join(root, "policy.yaml"), "--events",
+                                   events_path, "--", os.path.join(PROGRAMS, "raw_execve")],
+                                  cwd=PROGRAMS, env=env, capture_output=True, text=True, timeout=60)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            self.assertTrue(os.path.exists(os.path.join(root, "work", "marker")), "monitor mode must not block")
+            with open(events_path) as f:
+                events = [json.loads(l) for l in f if l.strip()]
+            seen = [e for e in events if e.get("kind") == "violation" and is_exec_event(e)]
+            self.assertTrue(seen, events)
+            self.assertEqual(seen[0]["enforcement"], "seccomp")
+            self.assertEqual(seen[0]["action"], "allowed")
+            self.assertEqual(seen[0]["mode"], "monitor")
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+
+    def test_doctor_prints_layers_and_policy_use(self):
+        proc = subprocess.run([FNGUARD, "doctor"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        for needle in ("seccomp filter", "seccomp user notification", "Landlock", "no_new_privs",
+                       "Policy <default>", "exec supervision"):
+            self.assertIn(needle, proc.stdout)
+
+    def test_doctor_says_require_kernel_would_refuse(self):
+        root = make_root()
+        try:
+            path = os.path.join(root, "p.yaml")
+            with open(path, "w") as f:
+                f.write("version: 1\nmode: block\nrequire: {kernel: true}\n")
+            proc = subprocess.run([FNGUARD, "doctor", "--policy", path], capture_output=True, text=True,
+                                  timeout=60, env=dict(os.environ, FNGUARD_KERNEL="off"))
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            self.assertIn("REFUSED", proc.stdout)
+            self.assertIn("exit 125", proc.stdout)
+            bad = subprocess.run([FNGUARD, "doctor", "--bogus"], capture_output=True, text=True, timeout=60)
+            self.assertEqual(bad.returncode, 2)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+
+
 def _make_test(t):
     return lambda self: self.check(t)
 
