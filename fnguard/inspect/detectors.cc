@@ -520,6 +520,8 @@ Hit detect_command(std::string_view s, std::string_view, uint32_t mask) {
 
 // ---- SQL injection ----------------------------------------------------------------
 
+constexpr size_t kCommentWindow = 512;  // longest /* comment */ or quoted operand looked through
+
 // Skips blanks, '+' (form-encoded space) and /* comments */ (the comment
 // trick used to dodge space filters). Bounded by the value's length.
 size_t skip_sql_blanks(std::string_view s, size_t i) {
@@ -529,8 +531,10 @@ size_t skip_sql_blanks(std::string_view s, size_t i) {
       continue;
     }
     if (i + 1 < s.size() && s[i] == '/' && s[i + 1] == '*') {
-      size_t e = s.find("*/", i + 2);
-      if (e == std::string_view::npos) return s.size();
+      // Look for the end of the comment within a window only: an unbounded
+      // search from every quote of "'/*'/*'/*..." would be quadratic.
+      size_t e = s.substr(0, std::min(s.size(), i + 2 + kCommentWindow)).find("*/", i + 2);
+      if (e == std::string_view::npos) return s.size() - i <= 2 + kCommentWindow ? s.size() : i;
       i = e + 2;
       continue;
     }
@@ -571,7 +575,9 @@ bool boolean_payload(std::string_view s, size_t i) {
   char c = s[i];
   bool unclosed = false;
   if (c == '\'' || c == '"') {
-    size_t e = s.find(c, i + 1);
+    // Bounded like comments: "' or '1" followed by a long padding without a
+    // quote counts as unclosed (the application's own quote closes it).
+    size_t e = s.substr(0, std::min(s.size(), i + 1 + kCommentWindow)).find(c, i + 1);
     if (e == std::string_view::npos) {
       unclosed = true;  // "' or '1": the application's own quote closes it
       j = s.size();

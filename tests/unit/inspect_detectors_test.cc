@@ -227,5 +227,21 @@ TEST(InspectDetectors, LongHostileValuesFinishAndStayLinear) {
   EXPECT_TRUE(sql);
 }
 
+TEST(InspectDetectors, PathologicalRepetitionsStayLinear) {
+  // Each pattern repeated to 1 MB: a check that searched the rest of the
+  // value from every occurrence would not finish (the test would time out).
+  for (const char* unit : {"'/*", "' or '", "\" or \"", "://", ";;;", "${", "$(", "union ", "'))))",
+                           "/../", "`", "%2", "'||'", "/**/", "a:", "..;", "' and (", "&&x"}) {
+    std::string v;
+    while (v.size() < (1u << 20)) v += unit;
+    v += " x' OR 1=1--";
+    std::vector<Match> out;
+    scan_value(v, ScanOptions{}, out);
+    bool sql = false;
+    for (const Match& m : out) sql |= m.detector == Detector::kSqlInjection;
+    EXPECT_TRUE(sql) << unit;
+  }
+}
+
 }  // namespace
 }  // namespace fnguard::inspect
