@@ -133,6 +133,23 @@ TEST(InspectApi, BlockedResponseIsA403LambdaProxyResponse) {
   EXPECT_STREQ(e["errorType"].GetString(), "FnguardBlocked");
 }
 
+TEST(InspectApi, SixMegabyteHostileBodyIsInspected) {
+  std::string body;
+  while (body.size() < (6u << 20)) body += "a'/*;|../%2 ";
+  body += "x' UNION SELECT password FROM users--";
+  std::string ev =
+      R"({"version":"2.0","rawPath":"/","routeKey":"$default","headers":{"content-type":"text/plain"},"body":")" +
+      body + R"(","isBase64Encoded":false})";
+  Result<InspectionResult> r = inspect_event(ev);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  bool sql = false;
+  for (const Finding& f : r->findings)
+    sql |= f.detector == Detector::kSqlInjection && f.field == "body";
+  EXPECT_TRUE(sql);
+  for (const Finding& f : r->findings)
+    EXPECT_LE(f.value.size(), InspectOptions{}.max_value_in_finding);
+}
+
 TEST(InspectApi, UndecodableEventIsAnError) {
   Result<InspectionResult> r = inspect_event("{\"version\":\"2.0\",");
   ASSERT_FALSE(r.ok());
