@@ -299,7 +299,12 @@ int hex_value(char c) {
 // header and query parameter twice (single- and multi-value maps).
 class FieldSink {
  public:
-  explicit FieldSink(std::vector<Field>& out, size_t max_path) : out_(out), max_path_(max_path) {}
+  FieldSink(std::vector<Field>& out, size_t max_path, size_t expected)
+      : out_(out), max_path_(max_path) {
+    out_.reserve(expected);
+    first_.reserve(expected);
+    next_.reserve(expected);
+  }
 
   void add(std::string path, std::string value, FieldSource source) {
     if (path.size() > max_path_) path.resize(max_path_);
@@ -424,7 +429,7 @@ Status decode_body(std::string_view body, bool is_base64, std::string_view conte
 
 Status extract_http(EventShape shape, std::vector<Leaf>& leaves, const DecodeLimits& limits,
                     DecodedEvent& event) {
-  FieldSink sink(event.fields, limits.max_path_bytes);
+  FieldSink sink(event.fields, limits.max_path_bytes, leaves.size());
   const bool alb = shape == EventShape::kAlb;  // ALB passes query parameters still encoded
   const Leaf* body = nullptr;
   bool is_base64 = false;
