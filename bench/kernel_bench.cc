@@ -17,6 +17,9 @@
 //                  the full supervision round trip without a process start
 //   fork_exec_wait fork, exec /bin/true, wait (what a subprocess costs)
 //
+// KERNEL_BENCH_EMPTY_FILTER=1 makes the seccomp phase load a one-instruction
+// allow-all filter instead: the floor any seccomp filter costs.
+//
 // Run: build-*/bin/kernel_bench [--benchmark_repetitions=5 ...]; results
 // and the exact commands are in docs/BENCHMARKS.md ("Kernel backstop").
 #include <benchmark/benchmark.h>
@@ -159,6 +162,13 @@ int main(int argc, char** argv) {
       }
       close(fd.value());
       std::fprintf(stderr, "kernel_bench: Landlock applied (%s)\n", plan.summary().c_str());
+    } else if (phase == "seccomp" && getenv("KERNEL_BENCH_EMPTY_FILTER") != nullptr) {
+      // The floor: a filter that allows everything, to separate the kernel's
+      // seccomp entry cost from the cost of our filter's program.
+      kernel::BpfProgram allow_all;
+      allow_all.insns.push_back(BPF_STMT(BPF_RET | BPF_K, 0x7fff0000u /* SECCOMP_RET_ALLOW */));
+      if (kernel::install_filter(allow_all, false) != 0) return 1;
+      std::fprintf(stderr, "kernel_bench: allow-all filter loaded (KERNEL_BENCH_EMPTY_FILTER)\n");
     } else if (phase == "seccomp") {
       kernel::FilterSpec spec;
       spec.supervise_exec = true;
