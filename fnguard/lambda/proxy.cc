@@ -119,14 +119,10 @@ void Proxy::stop() {
   if (stopping_.exchange(true)) return;
   if (listen_fd_) ::shutdown(listen_fd_.get(), SHUT_RDWR);
   if (acceptor_.joinable()) acceptor_.join();
-  std::vector<std::thread> workers;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
     for (int fd : client_fds_) ::shutdown(fd, SHUT_RDWR);
-    workers.swap(workers_);
-  }
-  for (std::thread& t : workers) {
-    if (t.joinable()) t.join();
+    workers_done_.wait(lock, [this] { return active_workers_ == 0; });
   }
   listen_fd_.reset();
 }
@@ -154,7 +150,10 @@ void Proxy::accept_loop() {
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     client_fds_.push_back(fd);
-    workers_.emplace_back([this, fd] {
+    // Detached: a runtime that opens a connection per request must not
+    // leave finished threads behind. stop() waits for active_workers_ == 0.
+    ++active_workers_;
+    std::thread([this, fd] {
       serve(fd);
       std::lock_guard<std::mutex> l(mu_);
       for (size_t i = 0; i < client_fds_.size(); ++i) {
@@ -164,7 +163,9 @@ void Proxy::accept_loop() {
         }
       }
       ::close(fd);
-    });
+      --active_workers_;
+      workers_done_.notify_all();  // under the lock: stop() cannot return before we let go
+    }).detach();
   }
 }
 
@@ -425,6 +426,9 @@ void Proxy::serve(int client_fd) {
       }
       have_final = *r;
     }
+    // A final answer before 100 Continue: the body was never asked for, and
+    // the client may still send it; this connection cannot be reused.
+    bool answered_before_body = expect_continue && have_final && rq.framing != http::Framing::kNone;
     if (!have_final) {
       Status body = client.pump_body(rq, limits, up.get(), nullptr, -1,
                                      head_sent ? std::string_view() : std::string_view(rq.raw));
@@ -522,7 +526,7 @@ void Proxy::serve(int client_fd) {
       Status body = upstream->pump_body(resp, limits, client_fd, nullptr, -1, resp.raw);
       if (!body.ok()) return;
     }
-    if (!rq.keep_alive || !resp.keep_alive) return;
+    if (!rq.keep_alive || !resp.keep_alive || answered_before_body) return;
   }
 }
 

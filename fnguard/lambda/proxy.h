@@ -32,6 +32,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -132,7 +133,8 @@ class Proxy {
   std::string address_;
   std::thread acceptor_;
   std::mutex mu_;
-  std::vector<std::thread> workers_;
+  size_t active_workers_ = 0;              // guarded by mu_
+  std::condition_variable workers_done_;
   std::vector<int> client_fds_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> degraded_{false};

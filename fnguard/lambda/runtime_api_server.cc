@@ -93,14 +93,9 @@ void RuntimeApiServer::stop() {
   cv_.notify_all();
   if (listen_fd_) ::shutdown(listen_fd_.get(), SHUT_RDWR);
   if (acceptor_.joinable()) acceptor_.join();
-  std::vector<std::thread> workers;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    workers.swap(workers_);
-  }
-  for (std::thread& t : workers) {
-    if (t.joinable()) t.join();
-  }
+  std::unique_lock<std::mutex> lock(mu_);
+  for (int fd : client_fds_) ::shutdown(fd, SHUT_RDWR);  // accepted after the first pass
+  workers_done_.wait(lock, [this] { return active_workers_ == 0; });
 }
 
 void RuntimeApiServer::accept_loop() {
@@ -120,7 +115,10 @@ void RuntimeApiServer::accept_loop() {
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     client_fds_.push_back(fd);
-    workers_.emplace_back([this, fd] {
+    // Detached: a runtime that opens a connection per request must not
+    // leave finished threads behind. stop() waits for active_workers_ == 0.
+    ++active_workers_;
+    std::thread([this, fd] {
       serve(fd);
       std::lock_guard<std::mutex> l(mu_);
       for (size_t i = 0; i < client_fds_.size(); ++i) {
@@ -130,7 +128,9 @@ void RuntimeApiServer::accept_loop() {
         }
       }
       ::close(fd);
-    });
+      --active_workers_;
+      workers_done_.notify_all();  // under the lock: stop() cannot return before we let go
+    }).detach();
   }
 }
 

@@ -90,7 +90,8 @@ class RuntimeApiServer {
   http::UniqueFd listen_fd_;
   std::string address_;
   std::thread acceptor_;
-  std::vector<std::thread> workers_;
+  size_t active_workers_ = 0;              // guarded by mu_
+  std::condition_variable workers_done_;
   std::vector<int> client_fds_;
 
   std::mutex mu_;

@@ -472,6 +472,27 @@ TEST(LambdaProxy, BlockedNonHttpEventIsAnsweredWithAnError) {
   EXPECT_NE(s.posted[0].find("FnguardBlocked"), std::string::npos);
 }
 
+TEST(LambdaProxy, ExpectContinueWaitsForTheUpstreamsGoAhead) {
+  const std::string head = "POST /2018-06-01/runtime/invocation/r/response HTTP/1.1\r\nHost: x\r\n"
+                           "Expect: 100-continue\r\nContent-Length: 5\r\n\r\n";
+  std::string seen;
+  FakeUpstream up([&](int fd, int) {
+    seen = read_until(fd, "\r\n\r\n");
+    send_all(fd, "HTTP/1.1 100 Continue\r\n\r\n");
+    seen += read_n(fd, 5);
+    send_all(fd, "HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\nok");
+    read_to_close(fd);
+  });
+  auto proxy = start_proxy(up.address());
+  UniqueFd c = connect_to(proxy->address());
+  send_all(c.get(), head);
+  // The body is sent only after the interim answer came through the proxy.
+  EXPECT_EQ(read_until(c.get(), "\r\n\r\n"), "HTTP/1.1 100 Continue\r\n\r\n");
+  send_all(c.get(), "hello");
+  EXPECT_EQ(read_until(c.get(), "ok"), "HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\nok");
+  EXPECT_EQ(seen, head + "hello");
+}
+
 TEST(LambdaProxy, OtherPathsAndKeepAliveAreForwarded) {
   std::vector<std::string> targets;
   FakeUpstream up([&](int fd, int) {
