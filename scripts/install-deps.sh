@@ -31,3 +31,13 @@ if ((${#missing[@]})); then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+# The Node runtime client `fnguard local --runtime nodejs` runs handlers with
+# (npm registry; cached per user where fnguard looks for it).
+ric_dir="${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/fnguard/ric"
+if command -v npm >/dev/null && [[ ! -f $ric_dir/node_modules/aws-lambda-ric/index.mjs ]]; then
+  echo "install-deps: installing aws-lambda-ric@4.0.2 into $ric_dir"
+  mkdir -p "$ric_dir"
+  (cd "$ric_dir" && npm install --no-audit --no-fund --loglevel=error aws-lambda-ric@4.0.2) ||
+    echo "install-deps: could not install aws-lambda-ric; fnguard local will retry on first use" >&2
+fi
