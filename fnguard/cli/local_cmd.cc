@@ -24,6 +24,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <climits>
@@ -604,6 +605,7 @@ int local_serve(const LocalArgs& a) {
   std::fprintf(stderr, "fnguard: local: serving %s (%s) on http://127.0.0.1:%u/ (Ctrl-C stops)\n",
                a.handler.c_str(), a.runtime.c_str(), bound);
   std::mutex one_at_a_time;  // one runtime handles one invocation at a time, as in Lambda
+  std::atomic<int> in_flight{0};  // request threads still running (they use the server)
   while (!g_stop) {
     pollfd p{listen->get(), POLLIN, 0};
     int r = poll(&p, 1, 200);
@@ -613,7 +615,12 @@ int local_serve(const LocalArgs& a) {
     }
     int c = accept4(listen->get(), nullptr, nullptr, SOCK_CLOEXEC);
     if (c < 0) continue;
+    ++in_flight;
     std::thread([&, c] {
+      struct Done {
+        std::atomic<int>& n;
+        ~Done() { --n; }
+      } done{in_flight};
       lb::http::UniqueFd conn(c);
       lb::http::Reader reader(c);
       lb::http::Limits limits;
@@ -637,8 +644,10 @@ int local_serve(const LocalArgs& a) {
       (void)lb::http::write_all(c, http_from_result(result));
     }).detach();
   }
+  (*server)->stop();  // pending invocations end now (kStopped)
+  for (int i = 0; i < 200 && in_flight.load() > 0; ++i) usleep(10000);
   runtime.stop();
-  (*server)->stop();
+  if (in_flight.load() > 0) std::_Exit(0);  // a request thread is stuck on its client: do not free under it
   return 0;
 }
 
