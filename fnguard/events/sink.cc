@@ -3,6 +3,7 @@
 #include "fnguard/events/sink.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -228,9 +229,19 @@ bool write_fd_line(int fd, std::string_view line) {
   // not interleave.
   const char* p = buf.data();
   size_t left = buf.size();
+  int waits = 0;
   while (left > 0) {
     ssize_t n = ::write(fd, p, left);
     if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && waits < 10) {
+      // stderr/stdout may be a pipe shared with the program, and Node
+      // (libuv) sets O_NONBLOCK on it: wait for room (up to ~5 s in all)
+      // rather than lose the event.
+      pollfd pfd{fd, POLLOUT, 0};
+      poll(&pfd, 1, 500);
+      ++waits;
+      continue;
+    }
     if (n <= 0) return false;
     p += n;
     left -= static_cast<size_t>(n);
