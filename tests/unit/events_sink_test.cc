@@ -3,7 +3,13 @@
 // anything that is not one JSON object, and bounded memory.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "fnguard/events/sink.h"
@@ -249,6 +255,45 @@ TEST(EventsSink, OpenFileAppends) {
   fclose(f);
   unlink(path);
   EXPECT_EQ(std::string(buf, n), "old\n" + event("/a") + "\n");
+}
+
+TEST(EventsSink, FullNonBlockingPipeWaitsForRoom) {
+  // stdout is a full pipe marked O_NONBLOCK (as Node leaves a shared pipe):
+  // the event must still arrive once the reader makes room, not be dropped.
+  int p[2];
+  ASSERT_EQ(pipe2(p, O_NONBLOCK), 0);
+  char junk[4096];
+  std::memset(junk, 'j', sizeof junk);
+  while (write(p[1], junk, sizeof junk) > 0) {
+  }
+  std::string received;
+  std::thread reader([&] {
+    // Starts reading only after the sink has met the full pipe.
+    usleep(100000);
+    char buf[65536];
+    while (received.find("/late\"") == std::string::npos) {
+      pollfd pfd{p[0], POLLIN, 0};
+      if (poll(&pfd, 1, 10000) <= 0) return;
+      ssize_t n = read(p[0], buf, sizeof buf);
+      if (n > 0) received.append(buf, static_cast<size_t>(n));
+    }
+  });
+  fflush(stdout);
+  int saved = dup(1);
+  dup2(p[1], 1);
+  {
+    auto sink = Sink::open("-");
+    ASSERT_TRUE(sink.ok());
+    (*sink)->submit(event("/late"), 0);
+    dup2(saved, 1);
+    EXPECT_EQ((*sink)->stats().written, 1u);
+    EXPECT_EQ((*sink)->stats().dropped, 0u);
+  }
+  reader.join();
+  close(saved);
+  close(p[0]);
+  close(p[1]);
+  EXPECT_NE(received.find(event("/late") + "\n"), std::string::npos);
 }
 
 TEST(EventsSink, OpenUnwritableFileIsAnError) {
