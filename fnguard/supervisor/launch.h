@@ -72,7 +72,9 @@ struct Launched {
   std::string warning;                    // started, but degraded (no enforcer), one sentence
 };
 
-// Forks and starts the program; see the sequence above. The caller must have
+// Forks and starts the program; see the sequence above. One launch per
+// Channel: the child's ends of the channel are closed in the parent
+// afterwards (further processes inherit them from the first). The caller must have
 // blocked the forwarded signals (Supervisor::create does) so that none is
 // lost between fork and the event loop.
 Launched launch(Channel& channel, const LaunchOptions& options);
