@@ -96,7 +96,8 @@ void register_phase(const std::string& phase) {
   benchmark::RegisterBenchmark(("getppid/" + phase).c_str(), bm_getppid);
   benchmark::RegisterBenchmark(("open_close/" + phase).c_str(), bm_open_close);
   // Process CPU time: includes the supervisor thread's work on each decision.
-  benchmark::RegisterBenchmark(("exec_refused/" + phase).c_str(), bm_exec_refused)->MeasureProcessCPUTime();
+  benchmark::RegisterBenchmark(("exec_refused/" + phase).c_str(), bm_exec_refused)
+      ->MeasureProcessCPUTime();
   benchmark::RegisterBenchmark(("fork_exec_wait/" + phase).c_str(), bm_fork_exec_wait)
       ->Unit(benchmark::kMicrosecond)
       ->MeasureProcessCPUTime();
@@ -150,13 +151,15 @@ int main(int argc, char** argv) {
   std::unique_ptr<kernel::ExecSupervisor> supervisor;
   // One reporter for every phase: libbenchmark 1.7's default one does not
   // survive a second RunSpecifiedBenchmarks call.
-  benchmark::ConsoleReporter reporter(isatty(STDOUT_FILENO) ? benchmark::ConsoleReporter::OO_Defaults
-                                                            : benchmark::ConsoleReporter::OO_Tabular);
+  benchmark::ConsoleReporter reporter(isatty(STDOUT_FILENO)
+                                          ? benchmark::ConsoleReporter::OO_Defaults
+                                          : benchmark::ConsoleReporter::OO_Tabular);
   for (const auto& phase : phases) {
     if (phase == "landlock") {
       kernel::LandlockPlan plan = kernel::plan_landlock(view, f.landlock_abi, {"/usr", "/bin"});
       auto fd = kernel::create_landlock_ruleset(plan);
-      if (!fd || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || kernel::apply_landlock_ruleset(fd.value()) != 0) {
+      if (!fd || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+          kernel::apply_landlock_ruleset(fd.value()) != 0) {
         std::fprintf(stderr, "kernel_bench: cannot apply Landlock\n");
         return 1;
       }
@@ -188,7 +191,8 @@ int main(int argc, char** argv) {
       auto s = kernel::ExecSupervisor::start(listener, view, std::move(o));
       if (!s) return 1;
       supervisor = std::move(s.value());
-      std::fprintf(stderr, "kernel_bench: seccomp filter loaded (%zu BPF instructions), exec supervised\n",
+      std::fprintf(stderr,
+                   "kernel_bench: seccomp filter loaded (%zu BPF instructions), exec supervised\n",
                    program->insns.size());
     }
     benchmark::RunSpecifiedBenchmarks(&reporter, "/" + phase + "(/|$)");

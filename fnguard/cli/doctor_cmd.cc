@@ -44,7 +44,8 @@ int cmd_doctor(int argc, char** argv) {
       } else {
         options.mode_override = policy::parse_mode(v);
         if (!options.mode_override) {
-          std::fprintf(stderr, "fnguard: doctor: --mode must be off, monitor or block, not '%s'\n", v.c_str());
+          std::fprintf(stderr, "fnguard: doctor: --mode must be off, monitor or block, not '%s'\n",
+                       v.c_str());
           return kExitUsage;
         }
       }
@@ -63,9 +64,11 @@ int cmd_doctor(int argc, char** argv) {
   row("seccomp filter", yes(f.seccomp_filter),
       f.seccomp_mode_now == 2 ? "(fnguard itself already runs under a filter; filters stack)" : "");
   row("seccomp user notification", yes(f.user_notif));
-  row("  USER_NOTIF_FLAG_CONTINUE", yes(f.notif_continue), "(Linux 5.5; needed for exec supervision)");
+  row("  USER_NOTIF_FLAG_CONTINUE", yes(f.notif_continue),
+      "(Linux 5.5; needed for exec supervision)");
   row("  NOTIF_ADDFD", yes(f.notif_addfd), "(Linux 5.9; not used yet)");
-  row("Landlock", f.landlock_abi > 0 ? "ABI " + std::to_string(f.landlock_abi) : "no", f.landlock_reason);
+  row("Landlock", f.landlock_abi > 0 ? "ABI " + std::to_string(f.landlock_abi) : "no",
+      f.landlock_reason);
   if (f.landlock_abi > 0) {
     row("  TCP port rules", yes(f.landlock_net()), "(ABI 4)");
     row("  signal scoping", yes(f.landlock_scope()), "(ABI 6)");
@@ -84,7 +87,8 @@ int cmd_doctor(int argc, char** argv) {
 
   std::string library = enforcer_library_path();
   bool have_library = access(library.c_str(), R_OK) == 0;
-  row("preload (libfnguard.so)", yes(have_library), have_library ? library : library + " is missing");
+  row("preload (libfnguard.so)", yes(have_library),
+      have_library ? library : library + " is missing");
 
   kernel::BackstopOptions bo;
   bo.features = f;
@@ -98,13 +102,15 @@ int cmd_doctor(int argc, char** argv) {
   const kernel::LayerStatus& st = backstop.value()->status();
   if (!st.enabled) row("kernel backstop", "off", "FNGUARD_KERNEL=off is set");
   row("seccomp denylist", yes(st.denylist),
-      st.denylist ? "(refused calls: see docs/THREAT_MODEL.md)"
-                  : view.header().top_mode != image::Mode::kBlock ? "(only in block mode)" : "");
+      st.denylist                                     ? "(refused calls: see docs/THREAT_MODEL.md)"
+      : view.header().top_mode != image::Mode::kBlock ? "(only in block mode)"
+                                                      : "");
   row("exec supervision (seccomp)", yes(st.exec_supervision));
   row("Landlock", st.landlock);
   for (const std::string& m : st.missing) std::printf("  missing: %s\n", m.c_str());
   for (const std::string& n : st.notes) std::printf("  note: %s\n", n.c_str());
-  if (loaded->require_kernel) std::printf("  require.kernel is set: fnguard run refuses to start without seccomp.\n");
+  if (loaded->require_kernel)
+    std::printf("  require.kernel is set: fnguard run refuses to start without seccomp.\n");
   return 0;
 }
 

@@ -57,8 +57,10 @@ Result<std::unique_ptr<Backstop>> Backstop::prepare(image::View image, BackstopO
     st.landlock = "off";
     st.missing.push_back("kernel backstop disabled by FNGUARD_KERNEL=off");
     if (b->require_) {
-      return make_error("the policy requires the kernel backstop (require.kernel) but FNGUARD_KERNEL=off disables it",
-                        "unset FNGUARD_KERNEL or set require.kernel to false");
+      return make_error(
+          "the policy requires the kernel backstop (require.kernel) but FNGUARD_KERNEL=off "
+          "disables it",
+          "unset FNGUARD_KERNEL or set require.kernel to false");
     }
     return b;
   }
@@ -68,7 +70,9 @@ Result<std::unique_ptr<Backstop>> Backstop::prepare(image::View image, BackstopO
   const bool want_denylist = block_top || b->require_;
   const bool want_exec = image.control(image::Control::kProcessExec).mode != image::Mode::kOff ||
                          image.control(image::Control::kExecFromWritable).mode != image::Mode::kOff;
-  const auto blocks = [&](image::Control c) { return image.control(c).mode == image::Mode::kBlock; };
+  const auto blocks = [&](image::Control c) {
+    return image.control(c).mode == image::Mode::kBlock;
+  };
   const bool want_landlock = blocks(image::Control::kFilesWrite) ||
                              blocks(image::Control::kExecFromWritable) ||
                              blocks(image::Control::kNetOutbound);
@@ -86,7 +90,9 @@ Result<std::unique_ptr<Backstop>> Backstop::prepare(image::View image, BackstopO
     spec.supervisor_pid = getpid();
     spec.supervisor_pgid = getpgrp();
     if (want_exec && !f.exec_supervision()) {
-      st.missing.push_back("exec supervision: this kernel lacks seccomp user notification with CONTINUE (Linux 5.5+)");
+      st.missing.push_back(
+          "exec supervision: this kernel lacks seccomp user notification with CONTINUE (Linux "
+          "5.5+)");
     }
     if (spec.refuse_denylist || spec.supervise_exec) {
       auto program = build_filter(spec);
@@ -103,8 +109,10 @@ Result<std::unique_ptr<Backstop>> Backstop::prepare(image::View image, BackstopO
     }
   }
   if (b->require_ && !st.seccomp) {
-    return make_error("the policy requires the kernel backstop (require.kernel) but seccomp is not available here",
-                      "run `fnguard doctor` to see what this kernel offers, or set require.kernel to false");
+    return make_error(
+        "the policy requires the kernel backstop (require.kernel) but seccomp is not available "
+        "here",
+        "run `fnguard doctor` to see what this kernel offers, or set require.kernel to false");
   }
 
   st.landlock_abi = f.landlock_abi;
@@ -112,7 +120,7 @@ Result<std::unique_ptr<Backstop>> Backstop::prepare(image::View image, BackstopO
     st.landlock = "unavailable";
     if (want_landlock) {
       st.missing.push_back("landlock: " + (f.landlock_reason.empty() ? std::string("not available")
-                                                                      : f.landlock_reason));
+                                                                     : f.landlock_reason));
     }
   } else {
     LandlockPlan plan = plan_landlock(image, f.landlock_abi, b->options_.exec_dirs);
@@ -132,7 +140,8 @@ Result<std::unique_ptr<Backstop>> Backstop::prepare(image::View image, BackstopO
   if (st.exec_supervision && !b->options_.emit) {
     int ev[2];
     if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, ev) != 0) {
-      return make_error(std::string("cannot prepare the kernel backstop: socketpair: ") + strerror(errno));
+      return make_error(std::string("cannot prepare the kernel backstop: socketpair: ") +
+                        strerror(errno));
     }
     b->events_read_ = ev[0];
     b->events_write_ = ev[1];
@@ -148,7 +157,8 @@ Result<std::unique_ptr<Backstop>> Backstop::prepare(image::View image, BackstopO
   if (b->want_seccomp_ || b->ruleset_fd_ >= 0) {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
-      return make_error(std::string("cannot prepare the kernel backstop: socketpair: ") + strerror(errno));
+      return make_error(std::string("cannot prepare the kernel backstop: socketpair: ") +
+                        strerror(errno));
     }
     b->parent_sock_ = sv[0];
     b->child_sock_ = sv[1];
@@ -167,8 +177,10 @@ int Backstop::install_in_child() const {
   }
   if (want_seccomp_) {
     int rc = install_filter(program_, status_.exec_supervision);
-    if (rc < 0) report.seccomp_rc = rc;
-    else if (status_.exec_supervision) listener = rc;
+    if (rc < 0)
+      report.seccomp_rc = rc;
+    else if (status_.exec_supervision)
+      listener = rc;
   }
   struct msghdr msg;
   memset(&msg, 0, sizeof(msg));
@@ -187,7 +199,8 @@ int Backstop::install_in_child() const {
     memcpy(CMSG_DATA(cmsg), &listener, sizeof(int));
   }
   ssize_t sent;
-  do sent = sendmsg(child_sock_, &msg, MSG_NOSIGNAL); while (sent < 0 && errno == EINTR);
+  do sent = sendmsg(child_sock_, &msg, MSG_NOSIGNAL);
+  while (sent < 0 && errno == EINTR);
   // The child must not keep a listener: if the supervisor dies, the last
   // listener closes and the kernel fails execs instead of leaving them
   // waiting for an answer nobody will give.
@@ -205,7 +218,8 @@ Status Backstop::on_started(pid_t pid) {
   child_sock_ = -1;
   struct pollfd pfd = {parent_sock_, POLLIN, 0};
   int n;
-  do n = poll(&pfd, 1, 30000); while (n < 0 && errno == EINTR);
+  do n = poll(&pfd, 1, 30000);
+  while (n < 0 && errno == EINTR);
   ChildReport report{0, 0, 0};
   struct msghdr msg;
   memset(&msg, 0, sizeof(msg));
@@ -223,27 +237,33 @@ Status Backstop::on_started(pid_t pid) {
     ruleset_fd_ = -1;
   }
   int listener = -1;
-  for (struct cmsghdr* c = got > 0 ? CMSG_FIRSTHDR(&msg) : nullptr; c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+  for (struct cmsghdr* c = got > 0 ? CMSG_FIRSTHDR(&msg) : nullptr; c != nullptr;
+       c = CMSG_NXTHDR(&msg, c)) {
     if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
       // Keep the first descriptor; close any others a confused child sent.
       size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
       for (size_t i = 0; i < count; ++i) {
         int fd;
         memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-        if (listener < 0) listener = fd;
-        else close(fd);
+        if (listener < 0)
+          listener = fd;
+        else
+          close(fd);
       }
     }
   }
   if (got != static_cast<ssize_t>(sizeof(report))) {
     if (listener >= 0) close(listener);
     status_.seccomp = status_.exec_supervision = status_.denylist = false;
-    status_.missing.push_back("kernel backstop: the child did not report its layers (it exited or stalled)");
-    return make_error("the child process did not install the kernel backstop",
-                      "run `fnguard doctor`; set FNGUARD_KERNEL=off to run without the kernel backstop");
+    status_.missing.push_back(
+        "kernel backstop: the child did not report its layers (it exited or stalled)");
+    return make_error(
+        "the child process did not install the kernel backstop",
+        "run `fnguard doctor`; set FNGUARD_KERNEL=off to run without the kernel backstop");
   }
   if (report.landlock_rc != 0) {
-    status_.missing.push_back(std::string("landlock: restrict_self failed: ") + strerror(-report.landlock_rc));
+    status_.missing.push_back(std::string("landlock: restrict_self failed: ") +
+                              strerror(-report.landlock_rc));
     status_.landlock = "unavailable";
   }
   if (report.seccomp_rc != 0 || report.nnp_rc != 0) {
@@ -251,7 +271,9 @@ Status Backstop::on_started(pid_t pid) {
     status_.missing.push_back(std::string("seccomp: loading the filter failed: ") + strerror(-rc));
     status_.seccomp = status_.exec_supervision = status_.denylist = false;
     if (listener >= 0) close(listener);
-    if (require_) return make_error("the policy requires the kernel backstop but the seccomp filter did not load");
+    if (require_)
+      return make_error(
+          "the policy requires the kernel backstop but the seccomp filter did not load");
     return Ok{};
   }
   if (status_.exec_supervision) {

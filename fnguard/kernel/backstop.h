@@ -57,14 +57,14 @@ struct BackstopOptions {
 
 // What each layer ended up as, for the lifecycle event and doctor.
 struct LayerStatus {
-  bool enabled = true;                  // false: FNGUARD_KERNEL=off
-  bool seccomp = false;                 // a filter is installed
-  bool denylist = false;                // it refuses the denylist
+  bool enabled = true;    // false: FNGUARD_KERNEL=off
+  bool seccomp = false;   // a filter is installed
+  bool denylist = false;  // it refuses the denylist
   bool exec_supervision = false;
   int landlock_abi = 0;
-  std::string landlock;                 // LandlockPlan::summary(), or "none"
-  std::vector<std::string> missing;     // one line per layer wanted but unavailable
-  std::vector<std::string> notes;       // Landlock translation notes
+  std::string landlock;              // LandlockPlan::summary(), or "none"
+  std::vector<std::string> missing;  // one line per layer wanted but unavailable
+  std::vector<std::string> notes;    // Landlock translation notes
 };
 
 class Backstop {
@@ -114,7 +114,7 @@ class Backstop {
   bool require_ = false;
   BpfProgram program_;
   int ruleset_fd_ = -1;
-  int child_sock_ = -1;   // child's end: sends the listener fd or an error
+  int child_sock_ = -1;  // child's end: sends the listener fd or an error
   int parent_sock_ = -1;
   int events_read_ = -1;
   int events_write_ = -1;

@@ -51,7 +51,8 @@ constexpr DeniedSyscall kTable[] = {
     {"clone", ArgMatch::kCloneNamespace, EPERM, "clone with CLONE_NEW* creates namespaces"},
     // clone3 passes its flags in memory, which a seccomp filter cannot read.
     // ENOSYS makes glibc (2.34+) fall back to clone, whose flags it can.
-    {"clone3", ArgMatch::kAlways, ENOSYS, "flags in memory are invisible to the filter; libc falls back to clone"},
+    {"clone3", ArgMatch::kAlways, ENOSYS,
+     "flags in memory are invisible to the filter; libc falls back to clone"},
     // Raw and packet sockets: forging traffic, sniffing, and bypassing
     // connect()-based network rules.
     {"socket", ArgMatch::kSocketPacket, EPERM, "packet sockets sniff and forge traffic"},

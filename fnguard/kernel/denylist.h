@@ -15,17 +15,17 @@ namespace fnguard::kernel {
 
 // How a table entry constrains its arguments.
 enum class ArgMatch {
-  kAlways,          // every call is refused
-  kSocketPacket,    // socket(AF_PACKET, ...)
-  kSocketRaw,       // socket(*, SOCK_RAW | flags, ...)
-  kCloneNamespace,  // clone(flags) with any CLONE_NEW* bit
+  kAlways,             // every call is refused
+  kSocketPacket,       // socket(AF_PACKET, ...)
+  kSocketRaw,          // socket(*, SOCK_RAW | flags, ...)
+  kCloneNamespace,     // clone(flags) with any CLONE_NEW* bit
   kTargetsSupervisor,  // kill/tkill/tgkill/pidfd_open aimed at the supervisor pid, or kill(-1)
 };
 
 struct DeniedSyscall {
   const char* name;  // libseccomp's name for it
   ArgMatch match;
-  int error;         // errno returned
+  int error;  // errno returned
   const char* reason;
 };
 

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <seccomp.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -22,7 +23,6 @@
 #include "fnguard/events/json_writer.h"
 #include "fnguard/image/decide.h"
 #include "fnguard/kernel/denylist.h"
-#include <seccomp.h>
 
 namespace fnguard::kernel {
 namespace {
@@ -198,10 +198,14 @@ ExecVerdict decide_exec_request(const image::View& image, image::Phase phase,
                          : image::Verdict::kAllow;
 
   const image::Decision* chosen = nullptr;
-  if (exec.blocks()) chosen = &exec;
-  else if (writable.blocks()) chosen = &writable;
-  else if (exec.reports()) chosen = &exec;
-  else if (writable.reports()) chosen = &writable;
+  if (exec.blocks())
+    chosen = &exec;
+  else if (writable.blocks())
+    chosen = &writable;
+  else if (exec.reports())
+    chosen = &exec;
+  else if (writable.reports())
+    chosen = &writable;
   if (chosen != nullptr) {
     char name[128];
     image::rule_name(image, *chosen, name, sizeof(name));
@@ -224,8 +228,9 @@ Result<std::unique_ptr<ExecSupervisor>> ExecSupervisor::start(int listener_fd, i
   s->options_ = std::move(options);
   struct seccomp_notif_sizes sizes;
   if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) != 0) {
-    return make_error("cannot start exec supervision: the kernel does not report seccomp notification sizes",
-                      "run `fnguard doctor`; set FNGUARD_KERNEL=off to run without the kernel backstop");
+    return make_error(
+        "cannot start exec supervision: the kernel does not report seccomp notification sizes",
+        "run `fnguard doctor`; set FNGUARD_KERNEL=off to run without the kernel backstop");
   }
   // The kernel's structures may be larger than the ones we were built with.
   s->notif_size_ = std::max<uint16_t>(sizes.seccomp_notif, sizeof(struct seccomp_notif));
@@ -234,13 +239,14 @@ Result<std::unique_ptr<ExecSupervisor>> ExecSupervisor::start(int listener_fd, i
   const DeniedSyscall* table = denied_syscalls(&count);
   for (size_t i = 0; i < count; ++i) {
     int nr = seccomp_syscall_resolve_name(table[i].name);
-    if (nr != __NR_SCMP_ERROR) s->refused_.push_back({nr, table[i].error, table[i].name, table[i].reason});
+    if (nr != __NR_SCMP_ERROR)
+      s->refused_.push_back({nr, table[i].error, table[i].name, table[i].reason});
   }
   // Linux 6.6+: wake the supervisor thread synchronously on the CPU of the
   // process that asked (it is blocked anyway), instead of through the
   // scheduler's run queue; roughly halves the round trip. Best effort.
   constexpr unsigned long kNotifSetFlags = _IOW('!', 4, uint64_t);  // SECCOMP_IOCTL_NOTIF_SET_FLAGS
-  constexpr uint64_t kSyncWakeUp = 1;                                // SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+  constexpr uint64_t kSyncWakeUp = 1;  // SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
   (void)ioctl(listener_fd, kNotifSetFlags, kSyncWakeUp);
   s->stop_fd_ = eventfd(0, EFD_CLOEXEC);
   if (s->stop_fd_ < 0) {
@@ -441,7 +447,8 @@ void ExecSupervisor::refuse(const RefusedCall& call, void* notif_buf, void* resp
   // Emitted before the answer, so the event exists by the time the caller
   // sees its error (as for exec decisions).
   if (!json.empty()) options_.emit(std::move(json));
-  if (ioctl(listener_, SECCOMP_IOCTL_NOTIF_SEND, resp) != 0) gone_.fetch_add(1, std::memory_order_relaxed);
+  if (ioctl(listener_, SECCOMP_IOCTL_NOTIF_SEND, resp) != 0)
+    gone_.fetch_add(1, std::memory_order_relaxed);
 }
 
 }  // namespace fnguard::kernel

@@ -62,15 +62,15 @@ struct ExecSupervisorStats {
   uint64_t decided = 0;  // notifications answered
   uint64_t allowed = 0;
   uint64_t blocked = 0;
-  uint64_t gone = 0;     // the process died or the pid was reused before the answer
+  uint64_t gone = 0;  // the process died or the pid was reused before the answer
 };
 
 // The outcome of one decision, for callers that test or benchmark it.
 struct ExecVerdict {
   bool allow = true;
-  int error = 0;             // errno answered when !allow
-  std::string target;        // the resolved path, or "/memfd:name (deleted)"
-  std::string rule;          // rule name when reported, else empty
+  int error = 0;       // errno answered when !allow
+  std::string target;  // the resolved path, or "/memfd:name (deleted)"
+  std::string rule;    // rule name when reported, else empty
   bool reported = false;
   image::Decision decision;  // the decision reported (valid when reported)
 };

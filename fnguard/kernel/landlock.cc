@@ -65,8 +65,9 @@ void plan_write(const image::View& image, int abi, LandlockPlan* plan) {
   const auto& ctl = image.control(image::Control::kFilesWrite);
   if (ctl.mode != image::Mode::kBlock) return;
   if (ctl.default_verdict != image::Verdict::kDeny) {
-    plan->notes.push_back("files.write: default allow is a deny list, which Landlock cannot express; "
-                          "writes are left to the preload");
+    plan->notes.push_back(
+        "files.write: default allow is a deny list, which Landlock cannot express; "
+        "writes are left to the preload");
     return;
   }
   plan->restrict_write = true;
@@ -76,7 +77,8 @@ void plan_write(const image::View& image, int abi, LandlockPlan* plan) {
     const image::Rule& rule = image.rule(index);
     std::string label = rule_label(image, image::Control::kFilesWrite, index);
     if (rule.verdict == image::Verdict::kDeny) {
-      plan->notes.push_back(label + ": a deny rule cannot be expressed in Landlock; the preload enforces it");
+      plan->notes.push_back(
+          label + ": a deny rule cannot be expressed in Landlock; the preload enforces it");
       continue;
     }
     if (rule.phase != image::Phase::kAny) {
@@ -91,13 +93,17 @@ void plan_write(const image::View& image, int abi, LandlockPlan* plan) {
       size_t slash = path.rfind('/');
       path = slash == 0 ? "/" : path.substr(0, slash);
     }
-    if (wildcard && prefix != image.str(rule.pattern) && !(prefix + "/**" == image.str(rule.pattern))) {
-      plan->notes.push_back(label + ": " + image.str(rule.pattern) + " widened to everything beneath " + path);
+    if (wildcard && prefix != image.str(rule.pattern) &&
+        !(prefix + "/**" == image.str(rule.pattern))) {
+      plan->notes.push_back(label + ": " + image.str(rule.pattern) +
+                            " widened to everything beneath " + path);
     } else if (path != prefix) {
-      plan->notes.push_back(label + ": " + prefix + " does not exist; widened to everything beneath " + path);
+      plan->notes.push_back(label + ": " + prefix +
+                            " does not exist; widened to everything beneath " + path);
     }
     if (path == "/") {
-      plan->notes.push_back(label + ": allows writes beneath /, so Landlock does not restrict writes");
+      plan->notes.push_back(label +
+                            ": allows writes beneath /, so Landlock does not restrict writes");
     }
     uint64_t access = write_rights(abi);
     if (!is_dir(path)) access &= kFileRights;
@@ -105,10 +111,12 @@ void plan_write(const image::View& image, int abi, LandlockPlan* plan) {
   }
 }
 
-void plan_exec(const image::View& image, const std::vector<std::string>& extra, LandlockPlan* plan) {
+void plan_exec(const image::View& image, const std::vector<std::string>& extra,
+               LandlockPlan* plan) {
   if (image.control(image::Control::kExecFromWritable).mode != image::Mode::kBlock) return;
-  std::vector<std::string> candidates = {"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64",
-                                         "/libx32", "/opt", "/var/lang", "/var/runtime", "/var/task"};
+  std::vector<std::string> candidates = {"/usr",      "/bin",         "/sbin",    "/lib",
+                                         "/lib32",    "/lib64",       "/libx32",  "/opt",
+                                         "/var/lang", "/var/runtime", "/var/task"};
   const char* task_root = image.str(image.header().task_root);
   if (task_root != nullptr && task_root[0] == '/') candidates.push_back(task_root);
   candidates.insert(candidates.end(), extra.begin(), extra.end());
@@ -124,7 +132,8 @@ void plan_exec(const image::View& image, const std::vector<std::string>& extra, 
     // allowing /var/task/out/**, is widened: see the note.)
     if (image::is_writable_location(image, r.c_str()) ||
         image::is_writable_location(image, (r + "/fnguard-probe").c_str())) {
-      plan->notes.push_back("exec_from_writable: " + r + " is a writable location; execute not allowed there");
+      plan->notes.push_back("exec_from_writable: " + r +
+                            " is a writable location; execute not allowed there");
       continue;
     }
     plan->exec_dirs.push_back(r);
@@ -152,18 +161,20 @@ void plan_connect(const image::View& image, int abi, LandlockPlan* plan) {
     uint32_t index = ctl.first_rule + i;
     const image::Rule& rule = image.rule(index);
     if (rule.verdict == image::Verdict::kDeny) {
-      widened.push_back(rule_label(image, image::Control::kNetOutbound, index) + " (deny: left to the preload)");
+      widened.push_back(rule_label(image, image::Control::kNetOutbound, index) +
+                        " (deny: left to the preload)");
       continue;
     }
     if (rule.net.port == 0) {
-      plan->notes.push_back("network.outbound: " + rule_label(image, image::Control::kNetOutbound, index) +
-                            " allows every port; Landlock does not restrict TCP connect");
+      plan->notes.push_back(
+          "network.outbound: " + rule_label(image, image::Control::kNetOutbound, index) +
+          " allows every port; Landlock does not restrict TCP connect");
       return;
     }
     ports.insert(rule.net.port);
     if (rule.net.kind != image::NetKind::kAnyHost) {
-      widened.push_back(rule_label(image, image::Control::kNetOutbound, index) + " widened to any host on port " +
-                        std::to_string(rule.net.port));
+      widened.push_back(rule_label(image, image::Control::kNetOutbound, index) +
+                        " widened to any host on port " + std::to_string(rule.net.port));
     }
   }
   for (const auto& w : widened) plan->notes.push_back("network.outbound: " + w);
@@ -207,8 +218,9 @@ Result<int> create_landlock_ruleset(const LandlockPlan& plan) {
   size_t size = plan.abi >= 6 ? sizeof(attr) : plan.abi >= 4 ? 16 : 8;
   long fd = ll::create_ruleset(&attr, size, 0);
   if (fd < 0) {
-    return make_error(std::string("cannot create the Landlock ruleset: ") + strerror(errno),
-                      "run `fnguard doctor`; set FNGUARD_KERNEL=off to run without the kernel backstop");
+    return make_error(
+        std::string("cannot create the Landlock ruleset: ") + strerror(errno),
+        "run `fnguard doctor`; set FNGUARD_KERNEL=off to run without the kernel backstop");
   }
   int ruleset = static_cast<int>(fd);
   for (const LandlockPathRule& rule : plan.paths) {

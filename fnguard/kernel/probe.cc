@@ -56,12 +56,14 @@ int probe_listener_in_child() {
   memset(&resp, 0, sizeof(resp));
   resp.id = 0x7fffffffffffull;  // no such notification
   resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-  if (ioctl(static_cast<int>(fd), SECCOMP_IOCTL_NOTIF_SEND, &resp) != 0 && errno == ENOENT) bits |= 2;
+  if (ioctl(static_cast<int>(fd), SECCOMP_IOCTL_NOTIF_SEND, &resp) != 0 && errno == ENOENT)
+    bits |= 2;
   struct seccomp_notif_addfd addfd;
   memset(&addfd, 0, sizeof(addfd));
   addfd.id = 0x7fffffffffffull;
   addfd.srcfd = 0;
-  if (ioctl(static_cast<int>(fd), SECCOMP_IOCTL_NOTIF_ADDFD, &addfd) != 0 && errno == ENOENT) bits |= 4;
+  if (ioctl(static_cast<int>(fd), SECCOMP_IOCTL_NOTIF_ADDFD, &addfd) != 0 && errno == ENOENT)
+    bits |= 4;
   return bits;
 }
 
@@ -99,10 +101,12 @@ KernelFeatures probe_kernel() {
       unsigned char bits = 0;
       if (pid > 0) {
         ssize_t n;
-        do n = read(pipefd[0], &bits, 1); while (n < 0 && errno == EINTR);
+        do n = read(pipefd[0], &bits, 1);
+        while (n < 0 && errno == EINTR);
         if (n != 1) bits = 0;
         int status;
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        }
       }
       close(pipefd[0]);
       f.user_notif = bits & 1;

@@ -66,8 +66,9 @@ int add_entry(scmp_filter_ctx ctx, const DeniedSyscall& entry, const FilterSpec&
     }
     case ArgMatch::kCloneNamespace: {
       // One rule per flag: the rules of one syscall are OR-ed.
-      const uint64_t flags[] = {CLONE_NEWNS,  CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
-                                CLONE_NEWUSER, CLONE_NEWPID,   CLONE_NEWNET, 0x80 /* CLONE_NEWTIME */};
+      const uint64_t flags[] = {
+          CLONE_NEWNS,   CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
+          CLONE_NEWUSER, CLONE_NEWPID,    CLONE_NEWNET, 0x80 /* CLONE_NEWTIME */};
       for (uint64_t f : flags) {
         struct scmp_arg_cmp cmp = SCMP_A0(SCMP_CMP_MASKED_EQ, f, f);
         if (int rc = add(ctx, action, nr, 1, &cmp); rc != 0) return rc;
@@ -100,7 +101,8 @@ Result<BpfProgram> build_filter(const FilterSpec& spec) {
   Ctx ctx(seccomp_init(SCMP_ACT_ALLOW));
   if (!ctx) return make_error("cannot build the seccomp filter: libseccomp could not start");
   // Another architecture's calls are not described by this filter: kill.
-  if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS); rc != 0) {
+  if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+      rc != 0) {
     return seccomp_error("bad-architecture action", rc);
   }
   // A binary tree of syscall numbers instead of a linear chain: the allowed
@@ -127,7 +129,8 @@ Result<BpfProgram> build_filter(const FilterSpec& spec) {
   }
   // Export through a memfd: libseccomp 2.5 writes the program to a descriptor.
   int fd = memfd_create("fnguard-bpf", MFD_CLOEXEC);
-  if (fd < 0) return make_error(std::string("cannot export the seccomp filter: ") + strerror(errno));
+  if (fd < 0)
+    return make_error(std::string("cannot export the seccomp filter: ") + strerror(errno));
   int rc = seccomp_export_bpf(ctx.get(), fd);
   off_t size = lseek(fd, 0, SEEK_END);
   BpfProgram program;

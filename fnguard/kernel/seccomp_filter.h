@@ -36,8 +36,8 @@ struct FilterSpec {
   // Needs the same listener as supervise_exec. clone3 stays silent: glibc
   // tries it for every thread and process it creates.
   bool notify_denylist = false;
-  pid_t supervisor_pid = 0;     // kill/tgkill/pidfd_open aimed here are refused (0: none)
-  pid_t supervisor_pgid = 0;    // kill(-pgid) and kill(0) refused when the child shares it
+  pid_t supervisor_pid = 0;   // kill/tgkill/pidfd_open aimed here are refused (0: none)
+  pid_t supervisor_pgid = 0;  // kill(-pgid) and kill(0) refused when the child shares it
 };
 
 struct BpfProgram {

@@ -4,23 +4,22 @@
 // programs still run, each violation is an event naming the rule with
 // "enforcement":"seccomp", many execs lose no decision and leak no
 // descriptor, and when the supervisor goes away execs fail instead of running.
-#include "fnguard/kernel/backstop.h"
-
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <mutex>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "fnguard/kernel/backstop.h"
 #include "kernel_test_util.h"
 
 namespace fnguard::kernel {
@@ -98,7 +97,8 @@ class ExecTest : public ::testing::Test {
  protected:
   void SetUp() override {
     KernelFeatures f = probe_kernel();
-    if (!f.exec_supervision()) GTEST_SKIP() << "this kernel lacks seccomp user notification with CONTINUE";
+    if (!f.exec_supervision())
+      GTEST_SKIP() << "this kernel lacks seccomp user notification with CONTINUE";
     image_ = exec_image();
   }
 

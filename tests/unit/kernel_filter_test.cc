@@ -1,22 +1,21 @@
 // The seccomp denylist takes effect: each refused call fails with its errno
 // in a process that loaded the filter, ordinary calls still work, and upper
 // register bits cannot smuggle a refused argument past the filter.
-#include "fnguard/kernel/seccomp_filter.h"
-
 #include <errno.h>
 #include <gtest/gtest.h>
 #include <linux/io_uring.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <netinet/in.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "fnguard/kernel/denylist.h"
 #include "fnguard/kernel/probe.h"
+#include "fnguard/kernel/seccomp_filter.h"
 #include "kernel_test_util.h"
 
 namespace fnguard::kernel {
@@ -48,7 +47,8 @@ TEST_F(FilterTest, RefusesTheDenylist) {
     struct io_uring_params params = {};
     r += result("io_uring_setup", syscall(SYS_io_uring_setup, 4, &params));
     r += result("ptrace", ptrace(PTRACE_ATTACH, getppid(), nullptr, nullptr));
-    r += result("process_vm_readv", syscall(SYS_process_vm_readv, getppid(), nullptr, 0, nullptr, 0, 0));
+    r += result("process_vm_readv",
+                syscall(SYS_process_vm_readv, getppid(), nullptr, 0, nullptr, 0, 0));
     r += result("bpf", syscall(SYS_bpf, 0, nullptr, 0));
     r += result("unshare", unshare(CLONE_NEWUSER));
     r += result("mount", syscall(SYS_mount, "none", "/mnt", "tmpfs", 0, nullptr));
@@ -88,7 +88,8 @@ TEST_F(FilterTest, OrdinaryCallsStillWork) {
     if (child == 0) _exit(7);
     int status = 0;
     waitpid(child, &status, 0);
-    r += std::string("fork=") + (WIFEXITED(status) && WEXITSTATUS(status) == 7 ? "ok" : "bad") + ";";
+    r +=
+        std::string("fork=") + (WIFEXITED(status) && WEXITSTATUS(status) == 7 ? "ok" : "bad") + ";";
     return r;
   });
   EXPECT_EQ(out, "tcp=ok;udp=ok;getppid=ok;kill_self=ok;fork=ok;");

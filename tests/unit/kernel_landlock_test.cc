@@ -2,8 +2,6 @@
 // rule it widened or could not express; applied in a process, writes outside
 // the allowed directories, execution from writable locations and TCP connects
 // to unlisted ports fail, while the allowed ones work.
-#include "fnguard/kernel/landlock.h"
-
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +16,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "fnguard/kernel/landlock.h"
 #include "fnguard/kernel/probe.h"
 #include "kernel_test_util.h"
 
@@ -146,7 +145,8 @@ TEST_F(LandlockApply, WritesOnlyBeneathAllowedDirectories) {
     std::string r = "allowed=" + std::to_string(try_create(allowed));
     r += ",denied=" + std::to_string(try_create(denied));
     // Moving an allowed file into the denied directory creates a file there: refused.
-    r += ",rename=" + std::to_string(rename(allowed.c_str(), (root_ + "/denied/g").c_str()) == 0 ? 0 : errno);
+    r += ",rename=" +
+         std::to_string(rename(allowed.c_str(), (root_ + "/denied/g").c_str()) == 0 ? 0 : errno);
     return r;
   });
   EXPECT_EQ(out, "allowed=0,denied=13,rename=13");
@@ -175,7 +175,8 @@ TEST_F(LandlockApply, NoExecutionFromWritableLocations) {
       waitpid(pid, &status, 0);
       return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     };
-    return "system=" + std::to_string(run("/usr/bin/env")) + ",tmp=" + std::to_string(run(copy.c_str()));
+    return "system=" + std::to_string(run("/usr/bin/env")) +
+           ",tmp=" + std::to_string(run(copy.c_str()));
   });
   EXPECT_EQ(out, "system=0,tmp=113");
 }

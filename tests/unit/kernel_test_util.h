@@ -47,7 +47,8 @@ inline image::Builder base_builder(image::Mode top) {
     b.set_control(static_cast<image::Control>(i), image::Mode::kOff, image::Verdict::kAllow);
   }
   b.set_control(image::Control::kWritable, image::Mode::kOff, image::Verdict::kDeny);
-  b.add_rule(image::Control::kWritable, path_rule(image::Verdict::kAllow, "/tmp/**", image::kBuiltinRule));
+  b.add_rule(image::Control::kWritable,
+             path_rule(image::Verdict::kAllow, "/tmp/**", image::kBuiltinRule));
   return b;
 }
 
