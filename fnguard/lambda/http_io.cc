@@ -73,7 +73,7 @@ Result<std::optional<Head>> Reader::read_head(bool is_request, const Limits& lim
 }
 
 Status Reader::read_body(const Head& head, const Limits& limits, std::string* raw,
-                         std::string* decoded, int timeout_ms) {
+                         std::string* decoded, int timeout_ms, std::vector<Header>* trailers) {
   switch (head.framing) {
     case Framing::kNone:
       return Ok{};
@@ -96,7 +96,10 @@ Status Reader::read_body(const Head& head, const Limits& limits, std::string* ra
         if (!used.ok()) return used.error();
         if (raw != nullptr) raw->append(buf_, 0, *used);
         buf_.erase(0, *used);
-        if (dec.done()) return Ok{};
+        if (dec.done()) {
+          if (trailers != nullptr) *trailers = dec.trailers();
+          return Ok{};
+        }
         auto n = fill(timeout_ms);
         if (!n.ok()) return n.error();
         if (*n == 0) return truncated();

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "fnguard/common/result.h"
 #include "fnguard/lambda/http.h"
@@ -34,8 +35,9 @@ class Reader {
 
   // Reads the whole body of `head`. `raw` receives the exact bytes (chunk
   // framing and trailers included), `decoded` the payload; either may be null.
+  // `trailers` (optional) receives the trailer fields of a chunked body.
   Status read_body(const Head& head, const Limits& limits, std::string* raw, std::string* decoded,
-                   int timeout_ms = -1);
+                   int timeout_ms = -1, std::vector<Header>* trailers = nullptr);
 
   // Copies the body of `head` to `out_fd` as it arrives, byte for byte.
   // `copy` (optional) receives the decoded payload too.

@@ -217,7 +217,8 @@ void RuntimeApiServer::serve(int fd) {
     if (!req->has_value()) return;
     const http::Head rq = std::move(**req);
     std::string body;
-    Status b = reader.read_body(rq, limits, nullptr, &body);
+    std::vector<http::Header> trailers;  // streamed responses report errors here
+    Status b = reader.read_body(rq, limits, nullptr, &body, -1, &trailers);
     if (!b.ok()) {
       (void)http::write_all(fd, http::make_response(413, "Connection: close\r\n",
                                                     error_json("InvalidRequest", "bad body")));
@@ -285,6 +286,13 @@ void RuntimeApiServer::serve(int fd) {
             }
             r.kind = what == "error" ? InvocationResult::Kind::kError
                                      : InvocationResult::Kind::kResponse;
+            // A streamed response that failed midway says so in its trailers.
+            for (const http::Header& t : trailers) {
+              if (http::iequals(t.name, "Lambda-Runtime-Function-Error-Type")) {
+                r.kind = InvocationResult::Kind::kError;
+                r.error_type = t.value;
+              }
+            }
             it->second = std::move(r);
             cv_.notify_all();
             reply = http::make_response(202, json, "{\"status\":\"OK\"}");

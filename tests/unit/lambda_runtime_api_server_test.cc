@@ -103,6 +103,27 @@ TEST(LambdaRuntimeApiServer, ErrorsAndInitErrorsAreReported) {
   EXPECT_NE(after.body.find("ImportModuleError"), std::string::npos);
 }
 
+TEST(LambdaRuntimeApiServer, StreamedResponseWithAnErrorTrailerIsAnError) {
+  auto server = RuntimeApiServer::start(settings());
+  ASSERT_TRUE(server.ok());
+  std::string address = (*server)->address();
+  auto result = std::async(std::launch::async, [&] {
+    return (*server)->invoke("{}", [] { return true; });
+  });
+  Reply next = round_trip(address, kNext);
+  std::string id = *next.head.find("Lambda-Runtime-Aws-Request-Id");
+  std::string streamed = "POST /2018-06-01/runtime/invocation/" + id +
+                         "/response HTTP/1.1\r\nHost: x\r\n"
+                         "Lambda-Runtime-Function-Response-Mode: streaming\r\n"
+                         "Transfer-Encoding: chunked\r\nTrailer: Lambda-Runtime-Function-Error-Type\r\n\r\n"
+                         "5\r\npart1\r\n0\r\nLambda-Runtime-Function-Error-Type: Runtime.StreamError\r\n\r\n";
+  EXPECT_EQ(round_trip(address, streamed).head.status, 202);
+  InvocationResult r = result.get();
+  EXPECT_EQ(r.kind, InvocationResult::Kind::kError);
+  EXPECT_EQ(r.error_type, "Runtime.StreamError");
+  EXPECT_EQ(r.body, "part1");
+}
+
 TEST(LambdaRuntimeApiServer, DeadlinePassesWithoutAnAnswer) {
   auto server = RuntimeApiServer::start(settings(1));
   ASSERT_TRUE(server.ok());
