@@ -20,6 +20,7 @@ test: build
 
 demo: build
 	@examples/demo/run.sh
+	@examples/lambda/demo.sh
 
 install: build
 	@cmake --install $(BUILD) --prefix $(PREFIX)
