@@ -95,6 +95,14 @@ bool glob_match(const char* glob, const char* text) {
       g += crosses ? 2 : 1;
       // "/**" at the end also matches the directory itself: handled by
       // letting "**" match the empty string and by the special case below.
+      // A star that ends the glob matches the rest at once: "**" anything,
+      // "*" anything without a "/". This is the common "/dir/**" rule, and
+      // answering here keeps it from backtracking over every character.
+      if (*g == '\0') {
+        if (crosses) return true;
+        while (*t != '\0' && *t != '/') ++t;
+        if (*t == '\0') return true;
+      }
       star_g = g;
       star_t = t;
       star_crosses = crosses;

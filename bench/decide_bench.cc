@@ -1,0 +1,75 @@
+// The decision itself, without any system call: first-match evaluation of a
+// compiled policy (bench/allow_policy.yaml) for the subjects the enforcer
+// benchmarks use. This is the enforcer's share of an allowed open or connect
+// that does not depend on the kernel, so it is steady even on a busy machine.
+#include <arpa/inet.h>
+#include <benchmark/benchmark.h>
+#include <sys/socket.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "fnguard/image/decide.h"
+#include "fnguard/policy/policy.h"
+
+namespace {
+
+const fnguard::image::View& bench_view() {
+  static std::vector<uint8_t> bytes = [] {
+    fnguard::policy::CompileOptions options;
+    options.task_root = "/var/task";
+    options.tmp = "/tmp";
+    options.home = "/root";
+    auto loaded = fnguard::policy::load_policy_file(FNGUARD_BENCH_POLICY, options);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "decide_bench: %s\n", loaded.error().to_string().c_str());
+      std::exit(1);
+    }
+    return loaded->image;
+  }();
+  static fnguard::image::View view(bytes.data(), bytes.size());
+  return view;
+}
+
+void BM_DecidePathAllowedRead(benchmark::State& state) {
+  const auto& view = bench_view();
+  for (auto _ : state) {
+    auto d = fnguard::image::decide_path(view, fnguard::image::Control::kFilesRead,
+                                         "/etc/hostname", fnguard::image::Phase::kAny);
+    benchmark::DoNotOptimize(d);
+  }
+}
+
+void BM_DecidePathDeepAllowedRead(benchmark::State& state) {
+  const auto& view = bench_view();
+  for (auto _ : state) {
+    auto d = fnguard::image::decide_path(
+        view, fnguard::image::Control::kFilesRead,
+        "/usr/lib/python3.11/encodings/__pycache__/utf_8.cpython-311.pyc",
+        fnguard::image::Phase::kAny);
+    benchmark::DoNotOptimize(d);
+  }
+}
+
+void BM_DecideNetAllowedLoopback(benchmark::State& state) {
+  const auto& view = bench_view();
+  uint8_t addr[4] = {127, 0, 0, 1};
+  fnguard::image::NetSubject subject;
+  subject.family = AF_INET;
+  subject.addr = addr;
+  subject.port = 8080;
+  for (auto _ : state) {
+    auto d = fnguard::image::decide_net(view, fnguard::image::Control::kNetOutbound, subject,
+                                        fnguard::image::Phase::kAny);
+    benchmark::DoNotOptimize(d);
+  }
+}
+
+}  // namespace
+
+BENCHMARK(BM_DecidePathAllowedRead);
+BENCHMARK(BM_DecidePathDeepAllowedRead);
+BENCHMARK(BM_DecideNetAllowedLoopback);
+
+BENCHMARK_MAIN();
