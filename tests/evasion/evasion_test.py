@@ -123,6 +123,8 @@ TECHNIQUES = [
               is_exec_event, accept=lambda out: "write(image) succeeded" not in out
               and "pwrite(/proc/self/mem, image) succeeded" not in out,
               label="sealed image (every write refused), then the exec: {by}"),
+    Technique("close the enforcer's descriptors and unset its environment, then exec",
+              "close_enforcer_fds", "marker", is_exec_event),
     Technique("/proc/self/fd reopen of an O_PATH descriptor", "proc_fd_read", "secret", is_secret_event),
     Technique("ptrace attach to the supervisor", "ptrace_supervisor", "supervisor",
               rule_is("kernel.denylist.ptrace"),
