@@ -282,11 +282,34 @@ Result<std::unique_ptr<Sink>> Sink::open(const std::string& destination, Options
 }
 
 void Sink::write_line(std::string_view line) {
+  if (batching_) {
+    if (!batch_.empty() && batch_.size() + 1 + line.size() > kBatchBytes) flush_batch();
+    if (!batch_.empty()) batch_.push_back('\n');
+    batch_.append(line);
+    batch_lines_++;
+    return;
+  }
   if (writer_(line)) {
     stats_.written++;
   } else {
     stats_.dropped++;
   }
+}
+
+void Sink::flush_batch() {
+  if (batch_lines_ == 0) return;
+  if (writer_(batch_)) {
+    stats_.written += batch_lines_;
+  } else {
+    stats_.dropped += batch_lines_;
+  }
+  batch_.clear();
+  batch_lines_ = 0;
+}
+
+void Sink::end_batch() {
+  flush_batch();
+  batching_ = false;
 }
 
 void Sink::write_own(std::string_view json) { write_line(json); }
@@ -342,7 +365,7 @@ void Sink::close_window(Table::iterator it, bool keep, int64_t now_ms) {
   bool had_repeats = e.repeats > 0;
   if (had_repeats) {
     std::string line = e.last;
-    line.pop_back();  // the closing brace
+    line.pop_back();                   // the closing brace
     if (line.size() > 1) line += ',';  // "{}" has no member to follow
     line += "\"count\":" + std::to_string(e.repeats) + "}";
     write_line(line);

@@ -58,8 +58,13 @@ class Sink {
     size_t max_entries = 1024;
     size_t max_bytes = 4u << 20;
   };
-  // Writes one line (without the newline); false when the output failed.
-  using LineWriter = std::function<bool(std::string_view line)>;
+  // Writes one or more complete lines, separated by '\n', without the final
+  // newline (the writer adds it); false when the output failed. More than
+  // one line arrives only between begin_batch() and end_batch().
+  using LineWriter = std::function<bool(std::string_view lines)>;
+  // A batch is written in pieces of at most this many bytes, so that a piece
+  // stays one atomic write on a pipe shared with the program (PIPE_BUF).
+  static constexpr size_t kBatchBytes = 4000;
 
   explicit Sink(LineWriter writer) : Sink(std::move(writer), Options{}) {}
   Sink(LineWriter writer, Options options);
@@ -90,6 +95,12 @@ class Sink {
     stats_.dropped += n;
   }
 
+  // Between these, lines are collected and written together (fewer system
+  // calls when the supervisor drains a burst of datagrams); end_batch()
+  // writes what is pending. Order is kept.
+  void begin_batch() { batching_ = true; }
+  void end_batch();
+
   const SinkStats& stats() const { return stats_; }
   // The fold table's current size (entries, bytes of event text); bounded by Options.
   size_t table_entries() const { return table_.size(); }
@@ -110,8 +121,13 @@ class Sink {
   void close_window(Table::iterator it, bool keep, int64_t now_ms);
   void make_room(size_t incoming);
 
+  void flush_batch();
+
   LineWriter writer_;
   Options options_;
+  bool batching_ = false;
+  std::string batch_;  // pending lines, '\n'-separated
+  uint64_t batch_lines_ = 0;
   Table table_;
   std::list<std::string> order_;  // keys, oldest first
   size_t table_bytes_ = 0;

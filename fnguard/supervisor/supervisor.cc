@@ -81,6 +81,12 @@ void Supervisor::remove_fd(int fd) {
 
 void Supervisor::drain_events() {
   if (events_fd_ < 0) return;
+  // Lines of one burst go out in few writes; the batch ends with the burst.
+  sink_->begin_batch();
+  struct EndBatch {
+    events::Sink* sink;
+    ~EndBatch() { sink->end_batch(); }
+  } end_batch{sink_};
   while (true) {
     // MSG_TRUNC makes recv return the datagram's real length, so an
     // oversized one is noticed (and counted) instead of parsed half.

@@ -238,6 +238,43 @@ TEST(EventsSink, DroppedReportedByEnforcerIsCounted) {
   EXPECT_EQ(out.lines.size(), 2u);
 }
 
+TEST(EventsSink, BatchKeepsOrderAndSplitsAtPipeBuf) {
+  std::vector<std::string> writes;
+  Sink sink([&](std::string_view l) {
+    writes.emplace_back(l);
+    return true;
+  });
+  sink.begin_batch();
+  for (int i = 0; i < 100; ++i) sink.submit(event("/f" + std::to_string(i)), 0);
+  size_t during = writes.size();  // full pieces go out while the batch runs
+  sink.end_batch();
+  EXPECT_EQ(writes.size(), during + 1);  // the rest at the end
+  std::string all;
+  for (const auto& w : writes) {
+    EXPECT_LE(w.size(), Sink::kBatchBytes);
+    all += w + "\n";
+  }
+  EXPECT_GT(writes.size(), 1u);
+  EXPECT_LT(writes.size(), 100u);
+  std::string want;
+  for (int i = 0; i < 100; ++i) want += event("/f" + std::to_string(i)) + "\n";
+  EXPECT_EQ(all, want);
+  EXPECT_EQ(sink.stats().written, 100u);
+  // Outside a batch, lines are written one by one again.
+  writes.clear();
+  sink.submit(event("/g"), 0);
+  EXPECT_EQ(writes.size(), 1u);
+}
+
+TEST(EventsSink, FailedBatchCountsEveryLineDropped) {
+  Sink sink([](std::string_view) { return false; });
+  sink.begin_batch();
+  for (int i = 0; i < 5; ++i) sink.submit(event("/f" + std::to_string(i)), 0);
+  sink.end_batch();
+  EXPECT_EQ(sink.stats().dropped, 5u);
+  EXPECT_EQ(sink.stats().written, 0u);
+}
+
 TEST(EventsSink, OpenFileAppends) {
   char path[] = "/tmp/fnguard-sink-XXXXXX";
   int fd = mkstemp(path);
