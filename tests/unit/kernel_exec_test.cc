@@ -256,6 +256,38 @@ TEST_F(ExecTest, ExecFromAThreadAndThroughAShellChain) {
   EXPECT_NE(events.all().find("\"target\":\"/usr/bin/true\""), std::string::npos);
 }
 
+TEST_F(ExecTest, ConcurrentExecsFromManyProcessesAreEachDecided) {
+  // Eight processes exec at once; the notifications queue in the kernel and
+  // the one supervisor thread answers each of them correctly.
+  Events events;
+  auto backstop = prepare(&events);
+  ASSERT_TRUE(backstop);
+  std::string out = launch(backstop.get(), [] {
+    std::vector<pid_t> workers;
+    for (int w = 0; w < 8; ++w) {
+      pid_t pid = fork();
+      if (pid == 0) {
+        int wrong = 0;
+        for (int i = 0; i < 25; ++i) {
+          if (try_exec("/usr/bin/env") != 0) ++wrong;
+          if (try_exec("/usr/bin/true") != EACCES) ++wrong;
+        }
+        _exit(wrong);
+      }
+      workers.push_back(pid);
+    }
+    int wrong = 0;
+    for (pid_t pid : workers) {
+      int status = 0;
+      waitpid(pid, &status, 0);
+      wrong += WIFEXITED(status) ? WEXITSTATUS(status) : 1000;
+    }
+    return "wrong=" + std::to_string(wrong);
+  });
+  EXPECT_EQ(out, "wrong=0");
+  EXPECT_EQ(backstop->exec_stats().blocked, 200u);
+}
+
 TEST_F(ExecTest, FirstExecOfTheCommandItselfIsAllowed) {
   // The launched process's first exec is the command the user asked for,
   // even when the policy would deny it; its own later execs are decided.
