@@ -50,6 +50,7 @@ class Reader {
   std::string take_buffered();
 
   int fd() const { return fd_; }
+  bool has_buffered() const { return !buf_.empty(); }
 
  private:
   Status pump_body_inner(const Head& head, const Limits& limits,

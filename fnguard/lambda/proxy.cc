@@ -438,6 +438,18 @@ void Proxy::serve(int client_fd) {
     if (is_next) {
       // Long-poll: no timeout. Loops when an invocation is blocked here.
       for (;;) {
+        if (!have_final && !upstream->has_buffered()) {
+          // Wait for the endpoint, but give up the long-poll when the runtime
+          // hangs up: an event handed to a dead connection would be lost.
+          for (;;) {
+            pollfd fds[2] = {{up.get(), POLLIN, 0}, {client_fd, POLLRDHUP, 0}};
+            int pr = ::poll(fds, 2, -1);
+            if (pr < 0 && errno == EINTR) continue;
+            if (pr < 0) break;
+            if ((fds[1].revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0) return;
+            if (fds[0].revents != 0) break;
+          }
+        }
         if (!have_final) {
           auto r = read_response();
           if (!r.ok()) {

@@ -277,6 +277,30 @@ TEST(LambdaProxy, ConcurrentLongPollsAreServedInParallel) {
   EXPECT_EQ(waiting, 2);
 }
 
+TEST(LambdaProxy, RuntimeHangingUpEndsItsUpstreamLongPoll) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool upstream_saw_close = false;
+  FakeUpstream up([&](int fd, int) {
+    read_until(fd, "\r\n\r\n");
+    // Hold the long-poll; the proxy must close it once the runtime is gone
+    // (recv returns 0: an orderly close, not a timeout).
+    pollfd p{fd, POLLIN, 0};
+    char byte;
+    bool closed = ::poll(&p, 1, 10000) == 1 && ::recv(fd, &byte, 1, 0) == 0;
+    std::lock_guard<std::mutex> l(mu);
+    upstream_saw_close = closed;
+    cv.notify_all();
+  });
+  auto proxy = start_proxy(up.address());
+  {
+    UniqueFd c = connect_to(proxy->address());
+    send_all(c.get(), kNextRequest);
+  }  // the runtime hangs up
+  std::unique_lock<std::mutex> l(mu);
+  EXPECT_TRUE(cv.wait_for(l, std::chrono::seconds(10), [&] { return upstream_saw_close; }));
+}
+
 TEST(LambdaProxy, SlowUpstreamDribblingBytesStillArrivesIntact) {
   const std::string reply = next_response("slow-1", "{\"k\":\"v\"}");
   FakeUpstream up([&](int fd, int) {
