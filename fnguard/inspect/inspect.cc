@@ -151,7 +151,8 @@ void scan_fields(const std::vector<Field>& fields, const InspectOptions& options
   ScanOptions scan;
   scan.prefilter = options.prefilter;
   std::vector<Match> matches;
-  for (const Field& f : fields) {
+  for (size_t index = 0; index < fields.size(); ++index) {
+    const Field& f = fields[index];
     scan.detectors = options.detectors;
     if (f.source == FieldSource::kHeader && host_bearing_header(f.path))
       scan.detectors &= static_cast<DetectorSet>(~detector_bit(Detector::kSsrf));
@@ -165,7 +166,7 @@ void scan_fields(const std::vector<Field>& fields, const InspectOptions& options
       }
       result.findings.push_back(Finding{m.detector, m.rule, f.path, std::move(m.evidence),
                                         sanitize_utf8(f.value, options.max_value_in_finding),
-                                        m.decoded});
+                                        m.decoded, index});
     }
   }
   result.fields += fields.size();
@@ -195,12 +196,12 @@ std::vector<Taint> select_taints(const std::vector<Field>& fields,
   };
   std::vector<Candidate> candidates;
   candidates.reserve(fields.size());
-  for (const Field& f : fields) {
+  for (size_t index = 0; index < fields.size(); ++index) {
+    const Field& f = fields[index];
     if (trivial(f.value)) continue;
     bool suspicious = false, decoded = false;
     for (const Finding& fi : findings) {
-      if (fi.field == f.path && fi.value.size() <= f.value.size() &&
-          f.value.compare(0, fi.value.size(), fi.value) == 0) {
+      if (fi.field_index == index && fi.field == f.path) {
         suspicious = true;
         decoded |= fi.decoded;
       }

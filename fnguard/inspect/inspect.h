@@ -42,6 +42,7 @@ struct Finding {
   std::string
       value;     // the field's value, cut to max_value_in_finding, invalid UTF-8 replaced by '?'
   bool decoded;  // matched only after percent-decoding
+  size_t field_index;  // into the fields that were scanned (DecodedEvent::fields order)
 };
 
 struct Taint {

@@ -62,6 +62,23 @@ TEST(InspectApi, DoubleEncodedValueAlsoPublishesItsDecodedForm) {
   EXPECT_TRUE(decoded);
 }
 
+TEST(InspectApi, SuspiciousBinaryValueStillRanksFirst) {
+  // The finding's copy of the value has its invalid UTF-8 replaced; the taint
+  // ranking must still tie the finding to its field.
+  std::vector<Field> fields = {
+      {"headers.x-long", std::string(500, 'h') + "-plain", FieldSource::kHeader},
+      {"body", std::string("\xff\xfe;cat /etc/passwd"), FieldSource::kBody},
+  };
+  InspectionResult res;
+  scan_fields(fields, InspectOptions{}, res);
+  ASSERT_FALSE(res.findings.empty());
+  EXPECT_EQ(res.findings[0].field_index, 1u);
+  std::vector<Taint> t = select_taints(fields, res.findings);
+  ASSERT_FALSE(t.empty());
+  EXPECT_EQ(t[0].field, "body");
+  EXPECT_EQ(t[0].value, fields[1].value) << "the taint is the raw value, not the sanitised copy";
+}
+
 TEST(InspectApi, TaintsAreBoundedAndDeduplicated) {
   std::vector<Field> fields;
   for (int i = 0; i < 200; ++i)
