@@ -331,7 +331,7 @@ void init(int argc, char** argv, char** envp) {
 
   if (argc > 0 && argv != nullptr && argv[0] != nullptr)
     copy_str(g_state.argv0, sizeof g_state.argv0, argv[0]);
-  long n = syscall(SYS_readlink, "/proc/self/exe", g_state.exe, sizeof g_state.exe - 1);
+  long n = syscall(SYS_readlinkat, AT_FDCWD, "/proc/self/exe", g_state.exe, sizeof g_state.exe - 1);
   g_state.exe[n > 0 ? n : 0] = '\0';
   copy_str(g_state.fn_name, sizeof g_state.fn_name, env_value(envp, "AWS_LAMBDA_FUNCTION_NAME"));
   copy_str(g_state.fn_version, sizeof g_state.fn_version,

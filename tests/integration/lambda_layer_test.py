@@ -12,6 +12,7 @@ and that a layer whose binary cannot run falls back to the runtime untouched.
 import http.server
 import json
 import os
+import shutil
 import socketserver
 import stat
 import subprocess
@@ -202,6 +203,38 @@ class LayerTest(unittest.TestCase):
             api.close()
         self.assertEqual(api.results["rid-fallback-1"][0], "response")
         self.assertIn("UNPROTECTED", err)
+
+
+ARM64_TREE = os.path.join(os.path.dirname(os.path.abspath(BUILD)), "build-arm64")
+
+
+@unittest.skipUnless(os.access(FNGUARD, os.X_OK) and
+                     os.path.exists(os.path.join(ARM64_TREE, "lib", "libfnguard.so")) and
+                     shutil.which("qemu-aarch64"),
+                     "needs the arm64 cross build (cmake --preset arm64) and qemu-user")
+class Arm64LayerTest(unittest.TestCase):
+    def test_arm64_layer_runs_under_qemu_with_its_own_libraries(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            zip_path = os.path.join(tmp, "layer-arm64.zip")
+            r = subprocess.run([FNGUARD, "layer", "build", "--arch", "arm64", "--out", zip_path],
+                               capture_output=True, text=True, env=dict(os.environ, FNGUARD_ARM64_PREFIX=ARM64_TREE))
+            self.assertEqual(r.returncode, 0, r.stderr)
+            opt = os.path.join(tmp, "opt")
+            with zipfile.ZipFile(zip_path) as z:
+                for info in z.infolist():
+                    z.extract(info, opt)
+                    mode = (info.external_attr >> 16) & 0o777
+                    if mode:
+                        os.chmod(os.path.join(opt, info.filename), mode)
+            with open(os.path.join(opt, "fnguard", "bin", "fnguard"), "rb") as f:
+                header = f.read(20)
+            self.assertEqual(int.from_bytes(header[18:20], "little"), 183)  # EM_AARCH64
+            qemu = ["qemu-aarch64", "-L", "/usr/aarch64-linux-gnu"]
+            r = subprocess.run(qemu + [os.path.join(opt, "fnguard", "bin", "fnguard"), "policy", "check",
+                                       os.path.join(opt, "fnguard", "policy.yaml")],
+                               capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("ok", r.stdout)
 
 
 if __name__ == "__main__":
