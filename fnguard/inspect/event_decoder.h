@@ -5,7 +5,8 @@
 //
 // Recognised shapes: API Gateway REST (v1), HTTP API (v2), Lambda function URLs
 // (the v2 shape with a lambda-url domain), Application Load Balancer, and any
-// other JSON (generic: every string leaf with its dotted path). For HTTP shapes
+// other JSON (generic: every string leaf with its dotted path, and a string
+// that holds JSON flattened one level more). For HTTP shapes
 // only the request parts the client controls are taken: query string (also
 // rawQueryString, parsed and URL-decoded), path, path parameters, headers
 // (multi-value too), cookies and the body (JSON leaves, form fields, base64
