@@ -12,10 +12,13 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <vector>
 
 #include "fnguard/common/path.h"
@@ -127,29 +130,108 @@ std::string exec_event(const image::View& image, const image::Decision& d, const
 
 }  // namespace
 
+namespace {
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> parts;
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    if (j > i) parts.push_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  return parts;
+}
+
+// True for a path inside /proc/<digits>/: its symbolic links are "magic"
+// (fd/N, cwd, root, exe) and may name things that have no path.
+bool is_proc_pid_path(const std::string& path) {
+  if (path.rfind("/proc/", 0) != 0 || path.size() <= 6 ||
+      !isdigit(static_cast<unsigned char>(path[6]))) {
+    return false;
+  }
+  size_t i = 6;
+  while (i < path.size() && isdigit(static_cast<unsigned char>(path[i]))) ++i;
+  return i < path.size() && path[i] == '/';
+}
+
+// Resolves the absolute path `start` the way process `pid` will: symbolic
+// links are followed one component at a time, and "/proc/self" and
+// "/proc/thread-self" mean that process, not the supervisor (realpath(3)
+// here would read them as ours, and "/proc/self/fd/3" would name our own
+// descriptor 3). A magic link that names something without a path (a memfd,
+// a deleted file, a socket) ends the walk: *anonymous is set, *out holds the
+// link's text and *open_path the magic link itself, which the supervisor can
+// open to hash the content. Returns 0 or an errno.
+int resolve_as(pid_t pid, const std::string& start, std::string* out, std::string* open_path,
+               bool* anonymous) {
+  std::vector<std::string> todo = split_path(start);
+  std::reverse(todo.begin(), todo.end());
+  std::string cur;  // "" is the root
+  int links = 0;
+  *anonymous = false;
+  while (!todo.empty()) {
+    std::string comp = std::move(todo.back());
+    todo.pop_back();
+    if (comp == ".") continue;
+    if (comp == "..") {
+      size_t slash = cur.rfind('/');
+      cur = slash == std::string::npos ? "" : cur.substr(0, slash);
+      continue;
+    }
+    std::string next = cur + "/" + comp;
+    struct stat st;
+    if (lstat(next.c_str(), &st) != 0) return errno;
+    if (!S_ISLNK(st.st_mode)) {
+      if (!todo.empty() && !S_ISDIR(st.st_mode)) return ENOTDIR;
+      cur = std::move(next);
+      continue;
+    }
+    if (++links > 40) return ELOOP;
+    std::string target;
+    if (next == "/proc/self") {
+      target = std::to_string(pid);
+    } else if (next == "/proc/thread-self") {
+      target = std::to_string(pid) + "/task/" + std::to_string(pid);
+    } else {
+      target = read_link(next);
+      if (target.empty()) return errno != 0 ? errno : ENOENT;
+    }
+    if (is_proc_pid_path(next)) {
+      const std::string deleted = " (deleted)";
+      bool is_deleted =
+          target.size() > deleted.size() &&
+          target.compare(target.size() - deleted.size(), deleted.size(), deleted) == 0;
+      if (target[0] != '/' || is_deleted || target.rfind("/memfd:", 0) == 0) {
+        if (!todo.empty()) return ENOTDIR;
+        *anonymous = true;
+        *out = target;
+        *open_path = next;
+        return 0;
+      }
+    }
+    std::vector<std::string> more = split_path(target);
+    for (auto it = more.rbegin(); it != more.rend(); ++it) todo.push_back(*it);
+    if (target[0] == '/') cur.clear();
+  }
+  *out = cur.empty() ? "/" : cur;
+  *open_path = *out;
+  return 0;
+}
+
+}  // namespace
+
 ExecVerdict decide_exec_request(const image::View& image, image::Phase phase,
                                 const std::string& base_dir, const std::string& path,
-                                const std::string& fd_path) {
+                                const std::string& fd_path, pid_t pid) {
   ExecVerdict v;
+  if (pid <= 0) pid = getpid();
   std::string resolved, invoked, open_path;
   bool anonymous = false;
+  std::string start;
   if (!fd_path.empty()) {
-    std::string link = read_link(fd_path);
-    if (link.empty()) {
-      v.allow = false;
-      v.error = EBADF;
-      return v;
-    }
-    const std::string deleted = " (deleted)";
-    bool is_deleted = link.size() > deleted.size() &&
-                      link.compare(link.size() - deleted.size(), deleted.size(), deleted) == 0;
-    // memfds, deleted files and anonymous inodes have no path anyone can
-    // check; their content was written by someone at run time: treat them
-    // as living in a writable location.
-    anonymous = link[0] != '/' || is_deleted || link.rfind("/memfd:", 0) == 0;
-    resolved = link;
-    invoked = link;
-    open_path = fd_path;
+    start = fd_path;
   } else {
     if (path.empty()) {
       v.allow = false;
@@ -164,21 +246,19 @@ ExecVerdict decide_exec_request(const image::View& image, image::Phase phase,
       return v;
     }
     invoked = normal;
-    // What the kernel will open: resolve the path as given (symbolic links
-    // and ".." after them), not its lexical normal form.
-    std::string joined = path[0] == '/' ? path : base_dir + "/" + path;
-    char real[PATH_MAX];
-    if (realpath(joined.c_str(), real) == nullptr) {
-      // Answer the error ourselves: letting the kernel retry the lookup
-      // would let a racing thread create the file in between.
-      v.allow = false;
-      v.error = errno == 0 ? ENOENT : errno;
-      v.target = invoked;
-      return v;
-    }
-    resolved = real;
-    open_path = resolved;
+    // What the kernel will open: the path as given (symbolic links, and ".."
+    // after them), not its lexical normal form.
+    start = path[0] == '/' ? path : base_dir + "/" + path;
   }
+  if (int err = resolve_as(pid, start, &resolved, &open_path, &anonymous); err != 0) {
+    // Answer the error ourselves: letting the kernel retry the lookup would
+    // let a racing thread create the file in between.
+    v.allow = false;
+    v.error = err;
+    v.target = invoked.empty() ? start : invoked;
+    return v;
+  }
+  if (invoked.empty()) invoked = resolved;
   v.target = resolved;
 
   HashCtx hctx{&open_path};
@@ -381,7 +461,7 @@ void ExecSupervisor::handle(void* notif_buf, void* resp_buf) {
     }
   }
   image::Phase phase = options_.phase ? options_.phase() : image::Phase::kAny;
-  ExecVerdict v = decide_exec_request(image_, phase, base_dir, path, fd_path);
+  ExecVerdict v = decide_exec_request(image_, phase, base_dir, path, fd_path, pid);
   if (v.reported && options_.emit) {
     char normal[PATH_MAX];
     std::string invoked;

@@ -104,11 +104,13 @@ class ExecSupervisor {
   std::atomic<uint64_t> decided_{0}, allowed_{0}, blocked_{0}, gone_{0};
 };
 
-// Decides an exec of `path` (as the process named it) relative to
+// Decides an exec of `path` (as process `pid` named it) relative to
 // `base_dir`, or of the open file `fd_path` (/proc/<pid>/fd/N) when path is
-// empty. Exposed for tests and benchmarks; the thread uses it too.
+// empty. Paths are resolved as `pid` sees them ("/proc/self" is its own);
+// pid 0 means the caller. Exposed for tests and benchmarks; the thread uses
+// it too.
 ExecVerdict decide_exec_request(const image::View& image, image::Phase phase,
                                 const std::string& base_dir, const std::string& path,
-                                const std::string& fd_path);
+                                const std::string& fd_path, pid_t pid = 0);
 
 }  // namespace fnguard::kernel

@@ -101,6 +101,8 @@ TECHNIQUES = [
     Technique("execveat AT_EMPTY_PATH", "execveat_empty", "marker", is_exec_event),
     Technique("memfd_create + fexecve", "memfd_exec", "marker",
               lambda e: e.get("control", "").startswith("process.exec") and "memfd" in e.get("target", "")),
+    Technique("exec of /proc/self/fd/N and /dev/fd/N (a memfd)", "proc_self_fd_exec", "marker",
+              lambda e: e.get("control", "").startswith("process.exec") and "memfd" in e.get("target", "")),
     Technique("vfork then exec", "vfork_exec", "marker", is_exec_event),
     Technique("clone then exec", "clone_exec", "marker", is_exec_event),
     Technique("clone3 then exec", "clone3_exec", "marker", is_exec_event),

@@ -288,6 +288,39 @@ TEST_F(ExecTest, ConcurrentExecsFromManyProcessesAreEachDecided) {
   EXPECT_EQ(backstop->exec_stats().blocked, 200u);
 }
 
+TEST_F(ExecTest, ProcSelfMeansTheCallerNotTheSupervisor) {
+  // The supervisor has an allowed program open at descriptor N; the caller
+  // has a memfd there. "/proc/self/fd/N" named by the caller must be judged
+  // as the caller's memfd, not as the supervisor's file.
+  int mine = open("/usr/bin/env", O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(mine, 0);
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    int mfd = memfd_create("payload", 0);
+    dup2(mfd, mine);
+    (void)!write(ready[1], "x", 1);
+    pause();
+    _exit(0);
+  }
+  char c;
+  ASSERT_EQ(read(ready[0], &c, 1), 1);
+  image::View view(image_.data(), image_.size());
+  std::string path = "/proc/self/fd/" + std::to_string(mine);
+  ExecVerdict theirs = decide_exec_request(view, image::Phase::kAny, "", path, "", pid);
+  ExecVerdict ours = decide_exec_request(view, image::Phase::kAny, "", path, "", 0);
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  close(mine);
+  close(ready[0]);
+  close(ready[1]);
+  EXPECT_FALSE(theirs.allow);
+  EXPECT_NE(theirs.target.find("/memfd:payload"), std::string::npos) << theirs.target;
+  EXPECT_TRUE(ours.allow) << ours.target;
+  EXPECT_EQ(ours.target, "/usr/bin/env");
+}
+
 TEST_F(ExecTest, FirstExecOfTheCommandItselfIsAllowed) {
   // The launched process's first exec is the command the user asked for,
   // even when the policy would deny it; its own later execs are decided.
