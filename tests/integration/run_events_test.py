@@ -18,13 +18,15 @@ files:
       - deny: {secret}
 """
 
+# One write per line: with events on the same stdout (--events -), print()'s
+# separate writes of the text and the newline could have an event land between.
 READ_SECRET = """
 import sys
 try:
     with open(sys.argv[1]) as f:
-        print("READ:" + f.read().strip())
+        sys.stdout.write("READ:" + f.read().strip() + "\\n")
 except PermissionError:
-    print("DENIED")
+    sys.stdout.write("DENIED\\n")
 """
 
 
