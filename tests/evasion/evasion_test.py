@@ -24,6 +24,18 @@ import unittest
 BUILD = os.environ.get("FNGUARD_BUILD_DIR", os.path.join(os.path.dirname(__file__), "../../build"))
 FNGUARD = os.path.join(BUILD, "bin", "fnguard")
 PROGRAMS = os.path.join(BUILD, "tests", "evasion", "bin")
+# The policy blocks running anything from a writable location (/tmp, ...).
+# When the build tree itself lives there (a CI checkout under /tmp), the
+# technique programs are copied once to a directory outside those locations,
+# so that what is refused is the technique and not the program itself.
+WRITABLE_PREFIXES = ("/tmp/", "/var/tmp/", "/dev/shm/")
+if os.path.realpath(PROGRAMS).startswith(WRITABLE_PREFIXES) and os.path.isdir(PROGRAMS):
+    _staged = tempfile.mkdtemp(prefix="fnguard-evasion-bin-", dir="/run" if os.access("/run", os.W_OK) else "/var/lib")
+    for _name in os.listdir(PROGRAMS):
+        shutil.copy2(os.path.join(PROGRAMS, _name), _staged)
+    import atexit
+    atexit.register(shutil.rmtree, _staged, True)
+    PROGRAMS = _staged
 BUSYBOX = shutil.which("busybox") or "/bin/busybox"
 SECRET_TEXT = "fnguard-evasion-secret-7f3a"
 
