@@ -200,6 +200,18 @@ void write_detail(char* buf, size_t cap, const char* via, char* const* argv,
   if (!w.ok()) copy_str(buf, cap, "{}");
 }
 
+// The arguments joined by spaces, truncated to fit (for the taint search).
+void join_argv(char* const* argv, char* out, size_t cap) {
+  size_t len = 0;
+  out[0] = '\0';
+  for (size_t i = 0; argv != nullptr && argv[i] != nullptr; ++i) {
+    for (const char* p = argv[i]; *p != '\0' && len + 2 < cap; ++p) out[len++] = *p;
+    if (len + 2 >= cap) break;
+    out[len++] = ' ';
+  }
+  out[len] = '\0';
+}
+
 // Decides one exec of `t`. Returns 0 to let it proceed, or the errno to fail
 // it with. Reports every violation. Must not hold anything past its return.
 int check_exec(const ExecTarget& t, char* const* argv, const char* via, const void* caller) {
@@ -220,6 +232,8 @@ int check_exec(const ExecTarget& t, char* const* argv, const char* via, const vo
   }
 
   ExecTarget interpreter_target;
+  char command_line[4096];
+  command_line[0] = '\0';
   image::Decision decisions[4];
   const char* reasons[4] = {nullptr, nullptr, nullptr, nullptr};
   const char* rule_names[4] = {nullptr, nullptr, nullptr, nullptr};
@@ -232,7 +246,15 @@ int check_exec(const ExecTarget& t, char* const* argv, const char* via, const vo
     subject.invoked = t.invoked;
     subject.hash = hash_file;
     subject.hash_ctx = const_cast<char*>(t.open_path);
-    decisions[count++] = image::decide_exec(view, subject, phase);
+    decisions[count] = image::decide_exec(view, subject, phase);
+    if (taint_enabled(image::Control::kProcessExec)) {
+      // A value from the event anywhere in the command line: "ls /tmp; nc
+      // host 4444" reaches exec as the arguments of "sh -c".
+      join_argv(argv, command_line, sizeof command_line);
+      const char* subjects[] = {command_line, t.invoked, t.resolved, nullptr};
+      decisions[count] = apply_taint(decisions[count], image::Control::kProcessExec, subjects);
+    }
+    ++count;
 
     // The kernel runs a script's interpreter without any libc call we see,
     // so "#!/usr/bin/nc" would run a denied program under another name. An
@@ -312,6 +334,7 @@ int check_exec(const ExecTarget& t, char* const* argv, const char* via, const vo
     r.target = targets[i];
     r.detail = detail;
     r.rule = rule_names[i];
+    r.taint_subject = command_line[0] != '\0' ? command_line : nullptr;
     report_at(r, caller);
     blocked = blocked || decisions[i].blocks();
   }

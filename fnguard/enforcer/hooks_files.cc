@@ -271,6 +271,22 @@ Decision decide(const char* path, Access access) {
   return result;
 }
 
+// The taint decision for an access: the path as the caller wrote it (where
+// "../../etc/passwd" from the event still shows) and its normal form.
+Decision decide_taint(const Decision& so_far, Access access, const char* raw, const char* normal) {
+  const char* subjects[] = {raw, normal, nullptr};
+  Decision result = so_far;
+  if (access.read && taint_enabled(Control::kFilesRead)) {
+    Decision d = apply_taint(so_far, Control::kFilesRead, subjects);
+    if (worse(d, result)) result = d;
+  }
+  if (access.write && taint_enabled(Control::kFilesWrite)) {
+    Decision d = apply_taint(so_far, Control::kFilesWrite, subjects);
+    if (worse(d, result)) result = d;
+  }
+  return result;
+}
+
 // A finding: the decision to report and the path it was made on.
 struct Finding {
   Decision decision{};
@@ -338,6 +354,7 @@ __attribute__((noinline)) void emit(const Finding& f, const char* op, int flags,
   r.decision = f.decision;
   r.target = f.target;
   r.detail = w.ok() ? detail : nullptr;
+  r.taint_subject = requested;
   report_at(r, caller);
 }
 
@@ -361,7 +378,10 @@ int checked_open(int dirfd, const char* path, int flags, mode_t mode, const char
   char lexical_buf[kPathMax];
   const char* lexical = lexical_form(dirfd, path, lexical_buf);
   bool have_lexical = lexical != nullptr;
-  if (have_lexical) finding.consider(decide(lexical, access), lexical);
+  if (have_lexical) {
+    finding.consider(decide(lexical, access), lexical);
+    finding.consider(decide_taint(finding.decision, access, path, lexical), lexical);
+  }
   if (finding.found && finding.decision.blocks()) {
     emit(finding, op, flags, path, caller);
     errno = EACCES;
@@ -434,8 +454,10 @@ struct PathArg {
 // fail; findings accumulate in `finding`.
 void check_path(const PathArg& arg, Finding* finding) {
   char lexical[kPathMax];
-  if (lexical_path(arg.dirfd, arg.path, lexical))
+  if (lexical_path(arg.dirfd, arg.path, lexical)) {
     finding->consider(decide(lexical, arg.access), lexical);
+    finding->consider(decide_taint(finding->decision, arg.access, arg.path, lexical), lexical);
+  }
   if (finding->found && finding->decision.blocks()) return;
   char resolved[kPathMax];
   int saved = errno;

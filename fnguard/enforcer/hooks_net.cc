@@ -154,13 +154,32 @@ bool has_domain_rules(const image::View& view, image::Control control) {
   return false;
 }
 
+// Taint for a destination: a value from the event (typically a URL) names
+// the address or one of the names this process resolved to it.
+image::Decision net_taint(const image::Decision& d, image::Control control, const Endpoint& e,
+                          char (*names)[kNameMax], size_t* name_count, bool* looked_up) {
+  if (!*looked_up) {
+    *name_count = name_cache_lookup(e.family, e.addr, names, kNamesShown);
+    *looked_up = true;
+  }
+  char host[INET6_ADDRSTRLEN];
+  host[0] = '\0';
+  inet_ntop(e.family, e.addr, host, sizeof host);
+  const char* subjects[kNamesShown + 2];
+  size_t n = 0;
+  subjects[n++] = host;
+  for (size_t i = 0; i < *name_count; ++i) subjects[n++] = names[i];
+  subjects[n] = nullptr;
+  return apply_taint(d, control, subjects, /*value_contains_subject=*/true);
+}
+
 // Decides one destination or local address. Returns 0 to proceed or the
 // errno to fail with; reports violations.
 int check_endpoint(image::Control control, int fd, const Endpoint& e, const char* op,
                    const void* caller) {
   if (!active()) return 0;
   const image::View& view = policy();
-  if (view.control(control).mode == image::Mode::kOff) return 0;
+  if (!control_enabled(control)) return 0;
   Guard guard;
   if (!guard.entered()) return 0;
   ErrnoSaver errno_saver;
@@ -184,6 +203,7 @@ int check_endpoint(image::Control control, int fd, const Endpoint& e, const char
   subject.names = name_ptrs;
   subject.name_count = name_count;
   image::Decision d = image::decide_net(view, control, subject, current_phase());
+  if (taint_enabled(control)) d = net_taint(d, control, e, names, &name_count, &looked_up);
   if (!d.reports()) return 0;
   if (control == image::Control::kNetOutbound && !looked_up) {
     name_count = name_cache_lookup(e.family, e.addr, names, kNamesShown);
@@ -204,9 +224,12 @@ int check_endpoint(image::Control control, int fd, const Endpoint& e, const char
     w.end_array();
   }
   w.end_object();
+  char host[INET6_ADDRSTRLEN];
+  if (inet_ntop(e.family, e.addr, host, sizeof host) == nullptr) host[0] = '\0';
   Report r;
   r.decision = d;
   r.target = target;
+  r.taint_subject = host[0] != '\0' ? host : nullptr;
   r.detail = w.ok() ? detail : nullptr;
   report_at(r, caller);
   if (!d.blocks()) return 0;

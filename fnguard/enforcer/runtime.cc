@@ -199,8 +199,10 @@ void copy_bounded(char* out, size_t cap, const char* in, size_t in_cap) {
 
 // Sequence-locked read of the fields above; the taint is the first value
 // from the current invocation's event that occurs in `target`.
-bool read_context(const image::ContextPage* page, const char* target, EventContext* out) {
+bool read_context(const image::ContextPage* page, const char* target, const char* also,
+                  EventContext* out) {
   size_t target_len = target != nullptr ? std::strlen(target) : 0;
+  size_t also_len = also != nullptr ? std::strlen(also) : 0;
   for (int attempt = 0; attempt < 64; ++attempt) {
     uint32_t before = page->seq.load(std::memory_order_acquire);
     if ((before & 1u) != 0) continue;
@@ -212,7 +214,7 @@ bool read_context(const image::ContextPage* page, const char* target, EventConte
     copy_bounded(out->arn, sizeof out->arn, page->function_arn, sizeof page->function_arn);
     out->taint_field_len = out->taint_value_len = 0;
     uint32_t count = page->taint_count < image::kMaxTaints ? page->taint_count : image::kMaxTaints;
-    for (uint32_t i = 0; i < count && target_len > 0; ++i) {
+    for (uint32_t i = 0; i < count && (target_len > 0 || also_len > 0); ++i) {
       image::TaintValue t = page->taints[i];
       if (size_t{t.value_offset} + t.value_length > sizeof page->taint_data ||
           size_t{t.field_offset} + t.field_length > sizeof page->taint_data ||
@@ -220,7 +222,13 @@ bool read_context(const image::ContextPage* page, const char* target, EventConte
         continue;
       }
       const char* value = page->taint_data + t.value_offset;
-      if (memmem(target, target_len, value, t.value_length) == nullptr) continue;
+      // The value occurs in the target or the extra subject, or (a URL from
+      // the event naming the host connected to) the extra subject in the value.
+      if ((target_len == 0 || memmem(target, target_len, value, t.value_length) == nullptr) &&
+          (also_len == 0 || memmem(also, also_len, value, t.value_length) == nullptr) &&
+          (also_len < 4 || memmem(value, t.value_length, also, also_len) == nullptr)) {
+        continue;
+      }
       out->taint_field_len =
           t.field_length < sizeof out->taint_field ? t.field_length : sizeof out->taint_field - 1;
       out->taint_value_len =
@@ -231,6 +239,35 @@ bool read_context(const image::ContextPage* page, const char* target, EventConte
     }
     std::atomic_thread_fence(std::memory_order_acquire);
     if (page->seq.load(std::memory_order_relaxed) == before) return true;
+  }
+  return false;
+}
+
+// True when one of `subjects` contains a taint value of the current
+// invocation (sequence-locked read; a page that keeps changing counts as no
+// taint rather than stalling the caller).
+bool subjects_tainted(const image::ContextPage* page, const char* const* subjects,
+                      bool value_contains_subject) {
+  for (int attempt = 0; attempt < 64; ++attempt) {
+    uint32_t before = page->seq.load(std::memory_order_acquire);
+    if ((before & 1u) != 0) continue;
+    if (page->magic != image::kContextMagic || page->degraded != 0) return false;
+    bool hit = false;
+    uint32_t count = page->taint_count < image::kMaxTaints ? page->taint_count : image::kMaxTaints;
+    for (uint32_t i = 0; i < count && !hit; ++i) {
+      image::TaintValue t = page->taints[i];
+      if (size_t{t.value_offset} + t.value_length > sizeof page->taint_data || t.value_length == 0)
+        continue;
+      const char* value = page->taint_data + t.value_offset;
+      for (const char* const* s = subjects; *s != nullptr && !hit; ++s) {
+        size_t n = std::strlen(*s);
+        hit = value_contains_subject
+                  ? n >= 4 && memmem(value, t.value_length, *s, n) != nullptr
+                  : memmem(*s, n, value, t.value_length) != nullptr;
+      }
+    }
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (page->seq.load(std::memory_order_relaxed) == before) return hit;
   }
   return false;
 }
@@ -386,8 +423,8 @@ void init(int argc, char** argv, char** envp) {
     g_state.view = image::View(data, image_size);
     g_state.image_fd = image_fd;
     for (size_t c = 0; c < image::kControlCount; ++c) {
-      g_state.enabled[c] =
-          g_state.view.control(static_cast<image::Control>(c)).mode != image::Mode::kOff;
+      const image::ControlEntry& entry = g_state.view.control(static_cast<image::Control>(c));
+      g_state.enabled[c] = entry.mode != image::Mode::kOff || entry.taint_mode != image::Mode::kOff;
     }
     if (context_fd >= 0) {
       size_t context_size = 0;
@@ -448,6 +485,26 @@ image::Phase current_phase() {
   uint8_t raw = __atomic_load_n(reinterpret_cast<const uint8_t*>(&page->phase), __ATOMIC_RELAXED);
   return raw <= static_cast<uint8_t>(image::Phase::kInvoke) ? static_cast<image::Phase>(raw)
                                                             : image::Phase::kAny;
+}
+
+bool taint_enabled(image::Control control) {
+  return g_state.active && g_state.context != nullptr &&
+         g_state.view.control(control).taint_mode != image::Mode::kOff;
+}
+
+image::Decision apply_taint(const image::Decision& decision, image::Control control,
+                            const char* const* subjects, bool value_contains_subject) {
+  if (!taint_enabled(control) || decision.blocks()) return decision;
+  image::Mode mode = g_state.view.control(control).taint_mode;
+  // Already reported at least as strongly by the rules: keep their name.
+  if (decision.reports() && mode != image::Mode::kBlock) return decision;
+  if (!subjects_tainted(g_state.context, subjects, value_contains_subject)) return decision;
+  image::Decision tainted;
+  tainted.control = control;
+  tainted.verdict = image::Verdict::kDeny;
+  tainted.mode = mode;
+  tainted.rule = image::kTaintRule;
+  return tainted;
 }
 
 bool control_enabled(image::Control control) {
@@ -524,7 +581,7 @@ void report_at(const Report& report, const void* caller) {
 
   EventContext event_context;
   const EventContext* ctx = nullptr;
-  if (g_state.context != nullptr && read_context(g_state.context, report.target, &event_context)) {
+  if (g_state.context != nullptr && read_context(g_state.context, report.target, report.taint_subject, &event_context)) {
     ctx = &event_context;
   }
   write_function(w, ctx);

@@ -76,6 +76,9 @@ struct Report {
   // policy rule expresses ("require.preload": a static binary the enforcer
   // cannot follow). nullptr: image::rule_name().
   const char* rule = nullptr;
+  // What the taint search looks in when it is not the target: the command
+  // line of an exec, the path as the caller wrote it. nullptr: `target`.
+  const char* taint_subject = nullptr;
 };
 
 // Formats and sends a violation event (action blocked/allowed from the
@@ -95,6 +98,20 @@ __attribute__((always_inline)) inline void report(const Report& r) {
 // True when `control` is not off in the image (and the enforcer is active):
 // the cheap first test of every hook.
 bool control_enabled(image::Control control);
+
+// Taint (issue 4): a control with `taint: monitor|block` treats an operation
+// whose argument contains a value from the current invocation's event (the
+// values the Runtime API proxy published in the context page) as a
+// violation in that mode, whatever the rules say. taint_enabled() is the
+// cheap test; apply_taint() returns `decision` unchanged unless one of
+// `subjects` (null-terminated list) contains a taint value and the taint
+// mode makes the decision worse, in which case it returns a deny decision in
+// the taint mode with rule image::kTaintRule.
+bool taint_enabled(image::Control control);
+// With `value_contains_subject`, the match runs the other way: a taint value
+// contains a subject (a URL from the event names the host being connected to).
+image::Decision apply_taint(const image::Decision& decision, image::Control control,
+                            const char* const* subjects, bool value_contains_subject = false);
 
 // The protocol environment entries as they were at start-up, for exec hooks
 // that must put them back into an environment the caller passes on:

@@ -170,6 +170,7 @@ size_t rule_name(const View& view, const Decision& decision, char* out, size_t c
   out[0] = '\0';
   size_t len = append(out, cap, 0, control_name(decision.control));
   if (decision.rule == kNoRule) return append(out, cap, len, ".default");
+  if (decision.rule == kTaintRule) return append(out, cap, len, ".taint");
   const Rule& rule = view.rule(decision.rule);
   if (rule.source_index == kBuiltinRule) {
     len = append(out, cap, len, ".builtin.");

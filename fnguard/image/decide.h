@@ -14,6 +14,10 @@
 namespace fnguard::image {
 
 inline constexpr uint32_t kNoRule = 0xffffffffu;
+// The decision came from the control's `taint` setting: the operation's
+// argument carries a value from the current invocation's event. Named
+// "<control>.taint" in events.
+inline constexpr uint32_t kTaintRule = 0xfffffffeu;
 
 struct Decision {
   Control control = Control::kFilesRead;

@@ -117,10 +117,9 @@ class Compiler {
       JsonValue detectors = JsonValue::array();
       for (const std::string& d : model_.inspect_detectors) detectors.push(JsonValue::string(d));
       inspect.set("detectors", std::move(detectors));
-      inspect.set("enforced", JsonValue::boolean(false));
-      out_.not_enforced.push_back(
-          "inspect: parsed and validated, not enforced yet (payload inspection arrives with "
-          "the Lambda integration)");
+      // Enforced by the Runtime API proxy on every invocation event (the
+      // Lambda wrapper, fnguard local); `fnguard run` alone has no events.
+      inspect.set("enforced", JsonValue::boolean(true));
     }
     json_.set("inspect", std::move(inspect));
 
@@ -137,11 +136,6 @@ class Compiler {
           "honeypots: parsed and validated, not enforced yet (decoys arrive in a later release)");
     }
     json_.set("honeypots", std::move(honeypots));
-    if (taint_configured_) {
-      out_.not_enforced.push_back(
-          "taint: parsed and validated, not enforced yet (taint tracking arrives with the "
-          "invocation context work)");
-    }
 
     JsonValue require = JsonValue::object();
     require.set("preload", JsonValue::boolean(model_.require_preload));

@@ -163,11 +163,11 @@ class Events(unittest.TestCase):
         self.assertNotIn("function", e)
 
     def test_sections_not_enforced_are_reported(self):
-        policy = self.policy + "inspect:\n  mode: monitor\n  detectors: [sql_injection]\n"
+        policy = self.policy + "honeypots:\n  env: true\n"
         r = t.run(["true"], policy=policy)
         self.assertEqual(r.returncode, 0, r)
         e = t.assert_event(self, r, kind="lifecycle", action="policy_loaded")
-        self.assertTrue(any("inspect" in line for line in e.get("not_enforced", [])), e)
+        self.assertTrue(any("honeypots" in line for line in e.get("not_enforced", [])), e)
 
     def test_forged_malformed_datagrams_are_counted_not_forwarded(self):
         # Code inside the protected process can write to the events socket;
