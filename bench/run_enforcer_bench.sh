@@ -10,18 +10,16 @@ reps=${REPS:-5}
 
 "$fnguard" run --policy "$here/allow_policy.yaml" --events /dev/null -- \
   "$build/bin/enforcer_bench" --benchmark_repetitions="$reps" \
+  --benchmark_enable_random_interleaving=true \
   --benchmark_report_aggregates_only=true --benchmark_min_time=0.2 "$@"
 
-# Resident memory: the same idle python3 with and without the enforcer.
-rss_of() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+# Resident memory: the same idle python3 with and without the enforcer. The
+# program reports its own VmRSS once it has started (so the supervisor's
+# memory is not counted).
 measure_rss() {
-  "$@" python3 -c 'import sys,time; sys.stdout.write("r\n"); sys.stdout.flush(); time.sleep(30)' &
-  local pid=$! child
-  sleep 1
-  child=$(pgrep -P "$pid" python3 || echo "$pid")
-  rss_of "$child"
-  kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+  "$@" /usr/bin/python3 -c 'import re; print(re.search(r"VmRSS:\s+(\d+)", open("/proc/self/status").read()).group(1))'
 }
-base=$(measure_rss env)
-prot=$(measure_rss "$fnguard" run --policy "$here/allow_policy.yaml" --events /dev/null --)
-echo "RSS idle python3: baseline ${base} KiB, under fnguard ${prot} KiB, added $((prot - base)) KiB"
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+base=$(for i in 1 2 3 4 5; do measure_rss env; done | median)
+prot=$(for i in 1 2 3 4 5; do measure_rss "$fnguard" run --policy "$here/allow_policy.yaml" --events /dev/null --; done | median)
+echo "RSS of python3 at start (median of 5): baseline ${base} KiB, under fnguard ${prot} KiB, added $((prot - base)) KiB"
