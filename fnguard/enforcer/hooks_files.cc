@@ -274,6 +274,7 @@ Decision decide(const char* path, Access access) {
 // The taint decision for an access: the path as the caller wrote it (where
 // "../../etc/passwd" from the event still shows) and its normal form.
 Decision decide_taint(const Decision& so_far, Access access, const char* raw, const char* normal) {
+  if (!any_taint_enabled()) return so_far;
   const char* subjects[] = {raw, normal, nullptr};
   Decision result = so_far;
   if (access.read && taint_enabled(Control::kFilesRead)) {

@@ -55,6 +55,7 @@ struct State {
   int events_fd = -1;
   int gate_fd = -1;  // only until the gate opened
   bool enabled[image::kControlCount] = {};
+  bool phased_rules = false;  // some rule carries `phase: init|invoke`
   char exe[512] = {};
   char argv0[256] = {};
   char fn_name[160] = {};
@@ -425,6 +426,12 @@ void init(int argc, char** argv, char** envp) {
     for (size_t c = 0; c < image::kControlCount; ++c) {
       const image::ControlEntry& entry = g_state.view.control(static_cast<image::Control>(c));
       g_state.enabled[c] = entry.mode != image::Mode::kOff || entry.taint_mode != image::Mode::kOff;
+      if (entry.taint_mode != image::Mode::kOff) detail::g_any_taint = true;
+    }
+    // Without phase-scoped rules the phase cannot change a decision, so the
+    // hooks need not read the context page for it.
+    for (uint32_t i = 0; i < g_state.view.header().rule_count; ++i) {
+      if (g_state.view.rule(i).phase != image::Phase::kAny) g_state.phased_rules = true;
     }
     if (context_fd >= 0) {
       size_t context_size = 0;
@@ -481,10 +488,14 @@ const image::ContextPage* context() { return g_state.context; }
 
 image::Phase current_phase() {
   const image::ContextPage* page = g_state.context;
-  if (page == nullptr) return image::Phase::kAny;
+  if (page == nullptr || !g_state.phased_rules) return image::Phase::kAny;
   uint8_t raw = __atomic_load_n(reinterpret_cast<const uint8_t*>(&page->phase), __ATOMIC_RELAXED);
   return raw <= static_cast<uint8_t>(image::Phase::kInvoke) ? static_cast<image::Phase>(raw)
                                                             : image::Phase::kAny;
+}
+
+namespace detail {
+bool g_any_taint = false;
 }
 
 bool taint_enabled(image::Control control) {

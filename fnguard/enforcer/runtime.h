@@ -108,6 +108,11 @@ bool control_enabled(image::Control control);
 // mode makes the decision worse, in which case it returns a deny decision in
 // the taint mode with rule image::kTaintRule.
 bool taint_enabled(image::Control control);
+namespace detail {
+extern bool g_any_taint;  // set once at start-up: some control has a taint mode
+}
+// The hot-path test: no call, one load.
+inline bool any_taint_enabled() { return detail::g_any_taint; }
 // With `value_contains_subject`, the match runs the other way: a taint value
 // contains a subject (a URL from the event names the host being connected to).
 image::Decision apply_taint(const image::Decision& decision, image::Control control,

@@ -65,9 +65,25 @@ bool prefix_match(const uint8_t* a, const uint8_t* b, unsigned prefix_bits) {
 
 }  // namespace
 
+// True when the glob's leading literal characters already differ from the
+// path, so it cannot match. Most rules of a policy fail here, on the first
+// characters ("/etc/..." against "/usr/..."), without a call into the
+// matcher. Stops (answering false) at the first wildcard or escape, and at
+// the end of either string ("/tmp/**" also matches "/tmp": the matcher
+// decides those).
+inline bool literal_head_differs(const char* glob, const char* path) {
+  for (;; ++glob, ++path) {
+    char g = *glob;
+    if (g == '*' || g == '?' || g == '[' || g == '\\' || g == '\0' || *path == '\0') return false;
+    if (g != *path) return true;
+  }
+}
+
 Decision decide_path(const View& view, Control control, const char* path, Phase phase) {
   return first_match(view, control, phase, [&](const Rule& rule) {
-    return rule.kind == MatchKind::kPathGlob && glob_match(view.str(rule.pattern), path);
+    if (rule.kind != MatchKind::kPathGlob) return false;
+    const char* glob = view.str(rule.pattern);
+    return !literal_head_differs(glob, path) && glob_match(glob, path);
   });
 }
 
