@@ -15,6 +15,7 @@
 #include <benchmark/benchmark.h>
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -51,6 +52,29 @@ void BM_OpenClose_Libc(benchmark::State& state) {
     int fd = real_open(kFile, O_RDONLY | O_CLOEXEC);
     benchmark::DoNotOptimize(fd);
     real_close(fd);
+  }
+}
+
+// The kernel's share: the enforcer's fast path replaces the caller's openat
+// with openat2(RESOLVE_NO_SYMLINKS) (links are then caught without a second
+// system call). These two measure that difference alone, with raw system
+// calls that no hook sees.
+void BM_RawOpenat(benchmark::State& state) {
+  for (auto _ : state) {
+    long fd = syscall(SYS_openat, AT_FDCWD, kFile, O_RDONLY | O_CLOEXEC);
+    benchmark::DoNotOptimize(fd);
+    syscall(SYS_close, fd);
+  }
+}
+
+void BM_RawOpenat2NoSymlinks(benchmark::State& state) {
+  for (auto _ : state) {
+    open_how how{};
+    how.flags = O_RDONLY | O_CLOEXEC;
+    how.resolve = RESOLVE_NO_SYMLINKS;
+    long fd = syscall(SYS_openat2, AT_FDCWD, kFile, &how, sizeof how);
+    benchmark::DoNotOptimize(fd);
+    syscall(SYS_close, fd);
   }
 }
 
@@ -144,6 +168,8 @@ void BM_SpawnTrue_WithoutEnforcer(benchmark::State& state) { spawn_loop<false>(s
 
 BENCHMARK(BM_OpenClose_Libc);
 BENCHMARK(BM_OpenClose_Hooked);
+BENCHMARK(BM_RawOpenat);
+BENCHMARK(BM_RawOpenat2NoSymlinks);
 BENCHMARK(BM_ConnectUdpLoopback_Libc);
 BENCHMARK(BM_ConnectUdpLoopback_Hooked);
 BENCHMARK(BM_ForkExecTrue_Libc)->Iterations(300);
