@@ -34,22 +34,6 @@
 namespace fnguard::enforcer {
 namespace {
 
-template <typename Fn>
-Fn resolve(std::atomic<void*>& slot, const char* name) {
-  void* p = slot.load(std::memory_order_relaxed);
-  if (p == nullptr) {
-    p = next_symbol(name);
-    slot.store(p, std::memory_order_relaxed);
-  }
-  return reinterpret_cast<Fn>(p);
-}
-
-#define REAL(fn)                                \
-  ([]() {                                       \
-    static std::atomic<void*> slot{nullptr};    \
-    return resolve<decltype(&::fn)>(slot, #fn); \
-  }())
-
 // Applies close_range to [first, last] except the enforcer's descriptors.
 int close_range_except_own(unsigned first, unsigned last, unsigned flags) {
   int own[4];

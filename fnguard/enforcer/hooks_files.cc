@@ -87,22 +87,6 @@ using image::Decision;
 constexpr size_t kPathMax = 4096;
 constexpr int kMaxLinkHops = 8;
 
-template <typename Fn>
-Fn resolve(std::atomic<void*>& slot, const char* name) {
-  void* p = slot.load(std::memory_order_relaxed);
-  if (p == nullptr) {
-    p = next_symbol(name);
-    slot.store(p, std::memory_order_relaxed);
-  }
-  return reinterpret_cast<Fn>(p);
-}
-
-#define REAL(fn)                                \
-  ([]() {                                       \
-    static std::atomic<void*> slot{nullptr};    \
-    return resolve<decltype(&::fn)>(slot, #fn); \
-  }())
-
 // ---- Path helpers ----------------------------------------------------------
 
 // The path of an open descriptor ("/proc/self/fd/N" link). False when it is

@@ -9,6 +9,7 @@
 // the hooks (FNGUARD_EXPORT), never abort().
 #pragma once
 
+#include <atomic>
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
@@ -65,6 +66,24 @@ bool inside_enforcer();
 // result is cached by the caller in a function-local static pointer.
 void* next_symbol(const char* name);
 #define FNGUARD_NEXT(fn) reinterpret_cast<decltype(&fn)>(::fnguard::enforcer::next_symbol(#fn))
+
+// The same, resolved on first use into a per-call-site atomic slot (the
+// enforcer is built without thread-safe statics; a race resolves twice to the
+// same pointer). REAL(open)(path, flags) calls libc's open.
+template <typename Fn>
+Fn resolve_next(std::atomic<void*>& slot, const char* name) {
+  void* p = slot.load(std::memory_order_relaxed);
+  if (p == nullptr) {
+    p = next_symbol(name);
+    slot.store(p, std::memory_order_relaxed);
+  }
+  return reinterpret_cast<Fn>(p);
+}
+#define REAL(fn)                                                             \
+  ([]() {                                                                    \
+    static std::atomic<void*> slot{nullptr};                                 \
+    return ::fnguard::enforcer::resolve_next<decltype(&::fn)>(slot, #fn);     \
+  }())
 
 // An event to report. `target` is the path/command/address; `detail` is an
 // optional JSON object text ("{\"flags\":\"O_RDONLY\"}").
