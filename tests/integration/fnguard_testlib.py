@@ -60,6 +60,25 @@ def base_env(extra=None):
     return env
 
 
+def events_in_output(text):
+    """The event lines in output shared with the program. A program that
+    writes one message in pieces can have an event land in the middle of its
+    line ("cat: FILE{...event...}: Permission denied"), so events are found
+    where they start, not only at the start of a line (docs/EVENTS.md)."""
+    decoder = json.JSONDecoder()
+    found = []
+    for line in text.splitlines():
+        start = line.find('{"fnguard":')
+        while start >= 0:
+            try:
+                _, end = decoder.raw_decode(line, start)
+            except ValueError:
+                break
+            found.append(line[start:end])
+            start = line.find('{"fnguard":', end)
+    return found
+
+
 def parse_events(text):
     """JSON lines -> (objects, lines). A line that is not a JSON object is an
     error: the sink promises one object per line."""
@@ -111,7 +130,7 @@ def run(command, policy=None, mode=None, events="file", env=None, cwd=None, time
                     text = f.read()
         else:
             source = proc.stdout if events == "-" else proc.stderr
-            text = "\n".join(l for l in source.splitlines() if l.startswith('{"fnguard":'))
+            text = "\n".join(events_in_output(source))
         parsed, lines = parse_events(text)
         return Result(proc.returncode, proc.stdout, proc.stderr, parsed, lines)
 
