@@ -11,7 +11,7 @@
 // The local Runtime API server (fnguard/lambda/runtime_api_server.h) plays
 // AWS. Reports medians and p90 of each, and the differences.
 //
-//   build/bin/lambda_bench [--source DIR] [--cold N] [--warm N]
+//   build/bin/lambda_bench [--source DIR] [--cold N] [--warm N] [--no-script]
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -43,11 +43,16 @@ std::string python() {
   return access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
 }
 
+// --no-script: start `fnguard wrapper --` directly, to tell the layer
+// script's share of the cold start from fnguard's.
+bool g_no_script = false;
+
 pid_t spawn(bool protect, const lb::RuntimeApiServer& server, const std::string& dir) {
   std::vector<std::string> argv;
   // Protected: the layer's wrapper script, as Lambda runs it (sh, the
   // "can fnguard run here" check, then fnguard wrapper).
-  if (protect) argv = {fnguard::data_dir() + "/layer/fnguard-wrapper"};
+  if (protect && g_no_script) argv = {fnguard::install_prefix() + "/bin/fnguard", "wrapper", "--"};
+  else if (protect) argv = {fnguard::data_dir() + "/layer/fnguard-wrapper"};
   argv.push_back(python());
   argv.push_back(fnguard::data_dir() + "/python/bootstrap.py");
   std::vector<std::string> env = server.runtime_environment();
@@ -105,20 +110,28 @@ std::string api_gateway_event_4k() {
 int main(int argc, char** argv) {
   std::string source = FNGUARD_SOURCE_DIR;
   int cold = 15, warm = 1000;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (std::strcmp(argv[i], "--source") == 0) source = argv[i + 1];
-    if (std::strcmp(argv[i], "--cold") == 0) cold = std::atoi(argv[i + 1]);
-    if (std::strcmp(argv[i], "--warm") == 0) warm = std::atoi(argv[i + 1]);
+  for (int i = 1; i < argc; ++i) {
+    bool has_value = i + 1 < argc;
+    if (std::strcmp(argv[i], "--no-script") == 0) g_no_script = true;
+    else if (has_value && std::strcmp(argv[i], "--source") == 0) source = argv[++i];
+    else if (has_value && std::strcmp(argv[i], "--cold") == 0) cold = std::atoi(argv[++i]);
+    else if (has_value && std::strcmp(argv[i], "--warm") == 0) warm = std::atoi(argv[++i]);
   }
   std::string dir = source + "/examples/lambda/python";
   lb::FunctionSettings settings;
   settings.name = "bench";
   settings.task_root = dir;
   settings.handler = "app.hello";
-  auto server = lb::RuntimeApiServer::start(settings);
-  if (!server.ok()) {
-    std::fprintf(stderr, "lambda_bench: %s\n", server.error().to_string().c_str());
-    return 1;
+  // One server per side, so that both runtimes can stay warm at once and
+  // their invocations can alternate (see below).
+  std::unique_ptr<lb::RuntimeApiServer> servers[2];
+  for (auto& s : servers) {
+    auto started = lb::RuntimeApiServer::start(settings);
+    if (!started.ok()) {
+      std::fprintf(stderr, "lambda_bench: %s\n", started.error().to_string().c_str());
+      return 1;
+    }
+    s = std::move(*started);
   }
   std::string event = api_gateway_event_4k();
   std::printf("event size: %zu bytes; cold runs: %d; warm invocations: %d\n", event.size(), cold,
@@ -129,8 +142,8 @@ int main(int argc, char** argv) {
   for (int i = 0; i < cold; ++i) {
     for (int protect = 0; protect < 2; ++protect) {
       int64_t t0 = now_ns();
-      pid_t pid = spawn(protect == 1, **server, dir);
-      auto r = (*server)->invoke("{}", [&] { return kill(pid, 0) == 0; });
+      pid_t pid = spawn(protect == 1, *servers[protect], dir);
+      auto r = servers[protect]->invoke("{}", [&] { return kill(pid, 0) == 0; });
       int64_t t1 = now_ns();
       if (r.kind != lb::InvocationResult::Kind::kResponse) {
         std::fprintf(stderr, "lambda_bench: the runtime did not answer (%s)\n", r.body.c_str());
@@ -141,18 +154,28 @@ int main(int argc, char** argv) {
       stop(pid);
     }
   }
+  // Warm: both runtimes run side by side and the invocations alternate
+  // between them (which side goes first flips every round), so that a change
+  // of machine state (frequency, other load) hits both sides alike.
+  pid_t pids[2];
   for (int protect = 0; protect < 2; ++protect) {
-    pid_t pid = spawn(protect == 1, **server, dir);
-    for (int i = 0; i < 50; ++i) (void)(*server)->invoke(event, [] { return true; });  // warm up
-    for (int i = 0; i < warm; ++i) {
+    pids[protect] = spawn(protect == 1, *servers[protect], dir);
+    for (int i = 0; i < 50; ++i) (void)servers[protect]->invoke(event, [] { return true; });
+  }
+  for (int i = 0; i < warm; ++i) {
+    for (int k = 0; k < 2; ++k) {
+      int protect = (i + k) % 2;
       int64_t t0 = now_ns();
-      auto r = (*server)->invoke(event, [] { return true; });
+      auto r = servers[protect]->invoke(event, [] { return true; });
       int64_t t1 = now_ns();
-      if (r.kind != lb::InvocationResult::Kind::kResponse) return 1;
+      if (r.kind != lb::InvocationResult::Kind::kResponse) {
+        std::fprintf(stderr, "lambda_bench: the warm runtime did not answer (%s)\n", r.body.c_str());
+        return 1;
+      }
       warm_us[protect].push_back((t1 - t0) / 1e3);
     }
-    stop(pid);
   }
+  for (pid_t pid : pids) stop(pid);
   Stats c0 = stats(cold_ms[0]), c1 = stats(cold_ms[1]);
   Stats w0 = stats(warm_us[0]), w1 = stats(warm_us[1]);
   std::printf("%-34s %12s %12s %12s\n", "", "unprotected", "fnguard", "added");
@@ -162,6 +185,6 @@ int main(int argc, char** argv) {
   std::printf("%-34s %9.1f us %9.1f us %9.1f us\n", "invocation (4 KB event), median", w0.median,
               w1.median, w1.median - w0.median);
   std::printf("%-34s %9.1f us %9.1f us\n", "invocation, p90", w0.p90, w1.p90);
-  (*server)->stop();
+  for (auto& s : servers) s->stop();
   return 0;
 }
