@@ -17,13 +17,13 @@
 
 #include "fnguard/common/self_path.h"
 #include "fnguard/events/sink.h"
-#include "fnguard/kernel/backstop.h"
 #include "fnguard/lambda/inspect_glue.h"
 #include "fnguard/lambda/proxy.h"
 #include "fnguard/policy/policy.h"
 #include "fnguard/supervisor/channel.h"
 #include "fnguard/supervisor/executable.h"
 #include "fnguard/supervisor/launch.h"
+#include "fnguard/supervisor/protected_launch.h"
 #include "fnguard/supervisor/run_events.h"
 #include "fnguard/supervisor/supervisor.h"
 
@@ -312,66 +312,20 @@ int wrapper_main(int argc, char** argv) {
   launch.library = library;
   launch.require_preload = pol.require_preload;
 
-  // The kernel backstop (seccomp denylist, exec supervision, Landlock), as in
-  // `fnguard run`: prepared before fork, installed by the child hook,
-  // supervised from here. require.kernel without seccomp refuses to run.
-  kernel::BackstopOptions kernel_options;
-  kernel_options.exec_dirs.push_back(resolved.path.substr(0, resolved.path.rfind('/')));
-  kernel_options.exec_dirs.push_back(install_prefix());
+  // Kernel backstop, launch, started/enforcement events, as in `fnguard run`;
+  // exec supervision learns the phase from the context page the proxy writes.
   image::ContextPage* context = (*channel)->context();
-  kernel_options.phase = [context] {
+  auto phase = [context] {
     // One byte the proxy publishes; a torn read is impossible.
     return static_cast<image::Phase>(
         __atomic_load_n(reinterpret_cast<const uint8_t*>(&context->phase), __ATOMIC_RELAXED));
   };
-  Result<std::unique_ptr<kernel::Backstop>> backstop = kernel::Backstop::prepare(
-      image::View(pol.image.data(), pol.image.size()), std::move(kernel_options));
-  if (!backstop) return fail(kExitInternal, backstop.error().to_string());
-  Status kernel_started = Ok{};
-  launch.child_pre_exec = &kernel::Backstop::child_hook;
-  launch.child_pre_exec_ctx = backstop->get();
-  launch.on_started = [&](pid_t pid) { kernel_started = (*backstop)->on_started(pid); };
+  sv::ProtectedStart started =
+      sv::start_protected(**channel, **sup, **sink, pol, std::move(launch), phase, &program, &warning);
+  if (started.fail_status != 0) return fail(started.fail_status, started.failure);
 
-  sv::Launched child = sv::launch(**channel, launch);
-  if (child.pid >= 0 && !kernel_started && pol.require_kernel) {
-    kill(child.pid, SIGKILL);
-    (*sup)->run(child.pid);
-    return fail(kExitInternal, kernel_started.error().to_string());
-  }
-  if (child.pid < 0) {
-    (*sink)->write_own(
-        sv::launch_failed_event(program, child.failure_status, child.failure.to_string()));
-    return fail(child.failure_status, child.failure.to_string());
-  }
-  program.pid = child.pid;
-  int64_t now = sv::monotonic_ms();
-  for (const std::string& early : child.early_events) (*sink)->submit(early, now);
-
-  sv::Layers layers;
-  layers.preload = child.preload_active;
-  const kernel::LayerStatus& kstatus = (*backstop)->status();
-  layers.seccomp = kstatus.seccomp;
-  layers.landlock = kstatus.landlock != "none" && kstatus.landlock != "off" &&
-                    kstatus.landlock != "unavailable";
-  layers.kernel = (*backstop)->layers_json(child.preload_active);
-  (*sink)->write_own(sv::started_event(program, layers));
-  if (warning.empty()) warning = child.warning;
-  if (warning.empty() && !kstatus.missing.empty()) {
-    warning = "kernel backstop degraded: ";
-    for (size_t i = 0; i < kstatus.missing.size(); ++i) {
-      warning += (i ? "; " : "") + kstatus.missing[i];
-    }
-  }
-  if (!warning.empty()) (*sink)->write_own(sv::enforcement_event(program, layers, warning));
-
-  (*sup)->set_events_fd((*channel)->events_fd());
   (*sup)->add_fd(queue.fd(), [&] { queue.drain(**sink); });
-  auto drain_kernel = [&] {
-    for (const std::string& e : (*backstop)->read_events()) (*sink)->submit(e, sv::monotonic_ms());
-  };
-  if ((*backstop)->events_fd() >= 0) (*sup)->add_fd((*backstop)->events_fd(), drain_kernel);
-  sv::ChildExit exit = (*sup)->run(child.pid);
-  drain_kernel();
+  sv::ChildExit exit = sv::run_protected(**channel, **sup, **sink, started);
   if (proxy) proxy->stop();
   queue.drain(**sink);
   (*sink)->write_own(sv::stopped_event(program, exit, (*sink)->stats()));

@@ -1,0 +1,47 @@
+// The common middle of `fnguard run` and the Lambda wrapper: prepare the
+// kernel backstop from the policy, launch the program under it and the
+// enforcer, announce what protects it, and run the supervisor loop with the
+// backstop's events. Each caller keeps what differs (argument parsing, the
+// pre-checks, the Runtime API proxy).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "fnguard/events/sink.h"
+#include "fnguard/image/format.h"
+#include "fnguard/kernel/backstop.h"
+#include "fnguard/policy/policy.h"
+#include "fnguard/supervisor/channel.h"
+#include "fnguard/supervisor/launch.h"
+#include "fnguard/supervisor/run_events.h"
+#include "fnguard/supervisor/supervisor.h"
+
+namespace fnguard::supervisor {
+
+struct ProtectedStart {
+  Launched child;
+  std::unique_ptr<kernel::Backstop> backstop;
+  int fail_status = 0;  // non-zero: the program is not running; exit with this status
+  std::string failure;  // and this one-line message
+};
+
+// Prepares the backstop (exec allowed from the program's own directory and
+// fnguard's install prefix), launches `launch` under it, and writes the
+// `started` event and, when protection is degraded, an `enforcement` event.
+// `phase` tells exec supervision the invocation phase (empty: unknown).
+// `warning` is a degradation the caller already knows; on return it holds
+// the warning that was reported ("" when none), for callers that also print
+// it. `program` gets the child's pid.
+ProtectedStart start_protected(Channel& channel, Supervisor& sup, events::Sink& sink,
+                               const policy::LoadedPolicy& policy, LaunchOptions launch,
+                               std::function<image::Phase()> phase, ProgramInfo* program,
+                               std::string* warning);
+
+// Runs the supervisor loop until the program exits, feeding the enforcer's
+// and the backstop's events to the sink, and drains both at the end.
+ChildExit run_protected(Channel& channel, Supervisor& sup, events::Sink& sink,
+                        const ProtectedStart& started);
+
+}  // namespace fnguard::supervisor
