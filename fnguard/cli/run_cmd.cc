@@ -52,29 +52,10 @@ Result<policy::LoadedPolicy> load_policy(const sv::RunArgs& args,
                                          const policy::CompileOptions& options) {
   if (args.policy_file) return policy::load_policy_file(*args.policy_file, options);
   const char* env = std::getenv("FNGUARD_POLICY");
-  if (env != nullptr && env[0] != '\0') {
-    std::string_view text(env);
-    size_t first = text.find_first_not_of(" \t\r\n");
-    bool inline_text = text.find('\n') != std::string_view::npos ||
-                       (first != std::string_view::npos && text[first] == '{');
-    if (inline_text) return policy::load_policy_text(text, "<FNGUARD_POLICY>", options);
-    return policy::load_policy_file(std::string(text), options);
-  }
+  if (env != nullptr && env[0] != '\0') return policy::load_policy_setting(env, options);
   return policy::default_policy(options);
 }
 
-// FNGUARD_DISABLE=1: the command runs as if fnguard were not there.
-int exec_unprotected(const std::vector<std::string>& command) {
-  sv::ResolvedCommand resolved = sv::resolve_command(command[0], std::getenv("PATH"));
-  if (resolved.path.empty()) return fail(resolved.failure_status, resolved.failure);
-  std::vector<char*> argv;
-  for (const std::string& a : command) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  execve(resolved.path.c_str(), argv.data(), environ);
-  int err = errno;
-  return fail(err == ENOENT ? sv::kExitNotFound : sv::kExitNotExecutable,
-              "cannot run " + resolved.path + ": " + std::strerror(err));
-}
 
 }  // namespace
 
@@ -87,7 +68,11 @@ int cmd_run(int argc, char** argv) {
     return 0;
   }
 
-  if (env_is("FNGUARD_DISABLE", "1")) return exec_unprotected(args.command);
+  if (env_is("FNGUARD_DISABLE", "1")) {
+    std::string failure;
+    int status = sv::exec_untouched(args.command, &failure);
+    return fail(status, failure);
+  }
 
   policy::CompileOptions options = policy::compile_options_from_environment();
   if (args.mode) {

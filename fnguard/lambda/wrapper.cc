@@ -46,30 +46,11 @@ const char* env(const char* name) {
   return v != nullptr && v[0] != '\0' ? v : nullptr;
 }
 
-int exec_untouched(const std::vector<std::string>& command) {
-  sv::ResolvedCommand resolved = sv::resolve_command(command[0], std::getenv("PATH"));
-  if (resolved.path.empty()) return fail(resolved.failure_status, resolved.failure);
-  std::vector<char*> argv;
-  for (const std::string& a : command) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  execve(resolved.path.c_str(), argv.data(), environ);
-  int err = errno;
-  return fail(err == ENOENT ? sv::kExitNotFound : sv::kExitNotExecutable,
-              "cannot run " + resolved.path + ": " + std::strerror(err));
-}
-
 // FNGUARD_POLICY: a path, or the policy itself (text with a newline, or
 // starting with '{'). Else PREFIX/policy.yaml (the layer's /opt/fnguard/policy.yaml),
 // else the built-in default.
 Result<policy::LoadedPolicy> load_policy(const policy::CompileOptions& options) {
-  if (const char* p = env("FNGUARD_POLICY")) {
-    std::string_view text(p);
-    size_t first = text.find_first_not_of(" \t\r\n");
-    bool inline_text = text.find('\n') != std::string_view::npos ||
-                       (first != std::string_view::npos && text[first] == '{');
-    if (inline_text) return policy::load_policy_text(text, "<FNGUARD_POLICY>", options);
-    return policy::load_policy_file(std::string(text), options);
-  }
+  if (const char* p = env("FNGUARD_POLICY")) return policy::load_policy_setting(p, options);
   std::string layer_policy = install_prefix() + "/policy.yaml";
   if (access(layer_policy.c_str(), R_OK) == 0) return policy::load_policy_file(layer_policy, options);
   return policy::default_policy(options);
@@ -179,7 +160,9 @@ int wrapper_main(int argc, char** argv) {
                 "AWS_LAMBDA_EXEC_WRAPPER=/opt/fnguard-wrapper (usage: fnguard wrapper -- CMD...)");
   }
   if (const char* d = env("FNGUARD_DISABLE"); d != nullptr && std::strcmp(d, "1") == 0) {
-    return exec_untouched(command);
+    std::string failure;
+    int status = sv::exec_untouched(command, &failure);
+    return fail(status, failure);
   }
 
   policy::CompileOptions options = policy::compile_options_from_environment();

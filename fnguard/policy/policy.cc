@@ -175,6 +175,14 @@ Result<LoadedPolicy> load_policy_text(std::string_view text, std::string_view so
   return first_error(check_policy_text(text, source_name, options));
 }
 
+Result<LoadedPolicy> load_policy_setting(std::string_view setting, const CompileOptions& options) {
+  size_t first = setting.find_first_not_of(" \t\r\n");
+  bool inline_text = setting.find('\n') != std::string_view::npos ||
+                     (first != std::string_view::npos && setting[first] == '{');
+  if (inline_text) return load_policy_text(setting, "<FNGUARD_POLICY>", options);
+  return load_policy_file(std::string(setting), options);
+}
+
 Result<LoadedPolicy> load_policy_file(const std::string& path, const CompileOptions& options) {
   return first_error(check_policy_file(path, options));
 }

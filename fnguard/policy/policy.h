@@ -59,6 +59,10 @@ Result<LoadedPolicy> load_policy_text(std::string_view text, std::string_view so
                                       const CompileOptions& options);
 Result<LoadedPolicy> load_policy_file(const std::string& path, const CompileOptions& options);
 
+// FNGUARD_POLICY's value: a path, or the policy itself (text with a newline,
+// or starting with '{', is taken as the policy, named "<FNGUARD_POLICY>").
+Result<LoadedPolicy> load_policy_setting(std::string_view setting, const CompileOptions& options);
+
 // The built-in default: monitor everything, block nothing.
 LoadedPolicy default_policy(const CompileOptions& options);
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <string_view>
 
@@ -138,6 +139,21 @@ Result<ExecutableInfo> inspect_executable(const std::string& path) {
   }
   return make_error(path + " has more than 4 nested script interpreters",
                     "run the final interpreter directly");
+}
+
+int exec_untouched(const std::vector<std::string>& command, std::string* failure) {
+  ResolvedCommand resolved = resolve_command(command[0], std::getenv("PATH"));
+  if (resolved.path.empty()) {
+    *failure = resolved.failure;
+    return resolved.failure_status;
+  }
+  std::vector<char*> argv;
+  for (const std::string& a : command) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  execve(resolved.path.c_str(), argv.data(), environ);
+  int err = errno;
+  *failure = "cannot run " + resolved.path + ": " + std::strerror(err);
+  return err == ENOENT ? kExitNotFound : kExitNotExecutable;
 }
 
 }  // namespace fnguard::supervisor

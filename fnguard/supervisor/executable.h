@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "fnguard/common/result.h"
 
@@ -25,6 +26,11 @@ struct ResolvedCommand {
 // executable regular file. A match that exists but cannot be executed makes
 // the result "not executable" when nothing later in PATH can.
 ResolvedCommand resolve_command(const std::string& name, const char* path_env);
+
+// FNGUARD_DISABLE=1: execs the command (looked up in $PATH) as if fnguard
+// were not there. Returns only when it cannot: the exit status (126/127),
+// with one sentence in *failure.
+int exec_untouched(const std::vector<std::string>& command, std::string* failure);
 
 struct ExecutableInfo {
   bool is_elf = false;
