@@ -4,8 +4,8 @@
 #include "fnguard/inspect/event_decoder.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
-#include <unordered_map>
 
 // RapidJSON's internal assertions must never abort the host process: a failed
 // one becomes a parse error path instead (they only guard internal invariants
@@ -99,9 +99,11 @@ class LeafCollector : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Lea
     if (stack_.empty()) return old;  // the root value: path is the root name
     Frame& top = stack_.back();
     if (top.is_array) {
-      path_ += '[';
-      path_ += std::to_string(top.next_index++);
-      path_ += ']';
+      char digits[16];
+      digits[0] = '[';
+      char* end = std::to_chars(digits + 1, digits + sizeof digits - 1, top.next_index++).ptr;
+      *end++ = ']';
+      path_.append(digits, end);
     } else {
       if (!path_.empty()) path_ += '.';
       path_ += key_;
@@ -255,6 +257,7 @@ std::string parse_leaves(std::string_view text, std::string root, const DecodeLi
   out.buffer.reserve(text.size() + 16);
   out.buffer.assign(text);
   out.arena.reserve(text.size() / 2 + 64);
+  out.list.reserve(text.size() / 32 + 8);  // about one leaf per 32 bytes of JSON
   LeafCollector collector(std::move(root), limits, budget, strings_only, out);
   rapidjson::InsituStringStream stream(out.buffer.data());
   rapidjson::Reader reader;
@@ -296,41 +299,63 @@ int hex_value(char c) {
 }
 
 // Collects fields and drops exact (path, value) repeats: v1 events carry every
-// header and query parameter twice (single- and multi-value maps).
+// header and query parameter twice (single- and multi-value maps). The index
+// is an open-addressing table of field numbers (kept at most half full), so
+// adding a field allocates nothing but the field itself.
 class FieldSink {
  public:
   FieldSink(std::vector<Field>& out, size_t max_path, size_t expected)
       : out_(out), max_path_(max_path) {
     out_.reserve(expected);
-    first_.reserve(expected);
-    next_.reserve(expected);
+    hashes_.reserve(expected);
+    size_t cap = 16;
+    while (cap < expected * 2) cap *= 2;
+    slots_.assign(cap, 0);
   }
 
   void add(std::string path, std::string value, FieldSource source) {
     if (path.size() > max_path_) path.resize(max_path_);
     size_t h = std::hash<std::string_view>{}(path)*31 + std::hash<std::string_view>{}(value);
-    auto [it, inserted] = first_.try_emplace(h, static_cast<int32_t>(out_.size()));
-    if (!inserted) {
-      // Same hash: walk the chain of earlier fields with it.
-      for (int32_t i = it->second; i >= 0; i = next_[static_cast<size_t>(i)]) {
-        const Field& f = out_[static_cast<size_t>(i)];
-        if (f.path == path && f.value == value) return;
-      }
-      next_.push_back(it->second);
-      it->second = static_cast<int32_t>(out_.size());
-    } else {
-      next_.push_back(-1);
+    size_t mask = slots_.size() - 1;
+    size_t i = h & mask;
+    for (; slots_[i] != 0; i = (i + 1) & mask) {
+      size_t k = slots_[i] - 1;
+      if (hashes_[k] != h) continue;
+      const Field& f = out_[k];
+      if (f.path == path && f.value == value) return;
     }
+    slots_[i] = static_cast<uint32_t>(out_.size() + 1);
+    hashes_.push_back(h);
     out_.push_back(Field{std::move(path), std::move(value), source});
+    if (out_.size() * 2 > slots_.size()) grow();
   }
   size_t size() const { return out_.size(); }
 
  private:
+  void grow() {
+    slots_.assign(slots_.size() * 2, 0);
+    size_t mask = slots_.size() - 1;
+    for (size_t k = 0; k < hashes_.size(); ++k) {
+      size_t i = hashes_[k] & mask;
+      while (slots_[i] != 0) i = (i + 1) & mask;
+      slots_[i] = static_cast<uint32_t>(k + 1);
+    }
+  }
+
   std::vector<Field>& out_;
   size_t max_path_;
-  std::unordered_map<size_t, int32_t> first_;  // hash -> latest field index with it
-  std::vector<int32_t> next_;                  // per field: previous index with the same hash
+  std::vector<size_t> hashes_;   // per field: its hash
+  std::vector<uint32_t> slots_;  // field index + 1, 0 = empty; size a power of two
 };
+
+// prefix + name in one allocation.
+std::string join(std::string_view prefix, std::string_view name) {
+  std::string out;
+  out.reserve(prefix.size() + name.size());
+  out.append(prefix);
+  out.append(name);
+  return out;
+}
 
 // "a=1&b=2" (query strings, form bodies): each pair URL-decoded with '+' as
 // space. A part without '=' is a value of its own (under bare_path).
@@ -391,14 +416,18 @@ EventShape detect_shape(const std::vector<Leaf>& leaves) {
 
 Status decode_body(std::string_view body, bool is_base64, std::string_view content_type,
                    const DecodeLimits& limits, FieldSink& sink) {
-  std::string decoded;
+  // `decoded` views the body where it lies (in the event's parse buffer) and
+  // only a base64 body needs storage of its own.
+  std::string storage;
+  std::string_view decoded = body;
   if (is_base64) {
     Result<std::string> raw = base64_decode(body);
     // A body that claims base64 but is not: scan it as it is, since that is
     // what reached the function.
-    decoded = raw.ok() ? std::move(raw.value()) : std::string(body);
-  } else {
-    decoded.assign(body);
+    if (raw.ok()) {
+      storage = std::move(raw.value());
+      decoded = storage;
+    }
   }
   if (decoded.empty()) return Ok{};
   std::string ct = lower(content_type);
@@ -407,7 +436,7 @@ Status decode_body(std::string_view body, bool is_base64, std::string_view conte
     return Ok{};
   }
   size_t first = decoded.find_first_not_of(" \t\r\n");
-  bool looks_json = first != std::string::npos && (decoded[first] == '{' || decoded[first] == '[');
+  bool looks_json = first != std::string_view::npos && (decoded[first] == '{' || decoded[first] == '[');
   if (ct.find("json") != std::string::npos || (ct.empty() && looks_json) ||
       (looks_json && ct.find("text/plain") != std::string::npos)) {
     Leaves leaves;
@@ -423,7 +452,8 @@ Status decode_body(std::string_view body, bool is_base64, std::string_view conte
     // would let JSON escapes (\u0027) hide an attack from the detectors.
     if (limit_hit) return make_error("the request body: " + err);
   }
-  sink.add("body", std::move(decoded), FieldSource::kBody);
+  sink.add("body", decoded.data() == storage.data() ? std::move(storage) : std::string(decoded),
+           FieldSource::kBody);
   return Ok{};
 }
 
@@ -457,20 +487,22 @@ Status extract_http(EventShape shape, std::vector<Leaf>& leaves, const DecodeLim
       continue;
     }
     if (k == "queryStringParameters" || k == "multiValueQueryStringParameters") {
-      std::string n = alb ? url_decode(name, true) : std::string(name);
-      sink.add("queryStringParameters." + n, alb ? url_decode(l.value, true) : std::string(l.value),
-               FieldSource::kQuery);
+      sink.add(join("queryStringParameters.", alb ? url_decode(name, true) : name),
+               alb ? url_decode(l.value, true) : std::string(l.value), FieldSource::kQuery);
     } else if (k == "pathParameters") {
-      sink.add("pathParameters." + std::string(name), std::string(l.value),
-               FieldSource::kPathParameter);
+      sink.add(join("pathParameters.", name), std::string(l.value), FieldSource::kPathParameter);
     } else if (k == "headers" || k == "multiValueHeaders") {
-      std::string n = lower(name);
+      // "headers." + the lower-cased name, built in place.
+      std::string path = join("headers.", name);
+      for (size_t i = 8; i < path.size(); ++i)
+        if (path[i] >= 'A' && path[i] <= 'Z') path[i] = static_cast<char>(path[i] + 32);
+      std::string_view n = std::string_view(path).substr(8);
       if (n == "cookie") {
         add_pairs(l.value, ';', "cookies.", "cookies", FieldSource::kCookie, true, sink);
         continue;
       }
       if (n == "content-type") content_type = std::string(l.value);
-      sink.add("headers." + n, std::string(l.value), FieldSource::kHeader);
+      sink.add(std::move(path), std::string(l.value), FieldSource::kHeader);
     } else if (k == "cookies") {
       add_pairs(l.value, ';', "cookies.", "cookies", FieldSource::kCookie, true, sink);
     }

@@ -3,9 +3,9 @@
 #include "fnguard/inspect/inspect.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <unordered_set>
 
 namespace fnguard::inspect {
 namespace {
@@ -187,27 +187,38 @@ Result<InspectionResult> inspect_event(std::string_view raw_event_json,
 
 std::vector<Taint> select_taints(const std::vector<Field>& fields,
                                  const std::vector<Finding>& findings) {
+  // Which fields have a finding, and whether one was only seen decoded: one
+  // pass over the findings instead of one per field.
+  constexpr uint8_t kSuspicious = 1, kDecoded = 2;
+  std::vector<uint8_t> marks(fields.size(), 0);
+  for (const Finding& fi : findings) {
+    if (fi.field_index < fields.size() && fi.field == fields[fi.field_index].path)
+      marks[fi.field_index] |= static_cast<uint8_t>(kSuspicious | (fi.decoded ? kDecoded : 0));
+  }
+  // Candidates are small plain records (no strings of their own): a decoded
+  // form lives in `decoded_values`, referenced by index. Sorting with the
+  // insertion order as the last key gives stable_sort's order without its
+  // scratch buffer.
   struct Candidate {
-    const Field* field;
-    std::string value;  // when it differs from field->value (decoded form)
+    uint32_t field;
+    int32_t decoded;  // index into decoded_values, or -1 for the field's own value
+    uint32_t order;
     bool suspicious;
-    int rank;
+    uint8_t rank;
     size_t length;
   };
   std::vector<Candidate> candidates;
   candidates.reserve(fields.size());
+  std::vector<std::string> decoded_values;
   for (size_t index = 0; index < fields.size(); ++index) {
     const Field& f = fields[index];
     if (trivial(f.value)) continue;
-    bool suspicious = false, decoded = false;
-    for (const Finding& fi : findings) {
-      if (fi.field_index == index && fi.field == f.path) {
-        suspicious = true;
-        decoded |= fi.decoded;
-      }
-    }
-    candidates.push_back(Candidate{&f, {}, suspicious, source_rank(f.source), f.value.size()});
-    if (decoded) {
+    uint8_t m = marks[index];
+    candidates.push_back(Candidate{static_cast<uint32_t>(index), -1,
+                                   static_cast<uint32_t>(candidates.size()),
+                                   (m & kSuspicious) != 0,
+                                   static_cast<uint8_t>(source_rank(f.source)), f.value.size()});
+    if (m & kDecoded) {
       // What the function sees after it decodes the value itself.
       std::string v = f.value;
       for (int i = 0; i < 3; ++i) {
@@ -215,31 +226,46 @@ std::vector<Taint> select_taints(const std::vector<Field>& fields,
         if (next == v) break;
         v.swap(next);
       }
-      if (v != f.value && !trivial(v))
-        candidates.push_back(Candidate{&f, std::move(v), true, 0, 0});
+      if (v != f.value && !trivial(v)) {
+        size_t length = v.size();
+        decoded_values.push_back(std::move(v));
+        candidates.push_back(Candidate{static_cast<uint32_t>(index),
+                                       static_cast<int32_t>(decoded_values.size() - 1),
+                                       static_cast<uint32_t>(candidates.size()), true, 0,
+                                       length});
+      }
     }
   }
-  std::stable_sort(candidates.begin(), candidates.end(),
-                   [](const Candidate& a, const Candidate& b) {
-                     if (a.suspicious != b.suspicious) return a.suspicious;
-                     if (a.rank != b.rank) return a.rank < b.rank;
-                     size_t la = a.value.empty() ? a.length : a.value.size();
-                     size_t lb = b.value.empty() ? b.length : b.value.size();
-                     return la > lb;
-                   });
+  std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
+    if (a.suspicious != b.suspicious) return a.suspicious;
+    if (a.rank != b.rank) return a.rank < b.rank;
+    if (a.length != b.length) return a.length > b.length;
+    return a.order < b.order;
+  });
   std::vector<Taint> out;
-  std::unordered_set<std::string_view> seen;
+  out.reserve(std::min(candidates.size(), image::kMaxTaints));
   size_t bytes = 0;
   constexpr size_t kData = sizeof(image::ContextPage::taint_data);
   for (const Candidate& c : candidates) {
     if (out.size() >= image::kMaxTaints) break;
-    std::string_view value =
-        c.value.empty() ? std::string_view(c.field->value) : std::string_view(c.value);
+    const Field& f = fields[c.field];
+    std::string_view value = c.decoded < 0
+                                 ? std::string_view(f.value)
+                                 : std::string_view(decoded_values[static_cast<size_t>(c.decoded)]);
     value = value.substr(0, kMaxTaintValue);
-    std::string_view field = std::string_view(c.field->path).substr(0, kMaxTaintField);
-    if (seen.count(value)) continue;
+    std::string_view field = std::string_view(f.path).substr(0, kMaxTaintField);
+    // De-duplicated against what was taken so far: at most kMaxTaints
+    // entries, compared by length first, so a linear look is cheaper than
+    // hashing every candidate.
+    bool seen = false;
+    for (const Taint& t : out) {
+      if (t.value.size() == value.size() && std::string_view(t.value) == value) {
+        seen = true;
+        break;
+      }
+    }
+    if (seen) continue;
     if (bytes + value.size() + field.size() > kData) continue;  // a shorter one may still fit
-    seen.insert(value);
     bytes += value.size() + field.size();
     out.push_back(Taint{std::string(field), std::string(value)});
   }
