@@ -76,7 +76,8 @@ class LeafCollector : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Lea
     return scalar(LeafKind::kString, std::string_view(s, n), false);
   }
   bool Key(const char* s, rapidjson::SizeType n, bool) {
-    key_.assign(s, std::min<size_t>(n, kMaxSegmentBytes));
+    // Points into the parse buffer, where in-situ parsing leaves each key in place.
+    key_ = std::string_view(s, std::min<size_t>(n, kMaxSegmentBytes));
     return true;
   }
   bool StartObject() { return open(false); }
@@ -176,7 +177,7 @@ class LeafCollector : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Lea
   }
 
   std::string path_;
-  std::string key_;
+  std::string_view key_;
   std::vector<Frame> stack_;
   const DecodeLimits& limits_;
   size_t budget_;

@@ -246,6 +246,7 @@ std::vector<Taint> select_taints(const std::vector<Field>& fields,
   out.reserve(std::min(candidates.size(), image::kMaxTaints));
   size_t bytes = 0;
   constexpr size_t kData = sizeof(image::ContextPage::taint_data);
+  std::string_view taken[image::kMaxTaints];  // out[i].value, packed for the dedup look
   for (const Candidate& c : candidates) {
     if (out.size() >= image::kMaxTaints) break;
     const Field& f = fields[c.field];
@@ -258,8 +259,8 @@ std::vector<Taint> select_taints(const std::vector<Field>& fields,
     // entries, compared by length first, so a linear look is cheaper than
     // hashing every candidate.
     bool seen = false;
-    for (const Taint& t : out) {
-      if (t.value.size() == value.size() && std::string_view(t.value) == value) {
+    for (size_t i = 0; i < out.size(); ++i) {
+      if (taken[i].size() == value.size() && taken[i] == value) {
         seen = true;
         break;
       }
@@ -267,6 +268,7 @@ std::vector<Taint> select_taints(const std::vector<Field>& fields,
     if (seen) continue;
     if (bytes + value.size() + field.size() > kData) continue;  // a shorter one may still fit
     bytes += value.size() + field.size();
+    taken[out.size()] = value;
     out.push_back(Taint{std::string(field), std::string(value)});
   }
   return out;
