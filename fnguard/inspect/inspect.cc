@@ -144,6 +144,13 @@ const char* reason_phrase(int status) {
   return "Blocked";
 }
 
+// select_taints; with `owned` (the same vector as `fields`, about to be
+// destroyed) a taken value or path that needs no cutting is moved out of its
+// field instead of copied.
+std::vector<Taint> select_taints_from(const std::vector<Field>& fields,
+                                      const std::vector<Finding>& findings,
+                                      std::vector<Field>* owned);
+
 }  // namespace
 
 void scan_fields(const std::vector<Field>& fields, const InspectOptions& options,
@@ -181,12 +188,20 @@ Result<InspectionResult> inspect_event(std::string_view raw_event_json,
   result.http = is_http_shape(decoded->shape);
   result.method = decoded->method;
   scan_fields(decoded->fields, options, result);
-  result.taints = select_taints(decoded->fields, result.findings);
+  result.taints = select_taints_from(decoded->fields, result.findings, &decoded->fields);
   return result;
 }
 
 std::vector<Taint> select_taints(const std::vector<Field>& fields,
                                  const std::vector<Finding>& findings) {
+  return select_taints_from(fields, findings, nullptr);
+}
+
+namespace {
+
+std::vector<Taint> select_taints_from(const std::vector<Field>& fields,
+                                      const std::vector<Finding>& findings,
+                                      std::vector<Field>* owned) {
   // Which fields have a finding, and whether one was only seen decoded: one
   // pass over the findings instead of one per field.
   constexpr uint8_t kSuspicious = 1, kDecoded = 2;
@@ -268,11 +283,25 @@ std::vector<Taint> select_taints(const std::vector<Field>& fields,
     if (seen) continue;
     if (bytes + value.size() + field.size() > kData) continue;  // a shorter one may still fit
     bytes += value.size() + field.size();
-    taken[out.size()] = value;
-    out.push_back(Taint{std::string(field), std::string(value)});
+    if (owned != nullptr && c.decoded < 0) {
+      // The field is not looked at again except through its path by its own
+      // decoded candidate (kept when there may be one).
+      Field& mine = (*owned)[c.field];
+      Taint t;
+      t.value = value.size() == mine.value.size() ? std::move(mine.value) : std::string(value);
+      t.field = field.size() == mine.path.size() && !(marks[c.field] & kDecoded)
+                    ? std::move(mine.path)
+                    : std::string(field);
+      out.push_back(std::move(t));
+    } else {
+      out.push_back(Taint{std::string(field), std::string(value)});
+    }
+    taken[out.size() - 1] = out.back().value;  // `out` never reallocates (reserved)
   }
   return out;
 }
+
+}  // namespace
 
 size_t fill_context_taints(const std::vector<Taint>& taints, image::ContextPage& page) {
   constexpr size_t kData = sizeof(page.taint_data);
