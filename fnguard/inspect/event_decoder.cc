@@ -195,11 +195,19 @@ constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag |
 
 // Offset of the first byte that is not well-formed UTF-8 (RFC 3629: no
 // overlong forms, no surrogates, nothing above U+10FFFF), or npos. Runs of
-// ASCII are checked eight bytes at a time.
+// ASCII are checked 32 bytes at a time, then eight.
 size_t utf8_error_offset(std::string_view text) {
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
   size_t n = text.size(), i = 0;
   while (i < n) {
+    if (i + 32 <= n) {
+      uint64_t w[4];
+      std::memcpy(w, p + i, 32);
+      if (((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ull) == 0) {
+        i += 32;
+        continue;
+      }
+    }
     if (i + 8 <= n) {
       uint64_t w;
       std::memcpy(&w, p + i, 8);

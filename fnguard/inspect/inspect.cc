@@ -262,6 +262,7 @@ std::vector<Taint> select_taints_from(const std::vector<Field>& fields,
   size_t bytes = 0;
   constexpr size_t kData = sizeof(image::ContextPage::taint_data);
   std::string_view taken[image::kMaxTaints];  // out[i].value, packed for the dedup look
+  uint64_t lengths[4] = {0, 0, 0, 0};          // bit (size % 256) of every taken value
   for (const Candidate& c : candidates) {
     if (out.size() >= image::kMaxTaints) break;
     const Field& f = fields[c.field];
@@ -273,11 +274,17 @@ std::vector<Taint> select_taints_from(const std::vector<Field>& fields,
     // De-duplicated against what was taken so far: at most kMaxTaints
     // entries, compared by length first, so a linear look is cheaper than
     // hashing every candidate.
+    // A 256-bit filter on the length skips the look when no taken value has
+    // this length modulo 256 (the common case).
     bool seen = false;
-    for (size_t i = 0; i < out.size(); ++i) {
-      if (taken[i].size() == value.size() && taken[i] == value) {
-        seen = true;
-        break;
+    const size_t bucket = value.size() & 255;
+    const uint64_t bit = uint64_t{1} << (bucket & 63);
+    if (lengths[bucket >> 6] & bit) {
+      for (size_t i = 0; i < out.size(); ++i) {
+        if (taken[i].size() == value.size() && taken[i] == value) {
+          seen = true;
+          break;
+        }
       }
     }
     if (seen) continue;
@@ -297,6 +304,7 @@ std::vector<Taint> select_taints_from(const std::vector<Field>& fields,
       out.push_back(Taint{std::string(field), std::string(value)});
     }
     taken[out.size() - 1] = out.back().value;  // `out` never reallocates (reserved)
+    lengths[bucket >> 6] |= bit;
   }
   return out;
 }
