@@ -93,6 +93,19 @@ int64_t ppid_of(pid_t pid) {
   return ppid;
 }
 
+// The "process" object of a seccomp event (the caller, read from /proc)
+// and the deciding layer.
+void write_process(events::JsonWriter& w, pid_t pid) {
+  w.begin_object("process");
+  w.field_int("pid", pid);
+  int64_t ppid = ppid_of(pid);
+  if (ppid >= 0) w.field_int("ppid", ppid);
+  std::string exe = read_link("/proc/" + std::to_string(pid) + "/exe");
+  if (!exe.empty()) w.field("exe", exe.c_str());
+  w.end_object();
+  w.field("enforcement", "seccomp");
+}
+
 std::string exec_event(const image::View& image, const image::Decision& d, const ExecVerdict& v,
                        pid_t pid, const char* syscall_name, const std::string& invoked) {
   char buf[4096];
@@ -114,14 +127,7 @@ std::string exec_event(const image::View& image, const image::Decision& d, const
   w.field("syscall", syscall_name);
   if (!invoked.empty() && invoked != v.target) w.field("invoked", invoked.c_str());
   w.end_object();
-  w.begin_object("process");
-  w.field_int("pid", pid);
-  int64_t ppid = ppid_of(pid);
-  if (ppid >= 0) w.field_int("ppid", ppid);
-  std::string exe = read_link("/proc/" + std::to_string(pid) + "/exe");
-  if (!exe.empty()) w.field("exe", exe.c_str());
-  w.end_object();
-  w.field("enforcement", "seccomp");
+  write_process(w, pid);
   w.end_object();
   (void)image;
   if (!w.ok()) return {};
@@ -513,14 +519,7 @@ void ExecSupervisor::refuse(const RefusedCall& call, void* notif_buf, void* resp
     w.field("reason", call.reason);
     w.field_int("arg0", static_cast<int64_t>(notif->data.args[0]));
     w.end_object();
-    w.begin_object("process");
-    w.field_int("pid", pid);
-    int64_t ppid = ppid_of(pid);
-    if (ppid >= 0) w.field_int("ppid", ppid);
-    std::string exe = read_link("/proc/" + std::to_string(pid) + "/exe");
-    if (!exe.empty()) w.field("exe", exe.c_str());
-    w.end_object();
-    w.field("enforcement", "seccomp");
+    write_process(w, pid);
     w.end_object();
     if (w.ok()) json.assign(w.data(), w.length());
   }

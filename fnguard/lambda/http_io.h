@@ -8,8 +8,10 @@
 // away is an error value, not a SIGPIPE.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -73,5 +75,35 @@ Result<UniqueFd> listen_loopback(uint16_t port, uint16_t* bound_port);
 
 // A whole response with Content-Length, for answers fnguard makes itself.
 std::string make_response(int status, std::string_view extra_headers, std::string_view body);
+
+// The connections a server is serving, one detached thread each (a runtime
+// that opens a connection per request must not leave finished threads
+// behind), and the other descriptors those threads block on. close_all()
+// shuts every one of them down, so blocked threads wake, and waits until all
+// serving threads have finished; from then on serve() refuses new
+// connections and track() shuts new descriptors down at once.
+class ConnectionSet {
+ public:
+  ConnectionSet() = default;
+  ~ConnectionSet() { close_all(); }
+  ConnectionSet(const ConnectionSet&) = delete;
+  ConnectionSet& operator=(const ConnectionSet&) = delete;
+
+  // Serves the accepted TCP connection `fd` with `serve` on a new thread and
+  // closes it afterwards. Returns false (fd closed) once close_all() began.
+  bool serve(int fd, std::function<void(int)> serve);
+  void track(int fd);
+  void untrack(int fd);
+  void close_all();
+
+ private:
+  void remove_locked(int fd);
+
+  std::mutex mu_;
+  std::condition_variable done_;
+  std::vector<int> fds_;  // guarded by mu_
+  size_t active_ = 0;     // serving threads, guarded by mu_
+  bool closing_ = false;  // guarded by mu_
+};
 
 }  // namespace fnguard::lambda::http

@@ -119,11 +119,7 @@ void Proxy::stop() {
   if (stopping_.exchange(true)) return;
   if (listen_fd_) ::shutdown(listen_fd_.get(), SHUT_RDWR);
   if (acceptor_.joinable()) acceptor_.join();
-  {
-    std::unique_lock<std::mutex> lock(mu_);
-    for (int fd : client_fds_) ::shutdown(fd, SHUT_RDWR);
-    workers_done_.wait(lock, [this] { return active_workers_ == 0; });
-  }
+  connections_.close_all();
   listen_fd_.reset();
 }
 
@@ -140,32 +136,7 @@ void Proxy::accept_loop() {
       mark_degraded(std::string("the proxy cannot accept connections: ") + std::strerror(errno));
       return;
     }
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_.load()) {
-      ::close(fd);
-      return;
-    }
-    // Heads and bodies go out in separate writes: without TCP_NODELAY, Nagle
-    // and the peer's delayed ACK would add ~40 ms to every exchange.
-    int one = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    client_fds_.push_back(fd);
-    // Detached: a runtime that opens a connection per request must not
-    // leave finished threads behind. stop() waits for active_workers_ == 0.
-    ++active_workers_;
-    std::thread([this, fd] {
-      serve(fd);
-      std::lock_guard<std::mutex> l(mu_);
-      for (size_t i = 0; i < client_fds_.size(); ++i) {
-        if (client_fds_[i] == fd) {
-          client_fds_.erase(client_fds_.begin() + static_cast<long>(i));
-          break;
-        }
-      }
-      ::close(fd);
-      --active_workers_;
-      workers_done_.notify_all();  // under the lock: stop() cannot return before we let go
-    }).detach();
+    if (!connections_.serve(fd, [this](int client) { serve(client); })) return;
   }
 }
 
@@ -332,17 +303,10 @@ void Proxy::serve(int client_fd) {
   // Upstream descriptors are registered like client ones, so that stop()
   // can wake a thread blocked in a long-poll.
   auto track = [&](int fd, bool add) {
-    std::lock_guard<std::mutex> lock(mu_);
     if (add) {
-      client_fds_.push_back(fd);
-      if (stopping_.load()) ::shutdown(fd, SHUT_RDWR);
-      return;
-    }
-    for (size_t i = 0; i < client_fds_.size(); ++i) {
-      if (client_fds_[i] == fd) {
-        client_fds_.erase(client_fds_.begin() + static_cast<long>(i));
-        break;
-      }
+      connections_.track(fd);
+    } else {
+      connections_.untrack(fd);
     }
   };
   struct Untrack {

@@ -132,10 +132,7 @@ class Proxy {
   http::UniqueFd listen_fd_;
   std::string address_;
   std::thread acceptor_;
-  std::mutex mu_;
-  size_t active_workers_ = 0;              // guarded by mu_
-  std::condition_variable workers_done_;
-  std::vector<int> client_fds_;
+  http::ConnectionSet connections_;  // runtime connections and their upstreams
   std::atomic<bool> stopping_{false};
   std::atomic<bool> degraded_{false};
   std::atomic<uint64_t> invocations_{0};

@@ -88,49 +88,28 @@ void RuntimeApiServer::stop() {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return;
     stopping_ = true;
-    for (int fd : client_fds_) ::shutdown(fd, SHUT_RDWR);
   }
   cv_.notify_all();
   if (listen_fd_) ::shutdown(listen_fd_.get(), SHUT_RDWR);
   if (acceptor_.joinable()) acceptor_.join();
-  std::unique_lock<std::mutex> lock(mu_);
-  for (int fd : client_fds_) ::shutdown(fd, SHUT_RDWR);  // accepted after the first pass
-  workers_done_.wait(lock, [this] { return active_workers_ == 0; });
+  connections_.close_all();
 }
 
 void RuntimeApiServer::accept_loop() {
   for (;;) {
     int fd = ::accept4(listen_fd_.get(), nullptr, nullptr, SOCK_CLOEXEC);
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_) {
-      if (fd >= 0) ::close(fd);
-      return;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) {
+        if (fd >= 0) ::close(fd);
+        return;
+      }
     }
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       return;
     }
-    // Heads and bodies go out in separate writes: without TCP_NODELAY, Nagle
-    // and the peer's delayed ACK would add ~40 ms to every exchange.
-    int one = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    client_fds_.push_back(fd);
-    // Detached: a runtime that opens a connection per request must not
-    // leave finished threads behind. stop() waits for active_workers_ == 0.
-    ++active_workers_;
-    std::thread([this, fd] {
-      serve(fd);
-      std::lock_guard<std::mutex> l(mu_);
-      for (size_t i = 0; i < client_fds_.size(); ++i) {
-        if (client_fds_[i] == fd) {
-          client_fds_.erase(client_fds_.begin() + static_cast<long>(i));
-          break;
-        }
-      }
-      ::close(fd);
-      --active_workers_;
-      workers_done_.notify_all();  // under the lock: stop() cannot return before we let go
-    }).detach();
+    if (!connections_.serve(fd, [this](int client) { serve(client); })) return;
   }
 }
 

@@ -90,9 +90,7 @@ class RuntimeApiServer {
   http::UniqueFd listen_fd_;
   std::string address_;
   std::thread acceptor_;
-  size_t active_workers_ = 0;              // guarded by mu_
-  std::condition_variable workers_done_;
-  std::vector<int> client_fds_;
+  http::ConnectionSet connections_;  // the runtime's connections
 
   std::mutex mu_;
   std::condition_variable cv_;
