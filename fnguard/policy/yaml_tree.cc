@@ -323,6 +323,16 @@ ReadResult read_yaml_tree(std::string_view raw_text, std::string_view source_nam
                          event.data.scalar.length);
         node.quoted = event.data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
                       event.data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+        // Raw NUL bytes are refused above; an escape ("\0", "\u0000") can
+        // still put one into a string, and no path, name, address or digest
+        // can hold it (the compiled image's strings are NUL-terminated).
+        if (node.text.find('\0') != std::string::npos) {
+          result.errors.push_back(make_error("a string contains a NUL character (from an escape "
+                                             "such as \\0 or \\u0000)",
+                                             "remove the escape; no path, name, address or "
+                                             "digest can contain one",
+                                             where));
+        }
         bool ascii = true;
         for (char c : node.text) ascii = ascii && static_cast<unsigned char>(c) < 0x80;
         size_t written = event.end_mark.index - event.start_mark.index;

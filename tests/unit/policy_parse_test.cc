@@ -123,6 +123,17 @@ TEST(PolicyParse, LoadReturnsTheFirstErrorAndCountsTheRest) {
   EXPECT_NE(r.error().message.find("1 more problem"), std::string::npos);
 }
 
+// Found by the JSON fuzz target: an escaped NUL reached the compiled image,
+// whose strings are NUL-terminated, and produced an image the enforcer refuses.
+TEST(PolicyParse, EscapedNulInAStringIsAnError) {
+  std::string json = R"({"version": 1, "process": {"exec": {"rules": [{"deny": {"name": "nc\u0000x"}}]}}})";
+  auto errors = errors_of(json);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].find("p.yaml:1:"), std::string::npos) << errors[0];
+  EXPECT_NE(errors[0].find("NUL character"), std::string::npos) << errors[0];
+  EXPECT_EQ(errors_of("version: 1\nfiles:\n  read:\n    rules:\n      - deny: \"/etc/\\0x\"\n").size(), 1u);
+}
+
 TEST(PolicyParse, UnknownKeySuggestsTheNearestOne) {
   auto errors = errors_of("version: 1\nfiles:\n  reads:\n    default: allow\n");
   ASSERT_EQ(errors.size(), 1u);
