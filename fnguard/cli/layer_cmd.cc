@@ -1,7 +1,8 @@
 // `fnguard layer build [--arch x86_64|arm64] [--policy FILE] --out FILE.zip`:
 // the Lambda layer. Its contents land in /opt:
 //
-//   /opt/fnguard-wrapper                 AWS_LAMBDA_EXEC_WRAPPER points here
+//   /opt/fnguard-wrapper                 AWS_LAMBDA_EXEC_WRAPPER points here;
+//                                        a symlink to fnguard/bin/fnguard
 //   /opt/fnguard/bin/fnguard             CLI, wrapper, Runtime API proxy
 //   /opt/fnguard/lib/libfnguard.so       the in-process enforcer
 //   /opt/fnguard/lib/libyaml-0.so.2, libseccomp.so.2   what Amazon Linux lacks
@@ -174,9 +175,8 @@ int cmd_layer(int argc, char** argv) {
                                      ", not " + a.arch + "; rebuild that tree");
     }
   }
-  std::string wrapper = data_dir() + "/layer/fnguard-wrapper";
   std::string bootstrap = data_dir() + "/python/bootstrap.py";
-  for (const std::string& f : {wrapper, bootstrap}) {
+  for (const std::string& f : {bootstrap}) {
     if (!exists(f)) return fail(kExitInternal, f + " is missing; rebuild or reinstall fnguard");
   }
   if (!have_tool("zip")) {
@@ -193,7 +193,9 @@ int cmd_layer(int argc, char** argv) {
             run("install -m 0755 " + shell_quote(bin) + " " + q + "/fnguard/bin/fnguard") &&
             run("install -m 0755 " + shell_quote(lib) + " " + q + "/fnguard/lib/libfnguard.so") &&
             run("install -m 0644 " + shell_quote(policy_path) + " " + q + "/fnguard/policy.yaml") &&
-            run("install -m 0755 " + shell_quote(wrapper) + " " + q + "/fnguard-wrapper") &&
+            // The wrapper is fnguard itself (main.cc dispatches on the name):
+            // Lambda execs it directly, with no shell in between.
+            run("ln -s fnguard/bin/fnguard " + q + "/fnguard-wrapper") &&
             run("install -m 0644 " + shell_quote(bootstrap) + " " + q + "/fnguard/python/bootstrap.py");
   // Shared libraries Amazon Linux does not have, from this machine's
   // multiarch directory for the target architecture (the binary's RPATH is
@@ -233,8 +235,10 @@ int cmd_layer(int argc, char** argv) {
     }
     (void)unlink(out.c_str());
     // -X: no extra file attributes, so the same inputs give the same zip
-    // apart from timestamps.
-    ok = run("cd " + q + " && zip -q -r -X " + shell_quote(out) +
+    // apart from timestamps. -y stores fnguard-wrapper as the symlink it is;
+    // Lambda recreates it in /opt. A tool that flattens it into a copy of
+    // the binary still works (self_path.cc).
+    ok = run("cd " + q + " && zip -q -r -X -y " + shell_quote(out) +
              " fnguard-wrapper fnguard");
     if (ok) {
       std::printf("%s: fnguard %s layer for %s (policy: %s)\n", a.out.c_str(), FNGUARD_VERSION,

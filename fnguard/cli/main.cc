@@ -19,9 +19,20 @@ constexpr const char* kUsage =
     "  doctor\n"
     "  version\n";
 
+// The layer's /opt/fnguard-wrapper is this binary under another name (a
+// relative symlink, or a copy where a packaging tool flattened the link):
+// Lambda runs it with the runtime's command line, so no shell script and no
+// second exec stand between Lambda and the protected runtime.
+bool invoked_as_wrapper(const char* argv0) {
+  if (argv0 == nullptr) return false;
+  const char* slash = std::strrchr(argv0, '/');
+  return std::strcmp(slash != nullptr ? slash + 1 : argv0, "fnguard-wrapper") == 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 0 && invoked_as_wrapper(argv[0])) return fnguard::lambda::wrapper_main(argc, argv);
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);
     return argc < 2 ? fnguard::cli::kExitUsage : 0;

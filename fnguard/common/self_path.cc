@@ -12,6 +12,13 @@ std::string install_prefix() {
   ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
   if (n <= 0) return ".";
   std::string exe(buf, static_cast<size_t>(n));
+  // A flattened copy of the layer's /opt/fnguard-wrapper (a packaging tool
+  // that does not keep symlinks) sits beside the fnguard directory.
+  static constexpr char kWrapper[] = "/fnguard-wrapper";
+  if (exe.size() > sizeof kWrapper - 1 &&
+      exe.compare(exe.size() - (sizeof kWrapper - 1), std::string::npos, kWrapper) == 0) {
+    return exe.substr(0, exe.size() - (sizeof kWrapper - 1)) + "/fnguard";
+  }
   std::string bin_dir = exe.substr(0, exe.rfind('/'));
   size_t slash = bin_dir.rfind('/');
   return slash == 0 ? "/" : bin_dir.substr(0, slash);

@@ -7,7 +7,8 @@ against a small Runtime API written here in Python, with the shipped Python
 bootstrap as the runtime. Checks: the /opt layout and permissions, an
 invocation answered through the proxy with the request id in the events, the
 proxy answering a malicious invocation itself in block mode, FNGUARD_DISABLE=1,
-and that a layer whose binary cannot run falls back to the runtime untouched.
+and that the wrapper is the fnguard binary itself, also when a packaging tool
+flattened its symlink into a copy.
 """
 import http.server
 import json
@@ -87,6 +88,21 @@ class FakeRuntimeApi:
         self.server.shutdown()
 
 
+def extract_layer(zip_path, opt):
+    """Unpacks like Lambda does: unix permissions kept, symlinks recreated."""
+    with zipfile.ZipFile(zip_path) as z:
+        for info in z.infolist():
+            target = os.path.join(opt, info.filename)
+            mode = info.external_attr >> 16
+            if stat.S_ISLNK(mode):
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                os.symlink(z.read(info).decode(), target)
+                continue
+            z.extract(info, opt)
+            if mode & 0o777:
+                os.chmod(target, mode & 0o777)
+
+
 @unittest.skipUnless(os.access(FNGUARD, os.X_OK), "fnguard is not built")
 class LayerTest(unittest.TestCase):
     @classmethod
@@ -96,18 +112,14 @@ class LayerTest(unittest.TestCase):
         r = subprocess.run([FNGUARD, "layer", "build", "--out", cls.zip], capture_output=True, text=True)
         assert r.returncode == 0, r.stderr
         cls.opt = os.path.join(cls.tmp.name, "opt")
-        with zipfile.ZipFile(cls.zip) as z:
-            for info in z.infolist():
-                z.extract(info, cls.opt)
-                mode = (info.external_attr >> 16) & 0o777
-                if mode:
-                    os.chmod(os.path.join(cls.opt, info.filename), mode)
+        extract_layer(cls.zip, cls.opt)
 
     @classmethod
     def tearDownClass(cls):
         cls.tmp.cleanup()
 
-    def run_wrapper(self, api, extra_env, timeout=30):
+    def run_wrapper(self, api, extra_env, timeout=30, opt=None):
+        opt = opt or self.opt
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "AWS_LAMBDA_RUNTIME_API": api.address,
@@ -115,12 +127,11 @@ class LayerTest(unittest.TestCase):
             "AWS_REGION": "eu-west-1",
             "LAMBDA_TASK_ROOT": HANDLER_DIR,
             "_HANDLER": extra_env.pop("_HANDLER", "app.hello"),
-            "FNGUARD_BIN": os.path.join(self.opt, "fnguard", "bin", "fnguard"),
         }
         env.update(extra_env)
         python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else "python3"
-        cmd = [os.path.join(self.opt, "fnguard-wrapper"), python,
-               os.path.join(self.opt, "fnguard", "python", "bootstrap.py")]
+        cmd = [os.path.join(opt, "fnguard-wrapper"), python,
+               os.path.join(opt, "fnguard", "python", "bootstrap.py")]
         proc = subprocess.Popen(cmd, cwd=HANDLER_DIR, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
         api.done.wait(timeout=timeout)
@@ -191,18 +202,27 @@ class LayerTest(unittest.TestCase):
         self.assertEqual(api.results["rid-plain-1"][0], "response")
         self.assertEqual(events, [])
 
-    def test_a_binary_that_cannot_run_falls_back_to_the_runtime(self):
-        api = FakeRuntimeApi([("rid-fallback-1", {"queryStringParameters": {"name": "x"}})])
-        broken = os.path.join(self.tmp.name, "broken-fnguard")
-        with open(broken, "w") as f:
-            f.write("not an executable\n")
-        os.chmod(broken, 0o755)
+    def test_wrapper_is_the_binary_itself_even_when_flattened(self):
+        # Lambda execs /opt/fnguard-wrapper directly: it is fnguard under
+        # another name, a relative symlink in the zip...
+        wrapper = os.path.join(self.opt, "fnguard-wrapper")
+        self.assertTrue(os.path.islink(wrapper))
+        self.assertEqual(os.readlink(wrapper), "fnguard/bin/fnguard")
+        # ...and a packaging tool that flattens symlinks leaves a copy of the
+        # binary there, which must find /opt/fnguard beside it.
+        flat = os.path.join(self.tmp.name, "flat")
+        shutil.copytree(self.opt, flat, symlinks=True)
+        os.unlink(os.path.join(flat, "fnguard-wrapper"))
+        shutil.copy2(os.path.join(flat, "fnguard", "bin", "fnguard"), os.path.join(flat, "fnguard-wrapper"))
+        api = FakeRuntimeApi([("rid-flat-1", {"queryStringParameters": {"name": "flat"}})])
         try:
-            events, err = self.run_wrapper(api, {"FNGUARD_BIN": broken})
+            events, err = self.run_wrapper(api, {}, opt=flat)
         finally:
             api.close()
-        self.assertEqual(api.results["rid-fallback-1"][0], "response")
-        self.assertIn("UNPROTECTED", err)
+        self.assertEqual(api.results["rid-flat-1"][0], "response", err[-2000:])
+        started = [e for e in events if e.get("action") == "started"]
+        self.assertTrue(started and started[0]["layers"]["preload"], err[-2000:])
+        shutil.rmtree(flat)
 
 
 ARM64_TREE = os.path.join(os.path.dirname(os.path.abspath(BUILD)), "build-arm64")
@@ -220,12 +240,7 @@ class Arm64LayerTest(unittest.TestCase):
                                capture_output=True, text=True, env=dict(os.environ, FNGUARD_ARM64_PREFIX=ARM64_TREE))
             self.assertEqual(r.returncode, 0, r.stderr)
             opt = os.path.join(tmp, "opt")
-            with zipfile.ZipFile(zip_path) as z:
-                for info in z.infolist():
-                    z.extract(info, opt)
-                    mode = (info.external_attr >> 16) & 0o777
-                    if mode:
-                        os.chmod(os.path.join(opt, info.filename), mode)
+            extract_layer(zip_path, opt)
             with open(os.path.join(opt, "fnguard", "bin", "fnguard"), "rb") as f:
                 header = f.read(20)
             self.assertEqual(int.from_bytes(header[18:20], "little"), 183)  # EM_AARCH64
@@ -235,6 +250,11 @@ class Arm64LayerTest(unittest.TestCase):
                                capture_output=True, text=True)
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertIn("ok", r.stdout)
+            # The wrapper name reaches the same arm64 binary.
+            r = subprocess.run(qemu + [os.path.join(opt, "fnguard-wrapper")], capture_output=True,
+                               text=True)
+            self.assertEqual(r.returncode, 125, r.stderr)
+            self.assertIn("no runtime command given", r.stderr)
 
 
 if __name__ == "__main__":
