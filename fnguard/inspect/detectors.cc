@@ -9,6 +9,17 @@
 #include <array>
 #include <cstring>
 
+// The class pass uses nibble table look-ups (PSHUFB on x86 with SSSE3,
+// chosen at run time; TBL on arm64, always present); elsewhere, and for
+// values shorter than one block, a byte table.
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define FNGUARD_CLASSES_SSSE3 1
+#elif defined(__aarch64__) && defined(__ARM_NEON)
+#include <arm_neon.h>
+#define FNGUARD_CLASSES_NEON 1
+#endif
+
 namespace fnguard::inspect {
 namespace {
 
@@ -71,11 +82,10 @@ constexpr std::array<uint32_t, 256> make_classes() {
 }
 constexpr std::array<uint32_t, 256> kClasses = make_classes();
 
-uint32_t class_mask(std::string_view s) {
+uint32_t class_mask_scalar(const unsigned char* p, size_t n) {
   // Four accumulators so the loop is not one long dependency chain.
   uint32_t a = 0, b = 0, c = 0, d = 0;
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  size_t n = s.size(), i = 0;
+  size_t i = 0;
   for (; i + 4 <= n; i += 4) {
     a |= kClasses[p[i]];
     b |= kClasses[p[i + 1]];
@@ -84,6 +94,140 @@ uint32_t class_mask(std::string_view s) {
   }
   for (; i < n; ++i) a |= kClasses[p[i]];
   return static_cast<uint32_t>(a | b | c | d);
+}
+
+#if defined(FNGUARD_CLASSES_SSSE3) || defined(FNGUARD_CLASSES_NEON)
+// The vector form of the same table. Every ASCII byte with a class gets one
+// bit of its own ("present" bits, 27 of them), and one more bit stands for
+// all bytes >= 0x80. A bit is looked up as lo[byte & 15] & hi[byte >> 4]:
+// the byte's bit is set in lo at its low nibble and in hi at its high nibble,
+// so the AND is set exactly for that byte (a byte is its two nibbles). Four
+// groups of eight bits cover the 28 bits; each present bit then maps back to
+// the byte's classes, so the result equals class_mask_scalar's.
+struct NibbleTables {
+  uint8_t lo[4][16] = {};
+  uint8_t hi[4][16] = {};
+  uint32_t bit_classes[32] = {};
+  int bits = 0;
+};
+
+constexpr NibbleTables make_nibble_tables() {
+  NibbleTables t;
+  for (int b = 0; b < 0x80; ++b) {
+    if (kClasses[b] == 0) continue;
+    int bit = t.bits++;
+    t.lo[bit / 8][b & 15] |= static_cast<uint8_t>(1u << (bit % 8));
+    t.hi[bit / 8][b >> 4] |= static_cast<uint8_t>(1u << (bit % 8));
+    t.bit_classes[bit] = kClasses[b];
+  }
+  int high = t.bits++;  // every byte >= 0x80: any low nibble, high nibble 8..15
+  for (int n = 0; n < 16; ++n) t.lo[high / 8][n] |= static_cast<uint8_t>(1u << (high % 8));
+  for (int n = 8; n < 16; ++n) t.hi[high / 8][n] |= static_cast<uint8_t>(1u << (high % 8));
+  t.bit_classes[high] = kClasses[0x80];
+  return t;
+}
+constexpr NibbleTables kNibbles = make_nibble_tables();
+static_assert(kNibbles.bits <= 32, "the byte classes need more than four nibble groups");
+// Every byte >= 0x80 has the same classes (the high bit stands for all of them).
+static_assert(kClasses[0x80] == kClasses[0xff]);
+
+// ORs the 16 bytes of each group's accumulator into 8 bits, then the bits into classes.
+uint32_t classes_of_present(const uint8_t (&acc)[4][16]) {
+  uint32_t present = 0;
+  for (int g = 0; g < 4; ++g) {
+    uint64_t a, b;
+    std::memcpy(&a, acc[g], 8);
+    std::memcpy(&b, acc[g] + 8, 8);
+    uint64_t x = a | b;
+    x |= x >> 32;
+    x |= x >> 16;
+    x |= x >> 8;
+    present |= static_cast<uint32_t>(x & 0xff) << (8 * g);
+  }
+  uint32_t mask = 0;
+  for (; present != 0; present &= present - 1) mask |= kNibbles.bit_classes[__builtin_ctz(present)];
+  return mask;
+}
+#endif
+
+#if defined(FNGUARD_CLASSES_SSSE3)
+__attribute__((target("ssse3"))) uint32_t class_mask_vector(const unsigned char* p, size_t n) {
+  __m128i lo_t[4], hi_t[4], acc[4];
+  for (int g = 0; g < 4; ++g) {
+    lo_t[g] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kNibbles.lo[g]));
+    hi_t[g] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kNibbles.hi[g]));
+    acc[g] = _mm_setzero_si128();
+  }
+  const __m128i low4 = _mm_set1_epi8(0x0f);
+  size_t i = 0;
+  alignas(16) unsigned char tail[16];
+  while (i < n) {
+    __m128i v;
+    if (i + 16 <= n) {
+      v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    } else {
+      // The last partial block, padded with NUL (which has no class).
+      std::memset(tail, 0, sizeof tail);
+      std::memcpy(tail, p + i, n - i);
+      v = _mm_load_si128(reinterpret_cast<const __m128i*>(tail));
+    }
+    i += 16;
+    __m128i lo = _mm_and_si128(v, low4);
+    __m128i hi = _mm_and_si128(_mm_srli_epi16(v, 4), low4);
+    for (int g = 0; g < 4; ++g)
+      acc[g] = _mm_or_si128(acc[g], _mm_and_si128(_mm_shuffle_epi8(lo_t[g], lo),
+                                                   _mm_shuffle_epi8(hi_t[g], hi)));
+  }
+  uint8_t out[4][16];
+  for (int g = 0; g < 4; ++g) _mm_storeu_si128(reinterpret_cast<__m128i*>(out[g]), acc[g]);
+  return classes_of_present(out);
+}
+
+bool have_vector_classes() {
+  static const bool yes = __builtin_cpu_supports("ssse3");
+  return yes;
+}
+#elif defined(FNGUARD_CLASSES_NEON)
+uint32_t class_mask_vector(const unsigned char* p, size_t n) {
+  uint8x16_t lo_t[4], hi_t[4], acc[4];
+  for (int g = 0; g < 4; ++g) {
+    lo_t[g] = vld1q_u8(kNibbles.lo[g]);
+    hi_t[g] = vld1q_u8(kNibbles.hi[g]);
+    acc[g] = vdupq_n_u8(0);
+  }
+  const uint8x16_t low4 = vdupq_n_u8(0x0f);
+  size_t i = 0;
+  unsigned char tail[16];
+  while (i < n) {
+    uint8x16_t v;
+    if (i + 16 <= n) {
+      v = vld1q_u8(p + i);
+    } else {
+      std::memset(tail, 0, sizeof tail);
+      std::memcpy(tail, p + i, n - i);
+      v = vld1q_u8(tail);
+    }
+    i += 16;
+    uint8x16_t lo = vandq_u8(v, low4);
+    uint8x16_t hi = vshrq_n_u8(v, 4);
+    for (int g = 0; g < 4; ++g)
+      acc[g] = vorrq_u8(acc[g], vandq_u8(vqtbl1q_u8(lo_t[g], lo), vqtbl1q_u8(hi_t[g], hi)));
+  }
+  uint8_t out[4][16];
+  for (int g = 0; g < 4; ++g) vst1q_u8(out[g], acc[g]);
+  return classes_of_present(out);
+}
+
+bool have_vector_classes() { return true; }
+#endif
+
+uint32_t class_mask(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+#if defined(FNGUARD_CLASSES_SSSE3) || defined(FNGUARD_CLASSES_NEON)
+  // Below two blocks the table loop is as fast and has no set-up.
+  if (s.size() >= 32 && have_vector_classes()) return class_mask_vector(p, s.size());
+#endif
+  return class_mask_scalar(p, s.size());
 }
 
 constexpr uint32_t kAllClasses = 0xffffffff;
@@ -99,16 +243,61 @@ inline bool is_ws(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
-// Case-insensitive prefix test; needle is lower case.
-bool starts_ci(std::string_view s, size_t i, std::string_view needle) {
+// Searches with std::string_view::find's results, written out for the short
+// values events consist of: the library calls (memchr, memcmp) cost more in
+// call and set-up than the few bytes they look at. Long stretches still go to
+// glibc's vectorised memchr.
+constexpr size_t kNpos = std::string_view::npos;
+constexpr size_t kShortScan = 64;
+
+inline size_t find_char(std::string_view s, char c, size_t from = 0) {
+  if (from >= s.size()) return kNpos;
+  const char* p = s.data();
+  size_t n = s.size();
+  if (n - from >= kShortScan) {
+    const void* r = std::memchr(p + from, c, n - from);
+    return r == nullptr ? kNpos : static_cast<size_t>(static_cast<const char*>(r) - p);
+  }
+  for (size_t i = from; i < n; ++i)
+    if (p[i] == c) return i;
+  return kNpos;
+}
+
+// needle is not empty.
+inline bool same_at(std::string_view s, size_t i, std::string_view needle) {
   if (i > s.size() || s.size() - i < needle.size()) return false;
+  for (size_t k = 0; k < needle.size(); ++k)
+    if (s[i + k] != needle[k]) return false;
+  return true;
+}
+
+inline bool eq(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && same_at(a, 0, b);
+}
+
+// needle is not empty.
+inline size_t find_str(std::string_view s, std::string_view needle, size_t from = 0) {
+  if (from > s.size() || s.size() - from < needle.size()) return kNpos;
+  size_t last = s.size() - needle.size();
+  for (size_t i = find_char(s, needle[0], from); i != kNpos && i <= last;
+       i = find_char(s, needle[0], i + 1)) {
+    if (same_at(s, i, needle)) return i;
+  }
+  return kNpos;
+}
+
+// Case-insensitive prefix test; needle is lower case and not empty. The
+// first byte is compared before anything else: most calls fail there.
+inline bool starts_ci(std::string_view s, size_t i, std::string_view needle) {
+  if (i >= s.size() || lower_c(s[i]) != needle[0]) return false;
+  if (s.size() - i < needle.size()) return false;
   for (size_t k = 0; k < needle.size(); ++k)
     if (lower_c(s[i + k]) != needle[k]) return false;
   return true;
 }
 
 // starts_ci plus a word boundary after the needle.
-bool word_at(std::string_view s, size_t i, std::string_view needle) {
+inline bool word_at(std::string_view s, size_t i, std::string_view needle) {
   if (!starts_ci(s, i, needle)) return false;
   size_t e = i + needle.size();
   return e >= s.size() || !is_alnum(s[e]);
@@ -129,12 +318,12 @@ size_t find_ci(std::string_view s, std::string_view needle, size_t from = 0) {
   return std::string_view::npos;
 }
 
-// Exact search (for the lower-cased copy of a value); glibc's memmem is
-// vectorised, which is what keeps long values cheap.
+// Exact search; glibc's memmem is vectorised, which is what keeps long
+// values cheap.
 size_t find_in(std::string_view hay, std::string_view needle, size_t from = 0) {
   if (from >= hay.size()) return std::string_view::npos;
   // memmem's set-up costs more than it saves on short values.
-  if (hay.size() - from < 256) return hay.find(needle, from);
+  if (hay.size() - from < 256) return find_str(hay, needle, from);
   const void* p = memmem(hay.data() + from, hay.size() - from, needle.data(), needle.size());
   return p == nullptr ? std::string_view::npos
                       : static_cast<size_t>(static_cast<const char*>(p) - hay.data());
@@ -162,6 +351,33 @@ std::string_view lowered(std::string_view s, std::string& buf) {
   }
   for (; i < n; ++i) out[i] = lower_c(in[i]);
   return buf;
+}
+
+// A value and its lower-cased copy, made on first use: most values need no
+// check that reads it.
+class Lower {
+ public:
+  Lower(std::string_view s, std::string& buf) : s_(s), buf_(buf) {}
+  std::string_view raw() const { return s_; }
+  std::string_view get() {
+    if (!made_) {
+      view_ = lowered(s_, buf_);
+      made_ = true;
+    }
+    return view_;
+  }
+
+ private:
+  std::string_view s_, view_;
+  std::string& buf_;
+  bool made_ = false;
+};
+
+// Case-insensitive search for a lower-case needle: letter by letter on short
+// values, memmem over the lower-cased copy on long ones.
+size_t find_lower(Lower& lw, std::string_view needle, size_t from = 0) {
+  if (lw.raw().size() >= 256) return find_in(lw.get(), needle, from);
+  return find_ci(lw.raw(), needle, from);
 }
 
 std::string excerpt(std::string_view s, size_t pos) {
@@ -293,32 +509,40 @@ bool proc_pid_at(std::string_view s, size_t i) {
   return j > d && j < s.size() && s[j] == '/';
 }
 
+// Only these letters start an entry (and "proc/<pid>/"), either case.
+constexpr std::array<bool, 256> make_sensitive_first() {
+  std::array<bool, 256> t{};
+  for (unsigned char c : std::string_view("epvord.wb")) {
+    t[c] = true;
+    if (c >= 'a' && c <= 'z') t[c - 32] = true;
+  }
+  return t;
+}
+constexpr std::array<bool, 256> kSensitiveFirst = make_sensitive_first();
+
 Hit sensitive_path(std::string_view s) {
   // The start of the value counts as after a slash for "etc/passwd" style
   // relative references ("....//etc/passwd" has its own slash).
   for (size_t i = 0; i < s.size();) {
     size_t t = s[i] == '/' ? i + 1 : i;
-    // Only these letters start an entry (and "proc/<pid>/").
-    static constexpr std::string_view kFirst = "epvord.wb";
-    if (t < s.size() && kFirst.find(lower_c(s[t])) != std::string_view::npos) {
+    if (t < s.size() && kSensitiveFirst[static_cast<unsigned char>(s[t])]) {
       char c = lower_c(s[t]);
       for (const SensitivePath& p : kSensitive) {
         if (p.text[0] != c) continue;
-        bool m = p.ci ? starts_ci(s, t, p.text) : s.substr(t, p.text.size()) == p.text;
+        bool m = p.ci ? starts_ci(s, t, p.text) : same_at(s, t, p.text);
         if (!m) continue;
         if (!p.prefix_only) {
           size_t e = t + p.text.size();
           if (e < s.size() && (is_alnum(s[e]) || s[e] == '-'))
             continue;  // ".env" but not ".envoy", "/etc/hosts-like"
         }
-        if (t == 0 && s[0] != '/' && p.text.find('/') == std::string_view::npos) continue;
+        if (t == 0 && s[0] != '/' && find_char(p.text, '/') == kNpos) continue;
         return {"path.sensitive_file", i};
       }
       if (proc_pid_at(s, t)) return {"path.sensitive_file", i};
     }
-    const void* next = std::memchr(s.data() + i + 1, '/', s.size() - i - 1);
-    if (next == nullptr) break;
-    i = static_cast<size_t>(static_cast<const char*>(next) - s.data());
+    i = find_char(s, '/', i + 1);
+    if (i == kNpos) break;
   }
   return {};
 }
@@ -327,7 +551,7 @@ Hit traversal(std::string_view s) {
   int count = 0;
   size_t first = std::string_view::npos;
   size_t j = 0;
-  for (size_t i = s.find(".."); i != std::string_view::npos; i = s.find("..", j)) {
+  for (size_t i = find_str(s, ".."); i != std::string_view::npos; i = find_str(s, "..", j)) {
     j = i + 2;
     if (j < s.size() && s[j] == ';') ++j;  // "..;/" (servlet path parameters)
     bool sep_after = j >= s.size() || s[j] == '/' || s[j] == '\\';
@@ -347,7 +571,7 @@ Hit traversal(std::string_view s) {
 Hit file_scheme(std::string_view s) {
   static constexpr std::string_view kSchemes[] = {"file",   "php",  "phar", "zip",
                                                   "expect", "glob", "jar",  "netdoc"};
-  for (size_t c = s.find(':'); c != std::string_view::npos; c = s.find(':', c + 1)) {
+  for (size_t c = find_char(s, ':'); c != std::string_view::npos; c = find_char(s, ':', c + 1)) {
     size_t b = c;
     while (b > 0 && (is_alnum(s[b - 1]) || s[b - 1] == '+' || s[b - 1] == '-')) --b;
     std::string_view word = s.substr(b, c - b);
@@ -357,15 +581,15 @@ Hit file_scheme(std::string_view s) {
       // "file:/" and "file://"; the others need "://" (php://filter, zip://).
       bool slash = c + 1 < s.size() && s[c + 1] == '/';
       bool dslash = slash && c + 2 < s.size() && s[c + 2] == '/';
-      if ((scheme == "file" && slash) || dslash ||
-          (scheme == "jar" && starts_ci(s, c + 1, "file:")))
+      if ((eq(scheme, "file") && slash) || dslash ||
+          (eq(scheme, "jar") && starts_ci(s, c + 1, "file:")))
         return {"path.file_scheme", b};
     }
   }
   return {};
 }
 
-Hit detect_path(std::string_view raw, std::string_view, uint32_t mask) {
+Hit detect_path(std::string_view raw, Lower&, uint32_t mask) {
   if (!(mask & (kSlash | kBackslash | kColon))) return {};
   std::string_view s = raw;
   std::string folded;
@@ -404,6 +628,26 @@ constexpr std::string_view kWeakCommands[] = {
     "type", "ver",  "net",  "tee",  "time", "sort",  "uniq", "host",   "whois", "wc",   "od",
 };
 
+// Which (length, first letter) pairs occur in a command list: a token that
+// matches none is no command, without comparing it against every entry.
+struct CommandIndex {
+  uint32_t first_letters[16] = {};  // by length: bit (letter - 'a')
+  constexpr bool may_contain(std::string_view lower_word) const {
+    if (lower_word.empty() || lower_word.size() >= 16) return false;
+    char c = lower_word[0];
+    if (c < 'a' || c > 'z') return false;
+    return (first_letters[lower_word.size()] >> (c - 'a')) & 1u;
+  }
+};
+template <size_t N>
+constexpr CommandIndex make_command_index(const std::string_view (&list)[N]) {
+  CommandIndex x;
+  for (std::string_view c : list) x.first_letters[c.size()] |= 1u << (c[0] - 'a');
+  return x;
+}
+constexpr CommandIndex kStrongIndex = make_command_index(kStrongCommands);
+constexpr CommandIndex kWeakIndex = make_command_index(kWeakCommands);
+
 bool is_meta(char c) {
   return c == ';' || c == '|' || c == '&' || c == '`' || c == '$' || c == ')' || c == '<' ||
          c == '>' || c == '\n' || c == '\r';
@@ -416,11 +660,11 @@ size_t skip_shell_blanks(std::string_view s, size_t i) {
       ++i;
       continue;
     }
-    if (s.substr(i, 6) == "${IFS}") {
+    if (same_at(s, i, "${IFS}")) {
       i += 6;
       continue;
     }
-    if (s.substr(i, 4) == "$IFS") {
+    if (same_at(s, i, "$IFS")) {
       i += 4;
       if (i + 1 < s.size() && s[i] == '$' && is_digit(s[i + 1])) i += 2;
       continue;
@@ -448,8 +692,11 @@ Hit command_at(std::string_view s, size_t i, size_t report_pos, bool inside_subs
   char lc[16];
   for (size_t k = 0; k < token.size(); ++k) lc[k] = lower_c(token[k]);
   std::string_view word(lc, token.size());
+  const bool strong = kStrongIndex.may_contain(word), weak = kWeakIndex.may_contain(word);
+  if (!strong && !weak) return {};
   for (std::string_view c : kStrongCommands) {
-    if (c != word) continue;
+    if (!strong) break;
+    if (!eq(c, word)) continue;
     // "sh" and "rm" are also syllables; require a word end that shells accept.
     if (i < s.size() && !(is_ws(s[i]) || is_meta(s[i]) || s[i] == '$' || s[i] == '}' ||
                           s[i] == ',' || s[i] == '\'' || s[i] == '"'))
@@ -457,7 +704,8 @@ Hit command_at(std::string_view s, size_t i, size_t report_pos, bool inside_subs
     return {"cmd.separator_command", report_pos};
   }
   for (std::string_view c : kWeakCommands) {
-    if (c != word) continue;
+    if (!weak) break;
+    if (!eq(c, word)) continue;
     if (i >= s.size() || is_meta(s[i]) || s[i] == '}' || s[i] == ',')
       return {"cmd.separator_command", report_pos};
     if (inside_substitution && (s[i] == ' ' || s[i] == '\t'))
@@ -476,26 +724,26 @@ Hit command_at(std::string_view s, size_t i, size_t report_pos, bool inside_subs
 
 bool is_separator(char c) { return c == ';' || c == '|' || c == '&' || c == '\n' || c == '\r'; }
 
-Hit detect_command(std::string_view s, std::string_view, uint32_t mask) {
+Hit detect_command(std::string_view s, Lower&, uint32_t mask) {
   if (mask & kSlash) {
     // bash's /dev/tcp and /dev/udp pseudo-files: the classic reverse shell.
     for (size_t p = find_in(s, "/dev/"); p != std::string_view::npos;
          p = find_in(s, "/dev/", p + 1)) {
-      if (s.substr(p + 5, 4) == "tcp/" || s.substr(p + 5, 4) == "udp/")
+      if (same_at(s, p + 5, "tcp/") || same_at(s, p + 5, "udp/"))
         return {"cmd.reverse_shell", p};
     }
   }
   if (!(mask & kShell)) return {};
   if (mask & kDollar) {
-    for (size_t i = s.find('$'); i != std::string_view::npos; i = s.find('$', i + 1)) {
+    for (size_t i = find_char(s, '$'); i != std::string_view::npos; i = find_char(s, '$', i + 1)) {
       // ${IFS} and $IFS: the blanks of space-filtered payloads.
-      if (s.substr(i + 1, 4) == "{IFS" || s.substr(i + 1, 3) == "IFS") return {"cmd.ifs", i};
+      if (same_at(s, i + 1, "{IFS") || same_at(s, i + 1, "IFS")) return {"cmd.ifs", i};
       if (i + 1 < s.size() && s[i + 1] == '(')
         if (Hit h = command_at(s, i + 2, i, true)) return {"cmd.substitution", h.pos};
     }
   }
   if (mask & kBacktick) {
-    for (size_t i = s.find('`'); i != std::string_view::npos; i = s.find('`', i + 1))
+    for (size_t i = find_char(s, '`'); i != std::string_view::npos; i = find_char(s, '`', i + 1))
       if (Hit h = command_at(s, i + 1, i, true)) return {"cmd.substitution", h.pos};
   }
   struct Sep {
@@ -506,7 +754,7 @@ Hit detect_command(std::string_view s, std::string_view, uint32_t mask) {
       {';', kSemicolon}, {'|', kPipe}, {'&', kAmp}, {'\n', kNewline}, {'\r', kNewline}};
   for (const Sep& sep : kSeps) {
     if (!(mask & sep.bit)) continue;
-    for (size_t i = s.find(sep.c); i != std::string_view::npos; i = s.find(sep.c, i + 1)) {
+    for (size_t i = find_char(s, sep.c); i != std::string_view::npos; i = find_char(s, sep.c, i + 1)) {
       size_t b = i;  // the start of the separator run ("&&", ";\n", "||")
       while (b > 0 && is_separator(s[b - 1])) --b;
       size_t j = i;
@@ -522,6 +770,23 @@ Hit detect_command(std::string_view s, std::string_view, uint32_t mask) {
 
 constexpr size_t kCommentWindow = 512;  // longest /* comment */ or quoted operand looked through
 
+// A byte table: true for the characters in `chars` (letters in both cases).
+constexpr std::array<bool, 256> byte_set(std::string_view chars) {
+  std::array<bool, 256> t{};
+  for (char ch : chars) {
+    auto c = static_cast<unsigned char>(ch);
+    t[c] = true;
+    if (c >= 'a' && c <= 'z') t[c - 32] = true;
+  }
+  return t;
+}
+// What may follow a quote in the checks of detect_sql: a comment, ';', an
+// operator (or, and, xor, ||, &&) or a keyword (having, procedure, into,
+// waitfor, order, group).
+constexpr std::array<bool, 256> kAfterQuote = byte_set("-#/;|&oaxhpiwg");
+// The first letters of the statements statement_at knows.
+constexpr std::array<bool, 256> kStatementFirst = byte_set("ditusewca");
+
 // Skips blanks, '+' (form-encoded space) and /* comments */ (the comment
 // trick used to dodge space filters). Bounded by the value's length.
 size_t skip_sql_blanks(std::string_view s, size_t i) {
@@ -533,7 +798,7 @@ size_t skip_sql_blanks(std::string_view s, size_t i) {
     if (i + 1 < s.size() && s[i] == '/' && s[i + 1] == '*') {
       // Look for the end of the comment within a window only: an unbounded
       // search from every quote of "'/*'/*'/*..." would be quadratic.
-      size_t e = s.substr(0, std::min(s.size(), i + 2 + kCommentWindow)).find("*/", i + 2);
+      size_t e = find_str(s.substr(0, std::min(s.size(), i + 2 + kCommentWindow)), "*/", i + 2);
       if (e == std::string_view::npos) return s.size() - i <= 2 + kCommentWindow ? s.size() : i;
       i = e + 2;
       continue;
@@ -577,7 +842,7 @@ bool boolean_payload(std::string_view s, size_t i) {
   if (c == '\'' || c == '"') {
     // Bounded like comments: "' or '1" followed by a long padding without a
     // quote counts as unclosed (the application's own quote closes it).
-    size_t e = s.substr(0, std::min(s.size(), i + 1 + kCommentWindow)).find(c, i + 1);
+    size_t e = find_char(s.substr(0, std::min(s.size(), i + 1 + kCommentWindow)), c, i + 1);
     if (e == std::string_view::npos) {
       unclosed = true;  // "' or '1": the application's own quote closes it
       j = s.size();
@@ -609,13 +874,13 @@ size_t logic_operator_end(std::string_view s, size_t i) {
   if (word_at(s, i, "or")) return i + 2;
   if (word_at(s, i, "and")) return i + 3;
   if (word_at(s, i, "xor")) return i + 3;
-  if (s.substr(i, 2) == "||" || s.substr(i, 2) == "&&") return i + 2;
+  if (same_at(s, i, "||") || same_at(s, i, "&&")) return i + 2;
   return 0;
 }
 
-Hit union_select(std::string_view s, std::string_view lower) {
-  for (size_t u = find_in(lower, "union"); u != std::string_view::npos;
-       u = find_in(lower, "union", u + 5)) {
+Hit union_select(std::string_view s, Lower& lw) {
+  for (size_t u = find_lower(lw, "union"); u != std::string_view::npos;
+       u = find_lower(lw, "union", u + 5)) {
     if (u > 0 && is_alnum(s[u - 1])) continue;
     size_t j = u + 5;
     size_t k = skip_sql_blanks(s, j);
@@ -633,6 +898,8 @@ Hit union_select(std::string_view s, std::string_view lower) {
 
 // "; DROP TABLE", "; DELETE FROM", ... : a second statement after the first.
 bool statement_at(std::string_view s, size_t i) {
+  // Every statement below starts with one of these letters.
+  if (i >= s.size() || !kStatementFirst[static_cast<unsigned char>(s[i])]) return false;
   auto next_word = [&](size_t from) { return skip_sql_blanks(s, from); };
   if (word_at(s, i, "drop")) {
     size_t k = next_word(i + 4);
@@ -681,12 +948,13 @@ std::string_view word_before(std::string_view lower, size_t end) {
 // Function calls and catalog names that only SQL payloads use. Anchored on
 // the rare characters they contain ('(', '_', '@') instead of one search per
 // name, so the cost does not grow with the list.
-Hit sql_functions(std::string_view s, std::string_view lower, uint32_t mask) {
+Hit sql_functions(std::string_view s, Lower& lw, uint32_t mask) {
   if (mask & kParen) {
-    for (size_t p = lower.find('('); p != std::string_view::npos; p = lower.find('(', p + 1)) {
+    std::string_view lower = lw.get();
+    for (size_t p = find_char(lower, '('); p != std::string_view::npos; p = find_char(lower, '(', p + 1)) {
       std::string_view w = word_before(lower, p);
       if (w.empty()) continue;
-      if (w == "sleep" || w == "benchmark") {
+      if (eq(w, "sleep") || eq(w, "benchmark")) {
         // "sleep(5)" with a number and nothing else: ordinary text ("sleep(8
         // hours)") rarely has that exact form.
         size_t k = skip_sql_blanks(s, p + 1);
@@ -696,50 +964,60 @@ Hit sql_functions(std::string_view s, std::string_view lower, uint32_t mask) {
         if (k < s.size() && s[k] != ')' && s[k] != ',') continue;
         return {"sqli.function", static_cast<size_t>(w.data() - lower.data())};
       }
-      if (w == "pg_sleep" || w == "extractvalue" || w == "updatexml" || w == "load_file" ||
-          w == "dbms_pipe.receive_message" || w == "utl_inaddr.get_host_name")
+      if (eq(w, "pg_sleep") || eq(w, "extractvalue") || eq(w, "updatexml") || eq(w, "load_file") ||
+          eq(w, "dbms_pipe.receive_message") || eq(w, "utl_inaddr.get_host_name"))
         return {"sqli.function", static_cast<size_t>(w.data() - lower.data())};
     }
   }
   if (mask & kUnderscore) {
-    for (size_t p = lower.find('_'); p != std::string_view::npos; p = lower.find('_', p + 1)) {
+    std::string_view lower = lw.get();
+    for (size_t p = find_char(lower, '_'); p != std::string_view::npos; p = find_char(lower, '_', p + 1)) {
       size_t b = p, e = p;
       while (b > 0 && is_alnum(lower[b - 1])) --b;
       while (e < lower.size() && is_alnum(lower[e])) ++e;
       std::string_view w = lower.substr(b, e - b);
-      if (w == "information_schema" || w == "xp_cmdshell" || w == "sqlite_master" ||
-          w == "pg_catalog" || w == "dbms_pipe" || w == "utl_inaddr" || w == "sp_executesql")
+      if (eq(w, "information_schema") || eq(w, "xp_cmdshell") || eq(w, "sqlite_master") ||
+          eq(w, "pg_catalog") || eq(w, "dbms_pipe") || eq(w, "utl_inaddr") || eq(w, "sp_executesql"))
         return {"sqli.function", b};
       p = e;
       if (p >= lower.size()) break;
     }
   }
   if (mask & kAt) {
-    size_t p = find_in(lower, "@@version");
+    size_t p = find_lower(lw, "@@version");
     if (p != std::string_view::npos) return {"sqli.function", p};
   }
   return {};
 }
 
-Hit detect_sql(std::string_view s, std::string_view lower, uint32_t mask) {
+Hit detect_sql(std::string_view s, Lower& lw, uint32_t mask) {
   if (mask & kU)
-    if (Hit h = union_select(s, lower)) return h;
+    if (Hit h = union_select(s, lw)) return h;
   if (mask & kQuote) {
     for (size_t q = 0; q < s.size(); ++q) {
       char c = s[q];
       if (c != '\'' && c != '"' && c != '`') continue;
       // "waitfor delay '0:0:5'", "into outfile '/var/www/x.php'": the words before the quote.
-      std::string_view before = word_before(lower, q);
-      if (before == "delay" || before == "outfile" || before == "dumpfile") {
+      // "delay", "outfile" and "dumpfile" end in 'y' or 'e': look at the
+      // words only when the byte before the quote (and its blanks) is one.
+      size_t end = q;
+      while (end > 0 && (s[end - 1] == ' ' || s[end - 1] == '\t' || s[end - 1] == '+')) --end;
+      char last = end > 0 ? lower_c(s[end - 1]) : '\0';
+      std::string_view lower = (last == 'y' || last == 'e') ? lw.get() : std::string_view();
+      std::string_view before = lower.empty() ? std::string_view() : word_before(lower, q);
+      if (eq(before, "delay") || eq(before, "outfile") || eq(before, "dumpfile")) {
         std::string_view first =
             word_before(lower, static_cast<size_t>(before.data() - lower.data()));
-        if ((before == "delay" && first == "waitfor") || (before != "delay" && first == "into"))
+        if ((eq(before, "delay") && eq(first, "waitfor")) ||
+            (!eq(before, "delay") && eq(first, "into")))
           return {"sqli.function", static_cast<size_t>(first.data() - lower.data())};
       }
       size_t j = q + 1;
       while (j < s.size() && s[j] == ')') ++j;
       size_t k = skip_sql_blanks(s, j);
       if (k >= s.size()) continue;
+      // Every check below starts with one of these characters at k.
+      if (!kAfterQuote[static_cast<unsigned char>(s[k])]) continue;
       // admin'--, admin' #, '/*
       if (s[k] == '-' && k + 1 < s.size() && s[k + 1] == '-') {
         size_t e = k + 2;
@@ -783,11 +1061,11 @@ Hit detect_sql(std::string_view s, std::string_view lower, uint32_t mask) {
           return {"sqli.tautology", i};
       }
     }
-    for (size_t p = s.find(';'); p != std::string_view::npos; p = s.find(';', p + 1)) {
+    for (size_t p = find_char(s, ';'); p != std::string_view::npos; p = find_char(s, ';', p + 1)) {
       if (statement_at(s, skip_sql_blanks(s, p + 1))) return {"sqli.stacked_query", p};
     }
   }
-  if (Hit h = sql_functions(s, lower, mask)) return h;
+  if (Hit h = sql_functions(s, lw, mask)) return h;
   return {};
 }
 
@@ -878,25 +1156,26 @@ HostClass classify_v6(std::string_view h) {
 }
 
 bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+  return s.size() >= suffix.size() && same_at(s, s.size() - suffix.size(), suffix);
 }
 
 // host is lower case, without port or brackets.
 HostClass classify_host(std::string_view host, bool bracketed) {
   while (!host.empty() && host.back() == '.') host.remove_suffix(1);
   if (host.empty()) return HostClass::kPublic;
-  if (bracketed || host.find(':') != std::string_view::npos) return classify_v6(host);
+  if (bracketed || find_char(host, ':') != std::string_view::npos) return classify_v6(host);
   uint32_t v4;
   if (parse_ipv4_loose(host, &v4)) return classify_v4(v4);
-  if (host == "metadata.google.internal" || host == "metadata" || host == "instance-data" ||
-      host == "instance-data.ec2.internal" || host == "metadata.azure.com")
+  if (eq(host, "metadata.google.internal") || eq(host, "metadata") || eq(host, "instance-data") ||
+      eq(host, "instance-data.ec2.internal") || eq(host, "metadata.azure.com"))
     return HostClass::kMetadata;
-  if (host == "localhost" || ends_with(host, ".localhost") || host == "localhost.localdomain" ||
-      host == "ip6-localhost" || host == "localtest.me" || ends_with(host, ".localtest.me") ||
-      host == "lvh.me" || ends_with(host, ".lvh.me"))
+  if (eq(host, "localhost") || ends_with(host, ".localhost") || eq(host, "localhost.localdomain") ||
+      eq(host, "ip6-localhost") || eq(host, "localtest.me") || ends_with(host, ".localtest.me") ||
+      eq(host, "lvh.me") || ends_with(host, ".lvh.me"))
     return HostClass::kLoopback;
   // Wildcard DNS that answers with the address written in the name.
-  for (std::string_view svc : {".nip.io", ".sslip.io", ".xip.io"}) {
+  static constexpr std::string_view kWildcardDns[] = {".nip.io", ".sslip.io", ".xip.io"};
+  for (std::string_view svc : kWildcardDns) {
     if (!ends_with(host, svc)) continue;
     std::string_view name = host.substr(0, host.size() - svc.size());
     // The last four dotted labels, or the last label with dashes.
@@ -941,26 +1220,28 @@ HostClass authority_class(std::string_view auth) {
   size_t at = auth.rfind('@');
   if (at != std::string_view::npos) auth = auth.substr(at + 1);
   if (auth.size() > 255) return HostClass::kPublic;
-  std::string host;
+  std::string_view raw;
   bool bracketed = false;
   if (!auth.empty() && auth[0] == '[') {
-    size_t close = auth.find(']');
+    size_t close = find_char(auth, ']');
     if (close == std::string_view::npos) return HostClass::kPublic;
-    host.assign(auth.substr(1, close - 1));
+    raw = auth.substr(1, close - 1);
     bracketed = true;
   } else {
-    size_t colon = auth.find(':');
+    size_t colon = find_char(auth, ':');
     // Two or more colons without brackets: a bare IPv6 literal.
-    if (colon != std::string_view::npos && auth.find(':', colon + 1) != std::string_view::npos)
-      host.assign(auth);
+    if (colon != std::string_view::npos && find_char(auth, ':', colon + 1) != std::string_view::npos)
+      raw = auth;
     else
-      host.assign(auth.substr(0, colon));
+      raw = auth.substr(0, colon);
   }
-  for (char& c : host) c = lower_c(c);
-  return classify_host(host, bracketed);
+  // Lower-cased on the stack (at most 255 bytes, checked above).
+  char host[256];
+  for (size_t k = 0; k < raw.size(); ++k) host[k] = lower_c(raw[k]);
+  return classify_host(std::string_view(host, raw.size()), bracketed);
 }
 
-Hit detect_ssrf(std::string_view s, std::string_view lower, uint32_t mask) {
+Hit detect_ssrf(std::string_view s, Lower& lw, uint32_t mask) {
   if (!(mask & (kDot | kColon | kBracket))) {
     // A bare "localhost" has neither.
     if (s.size() == 9 && starts_ci(s, 0, "localhost")) return {"ssrf.loopback", 0};
@@ -968,16 +1249,16 @@ Hit detect_ssrf(std::string_view s, std::string_view lower, uint32_t mask) {
   }
   // Cloud metadata addresses anywhere in the value.
   if (mask & kDot) {
-    for (size_t p = find_in(lower, "169.254.1"); p != std::string_view::npos;
-         p = find_in(lower, "169.254.1", p + 1)) {
-      std::string_view rest = lower.substr(p + 9);
-      if (rest.substr(0, 6) == "69.254" || rest.substr(0, 4) == "70.2") return {"ssrf.metadata", p};
+    // Digits and dots: no case to fold.
+    for (size_t p = find_in(s, "169.254.1"); p != std::string_view::npos;
+         p = find_in(s, "169.254.1", p + 1)) {
+      if (same_at(s, p + 9, "69.254") || same_at(s, p + 9, "70.2")) return {"ssrf.metadata", p};
     }
-    size_t g = find_in(lower, "metadata.google.internal");
+    size_t g = find_lower(lw, "metadata.google.internal");
     if (g != std::string_view::npos) return {"ssrf.metadata", g};
   }
   if (mask & kColon) {
-    size_t p = find_in(lower, "fd00:ec2::254");
+    size_t p = find_lower(lw, "fd00:ec2::254");
     if (p != std::string_view::npos) return {"ssrf.metadata", p};
   }
   // URLs: every "://" (and a leading "//", protocol-relative).
@@ -989,7 +1270,7 @@ Hit detect_ssrf(std::string_view s, std::string_view lower, uint32_t mask) {
     return e;
   };
   if (mask & kColon) {
-    for (size_t p = s.find("://"); p != std::string_view::npos; p = s.find("://", p + 3)) {
+    for (size_t p = find_str(s, "://"); p != std::string_view::npos; p = find_str(s, "://", p + 3)) {
       size_t b = p;
       while (b > 0 && (is_alnum(s[b - 1]) || s[b - 1] == '+' || s[b - 1] == '-' || s[b - 1] == '.'))
         --b;
@@ -1011,16 +1292,16 @@ Hit detect_ssrf(std::string_view s, std::string_view lower, uint32_t mask) {
   if (v.empty() || v.size() > 300) return {};
   size_t end = authority_end(0 + (v.data() - s.data())) - (v.data() - s.data());
   std::string_view auth = v.substr(0, std::min(end, v.size()));
-  if (auth.empty() || auth.find(' ') != std::string_view::npos) return {};
+  if (auth.empty() || find_char(auth, ' ') != std::string_view::npos) return {};
   // Dotted quads only (four decimal parts): "10" or "2130706433" alone are
   // ordinary numbers.
   std::string_view hostpart = auth;
   if (hostpart[0] != '[') {
-    size_t colon = hostpart.find(':');
-    if (colon != std::string_view::npos && hostpart.find(':', colon + 1) == std::string_view::npos)
+    size_t colon = find_char(hostpart, ':');
+    if (colon != std::string_view::npos && find_char(hostpart, ':', colon + 1) == std::string_view::npos)
       hostpart = hostpart.substr(0, colon);
   }
-  bool is_ip_literal = hostpart[0] == '[' || hostpart.find(':') != std::string_view::npos;
+  bool is_ip_literal = hostpart[0] == '[' || find_char(hostpart, ':') != std::string_view::npos;
   if (!is_ip_literal) {
     int dots = 0;
     bool digits_only = true;
@@ -1032,7 +1313,7 @@ Hit detect_ssrf(std::string_view s, std::string_view lower, uint32_t mask) {
     }
     bool name = !digits_only;
     if (digits_only && dots != 3) return {};
-    if (name && hostpart.find('.') == std::string_view::npos &&
+    if (name && find_char(hostpart, '.') == std::string_view::npos &&
         !starts_ci(hostpart, 0, "localhost"))
       return {};
   }
@@ -1042,7 +1323,7 @@ Hit detect_ssrf(std::string_view s, std::string_view lower, uint32_t mask) {
   return {};
 }
 
-using DetectFn = Hit (*)(std::string_view, std::string_view, uint32_t);
+using DetectFn = Hit (*)(std::string_view, Lower&, uint32_t);
 constexpr DetectFn kDetectFns[kDetectorCount] = {detect_path, detect_command, detect_sql,
                                                  detect_ssrf};
 
@@ -1075,10 +1356,8 @@ void scan_value(std::string_view value, const ScanOptions& options, std::vector<
   if (value.empty()) return;
   thread_local std::string lower_buf;
   uint32_t mask = options.prefilter ? class_mask(value) : kAllClasses;
-  // Only the SQL and SSRF checks read the lower-cased copy.
-  constexpr uint32_t kNeedsLower = kU | kParen | kUnderscore | kAt | kDot | kColon | kQuote;
-  std::string_view lower =
-      (mask & kNeedsLower) ? lowered(value, lower_buf) : std::string_view(value);
+  // The lower-cased copy is made only if a check reads it.
+  Lower lower(value, lower_buf);
   DetectorSet found = 0;
   for (int i = 0; i < kDetectorCount; ++i) {
     auto d = static_cast<Detector>(i);
@@ -1100,11 +1379,11 @@ void scan_value(std::string_view value, const ScanOptions& options, std::vector<
   if (!changed) return;
   fold_overlong(cur);
   uint32_t dmask = options.prefilter ? class_mask(cur) : kAllClasses;
-  lower = lowered(cur, lower_buf);
+  Lower dlower(cur, lower_buf);
   for (int i = 0; i < kDetectorCount; ++i) {
     auto d = static_cast<Detector>(i);
     if (!(remaining & detector_bit(d))) continue;
-    if (Hit h = kDetectFns[i](cur, lower, dmask))
+    if (Hit h = kDetectFns[i](cur, dlower, dmask))
       out.push_back(Match{d, h.rule, excerpt(cur, h.pos), true});
   }
 }
