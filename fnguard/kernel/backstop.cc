@@ -64,7 +64,9 @@ Result<std::unique_ptr<Backstop>> Backstop::prepare(image::View image, BackstopO
     }
     return b;
   }
-  KernelFeatures f = b->options_.features ? *b->options_.features : probe_kernel();
+  // The quick probe forks nothing; what it infers is confirmed in the child.
+  KernelFeatures f =
+      b->options_.features ? *b->options_.features : probe_kernel(ProbeDepth::kQuick);
 
   const bool block_top = image.header().top_mode == image::Mode::kBlock;
   const bool want_denylist = block_top || b->require_;
@@ -105,6 +107,7 @@ Result<std::unique_ptr<Backstop>> Backstop::prepare(image::View image, BackstopO
         st.seccomp = true;
         st.denylist = spec.refuse_denylist;
         st.exec_supervision = spec.supervise_exec;
+        b->confirm_continue_ = spec.supervise_exec && f.listener_flags_inferred;
       }
     }
   }
@@ -177,10 +180,19 @@ int Backstop::install_in_child() const {
   }
   if (want_seccomp_) {
     int rc = install_filter(program_, status_.exec_supervision);
-    if (rc < 0)
+    if (rc < 0) {
       report.seccomp_rc = rc;
-    else if (status_.exec_supervision)
+    } else if (status_.exec_supervision) {
       listener = rc;
+      // The quick probe inferred CONTINUE from the release. Without it no
+      // exec could ever be allowed (the filter is in place and cannot be
+      // removed): refuse to run the command rather than hang in execve.
+      if (confirm_continue_ && !listener_accepts_continue(listener)) {
+        close(listener);
+        listener = -1;
+        report.seccomp_rc = -EOPNOTSUPP;
+      }
+    }
   }
   struct msghdr msg;
   memset(&msg, 0, sizeof(msg));
@@ -208,6 +220,7 @@ int Backstop::install_in_child() const {
   close(child_sock_);
   close(parent_sock_);
   if (sent < 0 && status_.exec_supervision) return -EPIPE;  // execs would hang unanswered
+  if (report.seccomp_rc == -EOPNOTSUPP && confirm_continue_) return -EOPNOTSUPP;
   if (require_ && report.seccomp_rc != 0) return report.seccomp_rc;
   return 0;
 }
@@ -216,6 +229,24 @@ Status Backstop::on_started(pid_t pid) {
   if (parent_sock_ < 0) return Ok{};
   close(child_sock_);
   child_sock_ = -1;
+  // Start the exec supervisor's thread now, while the child installs its
+  // layers on the other CPU: the child's own execve waits for this thread,
+  // so creating it after the child's report would add to every start.
+  std::unique_ptr<ExecSupervisor> pending;
+  if (status_.exec_supervision) {
+    ExecSupervisorOptions eo;
+    eo.emit = options_.emit;
+    eo.phase = options_.phase;
+    eo.first_pid = pid;
+    auto sup = ExecSupervisor::start_waiting(image_, std::move(eo));
+    // On failure the child's execs fail with ENOSYS once its listener is
+    // closed below: fail closed, and say why.
+    if (!sup) {
+      pending_error_ = sup.error();
+    } else {
+      pending = std::move(sup.value());
+    }
+  }
   struct pollfd pfd = {parent_sock_, POLLIN, 0};
   int n;
   do n = poll(&pfd, 1, 30000);
@@ -281,18 +312,17 @@ Status Backstop::on_started(pid_t pid) {
       status_.exec_supervision = false;
       return make_error("the child did not hand over the exec supervision listener");
     }
-    ExecSupervisorOptions eo;
-    eo.emit = options_.emit;
-    eo.phase = options_.phase;
-    eo.first_pid = pid;
-    auto sup = ExecSupervisor::start(listener, image_, std::move(eo));
-    if (!sup) {
+    if (!pending) {
       close(listener);
       // The child's execs now fail with ENOSYS (no listener): fail closed.
       status_.exec_supervision = false;
-      return sup.error();
+      return pending_error_;
     }
-    exec_ = std::move(sup.value());
+    if (Status attached = pending->attach(listener); !attached) {
+      status_.exec_supervision = false;
+      return attached;
+    }
+    exec_ = std::move(pending);
   } else if (listener >= 0) {
     close(listener);
   }

@@ -112,6 +112,8 @@ class Backstop {
   LayerStatus status_;
   bool want_seccomp_ = false;
   bool require_ = false;
+  bool confirm_continue_ = false;  // the child checks CONTINUE on its listener
+  Error pending_error_ = make_error("exec supervision did not start");
   BpfProgram program_;
   int ruleset_fd_ = -1;
   int child_sock_ = -1;  // child's end: sends the listener fd or an error

@@ -308,8 +308,18 @@ ExecVerdict decide_exec_request(const image::View& image, image::Phase phase,
 
 Result<std::unique_ptr<ExecSupervisor>> ExecSupervisor::start(int listener_fd, image::View image,
                                                               ExecSupervisorOptions options) {
+  auto s = start_waiting(image, std::move(options));
+  if (!s) {
+    close(listener_fd);
+    return s.error();
+  }
+  if (Status attached = s.value()->attach(listener_fd); !attached) return attached.error();
+  return s;
+}
+
+Result<std::unique_ptr<ExecSupervisor>> ExecSupervisor::start_waiting(
+    image::View image, ExecSupervisorOptions options) {
   std::unique_ptr<ExecSupervisor> s(new ExecSupervisor());
-  s->listener_ = listener_fd;
   s->image_ = image;
   s->options_ = std::move(options);
   struct seccomp_notif_sizes sizes;
@@ -328,12 +338,6 @@ Result<std::unique_ptr<ExecSupervisor>> ExecSupervisor::start(int listener_fd, i
     if (nr != __NR_SCMP_ERROR)
       s->refused_.push_back({nr, table[i].error, table[i].name, table[i].reason});
   }
-  // Linux 6.6+: wake the supervisor thread synchronously on the CPU of the
-  // process that asked (it is blocked anyway), instead of through the
-  // scheduler's run queue; roughly halves the round trip. Best effort.
-  constexpr unsigned long kNotifSetFlags = _IOW('!', 4, uint64_t);  // SECCOMP_IOCTL_NOTIF_SET_FLAGS
-  constexpr uint64_t kSyncWakeUp = 1;  // SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
-  (void)ioctl(listener_fd, kNotifSetFlags, kSyncWakeUp);
   s->stop_fd_ = eventfd(0, EFD_CLOEXEC);
   if (s->stop_fd_ < 0) {
     return make_error(std::string("cannot start exec supervision: eventfd: ") + strerror(errno));
@@ -342,8 +346,32 @@ Result<std::unique_ptr<ExecSupervisor>> ExecSupervisor::start(int listener_fd, i
   return s;
 }
 
+Status ExecSupervisor::attach(int listener_fd) {
+  // Linux 6.6+: wake the supervisor thread synchronously on the CPU of the
+  // process that asked (it is blocked anyway), instead of through the
+  // scheduler's run queue; roughly halves the round trip. Best effort.
+  constexpr unsigned long kNotifSetFlags = _IOW('!', 4, uint64_t);  // SECCOMP_IOCTL_NOTIF_SET_FLAGS
+  constexpr uint64_t kSyncWakeUp = 1;  // SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+  (void)ioctl(listener_fd, kNotifSetFlags, kSyncWakeUp);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (listener_ >= 0 || stopping_) {
+      close(listener_fd);
+      return make_error("exec supervision already has a listener");
+    }
+    listener_ = listener_fd;
+  }
+  attached_.notify_one();
+  return Ok{};
+}
+
 ExecSupervisor::~ExecSupervisor() {
   if (thread_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    attached_.notify_one();
     uint64_t one = 1;
     ssize_t n = write(stop_fd_, &one, sizeof(one));
     (void)n;
@@ -359,6 +387,11 @@ ExecSupervisorStats ExecSupervisor::stats() const {
 
 void ExecSupervisor::run() {
   std::vector<uint8_t> notif(notif_size_), resp(resp_size_);
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    attached_.wait(lock, [this] { return listener_ >= 0 || stopping_; });
+    if (listener_ < 0) return;
+  }
   for (;;) {
     struct pollfd fds[2] = {{listener_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
     int n = poll(fds, 2, -1);

@@ -27,9 +27,11 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -81,6 +83,14 @@ class ExecSupervisor {
   // outlive the supervisor (it is the sealed image the launcher holds).
   static Result<std::unique_ptr<ExecSupervisor>> start(int listener_fd, image::View image,
                                                        ExecSupervisorOptions options);
+  // The same in two steps, so that the thread can be created while the
+  // launched child is still installing its filter: start_waiting() starts a
+  // thread that waits for attach(), which hands over the listener (taking
+  // ownership, also on failure). Destroying a supervisor that was never
+  // attached just stops the thread.
+  static Result<std::unique_ptr<ExecSupervisor>> start_waiting(image::View image,
+                                                               ExecSupervisorOptions options);
+  Status attach(int listener_fd);
   // Stops the thread and closes the listener: from then on the protected
   // processes' execs fail with ENOSYS (fail closed).
   ~ExecSupervisor();
@@ -93,8 +103,11 @@ class ExecSupervisor {
   void handle(void* notif, void* resp);
   void refuse(const RefusedCall& call, void* notif, void* resp);
 
-  int listener_ = -1;
+  int listener_ = -1;  // set once by attach(), under mu_
   int stop_fd_ = -1;
+  std::mutex mu_;
+  std::condition_variable attached_;
+  bool stopping_ = false;  // under mu_
   image::View image_;
   ExecSupervisorOptions options_;
   uint16_t notif_size_ = 0, resp_size_ = 0;
