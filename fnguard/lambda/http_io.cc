@@ -7,6 +7,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -127,12 +128,11 @@ Status Reader::read_body(const Head& head, const Limits& limits, std::string* ra
 
 Status Reader::pump_body(const Head& head, const Limits& limits, int out_fd, std::string* copy,
                          int timeout_ms, std::string_view prefix) {
-  std::string pending(prefix);  // written with the first body bytes
+  std::string_view pending = prefix;  // written with the first body bytes
   auto send = [&](std::string_view data) -> Status {
     if (pending.empty()) return write_all(out_fd, data);
-    pending.append(data);
-    Status w = write_all(out_fd, pending);
-    pending.clear();
+    Status w = write_all(out_fd, pending, data);
+    pending = {};
     return w;
   };
   Status result = pump_body_inner(head, limits, send, copy, timeout_ms);
@@ -214,6 +214,29 @@ Status write_all(int fd, std::string_view data) {
     data.remove_prefix(static_cast<size_t>(n));
   }
   return Ok{};
+}
+
+Status write_all(int fd, std::string_view first, std::string_view second) {
+  while (!first.empty()) {
+    iovec iov[2] = {{const_cast<char*>(first.data()), first.size()},
+                    {const_cast<char*>(second.data()), second.size()}};
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = second.empty() ? 1 : 2;
+    ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return io_error("writing to the HTTP peer failed", errno);
+    }
+    size_t sent = static_cast<size_t>(n);
+    if (sent >= first.size()) {
+      second.remove_prefix(sent - first.size());
+      first = {};
+    } else {
+      first.remove_prefix(sent);
+    }
+  }
+  return write_all(fd, second);
 }
 
 Result<UniqueFd> connect_tcp(std::string_view address, int timeout_ms) {

@@ -66,6 +66,9 @@ class Reader {
 };
 
 Status write_all(int fd, std::string_view data);
+// `first` then `second`, in one system call when the socket takes both at
+// once (a head and its body, without concatenating them first).
+Status write_all(int fd, std::string_view first, std::string_view second);
 
 // TCP helpers. `address` is "host:port" with a numeric IPv4 host or
 // "localhost" (what AWS_LAMBDA_RUNTIME_API holds).

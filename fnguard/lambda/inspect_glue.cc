@@ -1,11 +1,70 @@
 // The proxy's inspector over fnguard/inspect (see inspect_glue.h).
+//
+// Deferred detectors (monitor mode, see proxy.h): the first call decodes the
+// event and chooses taint values as if nothing were found; run_detectors
+// scans the decoded fields later and chooses again with the findings, which
+// gives exactly what inspect::inspect_event gives in one go (same findings,
+// same taints), only in two steps.
 #include "fnguard/lambda/inspect_glue.h"
 
+#include <memory>
 #include <string>
 
 #include "fnguard/inspect/inspect.h"
 
 namespace fnguard::lambda {
+namespace {
+
+void add_findings(const inspect::InspectionResult& r, InspectOutcome& out) {
+  out.findings.reserve(r.findings.size());
+  for (const inspect::Finding& f : r.findings) {
+    out.findings.push_back(
+        Finding{inspect::detector_name(f.detector), f.field, f.evidence, f.rule ? f.rule : ""});
+  }
+}
+
+void set_taints(std::vector<inspect::Taint>&& taints, InspectOutcome& out) {
+  out.taints.clear();
+  out.taints.reserve(taints.size());
+  for (inspect::Taint& t : taints) out.taints.push_back(Taint{std::move(t.field), std::move(t.value)});
+}
+
+void set_shape(inspect::EventShape shape, bool http, InspectOutcome& out) {
+  out.http_shaped = http;
+  if (http) {
+    out.blocked_response = [shape](std::string_view request_id) {
+      return inspect::blocked_response(shape, request_id);
+    };
+  }
+}
+
+InspectOutcome inspect_now(std::string_view event, const inspect::InspectOptions& options) {
+  InspectOutcome out;
+  auto r = inspect::inspect_event(event, options);
+  if (!r.ok()) return out;  // not decodable: nothing scanned, the event goes on
+  set_shape(r->shape, r->http, out);
+  add_findings(*r, out);
+  set_taints(std::move(r->taints), out);
+  return out;
+}
+
+InspectOutcome inspect_deferred(std::string_view event, const inspect::InspectOptions& options) {
+  InspectOutcome out;
+  auto decoded = inspect::decode_event(event, options.limits);
+  if (!decoded.ok()) return out;  // as inspect_event: nothing scanned
+  set_shape(decoded->shape, inspect::is_http_shape(decoded->shape), out);
+  auto fields = std::make_shared<std::vector<inspect::Field>>(std::move(decoded->fields));
+  set_taints(inspect::select_taints(*fields, {}), out);
+  out.run_detectors = [fields, options](InspectOutcome& o) {
+    inspect::InspectionResult r;
+    inspect::scan_fields(*fields, options, r);
+    add_findings(r, o);
+    set_taints(inspect::select_taints(*fields, r.findings), o);
+  };
+  return out;
+}
+
+}  // namespace
 
 Result<InspectFn> make_inspector(const InspectSettings& settings) {
   inspect::InspectOptions options;
@@ -23,23 +82,8 @@ Result<InspectFn> make_inspector(const InspectSettings& settings) {
       pos = end + 1;
     }
   }
-  return InspectFn([options](std::string_view event) {
-    InspectOutcome out;
-    auto r = inspect::inspect_event(event, options);
-    if (!r.ok()) return out;  // not decodable: nothing scanned, the event goes on
-    out.http_shaped = r->http;
-    for (const inspect::Finding& f : r->findings) {
-      out.findings.push_back(
-          Finding{inspect::detector_name(f.detector), f.field, f.evidence, f.rule ? f.rule : ""});
-    }
-    for (const inspect::Taint& t : r->taints) out.taints.push_back(Taint{t.field, t.value});
-    if (r->http) {
-      inspect::EventShape shape = r->shape;
-      out.blocked_response = [shape](std::string_view request_id) {
-        return inspect::blocked_response(shape, request_id);
-      };
-    }
-    return out;
+  return InspectFn([options](std::string_view event, bool defer_detectors) {
+    return defer_detectors ? inspect_deferred(event, options) : inspect_now(event, options);
   });
 }
 

@@ -156,20 +156,12 @@ void Proxy::mark_degraded(const std::string& reason) {
   }
 }
 
-void Proxy::publish(const Invocation& inv, const std::vector<Taint>& taints) {
-  if (config_.channel == nullptr) return;
-  std::lock_guard<std::mutex> lock(context_mu_);
-  supervisor::Channel* ch = config_.channel;
-  image::ContextPage* page = ch->context();
-  ch->context_begin_write();
-  page->invocation += 1;
-  page->phase = image::Phase::kInvoke;
-  page->deadline_ms = inv.deadline_ms;
-  copy_field(page->request_id, sizeof page->request_id, inv.request_id);
-  copy_field(page->function_arn, sizeof page->function_arn, inv.function_arn);
-  copy_field(page->trace_id, sizeof page->trace_id, inv.trace_id);
-  // Taint values: as many as fit; a value that does not fit is left out
-  // (the enforcer then cannot mark operations using it: stated in LAMBDA.md).
+namespace {
+
+// Taint values: as many as fit; a value that does not fit is left out (the
+// enforcer then cannot mark operations using it: stated in LAMBDA.md).
+// Inside the page's write lock.
+void write_taints(image::ContextPage* page, const std::vector<Taint>& taints) {
   size_t used = 0;
   uint32_t count = 0;
   for (const Taint& t : taints) {
@@ -192,7 +184,61 @@ void Proxy::publish(const Invocation& inv, const std::vector<Taint>& taints) {
     page->taint_data[used++] = '\0';
   }
   page->taint_count = count;
+}
+
+bool same_taints(const std::vector<Taint>& a, const std::vector<Taint>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].field != b[i].field || a[i].value != b[i].value) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+uint64_t Proxy::publish(const Invocation& inv, const std::vector<Taint>& taints) {
+  if (config_.channel == nullptr) return 0;
+  std::lock_guard<std::mutex> lock(context_mu_);
+  supervisor::Channel* ch = config_.channel;
+  image::ContextPage* page = ch->context();
+  ch->context_begin_write();
+  page->invocation += 1;
+  page->phase = image::Phase::kInvoke;
+  page->deadline_ms = inv.deadline_ms;
+  copy_field(page->request_id, sizeof page->request_id, inv.request_id);
+  copy_field(page->function_arn, sizeof page->function_arn, inv.function_arn);
+  copy_field(page->trace_id, sizeof page->trace_id, inv.trace_id);
+  write_taints(page, taints);
+  uint64_t number = page->invocation;
   ch->context_end_write();
+  return number;
+}
+
+// Security limit (monitor mode with deferred detectors): the detectors can
+// add taint values (the percent-decoded form of a value they flagged) and
+// move flagged values to the front when the event has more values than the
+// page holds. Those reach the page here, some microseconds after the runtime
+// got the event; an operation of the handler inside that window is not
+// marked with them. No block decision depends on it: deferral is off when a
+// control has `taint: monitor|block` (ProxyConfig::taint_only).
+void Proxy::publish_late_taints(uint64_t invocation, const std::vector<Taint>& taints) {
+  if (config_.channel == nullptr) return;
+  std::lock_guard<std::mutex> lock(context_mu_);
+  supervisor::Channel* ch = config_.channel;
+  image::ContextPage* page = ch->context();
+  if (page->invocation != invocation) return;  // a later invocation owns the page now
+  ch->context_begin_write();
+  write_taints(page, taints);
+  ch->context_end_write();
+}
+
+void Proxy::finish_deferred(const Invocation& inv, uint64_t published, InspectOutcome& outcome) {
+  std::vector<Taint> early = outcome.taints;
+  auto run = std::move(outcome.run_detectors);
+  outcome.run_detectors = nullptr;
+  run(outcome);
+  if (!same_taints(early, outcome.taints)) publish_late_taints(published, outcome.taints);
+  for (const Finding& f : outcome.findings) emit(detection_event(inv, f, outcome, false));
 }
 
 std::string Proxy::detection_event(const Invocation& inv, const Finding& finding,
@@ -424,18 +470,24 @@ void Proxy::serve(int client_fd) {
           have_final = *r;
           if (!have_final) continue;
         }
+        // With Content-Length framing (what the Runtime API sends) the raw
+        // body is the event: one copy, not two.
         std::string raw_body, event;
-        Status b = upstream->read_body(resp, limits, &raw_body, &event);
+        bool chunked = resp.framing == http::Framing::kChunked;
+        Status b = upstream->read_body(resp, limits, chunked ? &raw_body : nullptr, &event);
+        const std::string& body_out = chunked ? raw_body : event;
         if (!b.ok()) {
           if (resp.framing == http::Framing::kLength || resp.framing == http::Framing::kChunked) {
             // Truncated or over the limit: pass on what we have and stop.
-            (void)http::write_all(client_fd, resp.raw + raw_body + upstream->take_buffered());
+            (void)http::write_all(client_fd, resp.raw + body_out + upstream->take_buffered());
           }
           return;
         }
         bool block = false;
+        Invocation inv;
+        uint64_t published = 0;
+        InspectOutcome outcome;
         if (resp.status == 200) {
-          Invocation inv;
           if (const std::string* v = resp.find("Lambda-Runtime-Aws-Request-Id")) inv.request_id = *v;
           if (const std::string* v = resp.find("Lambda-Runtime-Invoked-Function-Arn")) inv.function_arn = *v;
           if (const std::string* v = resp.find("Lambda-Runtime-Trace-Id")) inv.trace_id = *v;
@@ -443,12 +495,22 @@ void Proxy::serve(int client_fd) {
             inv.deadline_ms = std::strtoull(v->c_str(), nullptr, 10);
           }
           invocations_.fetch_add(1);
-          InspectOutcome outcome;
           if (config_.inspect && (config_.inspect_mode != image::Mode::kOff || config_.taint_only)) {
-            outcome = config_.inspect(event);
-            if (config_.inspect_mode == image::Mode::kOff) outcome.findings.clear();
+            // Monitor mode: the detectors run after the hand-off (see proxy.h).
+            bool defer = config_.inspect_mode == image::Mode::kMonitor && !config_.taint_only;
+            outcome = config_.inspect(event, defer);
+            if (outcome.run_detectors && !defer) {
+              // Deferred although not asked to: run the detectors now.
+              auto run = std::move(outcome.run_detectors);
+              outcome.run_detectors = nullptr;
+              run(outcome);
+            }
+            if (config_.inspect_mode == image::Mode::kOff) {
+              outcome.findings.clear();
+              outcome.run_detectors = nullptr;
+            }
           }
-          publish(inv, outcome.taints);
+          published = publish(inv, outcome.taints);
           bool want_block = config_.inspect_mode == image::Mode::kBlock && !outcome.findings.empty();
           if (want_block && !safe_request_id(inv.request_id)) {
             emit(lifecycle_event("degraded",
@@ -471,9 +533,12 @@ void Proxy::serve(int client_fd) {
           if (block) blocked_.fetch_add(1);
         }
         if (!block) {
-          std::string out = resp.raw;
-          out += raw_body;
-          if (!http::write_all(client_fd, out).ok()) return;
+          // Head and body in one system call.
+          Status w = http::write_all(client_fd, resp.raw, body_out);
+          // The detectors run even when the runtime went away: their events
+          // do not depend on the hand-off.
+          if (outcome.run_detectors) finish_deferred(inv, published, outcome);
+          if (!w.ok()) return;
           break;
         }
         // Blocked: fetch the next invocation for the runtime on its behalf.

@@ -24,6 +24,14 @@
 // thread per connection is the simplest design that serves concurrent
 // long-polls correctly; an epoll loop would buy nothing at this scale.
 //
+// Monitor mode forwards first, detects after: the proxy publishes the
+// invocation and the event's taint values, hands the event to the runtime,
+// and only then runs the detectors and emits their `detection` events (with
+// the same request id). Block mode cannot: the runtime must not see an event
+// the detectors would refuse. Deferral is off when a control uses taint
+// (`taint_only`): see publish_late_taints() for the small window in which
+// late taint values are not yet in the page.
+//
 // Failure policy (fail open unless told otherwise): if a message cannot be
 // parsed (our parser is stricter than AWS), the connection falls back to a
 // raw byte relay, the context page is marked degraded and one lifecycle event
@@ -80,10 +88,18 @@ struct InspectOutcome {
   bool http_shaped = false;          // API Gateway, ALB, function URL
   // Optional: the JSON to answer a blocked HTTP invocation with, given its request id.
   std::function<std::string(std::string_view request_id)> blocked_response;
+  // Set by an inspector that took the hint to defer its detectors: `findings`
+  // is still empty and `taints` were chosen without them. Calling it runs the
+  // detectors on the decoded event, fills `findings`, and replaces `taints`
+  // with the choice the findings make (the same as an undeferred run gives).
+  std::function<void(InspectOutcome&)> run_detectors;
 };
 
-// Inspects an invocation event (the /next response body).
-using InspectFn = std::function<InspectOutcome(std::string_view event_json)>;
+// Inspects an invocation event (the /next response body). With
+// `defer_detectors` the inspector may stop after decoding the event and
+// choosing its taint values, and leave the detectors to
+// InspectOutcome::run_detectors; it may also ignore the hint.
+using InspectFn = std::function<InspectOutcome(std::string_view event_json, bool defer_detectors)>;
 // Receives one event, one JSON object without newline.
 using EmitFn = std::function<void(std::string json)>;
 
@@ -122,7 +138,11 @@ class Proxy {
   void relay_raw(int client_fd, http::Reader& client, int upstream_fd, http::Reader* upstream,
                  std::string_view pending_to_upstream);
   void mark_degraded(const std::string& reason);
-  void publish(const Invocation& inv, const std::vector<Taint>& taints);
+  // Returns the invocation number written to the page (0 without a page).
+  uint64_t publish(const Invocation& inv, const std::vector<Taint>& taints);
+  void publish_late_taints(uint64_t invocation, const std::vector<Taint>& taints);
+  // Runs the deferred detectors of `outcome` and emits their events.
+  void finish_deferred(const Invocation& inv, uint64_t published, InspectOutcome& outcome);
   Status answer_blocked(const Invocation& inv, const InspectOutcome& outcome);
   std::string detection_event(const Invocation& inv, const Finding& finding,
                               const InspectOutcome& outcome, bool blocked) const;

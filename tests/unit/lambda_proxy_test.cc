@@ -389,7 +389,7 @@ TEST(LambdaProxy, UnreachableUpstreamAnswers502) {
 
 // Block and monitor: an inspector that flags events containing "ATTACK".
 InspectFn flag_attacks() {
-  return [](std::string_view event) {
+  return [](std::string_view event, bool) {
     InspectOutcome o;
     o.http_shaped = true;
     o.taints.push_back(Taint{"queryStringParameters.file", "/etc/passwd"});
@@ -476,10 +476,112 @@ TEST(LambdaProxy, MonitorModePassesTheEventOnAndReportsIt) {
   EXPECT_NE(events.find("\"request_id\":\"bad-1\""), std::string::npos);
 }
 
+// An inspector that defers its detectors when asked, like the real one:
+// early taints without findings, the decoded form of the flagged value only
+// after the detectors ran. `release` holds the detectors back.
+struct DeferringInspector {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool released = false;
+  std::atomic<int> deferred_calls{0};
+  InspectFn fn() {
+    return [this](std::string_view event, bool defer) {
+      InspectOutcome o;
+      o.http_shaped = true;
+      o.taints.push_back(Taint{"queryStringParameters.file", "..%2fetc%2fpasswd"});
+      bool attack = event.find("ATTACK") != std::string_view::npos;
+      auto detect = [this, attack](InspectOutcome& out) {
+        std::unique_lock<std::mutex> l(mu);
+        cv.wait_for(l, std::chrono::seconds(10), [this] { return released; });
+        if (!attack) return;
+        out.findings.push_back(
+            Finding{"path_traversal", "queryStringParameters.file", "../etc/passwd", "path.traversal"});
+        out.taints = {Taint{"queryStringParameters.file", "../etc/passwd"},
+                      Taint{"queryStringParameters.file", "..%2fetc%2fpasswd"}};
+      };
+      if (defer) {
+        deferred_calls.fetch_add(1);
+        o.run_detectors = detect;
+      } else {
+        detect(o);
+      }
+      return o;
+    };
+  }
+  void release() {
+    std::lock_guard<std::mutex> l(mu);
+    released = true;
+    cv.notify_all();
+  }
+};
+
+TEST(LambdaProxy, MonitorModeHandsTheEventOverBeforeTheDetectorsRunAndStillReportsIt) {
+  BlockScenario s;
+  FakeUpstream up([&](int fd, int) { serve_two_invocations(&s, fd); });
+  Recorder rec;
+  DeferringInspector inspector;
+  auto channel = supervisor::Channel::create({1}, false);
+  ASSERT_TRUE(channel.ok());
+  auto proxy = start_proxy(up.address(), channel->get(), inspector.fn(), image::Mode::kMonitor,
+                           rec.fn());
+  UniqueFd c = connect_to(proxy->address());
+  send_all(c.get(), kNextRequest);
+  // The detectors are held back, yet the runtime gets the event, and the
+  // page already names the invocation with the early taint values.
+  std::string got = read_until(c.get(), "\"ATTACK\"}");
+  EXPECT_NE(got.find("Request-Id: bad-1"), std::string::npos);
+  EXPECT_EQ(inspector.deferred_calls.load(), 1);
+  image::ContextPage snap;
+  ASSERT_TRUE(image::context_snapshot((*channel)->context(), &snap));
+  EXPECT_STREQ(snap.request_id, "bad-1");
+  ASSERT_EQ(snap.taint_count, 1u);
+  EXPECT_EQ(std::string(snap.taint_data + snap.taints[0].value_offset, snap.taints[0].value_length),
+            "..%2fetc%2fpasswd");
+  {
+    std::lock_guard<std::mutex> l(rec.mu);
+    EXPECT_TRUE(rec.events.empty()) << "detections reported before the detectors ran";
+  }
+  inspector.release();
+  // The detection arrives afterwards, with the request id and the taint the
+  // findings chose; the late taint value reaches the page.
+  std::string events;
+  for (int i = 0; i < 1000 && events.find("\"kind\":\"detection\"") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    events = rec.all();
+  }
+  EXPECT_NE(events.find("\"action\":\"allowed\""), std::string::npos) << events;
+  EXPECT_NE(events.find("\"request_id\":\"bad-1\""), std::string::npos) << events;
+  EXPECT_NE(events.find("\"taint\":{\"field\":\"queryStringParameters.file\",\"value\":\"../etc/passwd\"}"),
+            std::string::npos)
+      << events;
+  ASSERT_TRUE(image::context_snapshot((*channel)->context(), &snap));
+  ASSERT_EQ(snap.taint_count, 2u);
+  EXPECT_EQ(std::string(snap.taint_data + snap.taints[0].value_offset, snap.taints[0].value_length),
+            "../etc/passwd");
+  EXPECT_TRUE(s.posted.empty()) << "monitor mode must not answer the invocation itself";
+  c.reset();
+  proxy->stop();
+}
+
+TEST(LambdaProxy, BlockModeRunsTheDetectorsBeforeTheRuntimeSeesTheEvent) {
+  BlockScenario s;
+  FakeUpstream up([&](int fd, int) { serve_two_invocations(&s, fd); });
+  DeferringInspector inspector;
+  inspector.release();
+  auto proxy = start_proxy(up.address(), nullptr, inspector.fn(), image::Mode::kBlock);
+  UniqueFd c = connect_to(proxy->address());
+  send_all(c.get(), kNextRequest);
+  std::string got = read_until(c.get(), "\"fine\"}");
+  EXPECT_NE(got.find("Request-Id: good-2"), std::string::npos);
+  EXPECT_EQ(got.find("ATTACK"), std::string::npos) << "the runtime saw the malicious event";
+  EXPECT_EQ(inspector.deferred_calls.load(), 0) << "block mode asked the inspector to defer";
+  EXPECT_EQ(proxy->blocked(), 1u);
+}
+
 TEST(LambdaProxy, BlockedNonHttpEventIsAnsweredWithAnError) {
   BlockScenario s;
   FakeUpstream up([&](int fd, int) { serve_two_invocations(&s, fd); });
-  InspectFn inspect = [](std::string_view event) {
+  InspectFn inspect = [](std::string_view event, bool) {
     InspectOutcome o;  // http_shaped stays false: an SQS or custom event
     if (event.find("ATTACK") != std::string_view::npos) {
       o.findings.push_back(Finding{"sql_injection", "Records[0].body", "' OR 1=1", ""});
