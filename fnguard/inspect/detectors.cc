@@ -97,44 +97,80 @@ uint32_t class_mask_scalar(const unsigned char* p, size_t n) {
 }
 
 #if defined(FNGUARD_CLASSES_SSSE3) || defined(FNGUARD_CLASSES_NEON)
-// The vector form of the same table. Every ASCII byte with a class gets one
-// bit of its own ("present" bits, 27 of them), and one more bit stands for
-// all bytes >= 0x80. A bit is looked up as lo[byte & 15] & hi[byte >> 4]:
-// the byte's bit is set in lo at its low nibble and in hi at its high nibble,
-// so the AND is set exactly for that byte (a byte is its two nibbles). Four
-// groups of eight bits cover the 28 bits; each present bit then maps back to
-// the byte's classes, so the result equals class_mask_scalar's.
+// The vector form of the same table. The bytes that have classes are given
+// "present" bits: a bit stands for a set of bytes with the same classes whose
+// high and low nibbles form a rectangle holding only such bytes (one byte, or
+// '#' '*' '-', or all bytes >= 0x80). A bit is looked up as
+// lo[byte & 15] & hi[byte >> 4]: set in lo at the rectangle's low nibbles and
+// in hi at its high nibbles, so the AND is set exactly for the bytes in it.
+// Three groups of eight bits cover them; each present bit then maps back to
+// its classes, so the result equals class_mask_scalar's.
 struct NibbleTables {
-  uint8_t lo[4][16] = {};
+  uint8_t lo[4][16] = {};  // [group][nibble]: bits of the bytes with that low nibble
   uint8_t hi[4][16] = {};
   uint32_t bit_classes[32] = {};
   int bits = 0;
 };
 
+// Whether every byte hi x lo (nibble sets as bit masks) has the classes c.
+constexpr bool rectangle_has_classes(uint32_t his, uint32_t los, uint32_t c) {
+  for (int h = 0; h < 16; ++h)
+    for (int l = 0; l < 16; ++l)
+      if (((his >> h) & 1) && ((los >> l) & 1) && kClasses[h * 16 + l] != c) return false;
+  return true;
+}
+
 constexpr NibbleTables make_nibble_tables() {
   NibbleTables t;
-  for (int b = 0; b < 0x80; ++b) {
-    if (kClasses[b] == 0) continue;
-    int bit = t.bits++;
-    t.lo[bit / 8][b & 15] |= static_cast<uint8_t>(1u << (bit % 8));
-    t.hi[bit / 8][b >> 4] |= static_cast<uint8_t>(1u << (bit % 8));
-    t.bit_classes[bit] = kClasses[b];
+  uint32_t his[32] = {}, los[32] = {};
+  auto add = [&](int byte) {
+    uint32_t c = kClasses[byte];
+    uint32_t h = 1u << (byte >> 4), l = 1u << (byte & 15);
+    // Share a bit with bytes of the same classes when the nibble rectangle
+    // they span still holds only such bytes ('#' '*' '-'; ' ' '+'; u U; CR LF).
+    for (int bit = 0; bit < t.bits; ++bit) {
+      if (t.bit_classes[bit] != c) continue;
+      if (!rectangle_has_classes(his[bit] | h, los[bit] | l, c)) continue;
+      his[bit] |= h;
+      los[bit] |= l;
+      return;
+    }
+    his[t.bits] = h;
+    los[t.bits] = l;
+    t.bit_classes[t.bits++] = c;
+  };
+  for (int b = 0; b < 0x80; ++b)
+    if (kClasses[b] != 0) add(b);
+  for (int b = 0x80; b < 0x100; ++b) add(b);  // all one bit: high nibble 8..15, any low
+  for (int bit = 0; bit < t.bits; ++bit) {
+    for (int n = 0; n < 16; ++n) {
+      if ((los[bit] >> n) & 1) t.lo[bit / 8][n] |= static_cast<uint8_t>(1u << (bit % 8));
+      if ((his[bit] >> n) & 1) t.hi[bit / 8][n] |= static_cast<uint8_t>(1u << (bit % 8));
+    }
   }
-  int high = t.bits++;  // every byte >= 0x80: any low nibble, high nibble 8..15
-  for (int n = 0; n < 16; ++n) t.lo[high / 8][n] |= static_cast<uint8_t>(1u << (high % 8));
-  for (int n = 8; n < 16; ++n) t.hi[high / 8][n] |= static_cast<uint8_t>(1u << (high % 8));
-  t.bit_classes[high] = kClasses[0x80];
   return t;
 }
 constexpr NibbleTables kNibbles = make_nibble_tables();
-static_assert(kNibbles.bits <= 32, "the byte classes need more than four nibble groups");
-// Every byte >= 0x80 has the same classes (the high bit stands for all of them).
-static_assert(kClasses[0x80] == kClasses[0xff]);
+constexpr int kNibbleGroups = 3;
+static_assert(kNibbles.bits <= 8 * kNibbleGroups,
+              "the byte classes need more nibble groups than kNibbleGroups");
 
-// ORs the 16 bytes of each group's accumulator into 8 bits, then the bits into classes.
-uint32_t classes_of_present(const uint8_t (&acc)[4][16]) {
-  uint32_t present = 0;
-  for (int g = 0; g < 4; ++g) {
+// For each group, the classes of every combination of its eight present bits.
+using GroupClasses = std::array<std::array<uint32_t, 256>, kNibbleGroups>;
+constexpr GroupClasses make_group_classes() {
+  GroupClasses t{};
+  for (int g = 0; g < kNibbleGroups; ++g)
+    for (int v = 0; v < 256; ++v)
+      for (int b = 0; b < 8; ++b)
+        if ((v >> b) & 1) t[g][v] |= kNibbles.bit_classes[g * 8 + b];
+  return t;
+}
+constexpr GroupClasses kGroupClasses = make_group_classes();
+
+// ORs the 16 bytes of each group's accumulator into 8 bits, then maps them to classes.
+uint32_t classes_of_present(const uint8_t (&acc)[kNibbleGroups][16]) {
+  uint32_t mask = 0;
+  for (int g = 0; g < kNibbleGroups; ++g) {
     uint64_t a, b;
     std::memcpy(&a, acc[g], 8);
     std::memcpy(&b, acc[g] + 8, 8);
@@ -142,90 +178,116 @@ uint32_t classes_of_present(const uint8_t (&acc)[4][16]) {
     x |= x >> 32;
     x |= x >> 16;
     x |= x >> 8;
-    present |= static_cast<uint32_t>(x & 0xff) << (8 * g);
+    mask |= kGroupClasses[g][x & 0xff];
   }
-  uint32_t mask = 0;
-  for (; present != 0; present &= present - 1) mask |= kNibbles.bit_classes[__builtin_ctz(present)];
   return mask;
 }
 #endif
 
 #if defined(FNGUARD_CLASSES_SSSE3)
 __attribute__((target("ssse3"))) uint32_t class_mask_vector(const unsigned char* p, size_t n) {
-  __m128i lo_t[4], hi_t[4], acc[4];
-  for (int g = 0; g < 4; ++g) {
+  __m128i lo_t[kNibbleGroups], hi_t[kNibbleGroups], acc[kNibbleGroups];
+  for (int g = 0; g < kNibbleGroups; ++g) {
     lo_t[g] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kNibbles.lo[g]));
     hi_t[g] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kNibbles.hi[g]));
     acc[g] = _mm_setzero_si128();
   }
   const __m128i low4 = _mm_set1_epi8(0x0f);
-  size_t i = 0;
-  alignas(16) unsigned char tail[16];
-  while (i < n) {
-    __m128i v;
-    if (i + 16 <= n) {
-      v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-    } else {
-      // The last partial block, padded with NUL (which has no class).
-      std::memset(tail, 0, sizeof tail);
-      std::memcpy(tail, p + i, n - i);
-      v = _mm_load_si128(reinterpret_cast<const __m128i*>(tail));
-    }
-    i += 16;
+  // n >= 16: the last block overlaps the one before it, which an OR of
+  // classes does not mind.
+  for (size_t i = 0; i < n; i += 16) {
+    const unsigned char* block = i + 16 <= n ? p + i : p + n - 16;
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block));
     __m128i lo = _mm_and_si128(v, low4);
     __m128i hi = _mm_and_si128(_mm_srli_epi16(v, 4), low4);
-    for (int g = 0; g < 4; ++g)
+    for (int g = 0; g < kNibbleGroups; ++g)
       acc[g] = _mm_or_si128(acc[g], _mm_and_si128(_mm_shuffle_epi8(lo_t[g], lo),
                                                    _mm_shuffle_epi8(hi_t[g], hi)));
   }
-  uint8_t out[4][16];
-  for (int g = 0; g < 4; ++g) _mm_storeu_si128(reinterpret_cast<__m128i*>(out[g]), acc[g]);
+  uint8_t out[kNibbleGroups][16];
+  for (int g = 0; g < kNibbleGroups; ++g) _mm_storeu_si128(reinterpret_cast<__m128i*>(out[g]), acc[g]);
   return classes_of_present(out);
 }
 
-bool have_vector_classes() {
-  static const bool yes = __builtin_cpu_supports("ssse3");
-  return yes;
+// The same with 32-byte blocks (VPSHUFB looks up within each 16-byte lane,
+// so the tables are repeated in both lanes).
+__attribute__((target("avx2"))) uint32_t class_mask_avx2(const unsigned char* p, size_t n) {
+  __m256i lo_t[kNibbleGroups], hi_t[kNibbleGroups], acc[kNibbleGroups];
+  for (int g = 0; g < kNibbleGroups; ++g) {
+    lo_t[g] = _mm256_broadcastsi128_si256(
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(kNibbles.lo[g])));
+    hi_t[g] = _mm256_broadcastsi128_si256(
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(kNibbles.hi[g])));
+    acc[g] = _mm256_setzero_si256();
+  }
+  const __m256i low4 = _mm256_set1_epi8(0x0f);
+  // n >= 32: the last block overlaps the one before it.
+  for (size_t i = 0; i < n; i += 32) {
+    const unsigned char* block = i + 32 <= n ? p + i : p + n - 32;
+    __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block));
+    __m256i lo = _mm256_and_si256(v, low4);
+    __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
+    for (int g = 0; g < kNibbleGroups; ++g)
+      acc[g] = _mm256_or_si256(acc[g], _mm256_and_si256(_mm256_shuffle_epi8(lo_t[g], lo),
+                                                        _mm256_shuffle_epi8(hi_t[g], hi)));
+  }
+  uint8_t out[kNibbleGroups][16];
+  for (int g = 0; g < kNibbleGroups; ++g) {
+    __m128i both = _mm_or_si128(_mm256_castsi256_si128(acc[g]), _mm256_extracti128_si256(acc[g], 1));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out[g]), both);
+  }
+  return classes_of_present(out);
+}
+
+enum class VectorLevel : uint8_t { kNone, kSsse3, kAvx2 };
+VectorLevel vector_level() {
+  static const VectorLevel level = __builtin_cpu_supports("avx2")    ? VectorLevel::kAvx2
+                                   : __builtin_cpu_supports("ssse3") ? VectorLevel::kSsse3
+                                                                     : VectorLevel::kNone;
+  return level;
 }
 #elif defined(FNGUARD_CLASSES_NEON)
 uint32_t class_mask_vector(const unsigned char* p, size_t n) {
-  uint8x16_t lo_t[4], hi_t[4], acc[4];
-  for (int g = 0; g < 4; ++g) {
+  uint8x16_t lo_t[kNibbleGroups], hi_t[kNibbleGroups], acc[kNibbleGroups];
+  for (int g = 0; g < kNibbleGroups; ++g) {
     lo_t[g] = vld1q_u8(kNibbles.lo[g]);
     hi_t[g] = vld1q_u8(kNibbles.hi[g]);
     acc[g] = vdupq_n_u8(0);
   }
   const uint8x16_t low4 = vdupq_n_u8(0x0f);
-  size_t i = 0;
-  unsigned char tail[16];
-  while (i < n) {
-    uint8x16_t v;
-    if (i + 16 <= n) {
-      v = vld1q_u8(p + i);
-    } else {
-      std::memset(tail, 0, sizeof tail);
-      std::memcpy(tail, p + i, n - i);
-      v = vld1q_u8(tail);
-    }
-    i += 16;
+  for (size_t i = 0; i < n; i += 16) {
+    uint8x16_t v = vld1q_u8(i + 16 <= n ? p + i : p + n - 16);
     uint8x16_t lo = vandq_u8(v, low4);
     uint8x16_t hi = vshrq_n_u8(v, 4);
-    for (int g = 0; g < 4; ++g)
+    for (int g = 0; g < kNibbleGroups; ++g)
       acc[g] = vorrq_u8(acc[g], vandq_u8(vqtbl1q_u8(lo_t[g], lo), vqtbl1q_u8(hi_t[g], hi)));
   }
-  uint8_t out[4][16];
-  for (int g = 0; g < 4; ++g) vst1q_u8(out[g], acc[g]);
+  uint8_t out[kNibbleGroups][16];
+  for (int g = 0; g < kNibbleGroups; ++g) vst1q_u8(out[g], acc[g]);
   return classes_of_present(out);
 }
 
-bool have_vector_classes() { return true; }
+
 #endif
+
+constexpr size_t kVectorClassesFrom = 64;
 
 uint32_t class_mask(std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-#if defined(FNGUARD_CLASSES_SSSE3) || defined(FNGUARD_CLASSES_NEON)
-  // Below two blocks the table loop is as fast and has no set-up.
-  if (s.size() >= 32 && have_vector_classes()) return class_mask_vector(p, s.size());
+  // On short values the table loop is as fast and has no set-up.
+#if defined(FNGUARD_CLASSES_SSSE3)
+  if (s.size() >= kVectorClassesFrom) {
+    switch (vector_level()) {
+      case VectorLevel::kAvx2:
+        return class_mask_avx2(p, s.size());
+      case VectorLevel::kSsse3:
+        return class_mask_vector(p, s.size());
+      case VectorLevel::kNone:
+        break;
+    }
+  }
+#elif defined(FNGUARD_CLASSES_NEON)
+  if (s.size() >= kVectorClassesFrom) return class_mask_vector(p, s.size());
 #endif
   return class_mask_scalar(p, s.size());
 }
@@ -243,24 +305,15 @@ inline bool is_ws(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
-// Searches with std::string_view::find's results, written out for the short
-// values events consist of: the library calls (memchr, memcmp) cost more in
-// call and set-up than the few bytes they look at. Long stretches still go to
-// glibc's vectorised memchr.
+// Searches with std::string_view::find's results. glibc's memchr is fast
+// even on short values; the comparisons after it are written out so they do
+// not become library calls.
 constexpr size_t kNpos = std::string_view::npos;
-constexpr size_t kShortScan = 64;
 
 inline size_t find_char(std::string_view s, char c, size_t from = 0) {
   if (from >= s.size()) return kNpos;
-  const char* p = s.data();
-  size_t n = s.size();
-  if (n - from >= kShortScan) {
-    const void* r = std::memchr(p + from, c, n - from);
-    return r == nullptr ? kNpos : static_cast<size_t>(static_cast<const char*>(r) - p);
-  }
-  for (size_t i = from; i < n; ++i)
-    if (p[i] == c) return i;
-  return kNpos;
+  const void* r = std::memchr(s.data() + from, c, s.size() - from);
+  return r == nullptr ? kNpos : static_cast<size_t>(static_cast<const char*>(r) - s.data());
 }
 
 // needle is not empty.
@@ -373,11 +426,11 @@ class Lower {
   bool made_ = false;
 };
 
-// Case-insensitive search for a lower-case needle: letter by letter on short
-// values, memmem over the lower-cased copy on long ones.
+// Case-insensitive search for a lower-case needle, in the lower-cased copy
+// (making the copy eight bytes at a time and searching it with memchr is
+// faster than comparing both cases byte by byte).
 size_t find_lower(Lower& lw, std::string_view needle, size_t from = 0) {
-  if (lw.raw().size() >= 256) return find_in(lw.get(), needle, from);
-  return find_ci(lw.raw(), needle, from);
+  return find_in(lw.get(), needle, from);
 }
 
 std::string excerpt(std::string_view s, size_t pos) {
