@@ -10,10 +10,13 @@
 // - events:  the write end of a SOCK_DGRAM socketpair; one datagram is one
 //            event as a JSON object (no newline). The supervisor folds repeats,
 //            adds nothing the enforcer knows better, and writes the sink.
-// - gate:    only for the first process: the enforcer sends a `hello`
-//            datagram and then blocks reading one byte from this fd before the
-//            program's main runs. That is how `fnguard run` proves the enforcer
-//            loaded (fail closed) before any of the program's code runs.
+// - gate:    only for the first process. An enforcer that started sends a
+//            `hello` datagram and closes the gate: it is enforcing from then
+//            on. One that could not start (bad image) sends a lifecycle error
+//            and blocks reading one byte from this fd before the program's
+//            main runs: the supervisor either allows an unprotected run
+//            (require.preload: false) or kills it. No hello at all (the loader
+//            ignored the preload) is caught by the supervisor's hello deadline.
 //
 // The descriptors are moved by the supervisor to high numbers (kFirstFd and
 // up) and are not close-on-exec. The enforcer keeps them: close(),

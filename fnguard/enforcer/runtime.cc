@@ -1,6 +1,6 @@
 // The enforcer's process-wide state: start-up (parse FNGUARD_ENFORCER, map
 // and validate the sealed policy image and the context page, say hello to the
-// supervisor and wait at the gate), the re-entrancy guard, real-symbol lookup
+// supervisor, wait at the gate when it could not start), the re-entrancy guard, real-symbol lookup
 // and event emission.
 //
 // Decisions made here:
@@ -8,10 +8,15 @@
 //   enforcer inactive (hooks pass through) and, when the events socket works,
 //   sends a `lifecycle` error event. No hello is sent then, so `fnguard run`
 //   refuses to let the program run (fail closed).
-// - When a gate is named, the constructor blocks until the supervisor writes
-//   one byte. EOF on the gate means the supervisor gave up on us: the process
-//   exits (status 127) rather than run unprotected. A gate number that is not
-//   an open descriptor (a child that inherited a stale spec) is ignored.
+// - When a gate is named and the enforcer could NOT start (no usable image),
+//   the constructor blocks until the supervisor writes one byte (it may allow
+//   an unprotected run under require.preload: false). EOF on the gate means
+//   the supervisor gave up on us: the process exits (status 127) rather than
+//   run unprotected. An enforcer that did start has nothing to wait for: it
+//   is already enforcing, so it sends hello, closes the gate and returns at
+//   once (the hello/gate round trip was ~0.1 ms of every cold start). A gate
+//   number that is not an open descriptor (a child that inherited a stale
+//   spec) is ignored.
 // - The gate part is removed from FNGUARD_ENFORCER in place (the environment
 //   string is edited, nothing allocated), so children never wait.
 // - Events are sent with a raw send(MSG_DONTWAIT|MSG_NOSIGNAL); a full socket
@@ -469,7 +474,10 @@ void init(int argc, char** argv, char** envp) {
     g_state.events_fd = events_fd;
     send_lifecycle_error(problem);
   }
-  if (gate_fd >= 0) wait_gate(gate_fd);
+  if (gate_fd >= 0) {
+    if (g_state.active) syscall(SYS_close, gate_fd);
+    else wait_gate(gate_fd);
+  }
   --t_depth;
 }
 

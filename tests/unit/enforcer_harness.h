@@ -133,6 +133,9 @@ struct RunOptions {
   std::string cwd;               // empty: inherit
   std::vector<std::string> env;  // extra NAME=VALUE entries
   bool gate = true;
+  // false: the harness never writes the gate byte (the pipe stays open until
+  // the program ends), to show an active enforcer does not wait for it.
+  bool open_gate = true;
   int timeout_ms = 60000;
   int hello_timeout_ms = 10000;  // tests that expect no hello shorten this
   // When set, the events socket is not read until stdout contains this
@@ -208,7 +211,7 @@ inline RunResult run_protected(const std::vector<uint8_t>& image,
   if (in_pipe[0] >= 0) close(in_pipe[0]);
   channel->close_child_ends();
   result.hello = channel->wait_hello(pid, options.hello_timeout_ms, &result.events);
-  if (result.hello) channel->open_gate();
+  if (result.hello && options.open_gate) channel->open_gate();
 
   timespec start{};
   clock_gettime(CLOCK_MONOTONIC, &start);

@@ -41,6 +41,35 @@ TEST(EnforcerRuntime, TruncatedImageIsRefused) {
   EXPECT_FALSE(dir.exists("ran"));
 }
 
+TEST(EnforcerRuntime, AnActiveEnforcerDoesNotWaitForTheGateAndClosesIt) {
+  // The supervisor never opens the gate here: a started enforcer must go on
+  // (it is already enforcing), and must not leave the gate pipe open in the
+  // program.
+  TempDir dir;
+  dir.write("secret", "s");
+  RunOptions options;
+  options.open_gate = false;
+  options.timeout_ms = 20000;
+  const std::string gate_fd = std::to_string(enforcer::kFirstFd + 3);
+  RunResult r = run_protected(deny_read(dir / "secret"),
+                              {"/usr/bin/python3", "-c",
+                               "import os, sys\n"
+                               "try:\n"
+                               "    os.fstat(int(sys.argv[1])); print('gate open')\n"
+                               "except OSError:\n"
+                               "    print('gate closed')\n"
+                               "try:\n"
+                               "    open(sys.argv[2]).read(); print('read ok')\n"
+                               "except OSError as e:\n"
+                               "    print('read err', e.errno)\n",
+                               gate_fd, dir / "secret"},
+                              options);
+  EXPECT_TRUE(r.hello) << r.dump();
+  EXPECT_EQ(r.line("gate"), "gate closed") << r.dump();
+  EXPECT_EQ(r.line("read"), "read err 13") << r.dump();
+  EXPECT_EQ(r.exit_code, 0) << r.dump();
+}
+
 TEST(EnforcerRuntime, ChildrenDoNotInheritTheStartGate) {
   TempDir dir;
   dir.write("secret", "s");
