@@ -389,6 +389,25 @@ std::string_view lowered(std::string_view s, std::string& buf) {
   const char* in = s.data();
   char* out = buf.data();
   size_t n = s.size(), i = 0;
+#if defined(FNGUARD_CLASSES_SSSE3) && defined(__SSE2__)
+  // Sixteen bytes at a time (SSE2 is part of x86-64): signed compares, so
+  // bytes >= 0x80 (negative) are never taken for upper case.
+  const __m128i before_a = _mm_set1_epi8('A' - 1), after_z = _mm_set1_epi8('Z' + 1);
+  const __m128i bit5 = _mm_set1_epi8(0x20);
+  for (; i + 16 <= n; i += 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i));
+    __m128i upper = _mm_and_si128(_mm_cmpgt_epi8(v, before_a), _mm_cmplt_epi8(v, after_z));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i),
+                     _mm_or_si128(v, _mm_and_si128(upper, bit5)));
+  }
+#elif defined(FNGUARD_CLASSES_NEON)
+  const uint8x16_t a = vdupq_n_u8('A'), z = vdupq_n_u8('Z'), bit5 = vdupq_n_u8(0x20);
+  for (; i + 16 <= n; i += 16) {
+    uint8x16_t v = vld1q_u8(reinterpret_cast<const uint8_t*>(in + i));
+    uint8x16_t upper = vandq_u8(vcgeq_u8(v, a), vcleq_u8(v, z));
+    vst1q_u8(reinterpret_cast<uint8_t*>(out + i), vorrq_u8(v, vandq_u8(upper, bit5)));
+  }
+#endif
   // Eight bytes at a time: a byte is upper case when it is ASCII, >= 'A' and
   // <= 'Z'; those get 0x20 added (bit 5 set). Other bytes are untouched.
   constexpr uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
