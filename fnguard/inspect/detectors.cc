@@ -305,15 +305,32 @@ inline bool is_ws(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
-// Searches with std::string_view::find's results. glibc's memchr is fast
-// even on short values; the comparisons after it are written out so they do
-// not become library calls.
+// Searches with std::string_view::find's results, written out so they do
+// not become library calls: on the short values events consist of, the call
+// and set-up of memchr/memcmp cost more than the bytes they look at.
 constexpr size_t kNpos = std::string_view::npos;
 
 inline size_t find_char(std::string_view s, char c, size_t from = 0) {
-  if (from >= s.size()) return kNpos;
-  const void* r = std::memchr(s.data() + from, c, s.size() - from);
-  return r == nullptr ? kNpos : static_cast<size_t>(static_cast<const char*>(r) - s.data());
+  const char* p = s.data();
+  size_t n = s.size(), i = from;
+  if (i >= n) return kNpos;
+#if defined(FNGUARD_CLASSES_SSSE3) && defined(__SSE2__)
+  // Sixteen bytes at a time, never reading past the value's end.
+  const __m128i needle = _mm_set1_epi8(c);
+  for (; i + 16 <= n; i += 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    auto bits = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, needle)));
+    if (bits != 0) return i + static_cast<size_t>(__builtin_ctz(bits));
+  }
+#else
+  if (n - i >= 32) {
+    const void* r = std::memchr(p + i, c, n - i);
+    return r == nullptr ? kNpos : static_cast<size_t>(static_cast<const char*>(r) - p);
+  }
+#endif
+  for (; i < n; ++i)
+    if (p[i] == c) return i;
+  return kNpos;
 }
 
 // needle is not empty.
