@@ -1,4 +1,5 @@
-// Builds the kernel backstop's seccomp filter from denylist.h with libseccomp.
+// Builds the kernel backstop's seccomp filter from denylist.h with libseccomp
+// (ahead of time for the common specs, see bpf_template.h).
 //
 // Why libseccomp rather than hand-written BPF: it resolves syscall names per
 // architecture, emits the architecture check, compares 64-bit arguments
@@ -22,6 +23,7 @@
 #include <memory>
 #include <string>
 
+#include "fnguard/kernel/bpf_template.h"
 #include "fnguard/kernel/denylist.h"
 
 namespace fnguard::kernel {
@@ -47,7 +49,10 @@ int add(scmp_filter_ctx ctx, uint32_t action, int nr, unsigned count = 0,
   return seccomp_rule_add_array(ctx, action, nr, count, cmp);
 }
 
-int add_entry(scmp_filter_ctx ctx, const DeniedSyscall& entry, const FilterSpec& spec) {
+int add_entry(scmp_filter_ctx ctx, const DeniedSyscall& entry, const FilterSpec& spec,
+              const FilterValues& values) {
+  // The native number: libseccomp translates it by name for the filter's
+  // architecture (which is not the native one for the template generator).
   int nr = seccomp_syscall_resolve_name(entry.name);
   if (nr == __NR_SCMP_ERROR) return 0;  // not on this architecture: nothing to refuse
   uint32_t action = SCMP_ACT_ERRNO(static_cast<uint32_t>(entry.error));
@@ -77,11 +82,11 @@ int add_entry(scmp_filter_ctx ctx, const DeniedSyscall& entry, const FilterSpec&
     }
     case ArgMatch::kTargetsSupervisor: {
       std::vector<uint64_t> targets;
-      if (spec.supervisor_pid > 0) targets.push_back(static_cast<uint32_t>(spec.supervisor_pid));
+      if (values.pid) targets.push_back(*values.pid);
       if (std::string(entry.name) == "kill") {
         targets.push_back(kLow32);  // kill(-1): every process we may signal
-        if (spec.supervisor_pgid > 0) {
-          targets.push_back(static_cast<uint32_t>(-spec.supervisor_pgid));
+        if (values.neg_pgid) {
+          targets.push_back(*values.neg_pgid);
           targets.push_back(0);  // kill(0): our own group, which holds the supervisor
         }
       }
@@ -97,9 +102,22 @@ int add_entry(scmp_filter_ctx ctx, const DeniedSyscall& entry, const FilterSpec&
 
 }  // namespace
 
-Result<BpfProgram> build_filter(const FilterSpec& spec) {
+FilterValues filter_values(const FilterSpec& spec) {
+  FilterValues v;
+  if (spec.supervisor_pid > 0) v.pid = static_cast<uint32_t>(spec.supervisor_pid);
+  if (spec.supervisor_pgid > 0) v.neg_pgid = static_cast<uint32_t>(-spec.supervisor_pgid);
+  return v;
+}
+
+Result<BpfProgram> build_filter_with_libseccomp(const FilterSpec& spec, uint32_t arch,
+                                                const FilterValues& values) {
   Ctx ctx(seccomp_init(SCMP_ACT_ALLOW));
   if (!ctx) return make_error("cannot build the seccomp filter: libseccomp could not start");
+  if (arch != 0 && arch != seccomp_arch_native()) {
+    if (int rc = seccomp_arch_add(ctx.get(), arch); rc != 0) return seccomp_error("architecture", rc);
+    if (int rc = seccomp_arch_remove(ctx.get(), SCMP_ARCH_NATIVE); rc != 0)
+      return seccomp_error("architecture", rc);
+  }
   // Another architecture's calls are not described by this filter: kill.
   if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
       rc != 0) {
@@ -115,7 +133,7 @@ Result<BpfProgram> build_filter(const FilterSpec& spec) {
     size_t count = 0;
     const DeniedSyscall* table = denied_syscalls(&count);
     for (size_t i = 0; i < count; ++i) {
-      if (int rc = add_entry(ctx.get(), table[i], spec); rc != 0) {
+      if (int rc = add_entry(ctx.get(), table[i], spec, values); rc != 0) {
         return seccomp_error(table[i].name, rc);
       }
     }
@@ -143,6 +161,14 @@ Result<BpfProgram> build_filter(const FilterSpec& spec) {
   close(fd);
   if (rc != 0) return seccomp_error("export", rc);
   return program;
+}
+
+Result<BpfProgram> build_filter(const FilterSpec& spec) {
+  // The common case costs a copy: libseccomp's own output for this spec,
+  // generated ahead of time (bpf_template.h). Anything without a template
+  // (another architecture, no supervisor pid) is built now.
+  if (std::optional<BpfProgram> fast = program_from_template(spec)) return std::move(*fast);
+  return build_filter_with_libseccomp(spec, 0, filter_values(spec));
 }
 
 int install_filter(const BpfProgram& program, bool new_listener) {

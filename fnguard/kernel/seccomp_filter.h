@@ -2,8 +2,8 @@
 // denylist.h and, when exec supervision is on, hands every execve/execveat to
 // the supervisor through seccomp user notification (exec_supervisor.h).
 //
-// The filter is built with libseccomp before fork, in the supervisor, and
-// exported as a finished BPF program; the child after fork only runs
+// The filter is built with libseccomp (ahead of time, or before fork in the
+// supervisor) and exported as a finished BPF program; the child after fork only runs
 // install_filter(), which is two system calls and therefore async-signal-safe
 // (libseccomp's own seccomp_load allocates, which a child forked from a
 // threaded parent must not do).
@@ -22,6 +22,8 @@
 #include <linux/filter.h>
 #include <sys/types.h>
 
+#include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "fnguard/common/result.h"
@@ -44,9 +46,26 @@ struct BpfProgram {
   std::vector<struct sock_filter> insns;
 };
 
-// Builds the filter with libseccomp and exports the BPF. Allocates; call
-// before fork.
+// Builds the filter and exports the BPF. Allocates; call before fork. For
+// the native architecture and a spec with both supervisor ids this is a copy
+// of a program libseccomp generated ahead of time (bpf_template.h; about a
+// microsecond instead of 50-150 us of libseccomp on every start); otherwise
+// libseccomp builds it now. Both give the same filter.
 Result<BpfProgram> build_filter(const FilterSpec& spec);
+
+// The numbers the filter compares arguments with (low 32 bits): the
+// supervisor's pid and the negated process group (kill(-pgid)).
+struct FilterValues {
+  std::optional<uint32_t> pid;
+  std::optional<uint32_t> neg_pgid;
+};
+FilterValues filter_values(const FilterSpec& spec);
+
+// libseccomp's program for `spec` on architecture `arch` (an SCMP_ARCH_*
+// token, 0 for the native one) with the given values. build_filter() without
+// the template; the template generator and its equivalence test use it.
+Result<BpfProgram> build_filter_with_libseccomp(const FilterSpec& spec, uint32_t arch,
+                                                const FilterValues& values);
 
 // In the child after fork (async-signal-safe): sets no_new_privs and loads
 // `program`. With `new_listener`, returns the user-notification listener fd;

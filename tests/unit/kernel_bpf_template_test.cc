@@ -1,0 +1,310 @@
+// The seccomp programs generated ahead of time (bpf_template.h) decide every
+// system call exactly as the program libseccomp builds at run time for the
+// same supervisor pid and process group: for both architectures, every
+// FilterSpec combination, several pid/group pairs, run side by side in a
+// classic-BPF interpreter over every syscall number, foreign architectures,
+// x32 numbers, and the argument values the rules compare (with garbage in
+// the upper 32 bits). Fails when libseccomp, denylist.h or seccomp_filter.cc
+// change without regenerating bpf_templates.inc.
+#include <gtest/gtest.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "fnguard/kernel/bpf_template.h"
+#include "fnguard/kernel/seccomp_filter.h"
+
+namespace fnguard::kernel {
+namespace {
+
+constexpr uint32_t kBadProgram = 0xbadbadu;  // the interpreter met something it does not know
+
+// Classic BPF as the kernel runs it for seccomp (the subset a seccomp
+// program may use). Returns the action, or kBadProgram.
+uint32_t run_bpf(const std::vector<struct sock_filter>& prog, const struct seccomp_data& d) {
+  uint32_t a = 0, x = 0, mem[BPF_MEMWORDS] = {};
+  unsigned char bytes[sizeof(d)];
+  std::memcpy(bytes, &d, sizeof(d));
+  for (size_t pc = 0; pc < prog.size(); ++pc) {
+    const struct sock_filter& i = prog[pc];
+    const uint32_t src = BPF_SRC(i.code) == BPF_X ? x : i.k;
+    switch (BPF_CLASS(i.code)) {
+      case BPF_LD:
+        if (i.code == (BPF_LD | BPF_W | BPF_ABS)) {
+          if (i.k % 4 != 0 || i.k + 4 > sizeof(bytes)) return kBadProgram;
+          std::memcpy(&a, bytes + i.k, 4);
+        } else if (i.code == (BPF_LD | BPF_IMM)) {
+          a = i.k;
+        } else if (i.code == (BPF_LD | BPF_MEM) && i.k < BPF_MEMWORDS) {
+          a = mem[i.k];
+        } else {
+          return kBadProgram;
+        }
+        break;
+      case BPF_LDX:
+        if (i.code == (BPF_LDX | BPF_IMM)) {
+          x = i.k;
+        } else if (i.code == (BPF_LDX | BPF_MEM) && i.k < BPF_MEMWORDS) {
+          x = mem[i.k];
+        } else {
+          return kBadProgram;
+        }
+        break;
+      case BPF_ST:
+        if (i.k >= BPF_MEMWORDS) return kBadProgram;
+        mem[i.k] = a;
+        break;
+      case BPF_STX:
+        if (i.k >= BPF_MEMWORDS) return kBadProgram;
+        mem[i.k] = x;
+        break;
+      case BPF_ALU:
+        switch (BPF_OP(i.code)) {
+          case BPF_ADD: a += src; break;
+          case BPF_SUB: a -= src; break;
+          case BPF_MUL: a *= src; break;
+          case BPF_AND: a &= src; break;
+          case BPF_OR: a |= src; break;
+          case BPF_XOR: a ^= src; break;
+          case BPF_LSH: a = src < 32 ? a << src : 0; break;
+          case BPF_RSH: a = src < 32 ? a >> src : 0; break;
+          case BPF_NEG: a = -a; break;
+          default: return kBadProgram;
+        }
+        break;
+      case BPF_JMP: {
+        if (BPF_OP(i.code) == BPF_JA) {
+          pc += i.k;
+          break;
+        }
+        bool taken;
+        switch (BPF_OP(i.code)) {
+          case BPF_JEQ: taken = a == src; break;
+          case BPF_JGT: taken = a > src; break;
+          case BPF_JGE: taken = a >= src; break;
+          case BPF_JSET: taken = (a & src) != 0; break;
+          default: return kBadProgram;
+        }
+        pc += taken ? i.jt : i.jf;
+        break;
+      }
+      case BPF_RET:
+        return BPF_RVAL(i.code) == BPF_A ? a : i.k;
+      case BPF_MISC:
+        if (BPF_MISCOP(i.code) == BPF_TAX) {
+          x = a;
+        } else {
+          a = x;
+        }
+        break;
+      default:
+        return kBadProgram;
+    }
+  }
+  return kBadProgram;  // fell off the end
+}
+
+struct Pair {
+  pid_t pid;
+  pid_t pgid;
+};
+
+// Argument values the rules compare, and neighbours.
+std::vector<uint64_t> argument_values(const Pair& p) {
+  std::vector<uint64_t> low = {0,
+                               1,
+                               2,
+                               3,
+                               0xf,
+                               AF_PACKET,
+                               AF_INET,
+                               SOCK_RAW | SOCK_CLOEXEC,
+                               SOCK_RAW | SOCK_NONBLOCK,
+                               SOCK_STREAM,
+                               SIGCHLD,
+                               CLONE_NEWNS,
+                               CLONE_NEWCGROUP,
+                               CLONE_NEWUTS,
+                               CLONE_NEWIPC,
+                               CLONE_NEWUSER,
+                               CLONE_NEWPID,
+                               CLONE_NEWNET,
+                               0x80,
+                               CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD,
+                               CLONE_NEWUSER | CLONE_NEWNS | SIGCHLD,
+                               static_cast<uint32_t>(p.pid),
+                               static_cast<uint32_t>(p.pid + 1),
+                               static_cast<uint32_t>(-p.pgid),
+                               static_cast<uint32_t>(p.pgid),
+                               0xffffffffu,
+                               0xfffffffeu,
+                               kTemplatePid,
+                               kTemplateNegPgid};
+  std::vector<uint64_t> out;
+  for (uint64_t v : low) {
+    out.push_back(v);
+    out.push_back(v | 0xdead00000000ull);
+    out.push_back(v | 0xffffffff00000000ull);
+  }
+  return out;
+}
+
+// Runs both programs on `d`; returns a description of the first mismatch.
+std::string compare(const std::vector<struct sock_filter>& want,
+                    const std::vector<struct sock_filter>& got, const struct seccomp_data& d) {
+  uint32_t w = run_bpf(want, d), g = run_bpf(got, d);
+  if (w != kBadProgram && w == g) return {};
+  char buf[256];
+  std::snprintf(buf, sizeof(buf),
+                "arch=%#x nr=%d args=%#llx,%#llx: libseccomp %#x, template %#x", d.arch, d.nr,
+                static_cast<unsigned long long>(d.args[0]),
+                static_cast<unsigned long long>(d.args[1]), w, g);
+  return buf;
+}
+
+TEST(BpfTemplate, EveryTemplateDecidesLikeLibseccomp) {
+  const Pair pairs[] = {{4242, 4242}, {1, 1}, {4194303, 77}, {300, 12}};
+  const uint32_t arches[] = {AUDIT_ARCH_X86_64, AUDIT_ARCH_AARCH64, AUDIT_ARCH_I386,
+                             AUDIT_ARCH_ARM};
+  const char* arg_rule_calls[] = {"socket", "clone", "kill", "tkill", "tgkill", "pidfd_open"};
+  size_t count = 0;
+  const BpfTemplate* templates = bpf_templates(&count);
+  ASSERT_EQ(count, 16u) << "8 spec combinations on x86_64 and aarch64";
+  size_t checked = 0;
+  for (size_t t = 0; t < count; ++t) {
+    const BpfTemplate& tpl = templates[t];
+    ASSERT_TRUE(tpl.arch == AUDIT_ARCH_X86_64 || tpl.arch == AUDIT_ARCH_AARCH64);
+    FilterSpec spec;
+    spec.refuse_denylist = tpl.refuse_denylist;
+    spec.supervise_exec = tpl.supervise_exec;
+    spec.notify_denylist = tpl.notify_denylist;
+    std::vector<int> rule_nrs;
+    for (const char* name : arg_rule_calls) {
+      int nr = seccomp_syscall_resolve_name_arch(tpl.arch, name);
+      if (nr >= 0) rule_nrs.push_back(nr);
+    }
+    ASSERT_GE(rule_nrs.size(), 5u);
+    for (const Pair& p : pairs) {
+      spec.supervisor_pid = p.pid;
+      spec.supervisor_pgid = p.pgid;
+      auto want = build_filter_with_libseccomp(spec, tpl.arch, filter_values(spec));
+      ASSERT_TRUE(want) << want.error().to_string();
+      auto got = instantiate_template(tpl, filter_values(spec));
+      ASSERT_TRUE(got.has_value());
+      const std::vector<uint64_t> values = argument_values(p);
+      struct seccomp_data d;
+      auto check = [&]() {
+        std::string diff = compare(want->insns, got->insns, d);
+        ++checked;
+        return diff;
+      };
+      std::vector<int> nrs;
+      for (int nr = 0; nr < 1100; ++nr) nrs.push_back(nr);
+      for (int nr = 0; nr < 600; nr += 7) nrs.push_back(0x40000000 | nr);  // x32
+      for (uint32_t nr : {0x3fffffffu, 0x7fffffffu, 0x80000000u, 0xffffffffu})
+        nrs.push_back(static_cast<int>(nr));
+      for (uint32_t arch : arches) {
+        for (int nr : nrs) {
+          std::memset(&d, 0, sizeof(d));
+          d.arch = arch;
+          d.nr = nr;
+          std::string diff = check();
+          ASSERT_EQ(diff, "") << "template " << t;
+          d.args[0] = values[t % values.size()];
+          d.args[1] = 0xffffffffffffffffull;
+          diff = check();
+          ASSERT_EQ(diff, "") << "template " << t;
+        }
+      }
+      for (int nr : rule_nrs) {
+        for (uint64_t a0 : values) {
+          for (uint64_t a1 : values) {
+            std::memset(&d, 0, sizeof(d));
+            d.arch = tpl.arch;
+            d.nr = nr;
+            d.args[0] = a0;
+            d.args[1] = a1;
+            std::string diff = check();
+            ASSERT_EQ(diff, "") << "template " << t;
+          }
+        }
+      }
+    }
+  }
+  EXPECT_GT(checked, 100000u);
+}
+
+TEST(BpfTemplate, BuildFilterUsesTheNativeTemplateWithTheRealValues) {
+  FilterSpec spec;
+  spec.supervise_exec = true;
+  spec.notify_denylist = true;
+  spec.supervisor_pid = getpid();
+  spec.supervisor_pgid = getpgrp();
+  std::optional<BpfProgram> fast = program_from_template(spec);
+#if (defined(__x86_64__) && !defined(__ILP32__)) || defined(__aarch64__)
+  ASSERT_TRUE(fast.has_value());
+#else
+  GTEST_SKIP() << "no templates for this architecture";
+#endif
+  auto built = build_filter(spec);
+  ASSERT_TRUE(built);
+  EXPECT_EQ(built->insns.size(), fast->insns.size());
+  EXPECT_EQ(0, std::memcmp(built->insns.data(), fast->insns.data(),
+                           fast->insns.size() * sizeof(struct sock_filter)));
+  // The stand-ins are gone, the real values are in.
+  bool has_pid = false, has_pgid = false;
+  for (const struct sock_filter& i : built->insns) {
+    EXPECT_NE(i.k, kTemplatePid);
+    EXPECT_NE(i.k, kTemplateNegPgid);
+    has_pid |= i.k == static_cast<uint32_t>(getpid());
+    has_pgid |= i.k == static_cast<uint32_t>(-getpgrp());
+  }
+  EXPECT_TRUE(has_pid);
+  EXPECT_TRUE(has_pgid);
+}
+
+TEST(BpfTemplate, SpecsWithoutBothIdsAreBuiltByLibseccomp) {
+  FilterSpec spec;
+  spec.supervisor_pid = getpid();
+  spec.supervisor_pgid = 0;
+  EXPECT_FALSE(program_from_template(spec).has_value());
+  auto built = build_filter(spec);
+  ASSERT_TRUE(built) << built.error().to_string();
+  EXPECT_FALSE(built->insns.empty());
+}
+
+TEST(BpfTemplate, InterpreterSeesTheArchitectureCheck) {
+  // Guards the comparison above against an interpreter that agrees with
+  // everything: a foreign architecture is killed, a refused call refused.
+  FilterSpec spec;
+  spec.supervisor_pid = 4242;
+  spec.supervisor_pgid = 4242;
+  auto prog = build_filter_with_libseccomp(spec, SCMP_ARCH_X86_64, filter_values(spec));
+  ASSERT_TRUE(prog);
+  struct seccomp_data d;
+  std::memset(&d, 0, sizeof(d));
+  d.arch = AUDIT_ARCH_I386;
+  EXPECT_EQ(run_bpf(prog->insns, d), SECCOMP_RET_KILL_PROCESS);
+  d.arch = AUDIT_ARCH_X86_64;
+  d.nr = seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86_64, "ptrace");
+  EXPECT_EQ(run_bpf(prog->insns, d), SECCOMP_RET_ERRNO | EPERM);
+  d.nr = seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86_64, "kill");
+  d.args[0] = 4242;
+  EXPECT_EQ(run_bpf(prog->insns, d), SECCOMP_RET_ERRNO | EPERM);
+  d.args[0] = 4243;
+  EXPECT_EQ(run_bpf(prog->insns, d), SECCOMP_RET_ALLOW);
+  d.nr = seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86_64, "getppid");
+  EXPECT_EQ(run_bpf(prog->insns, d), SECCOMP_RET_ALLOW);
+}
+
+}  // namespace
+}  // namespace fnguard::kernel
