@@ -293,15 +293,22 @@ std::vector<Taint> select_taints_from(const std::vector<Field>& fields,
     if (owned != nullptr && c.decoded < 0) {
       // The field is not looked at again except through its path by its own
       // decoded candidate (kept when there may be one).
+      // Filled where it lies in `out` (a Taint built aside and moved in
+      // stalled on store forwarding).
       Field& mine = (*owned)[c.field];
-      Taint t;
-      t.value = value.size() == mine.value.size() ? std::move(mine.value) : std::string(value);
-      t.field = field.size() == mine.path.size() && !(marks[c.field] & kDecoded)
-                    ? std::move(mine.path)
-                    : std::string(field);
-      out.push_back(std::move(t));
+      Taint& t = out.emplace_back();
+      if (value.size() == mine.value.size())
+        t.value.swap(mine.value);
+      else
+        t.value.assign(value);
+      if (field.size() == mine.path.size() && !(marks[c.field] & kDecoded))
+        t.field.swap(mine.path);
+      else
+        t.field.assign(field);
     } else {
-      out.push_back(Taint{std::string(field), std::string(value)});
+      Taint& t = out.emplace_back();
+      t.field.assign(field);
+      t.value.assign(value);
     }
     taken[out.size() - 1] = out.back().value;  // `out` never reallocates (reserved)
     lengths[bucket >> 6] |= bit;
