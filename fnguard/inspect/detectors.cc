@@ -1137,8 +1137,11 @@ Hit detect_sql(std::string_view s, Lower& lw, uint32_t mask) {
       }
     }
   }
-  if (mask & kSqlPunct) {
-    // Unquoted numeric injection: "1 OR 1=1", "5) and sleep(3)".
+  {
+    // Unquoted numeric injection: "1 OR 1=1", "5) and sleep(3)", "1||1".
+    // Not behind a class: "1 or 1" and "1||1" have no SQL punctuation (the
+    // prefilter used to skip them, found by the differential fuzz target),
+    // and the check looks at the start of the value only.
     size_t i = skip_sql_blanks(s, 0);
     if (i < s.size() && (is_digit(s[i]) || s[i] == '-')) {
       size_t j = i + 1;
@@ -1150,6 +1153,8 @@ Hit detect_sql(std::string_view s, Lower& lw, uint32_t mask) {
           return {"sqli.tautology", i};
       }
     }
+  }
+  if (mask & kSqlPunct) {
     for (size_t p = find_char(s, ';'); p != std::string_view::npos; p = find_char(s, ';', p + 1)) {
       if (statement_at(s, skip_sql_blanks(s, p + 1))) return {"sqli.stacked_query", p};
     }

@@ -245,3 +245,29 @@ TEST(InspectDetectors, PathologicalRepetitionsStayLinear) {
 
 }  // namespace
 }  // namespace fnguard::inspect
+
+namespace fnguard::inspect {
+namespace {
+
+// Numeric tautologies without SQL punctuation ("1 or 1", "1||1") were found
+// only with the prefilter off: the check was behind the '=' '(' '#' class.
+// The differential fuzz target found it; `detects` requires both modes.
+TEST(InspectDetectors, NumericTautologyWithoutPunctuationWithAndWithoutPrefilter) {
+  expect_detects(Detector::kSqlInjection, {"1 or 1", "1||1", "5 and 1", "-1 OR true"});
+  expect_clean({"1 orange", "2 and a half", "10 or so"});
+}
+
+// Long values take the vector class pass (64 bytes and more); the same
+// payloads must be found where they sit in such a value.
+TEST(InspectDetectors, LongValuesAreScannedLikeShortOnes) {
+  const std::string pad(200, 'a');
+  expect_detects(Detector::kPathTraversal, {(pad + "/../../etc/passwd").c_str()});
+  expect_detects(Detector::kCommandInjection, {(pad + ";cat /etc/passwd").c_str()});
+  expect_detects(Detector::kSqlInjection, {(pad + "' UNION SELECT password FROM users--").c_str()});
+  expect_detects(Detector::kSsrf, {(pad + " http://169.254.169.254/latest/meta-data/").c_str()});
+  const std::string high = std::string(100, '\xc3') + "\xa9 ../../etc/shadow";
+  expect_detects(Detector::kPathTraversal, {high.c_str()});
+}
+
+}  // namespace
+}  // namespace fnguard::inspect
