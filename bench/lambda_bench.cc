@@ -3,15 +3,16 @@
 //
 //   cold start   spawn of the runtime (Python bootstrap, app.hello) until its
 //                first response: unprotected, vs through the layer's
-//                /opt/fnguard-wrapper script and `fnguard wrapper` (proxy,
-//                policy compile, enforcer preload and hello);
+//                /opt/fnguard-wrapper, which is fnguard itself (proxy, policy
+//                compile, kernel backstop, enforcer preload and hello); also
+//                split at the runtime's first GET /invocation/next;
 //   per invoke   a 4 KB API Gateway v2 event handed out on /next until the
 //                response is posted, on a warm runtime, inspection on (monitor).
 //
 // The local Runtime API server (fnguard/lambda/runtime_api_server.h) plays
 // AWS. Reports medians and p90 of each, and the differences.
 //
-//   build/bin/lambda_bench [--source DIR] [--cold N] [--warm N] [--no-script]
+//   build/bin/lambda_bench [--source DIR] [--cold N] [--warm N]
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -43,22 +44,16 @@ std::string python() {
   return access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
 }
 
-// --no-script: start `fnguard wrapper --` directly, to tell the layer
-// script's share of the cold start from fnguard's.
-bool g_no_script = false;
-
 pid_t spawn(bool protect, const lb::RuntimeApiServer& server, const std::string& dir) {
   std::vector<std::string> argv;
-  // Protected: the layer's wrapper script, as Lambda runs it (sh, the
-  // "can fnguard run here" check, then fnguard wrapper).
-  if (protect && g_no_script) argv = {fnguard::install_prefix() + "/bin/fnguard", "wrapper", "--"};
-  else if (protect) argv = {fnguard::data_dir() + "/layer/fnguard-wrapper"};
+  // Protected: the layer's /opt/fnguard-wrapper as Lambda runs it (the
+  // build tree has the same symlink to bin/fnguard).
+  if (protect) argv = {fnguard::data_dir() + "/layer/fnguard-wrapper"};
   argv.push_back(python());
   argv.push_back(fnguard::data_dir() + "/python/bootstrap.py");
   std::vector<std::string> env = server.runtime_environment();
   env.push_back(std::string("PATH=") + (std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin"));
   env.push_back("FNGUARD_EVENTS=/dev/null");
-  env.push_back("FNGUARD_BIN=" + fnguard::install_prefix() + "/bin/fnguard");
   for (const char* keep : {"FNGUARD_MODE", "FNGUARD_POLICY", "FNGUARD_KERNEL"}) {
     if (const char* v = std::getenv(keep)) env.push_back(std::string(keep) + "=" + v);
   }
@@ -112,8 +107,7 @@ int main(int argc, char** argv) {
   int cold = 15, warm = 1000;
   for (int i = 1; i < argc; ++i) {
     bool has_value = i + 1 < argc;
-    if (std::strcmp(argv[i], "--no-script") == 0) g_no_script = true;
-    else if (has_value && std::strcmp(argv[i], "--source") == 0) source = argv[++i];
+    if (has_value && std::strcmp(argv[i], "--source") == 0) source = argv[++i];
     else if (has_value && std::strcmp(argv[i], "--cold") == 0) cold = std::atoi(argv[++i]);
     else if (has_value && std::strcmp(argv[i], "--warm") == 0) warm = std::atoi(argv[++i]);
   }
@@ -137,7 +131,7 @@ int main(int argc, char** argv) {
   std::printf("event size: %zu bytes; cold runs: %d; warm invocations: %d\n", event.size(), cold,
               warm);
 
-  std::vector<double> cold_ms[2], warm_us[2];
+  std::vector<double> cold_ms[2], first_ask_ms[2], warm_us[2];
   // Interleaved so that machine noise hits both sides alike.
   for (int i = 0; i < cold; ++i) {
     for (int protect = 0; protect < 2; ++protect) {
@@ -151,6 +145,7 @@ int main(int argc, char** argv) {
         return 1;
       }
       cold_ms[protect].push_back((t1 - t0) / 1e6);
+      first_ask_ms[protect].push_back((servers[protect]->last_next_request_ns() - t0) / 1e6);
       stop(pid);
     }
   }
@@ -182,6 +177,9 @@ int main(int argc, char** argv) {
   std::printf("%-34s %9.2f ms %9.2f ms %9.2f ms\n", "cold start to first response, median",
               c0.median, c1.median, c1.median - c0.median);
   std::printf("%-34s %9.2f ms %9.2f ms\n", "cold start, p90", c0.p90, c1.p90);
+  Stats a0 = stats(first_ask_ms[0]), a1 = stats(first_ask_ms[1]);
+  std::printf("%-34s %9.2f ms %9.2f ms %9.2f ms\n", "  of which start to first /next", a0.median,
+              a1.median, a1.median - a0.median);
   std::printf("%-34s %9.1f us %9.1f us %9.1f us\n", "invocation (4 KB event), median", w0.median,
               w1.median, w1.median - w0.median);
   std::printf("%-34s %9.1f us %9.1f us\n", "invocation, p90", w0.p90, w1.p90);

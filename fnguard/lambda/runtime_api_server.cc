@@ -211,6 +211,9 @@ void RuntimeApiServer::serve(int fd) {
     } else {
       std::string_view rest = target.substr(kPrefix.size());
       if (rest == "invocation/next" && rq.method == "GET") {
+        timespec now{};
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        last_next_ns_.store(int64_t{now.tv_sec} * 1000000000 + now.tv_nsec);
         // Wait for an event, but give none to a runtime that has gone away
         // while waiting (it would be lost, and its invocation time out).
         std::unique_lock<std::mutex> lock(mu_);

@@ -15,6 +15,7 @@
 // timeout result. One thread per connection (a runtime holds one or two).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -67,6 +68,10 @@ class RuntimeApiServer {
   // kStopped.
   InvocationResult invoke(const std::string& event, const std::function<bool()>& alive);
 
+  // CLOCK_MONOTONIC nanoseconds of the latest GET /invocation/next request
+  // (0: none yet). Benchmarks split a cold start at the runtime's first ask.
+  int64_t last_next_request_ns() const { return last_next_ns_.load(); }
+
   // The environment Lambda gives a runtime ("NAME=value" entries).
   std::vector<std::string> runtime_environment() const;
 
@@ -95,6 +100,7 @@ class RuntimeApiServer {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
+  std::atomic<int64_t> last_next_ns_{0};
   std::deque<Pending> queue_;
   std::map<std::string, std::optional<InvocationResult>> in_flight_;
   std::optional<std::string> init_error_;
