@@ -1407,9 +1407,17 @@ Hit detect_ssrf(std::string_view s, Lower& lw, uint32_t mask) {
     }
     bool name = !digits_only;
     if (digits_only && dots != 3) return {};
-    if (name && find_char(hostpart, '.') == std::string_view::npos &&
-        !starts_ci(hostpart, 0, "localhost"))
-      return {};
+    if (name && find_char(hostpart, '.') == std::string_view::npos) {
+      if (!starts_ci(hostpart, 0, "localhost")) return {};
+      // A value without '.', ':' or '[' counts only when it is exactly
+      // "localhost", the rule at the top of this function: "localhost is a
+      // word" is prose, not a host. Without this the check differed with
+      // the prefilter off (found by the differential fuzz target).
+      if (find_char(s, '.') == std::string_view::npos &&
+          find_char(s, ':') == std::string_view::npos &&
+          find_char(s, '[') == std::string_view::npos)
+        return s.size() == 9 && starts_ci(s, 0, "localhost") ? Hit{"ssrf.loopback", 0} : Hit{};
+    }
   }
   HostClass c = authority_class(auth);
   if (c == HostClass::kMetadata || c == HostClass::kLoopback || c == HostClass::kUnspecified)
