@@ -20,6 +20,26 @@
 // KERNEL_BENCH_EMPTY_FILTER=1 makes the seccomp phase load a one-instruction
 // allow-all filter instead: the floor any seccomp filter costs.
 //
+// Start-up cost (the backstop's share of a cold start), in the none phase
+// only, for the built-in default policy (monitor) and the same policy in
+// block mode:
+//   backstop_prepare/<policy>        Backstop::prepare and its teardown,
+//                                    repeated in one process (warm)
+//   backstop_prepare_cold/<policy>   the same, once in a fresh forked
+//                                    process (what a cold start pays: first
+//                                    touch of the code, no warm caches)
+//   launch_true/none                 fork, exec /bin/true, wait
+//   launch_true/<policy>             the same protected: prepare, fork, the
+//                                    child installs the layers (no_new_privs,
+//                                    Landlock, seccomp with a listener handed
+//                                    over), its exec goes through the
+//                                    supervisor, wait, teardown
+//   probe_kernel/quick|full, build_filter/<policy>_template|_libseccomp:
+//                                    the parts (not with KERNEL_BENCH_BASELINE,
+//                                    which builds this file against an older
+//                                    tree for before/after figures)
+// KERNEL_BENCH_START_UP=1 runs only these.
+//
 // Run: build-*/bin/kernel_bench [--benchmark_repetitions=5 ...]; results
 // and the exact commands are in docs/BENCHMARKS.md ("Kernel backstop").
 #include <benchmark/benchmark.h>
@@ -33,15 +53,18 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "fnguard/image/builder.h"
+#include "fnguard/kernel/backstop.h"
 #include "fnguard/kernel/exec_supervisor.h"
 #include "fnguard/kernel/landlock.h"
 #include "fnguard/kernel/probe.h"
 #include "fnguard/kernel/seccomp_filter.h"
+#include "fnguard/policy/policy.h"
 
 namespace {
 
@@ -92,6 +115,183 @@ void bm_fork_exec_wait(benchmark::State& state) {
   }
 }
 
+// The built-in default policy (monitor) and the same text in block mode.
+struct StartPolicy {
+  std::string name;
+  std::vector<uint8_t> image;
+};
+std::vector<StartPolicy> g_start_policies;
+
+bool load_start_policies() {
+  policy::CompileOptions options;
+  options.task_root = g_dir;
+  g_start_policies.push_back({"default", policy::default_policy(options).image});
+  std::string text = policy::default_policy_text();
+  size_t at = text.find("mode: monitor");
+  if (at == std::string::npos) return false;
+  text.replace(at, std::strlen("mode: monitor"), "mode: block");
+  auto block = policy::load_policy_text(text, "<bench>", options);
+  if (!block) {
+    std::fprintf(stderr, "kernel_bench: %s\n", block.error().to_string().c_str());
+    return false;
+  }
+  g_start_policies.push_back({"block", block->image});
+  return true;
+}
+
+kernel::BackstopOptions start_options() {
+  kernel::BackstopOptions o;
+  o.exec_dirs = {"/usr/bin", "/bin"};
+  o.emit = [](std::string) {};
+  return o;
+}
+
+image::View view_of(const StartPolicy& p) { return image::View(p.image.data(), p.image.size()); }
+
+void bm_backstop_prepare(benchmark::State& state, const StartPolicy* p) {
+  for (auto _ : state) {
+    auto b = kernel::Backstop::prepare(view_of(*p), start_options());
+    if (!b) {
+      state.SkipWithError(b.error().to_string().c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(b.value().get());
+  }
+}
+
+double now_us() {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return static_cast<double>(t.tv_sec) * 1e6 + static_cast<double>(t.tv_nsec) / 1e3;
+}
+
+// One prepare in a fresh child process: its time comes back through a pipe.
+void bm_backstop_prepare_cold(benchmark::State& state, const StartPolicy* p) {
+  for (auto _ : state) {
+    int fds[2];
+    if (pipe(fds) != 0) {
+      state.SkipWithError("pipe failed");
+      break;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+      close(fds[0]);
+      double start = now_us();
+      auto b = kernel::Backstop::prepare(view_of(*p), start_options());
+      double took = b ? now_us() - start : -1;
+      ssize_t n = write(fds[1], &took, sizeof(took));
+      _exit(n == sizeof(took) ? 0 : 1);
+    }
+    close(fds[1]);
+    double took = -1;
+    ssize_t n = read(fds[0], &took, sizeof(took));
+    close(fds[0]);
+    waitpid(pid, nullptr, 0);
+    if (n != sizeof(took) || took < 0) {
+      state.SkipWithError("prepare failed in the child");
+      break;
+    }
+    state.SetIterationTime(took / 1e6);
+  }
+}
+
+// fork, [install the backstop], exec /bin/true, wait: what starting the
+// function's runtime costs with and without the kernel layers.
+void bm_launch_true(benchmark::State& state, const StartPolicy* p) {
+  char* const argv[] = {const_cast<char*>("true"), nullptr};
+  char* const envp[] = {nullptr};
+  for (auto _ : state) {
+    std::unique_ptr<kernel::Backstop> backstop;
+    if (p != nullptr) {
+      auto b = kernel::Backstop::prepare(view_of(*p), start_options());
+      if (!b) {
+        state.SkipWithError(b.error().to_string().c_str());
+        break;
+      }
+      backstop = std::move(b.value());
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+      if (backstop && kernel::Backstop::child_hook(backstop.get()) < 0) _exit(125);
+      syscall(SYS_execve, "/bin/true", argv, envp);
+      _exit(127);
+    }
+    if (backstop) {
+      Status started = backstop->on_started(pid);
+      if (!started) {
+        state.SkipWithError(started.error().to_string().c_str());
+        waitpid(pid, nullptr, 0);
+        break;
+      }
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      state.SkipWithError("/bin/true did not run");
+      break;
+    }
+    backstop.reset();
+  }
+}
+
+#ifndef KERNEL_BENCH_BASELINE
+void bm_probe(benchmark::State& state, kernel::ProbeDepth depth) {
+  for (auto _ : state) benchmark::DoNotOptimize(kernel::probe_kernel(depth));
+}
+
+void bm_build_filter(benchmark::State& state, bool block, bool with_libseccomp) {
+  kernel::FilterSpec spec;
+  spec.refuse_denylist = block;
+  spec.supervise_exec = true;
+  spec.notify_denylist = block;
+  spec.supervisor_pid = getpid();
+  spec.supervisor_pgid = getpgrp();
+  for (auto _ : state) {
+    auto program =
+        with_libseccomp
+            ? kernel::build_filter_with_libseccomp(spec, 0, kernel::filter_values(spec))
+            : kernel::build_filter(spec);
+    benchmark::DoNotOptimize(program);
+  }
+}
+#endif
+
+void register_start_up() {
+  for (const StartPolicy& p : g_start_policies) {
+    benchmark::RegisterBenchmark(("backstop_prepare/" + p.name + "/none").c_str(),
+                                 bm_backstop_prepare, &p)
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("backstop_prepare_cold/" + p.name + "/none").c_str(),
+                                 bm_backstop_prepare_cold, &p)
+        ->Unit(benchmark::kMicrosecond)
+        ->UseManualTime()
+        ->Iterations(200);
+  }
+  benchmark::RegisterBenchmark("launch_true/unprotected/none", bm_launch_true, nullptr)
+      ->Unit(benchmark::kMicrosecond)
+      ->UseRealTime();
+  for (const StartPolicy& p : g_start_policies) {
+    benchmark::RegisterBenchmark(("launch_true/" + p.name + "/none").c_str(), bm_launch_true, &p)
+        ->Unit(benchmark::kMicrosecond)
+        ->UseRealTime();
+  }
+#ifndef KERNEL_BENCH_BASELINE
+  benchmark::RegisterBenchmark("probe_kernel/quick/none", bm_probe, kernel::ProbeDepth::kQuick)
+      ->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark("probe_kernel/full/none", bm_probe, kernel::ProbeDepth::kFull)
+      ->Unit(benchmark::kMicrosecond);
+  for (bool block : {false, true}) {
+    std::string name = block ? "block" : "default";
+    benchmark::RegisterBenchmark(("build_filter/" + name + "_template/none").c_str(),
+                                 bm_build_filter, block, false)
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("build_filter/" + name + "_libseccomp/none").c_str(),
+                                 bm_build_filter, block, true)
+        ->Unit(benchmark::kMicrosecond);
+  }
+#endif
+}
+
 void register_phase(const std::string& phase) {
   benchmark::RegisterBenchmark(("getppid/" + phase).c_str(), bm_getppid);
   benchmark::RegisterBenchmark(("open_close/" + phase).c_str(), bm_open_close);
@@ -139,10 +339,17 @@ int main(int argc, char** argv) {
   if (mkdtemp(tmpl) == nullptr) return 1;
   g_dir = tmpl;
   kernel::KernelFeatures f = kernel::probe_kernel();
+  // KERNEL_BENCH_START_UP=1: only the start-up benchmarks (no filter is
+  // then loaded in this process).
+  const bool start_up_only = getenv("KERNEL_BENCH_START_UP") != nullptr;
   std::vector<std::string> phases = {"none"};
-  if (f.landlock_abi > 0) phases.push_back("landlock");
-  if (f.exec_supervision()) phases.push_back("seccomp");
-  for (const auto& p : phases) register_phase(p);
+  if (!start_up_only && f.landlock_abi > 0) phases.push_back("landlock");
+  if (!start_up_only && f.exec_supervision()) phases.push_back("seccomp");
+  if (!start_up_only) {
+    for (const auto& p : phases) register_phase(p);
+  }
+  if (!load_start_policies()) return 1;
+  register_start_up();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
 

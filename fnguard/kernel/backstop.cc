@@ -23,6 +23,10 @@ struct ChildReport {
   int32_t seccomp_rc;
 };
 
+// How long on_started() answers the child's first exec itself before
+// leaving it to the supervisor thread.
+constexpr int kFirstExecWaitMs = 1000;
+
 bool env_disabled() {
   const char* v = getenv(kEnvKernel);
   return v != nullptr && (strcmp(v, "off") == 0 || strcmp(v, "0") == 0);
@@ -229,16 +233,11 @@ Status Backstop::on_started(pid_t pid) {
   if (parent_sock_ < 0) return Ok{};
   close(child_sock_);
   child_sock_ = -1;
-  // Start the exec supervisor's thread now, while the child installs its
-  // layers on the other CPU: the child's own execve waits for this thread,
-  // so creating it after the child's report would add to every start.
+  // Prepare exec supervision (everything but its thread) while the child
+  // installs its layers on the other CPU.
   std::unique_ptr<ExecSupervisor> pending;
   if (status_.exec_supervision) {
-    ExecSupervisorOptions eo;
-    eo.emit = options_.emit;
-    eo.phase = options_.phase;
-    eo.first_pid = pid;
-    auto sup = ExecSupervisor::start_waiting(image_, std::move(eo));
+    auto sup = ExecSupervisor::create(image_, supervisor_options());
     // On failure the child's execs fail with ENOSYS once its listener is
     // closed below: fail closed, and say why.
     if (!sup) {
@@ -318,15 +317,30 @@ Status Backstop::on_started(pid_t pid) {
       status_.exec_supervision = false;
       return pending_error_;
     }
-    if (Status attached = pending->attach(listener); !attached) {
+    pending->attach(listener, pid);
+    // The child's next system call is its exec of the command, which waits
+    // for an answer: give it here and now rather than after creating a
+    // thread (tens of microseconds on every cold start, measured). Bounded:
+    // if it does not come, the thread answers it.
+    pending->serve_first(kFirstExecWaitMs);
+    if (Status started = pending->start_thread(); !started) {
+      // Destroying `pending` closes the listener: later execs fail with
+      // ENOSYS (fail closed).
       status_.exec_supervision = false;
-      return attached;
+      return started;
     }
     exec_ = std::move(pending);
   } else if (listener >= 0) {
     close(listener);
   }
   return Ok{};
+}
+
+ExecSupervisorOptions Backstop::supervisor_options() const {
+  ExecSupervisorOptions eo;
+  eo.emit = options_.emit;
+  eo.phase = options_.phase;
+  return eo;
 }
 
 std::string Backstop::layers_json(bool preload) const {

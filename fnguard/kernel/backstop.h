@@ -42,7 +42,8 @@ inline constexpr const char* kEnvKernel = "FNGUARD_KERNEL";
 
 struct BackstopOptions {
   // Events from exec supervision (one JSON object each), called on the
-  // exec supervisor thread. When unset, the backstop queues them as
+  // exec supervisor thread (for a first notification other than the
+  // command's own exec, on the thread calling on_started). When unset, the backstop queues them as
   // datagrams on events_fd() instead, for the caller's event loop.
   std::function<void(std::string json)> emit;
   std::function<image::Phase()> phase;
@@ -121,6 +122,7 @@ class Backstop {
   int events_read_ = -1;
   int events_write_ = -1;
   std::unique_ptr<ExecSupervisor> exec_;
+  ExecSupervisorOptions supervisor_options() const;
 };
 
 }  // namespace fnguard::kernel

@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <system_error>
 #include <vector>
 
 #include "fnguard/common/path.h"
@@ -308,17 +309,18 @@ ExecVerdict decide_exec_request(const image::View& image, image::Phase phase,
 
 Result<std::unique_ptr<ExecSupervisor>> ExecSupervisor::start(int listener_fd, image::View image,
                                                               ExecSupervisorOptions options) {
-  auto s = start_waiting(image, std::move(options));
+  auto s = create(image, std::move(options));
   if (!s) {
     close(listener_fd);
     return s.error();
   }
-  if (Status attached = s.value()->attach(listener_fd); !attached) return attached.error();
+  s.value()->attach(listener_fd);
+  if (Status started = s.value()->start_thread(); !started) return started.error();
   return s;
 }
 
-Result<std::unique_ptr<ExecSupervisor>> ExecSupervisor::start_waiting(
-    image::View image, ExecSupervisorOptions options) {
+Result<std::unique_ptr<ExecSupervisor>> ExecSupervisor::create(image::View image,
+                                                               ExecSupervisorOptions options) {
   std::unique_ptr<ExecSupervisor> s(new ExecSupervisor());
   s->image_ = image;
   s->options_ = std::move(options);
@@ -331,6 +333,10 @@ Result<std::unique_ptr<ExecSupervisor>> ExecSupervisor::start_waiting(
   // The kernel's structures may be larger than the ones we were built with.
   s->notif_size_ = std::max<uint16_t>(sizes.seccomp_notif, sizeof(struct seccomp_notif));
   s->resp_size_ = std::max<uint16_t>(sizes.seccomp_notif_resp, sizeof(struct seccomp_notif_resp));
+  // Allocated here rather than on the thread: a thread's first allocation
+  // creates a malloc arena, which is then not on the way of the first answer.
+  s->notif_.resize(s->notif_size_);
+  s->resp_.resize(s->resp_size_);
   size_t count = 0;
   const DeniedSyscall* table = denied_syscalls(&count);
   for (size_t i = 0; i < count; ++i) {
@@ -342,36 +348,47 @@ Result<std::unique_ptr<ExecSupervisor>> ExecSupervisor::start_waiting(
   if (s->stop_fd_ < 0) {
     return make_error(std::string("cannot start exec supervision: eventfd: ") + strerror(errno));
   }
-  s->thread_ = std::thread([p = s.get()] { p->run(); });
   return s;
 }
 
-Status ExecSupervisor::attach(int listener_fd) {
+void ExecSupervisor::attach(int listener_fd, pid_t first_pid) {
   // Linux 6.6+: wake the supervisor thread synchronously on the CPU of the
   // process that asked (it is blocked anyway), instead of through the
   // scheduler's run queue; roughly halves the round trip. Best effort.
   constexpr unsigned long kNotifSetFlags = _IOW('!', 4, uint64_t);  // SECCOMP_IOCTL_NOTIF_SET_FLAGS
   constexpr uint64_t kSyncWakeUp = 1;  // SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
   (void)ioctl(listener_fd, kNotifSetFlags, kSyncWakeUp);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (listener_ >= 0 || stopping_) {
-      close(listener_fd);
-      return make_error("exec supervision already has a listener");
-    }
-    listener_ = listener_fd;
+  if (listener_ >= 0) close(listener_);
+  listener_ = listener_fd;
+  if (first_pid != 0) options_.first_pid = first_pid;
+}
+
+bool ExecSupervisor::serve_first(int timeout_ms) {
+  if (listener_ < 0) return false;
+  struct pollfd pfd = {listener_, POLLIN, 0};
+  int n;
+  do n = poll(&pfd, 1, timeout_ms);
+  while (n < 0 && errno == EINTR);
+  if (n <= 0) return true;  // nothing yet: the thread will answer it
+  if (pfd.revents & POLLIN) {
+    receive_and_answer();
+    return true;
   }
-  attached_.notify_one();
+  return (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)) == 0;
+}
+
+Status ExecSupervisor::start_thread() {
+  if (listener_ < 0) return make_error("exec supervision has no listener");
+  try {
+    thread_ = std::thread([this] { run(); });
+  } catch (const std::system_error& e) {
+    return make_error(std::string("cannot start exec supervision: ") + e.what());
+  }
   return Ok{};
 }
 
 ExecSupervisor::~ExecSupervisor() {
   if (thread_.joinable()) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stopping_ = true;
-    }
-    attached_.notify_one();
     uint64_t one = 1;
     ssize_t n = write(stop_fd_, &one, sizeof(one));
     (void)n;
@@ -385,13 +402,17 @@ ExecSupervisorStats ExecSupervisor::stats() const {
   return ExecSupervisorStats{decided_.load(), allowed_.load(), blocked_.load(), gone_.load()};
 }
 
-void ExecSupervisor::run() {
-  std::vector<uint8_t> notif(notif_size_), resp(resp_size_);
-  {
-    std::unique_lock<std::mutex> lock(mu_);
-    attached_.wait(lock, [this] { return listener_ >= 0 || stopping_; });
-    if (listener_ < 0) return;
+void ExecSupervisor::receive_and_answer() {
+  memset(notif_.data(), 0, notif_.size());  // the kernel insists on zeroed input
+  if (ioctl(listener_, SECCOMP_IOCTL_NOTIF_RECV, notif_.data()) != 0) {
+    // ENOENT: the process died before we read it. EINTR: the next poll retries.
+    return;
   }
+  memset(resp_.data(), 0, resp_.size());
+  handle(notif_.data(), resp_.data());
+}
+
+void ExecSupervisor::run() {
   for (;;) {
     struct pollfd fds[2] = {{listener_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
     int n = poll(fds, 2, -1);
@@ -401,13 +422,7 @@ void ExecSupervisor::run() {
     }
     if (fds[1].revents != 0) return;
     if (fds[0].revents & POLLIN) {
-      memset(notif.data(), 0, notif.size());  // the kernel insists on zeroed input
-      if (ioctl(listener_, SECCOMP_IOCTL_NOTIF_RECV, notif.data()) != 0) {
-        // ENOENT: the process died before we read it. EINTR: retry.
-        continue;
-      }
-      memset(resp.data(), 0, resp.size());
-      handle(notif.data(), resp.data());
+      receive_and_answer();
       continue;
     }
     // POLLHUP: every process using the filter has exited.

@@ -27,11 +27,9 @@
 #include <sys/types.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -83,14 +81,23 @@ class ExecSupervisor {
   // outlive the supervisor (it is the sealed image the launcher holds).
   static Result<std::unique_ptr<ExecSupervisor>> start(int listener_fd, image::View image,
                                                        ExecSupervisorOptions options);
-  // The same in two steps, so that the thread can be created while the
-  // launched child is still installing its filter: start_waiting() starts a
-  // thread that waits for attach(), which hands over the listener (taking
-  // ownership, also on failure). Destroying a supervisor that was never
-  // attached just stops the thread.
-  static Result<std::unique_ptr<ExecSupervisor>> start_waiting(image::View image,
-                                                               ExecSupervisorOptions options);
-  Status attach(int listener_fd);
+  // The same in steps, for the launcher's cold start (Backstop::on_started):
+  // create() prepares everything but the thread; attach() hands over the
+  // listener (taking ownership, also on failure); serve_first() answers
+  // the first notification on the calling thread, which is the launched
+  // child's exec of the command, so that the child does not wait for a
+  // thread to be created; start_thread() then starts the thread for every
+  // later one. Destroying a supervisor whose thread never started closes
+  // the listener (later execs fail with ENOSYS: fail closed).
+  static Result<std::unique_ptr<ExecSupervisor>> create(image::View image,
+                                                        ExecSupervisorOptions options);
+  // `first_pid` replaces ExecSupervisorOptions::first_pid when not 0.
+  void attach(int listener_fd, pid_t first_pid = 0);
+  // Waits up to `timeout_ms` for one notification and answers it. Returns
+  // false when the listener hung up (no process uses the filter any more).
+  bool serve_first(int timeout_ms);
+  Status start_thread();
+
   // Stops the thread and closes the listener: from then on the protected
   // processes' execs fail with ENOSYS (fail closed).
   ~ExecSupervisor();
@@ -101,13 +108,13 @@ class ExecSupervisor {
   ExecSupervisor() = default;
   void run();
   void handle(void* notif, void* resp);
+  // Receives and answers one pending notification.
+  void receive_and_answer();
   void refuse(const RefusedCall& call, void* notif, void* resp);
 
-  int listener_ = -1;  // set once by attach(), under mu_
+  int listener_ = -1;
   int stop_fd_ = -1;
-  std::mutex mu_;
-  std::condition_variable attached_;
-  bool stopping_ = false;  // under mu_
+  std::vector<uint8_t> notif_, resp_;  // sized by the kernel
   image::View image_;
   ExecSupervisorOptions options_;
   uint16_t notif_size_ = 0, resp_size_ = 0;

@@ -114,9 +114,14 @@ bool filter_flag_known(unsigned flag) {
 
 // "5.10.0-..." -> 5 * 1000 + 10; 0 when unreadable.
 int release_number(const char* release) {
-  int major = 0, minor = 0;
-  if (sscanf(release, "%d.%d", &major, &minor) != 2 || major <= 0 || minor < 0) return 0;
-  return major * 1000 + minor;
+  int part[2] = {0, 0};
+  const char* p = release;
+  for (int i = 0; i < 2; ++i) {
+    if (*p < '0' || *p > '9') return 0;
+    while (*p >= '0' && *p <= '9' && part[i] < 100000) part[i] = part[i] * 10 + (*p++ - '0');
+    if (i == 0 && *p++ != '.') return 0;
+  }
+  return part[0] > 0 && part[1] < 1000 ? part[0] * 1000 + part[1] : 0;
 }
 
 }  // namespace
