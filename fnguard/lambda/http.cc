@@ -124,6 +124,7 @@ Result<std::optional<size_t>> parse_head(std::string_view data, bool is_request,
   }
   std::string_view head = data.substr(0, end + 2);  // every line ends in CRLF
   Head h;
+  h.headers.reserve(16);  // one allocation for a typical head instead of five
   h.is_request = is_request;
   h.raw.assign(data.data(), head_size);
 

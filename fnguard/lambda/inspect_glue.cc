@@ -58,6 +58,7 @@ InspectOutcome inspect_deferred(std::string_view event, const inspect::InspectOp
   out.run_detectors = [fields, options](InspectOutcome& o) {
     inspect::InspectionResult r;
     inspect::scan_fields(*fields, options, r);
+    if (r.findings.empty()) return;  // the choice without findings stands
     add_findings(r, o);
     set_taints(inspect::select_taints(*fields, r.findings), o);
   };
