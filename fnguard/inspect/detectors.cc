@@ -322,6 +322,19 @@ inline size_t find_char(std::string_view s, char c, size_t from = 0) {
     auto bits = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, needle)));
     if (bits != 0) return i + static_cast<size_t>(__builtin_ctz(bits));
   }
+  if (i < n && n >= 16) {
+    // The rest: the last 16 bytes of the value, ignoring those before i.
+    size_t base = n - 16;
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + base));
+    auto bits = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, needle)));
+    bits &= ~0u << (i - base);
+    return bits != 0 ? base + static_cast<size_t>(__builtin_ctz(bits)) : kNpos;
+  }
+  if (i < n) {
+    const void* r = std::memchr(p + i, c, n - i);
+    return r == nullptr ? kNpos : static_cast<size_t>(static_cast<const char*>(r) - p);
+  }
+  return kNpos;
 #else
   if (n - i >= 32) {
     const void* r = std::memchr(p + i, c, n - i);
