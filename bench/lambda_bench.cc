@@ -128,8 +128,9 @@ int main(int argc, char** argv) {
     s = std::move(*started);
   }
   std::string event = api_gateway_event_4k();
-  std::printf("event size: %zu bytes; cold runs: %d; warm invocations: %d\n", event.size(), cold,
-              warm);
+  const char* mode = std::getenv("FNGUARD_MODE");
+  std::printf("event size: %zu bytes; cold runs: %d; warm invocations: %d; mode: %s\n",
+              event.size(), cold, warm, mode != nullptr ? mode : "the policy's");
 
   std::vector<double> cold_ms[2], first_ask_ms[2], warm_us[2];
   // Interleaved so that machine noise hits both sides alike.
