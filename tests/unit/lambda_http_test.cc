@@ -3,8 +3,13 @@
 #include "fnguard/lambda/http.h"
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <string>
+#include <thread>
+
+#include "fnguard/lambda/http_io.h"
 
 namespace fnguard::lambda::http {
 namespace {
@@ -151,6 +156,36 @@ TEST(LambdaHttp, EncodeChunkRoundTrips) {
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(dec.done());
   EXPECT_EQ(out, "abc" + std::string(300, 'z'));
+}
+
+// A head and a body written together (one sendmsg when the socket takes
+// both) arrive complete and in order, also when the socket buffer is small
+// and every write is partial, cutting inside the head or the body.
+TEST(LambdaHttp, TwoPartWriteDeliversHeadThenBodyThroughPartialWrites) {
+  std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 3000000\r\n\r\n";
+  std::string body(3000000, '\0');
+  for (size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>((i * 131) ^ (i >> 9));
+  int sv[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  int small = 4096;
+  ::setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+  std::string got;
+  std::thread reader([&] {
+    char buf[1000];  // small reads, so the writer keeps hitting a full buffer
+    for (;;) {
+      ssize_t n = ::recv(sv[1], buf, sizeof buf, 0);
+      if (n <= 0) return;
+      got.append(buf, static_cast<size_t>(n));
+    }
+  });
+  Status w = write_all(sv[0], head, body);
+  EXPECT_TRUE(w.ok());
+  EXPECT_TRUE(write_all(sv[0], "tail", "").ok());
+  ::shutdown(sv[0], SHUT_WR);
+  reader.join();
+  ::close(sv[0]);
+  ::close(sv[1]);
+  EXPECT_TRUE(got == head + body + "tail") << "got " << got.size() << " bytes";
 }
 
 }  // namespace
