@@ -22,6 +22,7 @@
 
 #include "fnguard/image/context.h"
 #include "fnguard/lambda/http_io.h"
+#include "fnguard/lambda/inspect_glue.h"
 
 namespace fnguard::lambda {
 namespace {
@@ -576,6 +577,51 @@ TEST(LambdaProxy, BlockModeRunsTheDetectorsBeforeTheRuntimeSeesTheEvent) {
   EXPECT_EQ(got.find("ATTACK"), std::string::npos) << "the runtime saw the malicious event";
   EXPECT_EQ(inspector.deferred_calls.load(), 0) << "block mode asked the inspector to defer";
   EXPECT_EQ(proxy->blocked(), 1u);
+}
+
+// The real inspector, deferred and not: the same findings and the same taint
+// values in the end, so monitor mode's events do not change. The encoded
+// traversal is the case where the findings add a taint value (its decoded
+// form) that the early choice cannot have.
+TEST(LambdaProxy, DeferredInspectionEndsWithTheSameFindingsAndTaintsAsImmediate) {
+  auto inspector = make_inspector(InspectSettings{});
+  ASSERT_TRUE(inspector.ok()) << inspector.error().message;
+  const std::string encoded_attack =
+      "{\"version\":\"2.0\",\"rawPath\":\"/\",\"rawQueryString\":\"file=..%252f..%252fetc%252fpasswd\","
+      "\"queryStringParameters\":{\"file\":\"..%2f..%2fetc%2fpasswd\"},\"requestContext\":{\"http\":"
+      "{\"method\":\"GET\",\"path\":\"/\"}},\"isBase64Encoded\":false}";
+  const std::string events[] = {
+      encoded_attack,
+      "{\"version\":\"2.0\",\"rawPath\":\"/orders\",\"queryStringParameters\":{\"name\":\"alice\"},"
+      "\"requestContext\":{\"http\":{\"method\":\"GET\",\"path\":\"/orders\"}}}",
+      "{\"cmd\":\"ls; cat /etc/passwd\",\"url\":\"http://169.254.169.254/latest/meta-data/\"}",
+      "not json at all",
+  };
+  bool saw_late_taint = false;
+  for (const std::string& event : events) {
+    InspectOutcome now = (*inspector)(event, false);
+    EXPECT_FALSE(now.run_detectors) << "deferred although not asked to";
+    InspectOutcome later = (*inspector)(event, true);
+    EXPECT_TRUE(later.findings.empty()) << "findings before the detectors ran";
+    std::vector<Taint> early = later.taints;
+    if (later.run_detectors) later.run_detectors(later);
+    EXPECT_EQ(later.http_shaped, now.http_shaped) << event;
+    ASSERT_EQ(later.findings.size(), now.findings.size()) << event;
+    for (size_t i = 0; i < now.findings.size(); ++i) {
+      EXPECT_EQ(later.findings[i].detector, now.findings[i].detector);
+      EXPECT_EQ(later.findings[i].field, now.findings[i].field);
+      EXPECT_EQ(later.findings[i].evidence, now.findings[i].evidence);
+      EXPECT_EQ(later.findings[i].signature, now.findings[i].signature);
+    }
+    ASSERT_EQ(later.taints.size(), now.taints.size()) << event;
+    for (size_t i = 0; i < now.taints.size(); ++i) {
+      EXPECT_EQ(later.taints[i].field, now.taints[i].field);
+      EXPECT_EQ(later.taints[i].value, now.taints[i].value);
+    }
+    if (early.size() != later.taints.size()) saw_late_taint = true;
+  }
+  EXPECT_FALSE((*inspector)(encoded_attack, false).findings.empty()) << "the attack was not found";
+  EXPECT_TRUE(saw_late_taint) << "no event exercised a taint value that only the findings add";
 }
 
 TEST(LambdaProxy, BlockedNonHttpEventIsAnsweredWithAnError) {
