@@ -50,6 +50,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -148,6 +149,23 @@ kernel::BackstopOptions start_options() {
 
 image::View view_of(const StartPolicy& p) { return image::View(p.image.data(), p.image.size()); }
 
+double now_us() {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return static_cast<double>(t.tv_sec) * 1e6 + static_cast<double>(t.tv_nsec) / 1e3;
+}
+
+// Per-iteration wall times -> "p50_us" and "min_us" counters: on a machine
+// shared with builds the mean carries every scheduling hiccup, the median of
+// single starts much less. For launch_true they stop when /bin/true has been
+// reaped, before the backstop's teardown (the mean includes it).
+void report_spread(benchmark::State& state, std::vector<double>& us) {
+  if (us.empty()) return;
+  std::sort(us.begin(), us.end());
+  state.counters["p50_us"] = us[us.size() / 2];
+  state.counters["min_us"] = us.front();
+}
+
 void bm_backstop_prepare(benchmark::State& state, const StartPolicy* p) {
   for (auto _ : state) {
     auto b = kernel::Backstop::prepare(view_of(*p), start_options());
@@ -159,14 +177,10 @@ void bm_backstop_prepare(benchmark::State& state, const StartPolicy* p) {
   }
 }
 
-double now_us() {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return static_cast<double>(t.tv_sec) * 1e6 + static_cast<double>(t.tv_nsec) / 1e3;
-}
 
 // One prepare in a fresh child process: its time comes back through a pipe.
 void bm_backstop_prepare_cold(benchmark::State& state, const StartPolicy* p) {
+  std::vector<double> samples;
   for (auto _ : state) {
     int fds[2];
     if (pipe(fds) != 0) {
@@ -192,7 +206,9 @@ void bm_backstop_prepare_cold(benchmark::State& state, const StartPolicy* p) {
       break;
     }
     state.SetIterationTime(took / 1e6);
+    samples.push_back(took);
   }
+  report_spread(state, samples);
 }
 
 // fork, [install the backstop], exec /bin/true, wait: what starting the
@@ -200,7 +216,9 @@ void bm_backstop_prepare_cold(benchmark::State& state, const StartPolicy* p) {
 void bm_launch_true(benchmark::State& state, const StartPolicy* p) {
   char* const argv[] = {const_cast<char*>("true"), nullptr};
   char* const envp[] = {nullptr};
+  std::vector<double> samples;
   for (auto _ : state) {
+    const double start = now_us();
     std::unique_ptr<kernel::Backstop> backstop;
     if (p != nullptr) {
       auto b = kernel::Backstop::prepare(view_of(*p), start_options());
@@ -230,8 +248,12 @@ void bm_launch_true(benchmark::State& state, const StartPolicy* p) {
       state.SkipWithError("/bin/true did not run");
       break;
     }
+    // The start is over when the program has run; tearing the backstop
+    // down (joining its thread) happens when a function's sandbox ends.
+    samples.push_back(now_us() - start);
     backstop.reset();
   }
+  report_spread(state, samples);
 }
 
 #ifndef KERNEL_BENCH_BASELINE
@@ -267,12 +289,15 @@ void register_start_up() {
         ->UseManualTime()
         ->Iterations(200);
   }
+  // Process CPU time: includes the exec supervisor thread (not the child).
   benchmark::RegisterBenchmark("launch_true/unprotected/none", bm_launch_true, nullptr)
       ->Unit(benchmark::kMicrosecond)
+      ->MeasureProcessCPUTime()
       ->UseRealTime();
   for (const StartPolicy& p : g_start_policies) {
     benchmark::RegisterBenchmark(("launch_true/" + p.name + "/none").c_str(), bm_launch_true, &p)
         ->Unit(benchmark::kMicrosecond)
+        ->MeasureProcessCPUTime()
         ->UseRealTime();
   }
 #ifndef KERNEL_BENCH_BASELINE
