@@ -21,7 +21,9 @@
 #include <linux/seccomp.h>
 #include <stddef.h>
 #include <string.h>
+#include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -83,8 +85,15 @@ int run_listener_probe() {
   // stays alive (we are suspended) while the child runs on it.
   alignas(64) char stack[16 * 1024];
   volatile int bits = 0;
+  // A signal handler must not run in the child: it would run on our memory
+  // with our handlers' assumptions (posix_spawn blocks them the same way).
+  // The child exits without unblocking anything.
+  sigset_t all, saved;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &saved);
   pid_t pid = clone(listener_probe_child, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD,
                     const_cast<int*>(&bits));
+  pthread_sigmask(SIG_SETMASK, &saved, nullptr);
   if (pid < 0) return 0;
   int status;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
