@@ -10,10 +10,12 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -373,6 +375,91 @@ TEST_F(ExecTest, ExecsFailWhenTheSupervisorIsGone) {
   waitpid(pid, nullptr, 0);
   ASSERT_GT(n, 0);
   EXPECT_EQ(std::string(buf), std::to_string(ENOSYS)) << "an exec ran with nobody to decide it";
+}
+
+// The launcher's steps (Backstop::on_started): the launched process's first
+// exec is answered on the calling thread by serve_first(), before any
+// supervisor thread exists; a supervisor destroyed before its thread
+// started still fails the next exec closed.
+TEST_F(ExecTest, FirstExecIsAnsweredWithoutAThreadAndLaterExecsFailClosed) {
+  FilterSpec spec;
+  spec.supervise_exec = true;
+  spec.supervisor_pid = getpid();
+  spec.supervisor_pgid = getpgrp();
+  auto program = build_filter(spec);
+  ASSERT_TRUE(program) << program.error().to_string();
+  int sv[2], go[2], out[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+  ASSERT_EQ(pipe(go), 0);
+  ASSERT_EQ(pipe(out), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(sv[0]);
+    close(go[1]);
+    close(out[0]);
+    int listener = install_filter(*program, true);
+    if (listener < 0) _exit(3);
+    char byte = 0;
+    struct iovec iov = {&byte, 1};
+    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    struct msghdr msg = {};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof(control);
+    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &listener, sizeof(int));
+    if (sendmsg(sv[1], &msg, 0) != 1) _exit(4);
+    close(listener);
+    char* const argv[] = {const_cast<char*>("x"), nullptr};
+    char* const envp[] = {nullptr};
+    // The first exec: allowed (CONTINUE), then the kernel finds no file.
+    long rc = syscall(SYS_execve, "/nonexistent/fnguard-first", argv, envp);
+    std::string r = "first=" + std::to_string(rc < 0 ? errno : 0);
+    // Wait until the parent has destroyed its supervisor.
+    (void)!read(go[0], &byte, 1);
+    rc = syscall(SYS_execve, "/usr/bin/true", argv, envp);
+    r += ";second=" + std::to_string(rc < 0 ? errno : 0);
+    (void)!write(out[1], r.data(), r.size());
+    _exit(0);
+  }
+  close(sv[1]);
+  close(go[0]);
+  close(out[1]);
+  char byte;
+  struct iovec iov = {&byte, 1};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  ASSERT_EQ(recvmsg(sv[0], &msg, MSG_CMSG_CLOEXEC), 1);
+  int listener;
+  memcpy(&listener, CMSG_DATA(CMSG_FIRSTHDR(&msg)), sizeof(int));
+  close(sv[0]);
+  {
+    ExecSupervisorOptions o;
+    o.emit = [](std::string) {};
+    auto sup = ExecSupervisor::create(image::View(image_.data(), image_.size()), std::move(o));
+    ASSERT_TRUE(sup);
+    sup.value()->attach(listener, pid);
+    EXPECT_TRUE(sup.value()->serve_first(10000));
+    EXPECT_EQ(sup.value()->stats().allowed, 1u);
+  }  // destroyed without a thread: the listener closes
+  (void)!write(go[1], "x", 1);
+  close(go[1]);
+  char buf[64] = {};
+  ssize_t n = read(out[0], buf, sizeof buf - 1);
+  close(out[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_GT(n, 0) << "child status " << status;
+  EXPECT_EQ(std::string(buf),
+            "first=" + std::to_string(ENOENT) + ";second=" + std::to_string(ENOSYS));
 }
 
 TEST(Backstop, KernelOffDegradesOrRefuses) {
