@@ -1,10 +1,4 @@
 // The proxy's inspector over fnguard/inspect (see inspect_glue.h).
-//
-// Deferred detectors (monitor mode, see proxy.h): the first call decodes the
-// event and chooses taint values as if nothing were found; run_detectors
-// scans the decoded fields later and chooses again with the findings, which
-// gives exactly what inspect::inspect_event gives in one go (same findings,
-// same taints), only in two steps.
 #include "fnguard/lambda/inspect_glue.h"
 
 #include <memory>
@@ -48,23 +42,6 @@ InspectOutcome inspect_now(std::string_view event, const inspect::InspectOptions
   return out;
 }
 
-InspectOutcome inspect_deferred(std::string_view event, const inspect::InspectOptions& options) {
-  InspectOutcome out;
-  auto decoded = inspect::decode_event(event, options.limits);
-  if (!decoded.ok()) return out;  // as inspect_event: nothing scanned
-  set_shape(decoded->shape, inspect::is_http_shape(decoded->shape), out);
-  auto fields = std::make_shared<std::vector<inspect::Field>>(std::move(decoded->fields));
-  set_taints(inspect::select_taints(*fields, {}), out);
-  out.run_detectors = [fields, options](InspectOutcome& o) {
-    inspect::InspectionResult r;
-    inspect::scan_fields(*fields, options, r);
-    if (r.findings.empty()) return;  // the choice without findings stands
-    add_findings(r, o);
-    set_taints(inspect::select_taints(*fields, r.findings), o);
-  };
-  return out;
-}
-
 }  // namespace
 
 Result<InspectFn> make_inspector(const InspectSettings& settings) {
@@ -83,9 +60,7 @@ Result<InspectFn> make_inspector(const InspectSettings& settings) {
       pos = end + 1;
     }
   }
-  return InspectFn([options](std::string_view event, bool defer_detectors) {
-    return defer_detectors ? inspect_deferred(event, options) : inspect_now(event, options);
-  });
+  return InspectFn([options](std::string_view event) { return inspect_now(event, options); });
 }
 
 }  // namespace fnguard::lambda

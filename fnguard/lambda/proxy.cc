@@ -1,20 +1,31 @@
 // The Runtime API proxy (see proxy.h for what it does and why it is built so).
 #include "fnguard/lambda/proxy.h"
 
+#include <linux/futex.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
 
 #include "fnguard/events/json_writer.h"
 
 namespace fnguard::lambda {
 namespace {
+
+// Wakes enforcers waiting in other processes for this invocation's taints.
+void wake_taint_waiters(image::ContextPage* page) {
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(&page->taints_pending), FUTEX_WAKE, INT_MAX,
+          nullptr, nullptr, 0);
+}
+
 
 constexpr size_t kEventBuffer = 64 * 1024;
 
@@ -109,6 +120,11 @@ Result<std::unique_ptr<Proxy>> Proxy::start(ProxyConfig config) {
     ch->context_end_write();
   }
   Proxy* self = proxy.get();
+  const ProxyConfig& c = proxy->config_;
+  if (c.inspect && c.inspect_mode == image::Mode::kMonitor && !c.taint_only) {
+    proxy->background_inspection_ = true;
+    proxy->inspector_ = std::thread([self] { self->inspect_loop(); });
+  }
   proxy->acceptor_ = std::thread([self] { self->accept_loop(); });
   return proxy;
 }
@@ -121,6 +137,18 @@ void Proxy::stop() {
   if (acceptor_.joinable()) acceptor_.join();
   connections_.close_all();
   listen_fd_.reset();
+  {
+    std::lock_guard<std::mutex> lock(jobs_mu_);
+    jobs_stop_ = true;
+  }
+  jobs_cv_.notify_all();
+  if (inspector_.joinable()) inspector_.join();
+  // Nobody will publish the pending taints now: let waiting enforcers go.
+  if (config_.channel != nullptr) {
+    std::lock_guard<std::mutex> lock(context_mu_);
+    image::ContextPage* page = config_.channel->context();
+    if (page->taints_pending.exchange(0) != 0) wake_taint_waiters(page);
+  }
 }
 
 void Proxy::accept_loop() {
@@ -196,7 +224,7 @@ bool same_taints(const std::vector<Taint>& a, const std::vector<Taint>& b) {
 
 }  // namespace
 
-uint64_t Proxy::publish(const Invocation& inv, const std::vector<Taint>& taints) {
+uint64_t Proxy::publish(const Invocation& inv, const std::vector<Taint>& taints, bool pending) {
   if (config_.channel == nullptr) return 0;
   std::lock_guard<std::mutex> lock(context_mu_);
   supervisor::Channel* ch = config_.channel;
@@ -210,17 +238,17 @@ uint64_t Proxy::publish(const Invocation& inv, const std::vector<Taint>& taints)
   copy_field(page->trace_id, sizeof page->trace_id, inv.trace_id);
   write_taints(page, taints);
   uint64_t number = page->invocation;
+  uint32_t was = page->taints_pending.exchange(pending ? 1 : 0, std::memory_order_release);
   ch->context_end_write();
+  if (was != 0 && !pending) wake_taint_waiters(page);
   return number;
 }
 
-// Security limit (monitor mode with deferred detectors): the detectors can
-// add taint values (the percent-decoded form of a value they flagged) and
-// move flagged values to the front when the event has more values than the
-// page holds. Those reach the page here, some microseconds after the runtime
-// got the event; an operation of the handler inside that window is not
-// marked with them. No block decision depends on it: deferral is off when a
-// control has `taint: monitor|block` (ProxyConfig::taint_only).
+// Background inspection's taint values (monitor mode, see proxy.h). Until
+// they are here `taints_pending` holds enforcers that want taints for an
+// event; an operation that is not reported does not wait, and is not marked
+// (no block decision depends on it: background inspection is off when a
+// control has `taint: monitor|block`).
 void Proxy::publish_late_taints(uint64_t invocation, const std::vector<Taint>& taints) {
   if (config_.channel == nullptr) return;
   std::lock_guard<std::mutex> lock(context_mu_);
@@ -229,16 +257,43 @@ void Proxy::publish_late_taints(uint64_t invocation, const std::vector<Taint>& t
   if (page->invocation != invocation) return;  // a later invocation owns the page now
   ch->context_begin_write();
   write_taints(page, taints);
+  page->taints_pending.store(0, std::memory_order_release);
   ch->context_end_write();
+  wake_taint_waiters(page);
 }
 
-void Proxy::finish_deferred(const Invocation& inv, uint64_t published, InspectOutcome& outcome) {
-  std::vector<Taint> early = outcome.taints;
-  auto run = std::move(outcome.run_detectors);
-  outcome.run_detectors = nullptr;
-  run(outcome);
-  if (!same_taints(early, outcome.taints)) publish_late_taints(published, outcome.taints);
-  for (const Finding& f : outcome.findings) emit(detection_event(inv, f, outcome, false));
+bool Proxy::queue_inspection(InspectJob& job) {
+  {
+    std::lock_guard<std::mutex> lock(jobs_mu_);
+    if (jobs_stop_ || jobs_.size() >= kMaxQueuedInspections) return false;
+    jobs_.push_back(std::move(job));
+  }
+  jobs_cv_.notify_one();
+  return true;
+}
+
+void Proxy::inspect_loop() {
+  // Below the proxy's connection threads and the runtime: on a busy CPU the
+  // inspection waits for the handler rather than the other way round.
+  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kInspectNice);
+  for (;;) {
+    InspectJob job;
+    {
+      std::unique_lock<std::mutex> lock(jobs_mu_);
+      jobs_cv_.wait(lock, [this] { return jobs_stop_ || !jobs_.empty(); });
+      if (jobs_.empty()) return;  // stopping, nothing left
+      job = std::move(jobs_.front());
+      jobs_.erase(jobs_.begin());
+    }
+    inspect_and_report(job);
+  }
+}
+
+void Proxy::inspect_and_report(const InspectJob& job) {
+  InspectOutcome outcome = config_.inspect(job.event);
+  // Always, also with no taint values: it clears taints_pending.
+  publish_late_taints(job.published, outcome.taints);
+  for (const Finding& f : outcome.findings) emit(detection_event(job.inv, f, outcome, false));
 }
 
 std::string Proxy::detection_event(const Invocation& inv, const Finding& finding,
@@ -495,22 +550,21 @@ void Proxy::serve(int client_fd) {
             inv.deadline_ms = std::strtoull(v->c_str(), nullptr, 10);
           }
           invocations_.fetch_add(1);
-          if (config_.inspect && (config_.inspect_mode != image::Mode::kOff || config_.taint_only)) {
-            // Monitor mode: the detectors run after the hand-off (see proxy.h).
-            bool defer = config_.inspect_mode == image::Mode::kMonitor && !config_.taint_only;
-            outcome = config_.inspect(event, defer);
-            if (outcome.run_detectors && !defer) {
-              // Deferred although not asked to: run the detectors now.
-              auto run = std::move(outcome.run_detectors);
-              outcome.run_detectors = nullptr;
-              run(outcome);
-            }
-            if (config_.inspect_mode == image::Mode::kOff) {
-              outcome.findings.clear();
-              outcome.run_detectors = nullptr;
-            }
+          // Monitor mode: publish, hand over, inspect in the background (proxy.h).
+          if (background_inspection_) {
+            published = publish(inv, {}, /*pending=*/true);
+            Status w = http::write_all(client_fd, resp.raw, body_out);
+            InspectJob job{inv, published, std::move(event)};
+            // The inspection thread is behind: inspect here, after the hand-off.
+            if (!queue_inspection(job)) inspect_and_report(job);
+            if (!w.ok()) return;
+            break;
           }
-          published = publish(inv, outcome.taints);
+          if (config_.inspect && (config_.inspect_mode != image::Mode::kOff || config_.taint_only)) {
+            outcome = config_.inspect(event);
+            if (config_.inspect_mode == image::Mode::kOff) outcome.findings.clear();
+          }
+          published = publish(inv, outcome.taints, /*pending=*/false);
           bool want_block = config_.inspect_mode == image::Mode::kBlock && !outcome.findings.empty();
           if (want_block && !safe_request_id(inv.request_id)) {
             emit(lifecycle_event("degraded",
@@ -535,9 +589,6 @@ void Proxy::serve(int client_fd) {
         if (!block) {
           // Head and body in one system call.
           Status w = http::write_all(client_fd, resp.raw, body_out);
-          // The detectors run even when the runtime went away: their events
-          // do not depend on the hand-off.
-          if (outcome.run_detectors) finish_deferred(inv, published, outcome);
           if (!w.ok()) return;
           break;
         }

@@ -24,13 +24,19 @@
 // thread per connection is the simplest design that serves concurrent
 // long-polls correctly; an epoll loop would buy nothing at this scale.
 //
-// Monitor mode forwards first, detects after: the proxy publishes the
-// invocation and the event's taint values, hands the event to the runtime,
-// and only then runs the detectors and emits their `detection` events (with
-// the same request id). Block mode cannot: the runtime must not see an event
-// the detectors would refuse. Deferral is off when a control uses taint
-// (`taint_only`): see publish_late_taints() for the small window in which
-// late taint values are not yet in the page.
+// Monitor mode inspects in the background: the proxy publishes the
+// invocation (request id, deadline, phase) with `taints_pending` set, hands
+// the event to the runtime at once, and queues the event for the inspection
+// thread, which decodes it, runs the detectors, writes the taint values into
+// the page, clears `taints_pending` and emits the `detection` events (with
+// the same request id). An enforcer about to write an event while taints
+// are pending waits for them (bounded, see fnguard/enforcer/runtime.cc), so
+// events still carry their taint. The inspection thread runs at a lower
+// priority (nice +kInspectNice): on one CPU it runs when the runtime waits
+// instead of in front of the handler. Block mode cannot do this: the
+// runtime must not see an event the detectors would refuse; nor can a
+// policy with a `taint:` control (`taint_only`), whose decisions need the
+// values before the handler runs. Both inspect before the hand-off.
 //
 // Failure policy (fail open unless told otherwise): if a message cannot be
 // parsed (our parser is stricter than AWS), the connection falls back to a
@@ -88,18 +94,10 @@ struct InspectOutcome {
   bool http_shaped = false;          // API Gateway, ALB, function URL
   // Optional: the JSON to answer a blocked HTTP invocation with, given its request id.
   std::function<std::string(std::string_view request_id)> blocked_response;
-  // Set by an inspector that took the hint to defer its detectors: `findings`
-  // is still empty and `taints` were chosen without them. Calling it runs the
-  // detectors on the decoded event, fills `findings`, and replaces `taints`
-  // with the choice the findings make (the same as an undeferred run gives).
-  std::function<void(InspectOutcome&)> run_detectors;
 };
 
-// Inspects an invocation event (the /next response body). With
-// `defer_detectors` the inspector may stop after decoding the event and
-// choosing its taint values, and leave the detectors to
-// InspectOutcome::run_detectors; it may also ignore the hint.
-using InspectFn = std::function<InspectOutcome(std::string_view event_json, bool defer_detectors)>;
+// Inspects an invocation event (the /next response body).
+using InspectFn = std::function<InspectOutcome(std::string_view event_json)>;
 // Receives one event, one JSON object without newline.
 using EmitFn = std::function<void(std::string json)>;
 
@@ -139,10 +137,22 @@ class Proxy {
                  std::string_view pending_to_upstream);
   void mark_degraded(const std::string& reason);
   // Returns the invocation number written to the page (0 without a page).
-  uint64_t publish(const Invocation& inv, const std::vector<Taint>& taints);
+  // `pending`: the taint values follow later (background inspection).
+  uint64_t publish(const Invocation& inv, const std::vector<Taint>& taints, bool pending);
+  // Writes the taint values of `invocation` and clears taints_pending,
+  // unless a later invocation owns the page by now.
   void publish_late_taints(uint64_t invocation, const std::vector<Taint>& taints);
-  // Runs the deferred detectors of `outcome` and emits their events.
-  void finish_deferred(const Invocation& inv, uint64_t published, InspectOutcome& outcome);
+  // Background inspection (monitor mode).
+  struct InspectJob {
+    Invocation inv;
+    uint64_t published = 0;
+    std::string event;
+  };
+  // Moves `job` into the queue; false (job untouched) when the queue is full
+  // or the thread is gone: the caller then inspects inline.
+  bool queue_inspection(InspectJob& job);
+  void inspect_loop();
+  void inspect_and_report(const InspectJob& job);
   Status answer_blocked(const Invocation& inv, const InspectOutcome& outcome);
   std::string detection_event(const Invocation& inv, const Finding& finding,
                               const InspectOutcome& outcome, bool blocked) const;
@@ -158,7 +168,20 @@ class Proxy {
   std::atomic<uint64_t> invocations_{0};
   std::atomic<uint64_t> blocked_{0};
   std::mutex context_mu_;  // one writer of the context page at a time
+  bool background_inspection_ = false;  // set before any thread starts
+  std::thread inspector_;  // background inspection (monitor mode)
+  std::mutex jobs_mu_;
+  std::condition_variable jobs_cv_;
+  std::vector<InspectJob> jobs_;  // FIFO, at most kMaxQueuedInspections
+  bool jobs_stop_ = false;
 };
+
+// Invocations waiting for background inspection before the proxy inspects
+// inline instead (a runtime that answers faster than the inspection thread
+// gets CPU).
+inline constexpr size_t kMaxQueuedInspections = 16;
+// The background inspection thread's nice value (relative to the proxy).
+inline constexpr int kInspectNice = 5;
 
 // Builds a lifecycle event (for the wrapper and the proxy): "state" is
 // "started", "degraded", "stopped"...; `message` one sentence.

@@ -1,6 +1,7 @@
 // memfd sealing, socketpair and gate plumbing for the enforcer protocol.
 #include "fnguard/supervisor/channel.h"
 
+#include <pthread.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/mman.h>
@@ -152,11 +153,29 @@ bool Channel::wait_hello(pid_t pid, int timeout_ms, std::vector<std::string>* ea
 
 void Channel::open_gate() {
   if (!gate_write_) return;
+  // An enforcer that started closed its end without reading (it does not
+  // wait): the write then fails with EPIPE. Keep the SIGPIPE that comes with
+  // it from killing a caller that does not ignore SIGPIPE: block it for the
+  // write and consume it if it became pending (this thread's own signal).
+  sigset_t pipe_set, old_set;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  sigset_t pending;
+  sigemptyset(&pending);
+  sigpending(&pending);
+  const bool already_pending = sigismember(&pending, SIGPIPE) == 1;
+  pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set);
   char go = 1;
   ssize_t n;
   do {
     n = ::write(gate_write_.get(), &go, 1);
   } while (n < 0 && errno == EINTR);
+  if (n < 0 && errno == EPIPE && !already_pending) {
+    timespec zero{0, 0};
+    while (sigtimedwait(&pipe_set, nullptr, &zero) < 0 && errno == EINTR) {
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, &old_set, nullptr);
   gate_write_.reset();
 }
 

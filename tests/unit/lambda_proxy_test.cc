@@ -390,7 +390,7 @@ TEST(LambdaProxy, UnreachableUpstreamAnswers502) {
 
 // Block and monitor: an inspector that flags events containing "ATTACK".
 InspectFn flag_attacks() {
-  return [](std::string_view event, bool) {
+  return [](std::string_view event) {
     InspectOutcome o;
     o.http_shaped = true;
     o.taints.push_back(Taint{"queryStringParameters.file", "/etc/passwd"});
@@ -471,40 +471,36 @@ TEST(LambdaProxy, MonitorModePassesTheEventOnAndReportsIt) {
   std::string got = read_until(c.get(), "\"ATTACK\"}");
   EXPECT_NE(got.find("Request-Id: bad-1"), std::string::npos);
   EXPECT_TRUE(s.posted.empty());
+  // Inspected in the background: the detection follows the hand-off.
   std::string events = rec.all();
+  for (int i = 0; i < 1000 && events.find("\"kind\":\"detection\"") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    events = rec.all();
+  }
   EXPECT_NE(events.find("\"kind\":\"detection\""), std::string::npos);
   EXPECT_NE(events.find("\"action\":\"allowed\""), std::string::npos);
   EXPECT_NE(events.find("\"request_id\":\"bad-1\""), std::string::npos);
 }
 
-// An inspector that defers its detectors when asked, like the real one:
-// early taints without findings, the decoded form of the flagged value only
-// after the detectors ran. `release` holds the detectors back.
-struct DeferringInspector {
+// An inspector held back until released, to see what happens meanwhile.
+struct HeldInspector {
   std::mutex mu;
   std::condition_variable cv;
   bool released = false;
-  std::atomic<int> deferred_calls{0};
+  std::atomic<int> calls{0};
   InspectFn fn() {
-    return [this](std::string_view event, bool defer) {
-      InspectOutcome o;
-      o.http_shaped = true;
-      o.taints.push_back(Taint{"queryStringParameters.file", "..%2fetc%2fpasswd"});
-      bool attack = event.find("ATTACK") != std::string_view::npos;
-      auto detect = [this, attack](InspectOutcome& out) {
+    return [this](std::string_view event) {
+      calls.fetch_add(1);
+      {
         std::unique_lock<std::mutex> l(mu);
         cv.wait_for(l, std::chrono::seconds(10), [this] { return released; });
-        if (!attack) return;
-        out.findings.push_back(
+      }
+      InspectOutcome o;
+      o.http_shaped = true;
+      o.taints.push_back(Taint{"queryStringParameters.file", "../etc/passwd"});
+      if (event.find("ATTACK") != std::string_view::npos) {
+        o.findings.push_back(
             Finding{"path_traversal", "queryStringParameters.file", "../etc/passwd", "path.traversal"});
-        out.taints = {Taint{"queryStringParameters.file", "../etc/passwd"},
-                      Taint{"queryStringParameters.file", "..%2fetc%2fpasswd"}};
-      };
-      if (defer) {
-        deferred_calls.fetch_add(1);
-        o.run_detectors = detect;
-      } else {
-        detect(o);
       }
       return o;
     };
@@ -516,35 +512,33 @@ struct DeferringInspector {
   }
 };
 
-TEST(LambdaProxy, MonitorModeHandsTheEventOverBeforeTheDetectorsRunAndStillReportsIt) {
+TEST(LambdaProxy, MonitorModeHandsTheEventOverBeforeInspectingAndStillReportsIt) {
   BlockScenario s;
   FakeUpstream up([&](int fd, int) { serve_two_invocations(&s, fd); });
   Recorder rec;
-  DeferringInspector inspector;
+  HeldInspector inspector;
   auto channel = supervisor::Channel::create({1}, false);
   ASSERT_TRUE(channel.ok());
   auto proxy = start_proxy(up.address(), channel->get(), inspector.fn(), image::Mode::kMonitor,
                            rec.fn());
   UniqueFd c = connect_to(proxy->address());
   send_all(c.get(), kNextRequest);
-  // The detectors are held back, yet the runtime gets the event, and the
-  // page already names the invocation with the early taint values.
+  // The inspection is held back, yet the runtime gets the event, and the
+  // page already names the invocation, with its taint values pending.
   std::string got = read_until(c.get(), "\"ATTACK\"}");
   EXPECT_NE(got.find("Request-Id: bad-1"), std::string::npos);
-  EXPECT_EQ(inspector.deferred_calls.load(), 1);
   image::ContextPage snap;
   ASSERT_TRUE(image::context_snapshot((*channel)->context(), &snap));
   EXPECT_STREQ(snap.request_id, "bad-1");
-  ASSERT_EQ(snap.taint_count, 1u);
-  EXPECT_EQ(std::string(snap.taint_data + snap.taints[0].value_offset, snap.taints[0].value_length),
-            "..%2fetc%2fpasswd");
+  EXPECT_EQ(snap.taint_count, 0u);
+  EXPECT_EQ((*channel)->context()->taints_pending.load(), 1u);
   {
     std::lock_guard<std::mutex> l(rec.mu);
-    EXPECT_TRUE(rec.events.empty()) << "detections reported before the detectors ran";
+    EXPECT_TRUE(rec.events.empty()) << "detections reported before the inspection ran";
   }
   inspector.release();
-  // The detection arrives afterwards, with the request id and the taint the
-  // findings chose; the late taint value reaches the page.
+  // The detection arrives afterwards with the request id and its taint; the
+  // taint values reach the page and the pending mark is cleared.
   std::string events;
   for (int i = 0; i < 1000 && events.find("\"kind\":\"detection\"") == std::string::npos; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -556,78 +550,53 @@ TEST(LambdaProxy, MonitorModeHandsTheEventOverBeforeTheDetectorsRunAndStillRepor
             std::string::npos)
       << events;
   ASSERT_TRUE(image::context_snapshot((*channel)->context(), &snap));
-  ASSERT_EQ(snap.taint_count, 2u);
+  ASSERT_EQ(snap.taint_count, 1u);
   EXPECT_EQ(std::string(snap.taint_data + snap.taints[0].value_offset, snap.taints[0].value_length),
             "../etc/passwd");
+  EXPECT_EQ((*channel)->context()->taints_pending.load(), 0u);
   EXPECT_TRUE(s.posted.empty()) << "monitor mode must not answer the invocation itself";
   c.reset();
   proxy->stop();
 }
 
-TEST(LambdaProxy, BlockModeRunsTheDetectorsBeforeTheRuntimeSeesTheEvent) {
+TEST(LambdaProxy, StoppingWithInspectionPendingReleasesWaitingEnforcers) {
   BlockScenario s;
   FakeUpstream up([&](int fd, int) { serve_two_invocations(&s, fd); });
-  DeferringInspector inspector;
+  HeldInspector inspector;
+  auto channel = supervisor::Channel::create({1}, false);
+  ASSERT_TRUE(channel.ok());
+  auto proxy = start_proxy(up.address(), channel->get(), inspector.fn(), image::Mode::kMonitor);
+  UniqueFd c = connect_to(proxy->address());
+  send_all(c.get(), kNextRequest);
+  read_until(c.get(), "\"ATTACK\"}");
+  EXPECT_EQ((*channel)->context()->taints_pending.load(), 1u);
+  c.reset();
   inspector.release();
-  auto proxy = start_proxy(up.address(), nullptr, inspector.fn(), image::Mode::kBlock);
+  proxy->stop();
+  EXPECT_EQ((*channel)->context()->taints_pending.load(), 0u);
+}
+
+TEST(LambdaProxy, BlockModeInspectsBeforeTheRuntimeSeesTheEvent) {
+  BlockScenario s;
+  FakeUpstream up([&](int fd, int) { serve_two_invocations(&s, fd); });
+  HeldInspector inspector;
+  inspector.release();
+  auto channel = supervisor::Channel::create({1}, false);
+  ASSERT_TRUE(channel.ok());
+  auto proxy = start_proxy(up.address(), channel->get(), inspector.fn(), image::Mode::kBlock);
   UniqueFd c = connect_to(proxy->address());
   send_all(c.get(), kNextRequest);
   std::string got = read_until(c.get(), "\"fine\"}");
   EXPECT_NE(got.find("Request-Id: good-2"), std::string::npos);
   EXPECT_EQ(got.find("ATTACK"), std::string::npos) << "the runtime saw the malicious event";
-  EXPECT_EQ(inspector.deferred_calls.load(), 0) << "block mode asked the inspector to defer";
   EXPECT_EQ(proxy->blocked(), 1u);
-}
-
-// The real inspector, deferred and not: the same findings and the same taint
-// values in the end, so monitor mode's events do not change. The encoded
-// traversal is the case where the findings add a taint value (its decoded
-// form) that the early choice cannot have.
-TEST(LambdaProxy, DeferredInspectionEndsWithTheSameFindingsAndTaintsAsImmediate) {
-  auto inspector = make_inspector(InspectSettings{});
-  ASSERT_TRUE(inspector.ok()) << inspector.error().message;
-  const std::string encoded_attack =
-      "{\"version\":\"2.0\",\"rawPath\":\"/\",\"rawQueryString\":\"file=..%252f..%252fetc%252fpasswd\","
-      "\"queryStringParameters\":{\"file\":\"..%2f..%2fetc%2fpasswd\"},\"requestContext\":{\"http\":"
-      "{\"method\":\"GET\",\"path\":\"/\"}},\"isBase64Encoded\":false}";
-  const std::string events[] = {
-      encoded_attack,
-      "{\"version\":\"2.0\",\"rawPath\":\"/orders\",\"queryStringParameters\":{\"name\":\"alice\"},"
-      "\"requestContext\":{\"http\":{\"method\":\"GET\",\"path\":\"/orders\"}}}",
-      "{\"cmd\":\"ls; cat /etc/passwd\",\"url\":\"http://169.254.169.254/latest/meta-data/\"}",
-      "not json at all",
-  };
-  bool saw_late_taint = false;
-  for (const std::string& event : events) {
-    InspectOutcome now = (*inspector)(event, false);
-    EXPECT_FALSE(now.run_detectors) << "deferred although not asked to";
-    InspectOutcome later = (*inspector)(event, true);
-    EXPECT_TRUE(later.findings.empty()) << "findings before the detectors ran";
-    std::vector<Taint> early = later.taints;
-    if (later.run_detectors) later.run_detectors(later);
-    EXPECT_EQ(later.http_shaped, now.http_shaped) << event;
-    ASSERT_EQ(later.findings.size(), now.findings.size()) << event;
-    for (size_t i = 0; i < now.findings.size(); ++i) {
-      EXPECT_EQ(later.findings[i].detector, now.findings[i].detector);
-      EXPECT_EQ(later.findings[i].field, now.findings[i].field);
-      EXPECT_EQ(later.findings[i].evidence, now.findings[i].evidence);
-      EXPECT_EQ(later.findings[i].signature, now.findings[i].signature);
-    }
-    ASSERT_EQ(later.taints.size(), now.taints.size()) << event;
-    for (size_t i = 0; i < now.taints.size(); ++i) {
-      EXPECT_EQ(later.taints[i].field, now.taints[i].field);
-      EXPECT_EQ(later.taints[i].value, now.taints[i].value);
-    }
-    if (early.size() != later.taints.size()) saw_late_taint = true;
-  }
-  EXPECT_FALSE((*inspector)(encoded_attack, false).findings.empty()) << "the attack was not found";
-  EXPECT_TRUE(saw_late_taint) << "no event exercised a taint value that only the findings add";
+  EXPECT_EQ((*channel)->context()->taints_pending.load(), 0u) << "block mode never defers";
 }
 
 TEST(LambdaProxy, BlockedNonHttpEventIsAnsweredWithAnError) {
   BlockScenario s;
   FakeUpstream up([&](int fd, int) { serve_two_invocations(&s, fd); });
-  InspectFn inspect = [](std::string_view event, bool) {
+  InspectFn inspect = [](std::string_view event) {
     InspectOutcome o;  // http_shaped stays false: an SQS or custom event
     if (event.find("ATTACK") != std::string_view::npos) {
       o.findings.push_back(Finding{"sql_injection", "Records[0].body", "' OR 1=1", ""});
