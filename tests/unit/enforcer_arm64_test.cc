@@ -92,16 +92,17 @@ std::string missing_prerequisite() {
            " (cmake --preset arm64 && cmake --build --preset arm64, or set FNGUARD_ARM64_PREFIX)";
   if (access(kQemu, X_OK) != 0) return "qemu-aarch64 is not installed (apt-get install qemu-user)";
   if (access((std::string(kSysroot) + "/lib/ld-linux-aarch64.so.1").c_str(), R_OK) != 0)
-    return std::string("no arm64 loader under ") + kSysroot + " (apt-get install libc6-arm64-cross)";
+    return std::string("no arm64 loader under ") + kSysroot +
+           " (apt-get install libc6-arm64-cross)";
   for (const auto& p : {arm64_probe(), arm64_net_probe()}) {
     if (elf_machine(p) != EM_AARCH64) return "the arm64 test program " + p + " was not built";
   }
   return "";
 }
 
-#define SKIP_WITHOUT_ARM64()                                       \
-  do {                                                             \
-    std::string missing = missing_prerequisite();                  \
+#define SKIP_WITHOUT_ARM64()                                                  \
+  do {                                                                        \
+    std::string missing = missing_prerequisite();                             \
     if (!missing.empty()) GTEST_SKIP() << "arm64 enforcer test: " << missing; \
   } while (0)
 
@@ -114,8 +115,7 @@ std::vector<std::string> under_qemu(const std::vector<std::string>& guest) {
 }
 
 struct Arm64Options {
-  bool open_gate = true;
-  int hello_timeout_ms = 30000;  // qemu loads the guest's libraries slowly
+  int hello_timeout_ms = 30000;  // generous: qemu on a loaded machine
   int timeout_ms = 60000;
 };
 
@@ -133,8 +133,8 @@ RunResult run_arm64(const std::vector<uint8_t>& image, const std::vector<std::st
 
   std::vector<std::string> env_strings;
   for (char** e = environ; *e != nullptr; ++e) {
-    if (std::strncmp(*e, "LD_PRELOAD=", 11) == 0 || std::strncmp(*e, "FNGUARD_ENFORCER=", 17) == 0 ||
-        std::strncmp(*e, "QEMU_", 5) == 0)
+    if (std::strncmp(*e, "LD_PRELOAD=", 11) == 0 ||
+        std::strncmp(*e, "FNGUARD_ENFORCER=", 17) == 0 || std::strncmp(*e, "QEMU_", 5) == 0)
       continue;
     env_strings.emplace_back(*e);
   }
@@ -152,7 +152,8 @@ RunResult run_arm64(const std::vector<uint8_t>& image, const std::vector<std::st
   // The enforcer closes its end of the gate as soon as it said hello, so
   // writing the gate byte can meet a closed pipe: ignore SIGPIPE here, as
   // the real supervisor does (supervisor.cc), and give the child the default.
-  struct sigaction ignore_pipe {}, old_pipe {};
+  struct sigaction ignore_pipe {
+  }, old_pipe{};
   ignore_pipe.sa_handler = SIG_IGN;
   sigaction(SIGPIPE, &ignore_pipe, &old_pipe);
   struct RestorePipe {
@@ -183,7 +184,7 @@ RunResult run_arm64(const std::vector<uint8_t>& image, const std::vector<std::st
   close(err_pipe[1]);
   channel->close_child_ends();
   result.hello = channel->wait_hello(pid, options.hello_timeout_ms, &result.events);
-  if (result.hello && options.open_gate) channel->open_gate();
+  if (result.hello) channel->open_gate();
   // No hello: the enforcer refused to start and waits at the gate; the
   // supervisor's answer is to kill the program, as `fnguard run` does.
   if (!result.hello) kill(-pid, SIGKILL);
@@ -192,10 +193,9 @@ RunResult run_arm64(const std::vector<uint8_t>& image, const std::vector<std::st
   clock_gettime(CLOCK_MONOTONIC, &start);
   bool out_open = true, err_open = true;
   while (out_open || err_open) {
-    pollfd fds[3] = {
-        {out_open ? out_pipe[0] : -1, POLLIN, 0},
-        {err_open ? err_pipe[0] : -1, POLLIN, 0},
-        {channel->events_fd(), POLLIN, 0}};
+    pollfd fds[3] = {{out_open ? out_pipe[0] : -1, POLLIN, 0},
+                     {err_open ? err_pipe[0] : -1, POLLIN, 0},
+                     {channel->events_fd(), POLLIN, 0}};
     int r = poll(fds, 3, 200);
     timespec now{};
     clock_gettime(CLOCK_MONOTONIC, &now);
@@ -238,7 +238,8 @@ std::vector<uint8_t> compile(const std::string& yaml) {
 }
 
 std::string read_policy(const std::string& mode, const std::string& deny) {
-  return "version: 1\nmode: " + mode + "\nfiles:\n  read:\n    rules:\n      - deny: " + deny + "\n";
+  return "version: 1\nmode: " + mode + "\nfiles:\n  read:\n    rules:\n      - deny: " + deny +
+         "\n";
 }
 
 TEST(EnforcerArm64, TheLibraryAndProgramsAreArm64) {
@@ -259,10 +260,10 @@ TEST(EnforcerArm64, DeniedReadFailsWithEaccesAndTheEventNamesTheRule) {
   ASSERT_TRUE(r.hello) << "the arm64 enforcer did not start\n" << r.dump();
   EXPECT_EQ(r.out, "read err 13\nread ok public notes\n") << r.dump();
   EXPECT_EQ(r.exit_code, 0) << r.dump();
-  auto events = r.find_events({"\"kind\":\"violation\"", "\"control\":\"files.read\"", kBlocked,
-                               "\"mode\":\"block\"", "\"rule\":\"files.read.rules[0]\"",
-                               "\"target\":\"" + dir / "secret" + "\"",
-                               "\"enforcement\":\"preload\""});
+  auto events =
+      r.find_events({"\"kind\":\"violation\"", "\"control\":\"files.read\"", kBlocked,
+                     "\"mode\":\"block\"", "\"rule\":\"files.read.rules[0]\"",
+                     "\"target\":\"" + dir / "secret" + "\"", "\"enforcement\":\"preload\""});
   ASSERT_EQ(events.size(), 1u) << r.dump();
   // The event comes from the arm64 program (qemu reports the guest's executable).
   EXPECT_NE(events[0].find("\"exe\":\"" + arm64_probe() + "\""), std::string::npos) << events[0];
@@ -294,15 +295,17 @@ TEST(EnforcerArm64, ASymbolicLinkToADeniedFileIsRefused) {
   ASSERT_TRUE(r.hello) << r.dump();
   EXPECT_EQ(r.line("read"), "read err 13") << r.dump();
   EXPECT_EQ(r.out.find("TOPSECRET"), std::string::npos) << r.dump();
-  EXPECT_TRUE(r.has_event({"\"control\":\"files.read\"", kBlocked, "\"rule\":\"files.read.rules[0]\""}))
+  EXPECT_TRUE(
+      r.has_event({"\"control\":\"files.read\"", kBlocked, "\"rule\":\"files.read.rules[0]\""}))
       << r.dump();
 }
 
 TEST(EnforcerArm64, DeniedWriteCreatesNothing) {
   SKIP_WITHOUT_ARM64();
   TempDir dir;
-  std::string policy = "version: 1\nmode: block\nfiles:\n  write:\n    rules:\n      - deny: " +
-                       dir.path() + "/out/**\n";
+  std::string policy =
+      "version: 1\nmode: block\nfiles:\n  write:\n    rules:\n      - deny: " + dir.path() +
+      "/out/**\n";
   ASSERT_EQ(mkdir((dir / "out").c_str(), 0755), 0);
   RunResult r = run_arm64(compile(policy), {arm64_probe(), "write", dir / "out/planted", "x",
                                             "write", dir / "kept", "y"});
@@ -310,7 +313,8 @@ TEST(EnforcerArm64, DeniedWriteCreatesNothing) {
   EXPECT_EQ(r.out, "write err 13\nwrite ok\n") << r.dump();
   EXPECT_FALSE(dir.exists("out/planted"));
   EXPECT_EQ(dir.read("kept"), "y");
-  EXPECT_TRUE(r.has_event({"\"control\":\"files.write\"", kBlocked, "\"rule\":\"files.write.rules[0]\""}))
+  EXPECT_TRUE(
+      r.has_event({"\"control\":\"files.write\"", kBlocked, "\"rule\":\"files.write.rules[0]\""}))
       << r.dump();
 }
 
@@ -319,7 +323,8 @@ TEST(EnforcerArm64, DeniedProgramDoesNotStart) {
   TempDir dir;
   // /bin/touch would leave a file behind if it ran.
   RunResult r = run_arm64(
-      compile("version: 1\nmode: block\nprocess:\n  exec:\n    rules:\n      - deny: {name: touch}\n"),
+      compile(
+          "version: 1\nmode: block\nprocess:\n  exec:\n    rules:\n      - deny: {name: touch}\n"),
       {arm64_probe(), "exec", "/usr/bin/touch", dir / "ran"});
   ASSERT_TRUE(r.hello) << r.dump();
   EXPECT_EQ(r.line("exec"), "exec err 13") << r.dump();
@@ -347,8 +352,9 @@ TEST(EnforcerArm64, AnAllowedExecRunsAndTheNewProgramIsProtectedToo) {
   ASSERT_TRUE(r.hello) << r.dump();
   EXPECT_EQ(r.out, "read err 13\nread ok public notes\n") << r.dump();
   EXPECT_EQ(r.exit_code, 0) << r.dump();
-  EXPECT_TRUE(r.has_event({"\"control\":\"files.read\"", kBlocked, "\"rule\":\"files.read.rules[0]\"",
-                           "\"target\":\"" + dir / "secret" + "\""}))
+  EXPECT_TRUE(
+      r.has_event({"\"control\":\"files.read\"", kBlocked, "\"rule\":\"files.read.rules[0]\"",
+                   "\"target\":\"" + dir / "secret" + "\""}))
       << r.dump();
   EXPECT_FALSE(r.has_event({"\"control\":\"process.exec\""})) << r.dump();
 }
@@ -393,17 +399,18 @@ TEST(EnforcerArm64, DeniedConnectIsRefusedAndNothingArrives) {
   Listener denied, allowed;
   ASSERT_TRUE(denied.ok() && allowed.ok());
   RunResult r = run_arm64(
-      compile("version: 1\nmode: block\nnetwork:\n  outbound:\n    rules:\n      - deny: 127.0.0.1:" +
-              denied.port() + "\n"),
+      compile(
+          "version: 1\nmode: block\nnetwork:\n  outbound:\n    rules:\n      - deny: 127.0.0.1:" +
+          denied.port() + "\n"),
       {arm64_net_probe(), "connect", "127.0.0.1", denied.port(), "connect", "127.0.0.1",
        allowed.port()});
   ASSERT_TRUE(r.hello) << r.dump();
   EXPECT_EQ(r.out, "connect err 1\nconnect ok\n") << r.dump();
   EXPECT_FALSE(denied.connection_arrived());
   EXPECT_TRUE(allowed.connection_arrived());
-  EXPECT_TRUE(r.has_event({"\"control\":\"network.outbound\"", kBlocked,
-                           "\"rule\":\"network.outbound.rules[0]\"",
-                           "\"target\":\"127.0.0.1:" + denied.port() + "\"", "\"protocol\":\"tcp\""}))
+  EXPECT_TRUE(r.has_event(
+      {"\"control\":\"network.outbound\"", kBlocked, "\"rule\":\"network.outbound.rules[0]\"",
+       "\"target\":\"127.0.0.1:" + denied.port() + "\"", "\"protocol\":\"tcp\""}))
       << r.dump();
 }
 
@@ -414,8 +421,9 @@ TEST(EnforcerArm64, DomainRuleMatchesTheNameTheProgramLookedUp) {
   Listener denied;
   ASSERT_TRUE(denied.ok());
   RunResult r = run_arm64(
-      compile("version: 1\nmode: block\nnetwork:\n  outbound:\n    rules:\n      - deny: localhost:" +
-              denied.port() + "\n"),
+      compile(
+          "version: 1\nmode: block\nnetwork:\n  outbound:\n    rules:\n      - deny: localhost:" +
+          denied.port() + "\n"),
       {arm64_net_probe(), "resolve", "localhost", denied.port()});
   ASSERT_TRUE(r.hello) << r.dump();
   EXPECT_EQ(r.line("resolve"), "resolve err 1") << r.dump();
