@@ -32,7 +32,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <iostream>
 #include <iterator>
 #include <mutex>
 #include <optional>
@@ -286,7 +285,15 @@ Result<std::string> read_event(const std::optional<std::string>& source) {
   if (!source) {
     text = "{}";
   } else if (*source == "-") {
-    text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    // read(2), not std::cin: <iostream> would make every fnguard start,
+    // the Lambda wrapper's included, construct the iostream locales.
+    char buf[65536];
+    ssize_t n;
+    while ((n = read(0, buf, sizeof buf)) != 0) {
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return make_error("cannot read the event from standard input");
+      text.append(buf, static_cast<size_t>(n));
+    }
   } else {
     std::ifstream in(*source, std::ios::binary);
     if (!in) return make_error("cannot read the event file " + *source);
