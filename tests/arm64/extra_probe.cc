@@ -1,21 +1,28 @@
-// A small network program for the arm64 enforcer test
-// (tests/unit/enforcer_arm64_test.cc), cross-compiled for aarch64 and run
-// under qemu-user: the native net tests drive python3, which has no arm64
-// build here. Each argument group is one operation printing one line,
-// "<op> ok" or "<op> err <errno>", like tests/unit/programs/enforcer_probe.cc:
+// Operations tests/unit/programs/enforcer_probe.cc does not have, for the
+// arm64 enforcer test (tests/unit/enforcer_arm64_test.cc), cross-compiled for
+// aarch64 and run under qemu-user: the native tests drive python3 for these,
+// which has no arm64 build here. Each argument group is one operation
+// printing one line, "<op> ok [data]" or "<op> err <errno>", like
+// enforcer_probe.cc:
 //
 //   connect ADDR PORT    TCP connect to an IPv4 literal
 //   resolve NAME PORT    getaddrinfo(NAME) (IPv4, TCP), then connect to the
 //                        first address: domain rules match through the name
 //                        cache the enforcer fills from getaddrinfo
+//   spawn PROG ARGS...   posix_spawn (the rest of the command line), wait;
+//                        data = the exit status. (glibc's fork() hangs in an
+//                        arm64 guest under Debian 12's qemu 7.2; posix_spawn
+//                        does not use it.)
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace {
@@ -46,8 +53,25 @@ int connect_to(const sockaddr* addr, socklen_t len, int* err) {
 int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const char* op = argv[i];
+    if (strcmp(op, "spawn") == 0) {
+      if (i + 1 >= argc) {
+        fprintf(stderr, "extra_probe: spawn needs a program\n");
+        return 2;
+      }
+      pid_t pid = 0;
+      int rc = posix_spawn(&pid, argv[i + 1], nullptr, nullptr, argv + i + 1, environ);
+      if (rc != 0) {
+        result("spawn", -1, rc);
+        return 0;
+      }
+      int status = 0;
+      waitpid(pid, &status, 0);
+      printf("spawn ok %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+      fflush(stdout);
+      return 0;
+    }
     if (i + 2 >= argc) {
-      fprintf(stderr, "net_probe: %s needs two arguments\n", op);
+      fprintf(stderr, "extra_probe: %s needs two arguments\n", op);
       return 2;
     }
     const char* host = argv[i + 1];
@@ -59,7 +83,7 @@ int main(int argc, char** argv) {
       in.sin_family = AF_INET;
       in.sin_port = htons(static_cast<uint16_t>(atoi(port)));
       if (inet_pton(AF_INET, host, &in.sin_addr) != 1) {
-        fprintf(stderr, "net_probe: %s is not an IPv4 address\n", host);
+        fprintf(stderr, "extra_probe: %s is not an IPv4 address\n", host);
         return 2;
       }
       int rc = connect_to(reinterpret_cast<sockaddr*>(&in), sizeof in, &err);
@@ -79,7 +103,7 @@ int main(int argc, char** argv) {
       freeaddrinfo(found);
       result("resolve", rc, err);
     } else {
-      fprintf(stderr, "net_probe: unknown operation %s\n", op);
+      fprintf(stderr, "extra_probe: unknown operation %s\n", op);
       return 2;
     }
   }
