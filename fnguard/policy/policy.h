@@ -36,6 +36,10 @@ struct CompileOptions {
 // AWS_LAMBDA_RUNTIME_API, the cwd and /etc/resolv.conf. Leaves
 // mode_override unset: the caller parses --mode / FNGUARD_MODE (with
 // parse_mode) and must refuse a bad value rather than ignore it.
+// The addresses of the `nameserver` lines of a resolv.conf file (empty when
+// the file cannot be read).
+std::vector<std::string> read_nameservers(const char* path);
+
 CompileOptions compile_options_from_environment();
 
 struct Warning {

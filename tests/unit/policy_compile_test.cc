@@ -406,6 +406,27 @@ TEST(PolicyCompile, OptionsComeFromTheLambdaEnvironment) {
   EXPECT_TRUE(local.runtime_api.empty());
 }
 
+TEST(PolicyCompile, NameserversAreReadFromResolvConf) {
+  char path[] = "/tmp/fnguard-resolv-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  const std::string text =
+      "# comment nameserver 9.9.9.9\n"
+      "search example.com\n"
+      "nameserver 10.0.0.2\n"
+      "\tnameserver\t169.254.78.1   # trailing comment\r\n"
+      "nameserver\n"
+      "nameservers 1.1.1.1\n"
+      "options ndots:2\n"
+      "nameserver fe80::1%eth0";
+  ASSERT_EQ(write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  close(fd);
+  std::vector<std::string> got = read_nameservers(path);
+  unlink(path);
+  EXPECT_EQ(got, (std::vector<std::string>{"10.0.0.2", "169.254.78.1", "fe80::1%eth0"}));
+  EXPECT_TRUE(read_nameservers("/nonexistent/resolv.conf").empty());
+}
+
 TEST(PolicyCompile, EffectiveJsonIsStable) {
   const char* text = "version: 1\nfiles:\n  read:\n    rules:\n      - deny: /etc/shadow\n";
   LoadedPolicy a = must_load(text);
