@@ -25,7 +25,7 @@ void function_fields(JsonWriter& w) {
 }  // namespace
 
 LifecycleEvent::LifecycleEvent(const char* action)
-    : buf_(kBufferSize), writer_(buf_.data(), buf_.size()), action_(action) {
+    : buf_(new char[kBufferSize]), writer_(buf_.get(), kBufferSize), action_(action) {
   header();
 }
 
@@ -45,7 +45,7 @@ std::string LifecycleEvent::finish() {
   function_fields(writer_);
   writer_.end_object();
   if (!writer_.ok()) {
-    writer_ = JsonWriter(buf_.data(), buf_.size());
+    writer_ = JsonWriter(buf_.get(), kBufferSize);
     header();
     writer_.field_bool("truncated", true);
     function_fields(writer_);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <memory>
 #include <climits>
 #include <cstring>
 
@@ -298,8 +299,8 @@ void Proxy::inspect_and_report(const InspectJob& job) {
 
 std::string Proxy::detection_event(const Invocation& inv, const Finding& finding,
                                    const InspectOutcome& outcome, bool blocked) const {
-  std::vector<char> buf(kEventBuffer);
-  events::JsonWriter w(buf.data(), buf.size());
+  std::unique_ptr<char[]> buf(new char[kEventBuffer]);  // not zero-filled
+  events::JsonWriter w(buf.get(), kEventBuffer);
   w.begin_object();
   w.field_int("fnguard", 1);
   w.field("time", now_utc().c_str());

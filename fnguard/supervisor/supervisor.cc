@@ -90,17 +90,17 @@ void Supervisor::drain_events() {
   while (true) {
     // MSG_TRUNC makes recv return the datagram's real length, so an
     // oversized one is noticed (and counted) instead of parsed half.
-    ssize_t n = recv(events_fd_, buffer_.data(), buffer_.size(), MSG_DONTWAIT | MSG_TRUNC);
+    ssize_t n = recv(events_fd_, buffer_.get(), kBufferSize, MSG_DONTWAIT | MSG_TRUNC);
     if (n < 0) {
       if (errno == EINTR) continue;
       return;  // EAGAIN: empty
     }
     if (n == 0) continue;  // an empty datagram: nothing to say
-    if (static_cast<size_t>(n) > buffer_.size()) {
+    if (static_cast<size_t>(n) > kBufferSize) {
       sink_->count_malformed(1);
       continue;
     }
-    sink_->submit(std::string_view(buffer_.data(), static_cast<size_t>(n)), monotonic_ms());
+    sink_->submit(std::string_view(buffer_.get(), static_cast<size_t>(n)), monotonic_ms());
   }
 }
 

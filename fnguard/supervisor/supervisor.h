@@ -82,7 +82,8 @@ class Supervisor {
   };
   std::vector<Watch> watches_;
   std::function<void(pid_t, int)> other_exit_;
-  std::vector<char> buffer_ = std::vector<char>(64 * 1024);
+  static constexpr size_t kBufferSize = 64 * 1024;
+  std::unique_ptr<char[]> buffer_{new char[kBufferSize]};  // not zero-filled
 };
 
 // Monotonic milliseconds (the sink's clock).
