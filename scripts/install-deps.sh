@@ -32,6 +32,27 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+# The arm64 layer and its tests (fnguard layer build --arch arm64, the arm64
+# enforcer run under qemu-user): Debian's cross toolchain, qemu-user and the
+# arm64 builds of the two libraries fnguard links. Best effort: without them
+# the arm64 tests skip and say why; FNGUARD_SKIP_ARM64=1 leaves them out.
+if [[ ${FNGUARD_SKIP_ARM64:-0} != 1 ]]; then
+  arm64_packages=(g++-aarch64-linux-gnu qemu-user libyaml-dev:arm64 libseccomp-dev:arm64)
+  arm64_missing=()
+  for p in "${arm64_packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || arm64_missing+=("$p")
+  done
+  if ((${#arm64_missing[@]})); then
+    echo "install-deps: installing ${arm64_missing[*]} (arm64 layer and tests)"
+    export DEBIAN_FRONTEND=noninteractive
+    if ! { { dpkg --print-foreign-architectures | grep -qx arm64 || dpkg --add-architecture arm64; } &&
+           apt-get update -qq &&
+           apt-get install -y -qq --no-install-recommends "${arm64_missing[@]}"; }; then
+      echo "install-deps: could not install the arm64 toolchain; the arm64 layer and tests are skipped" >&2
+    fi
+  fi
+fi
+
 # The Node runtime client `fnguard local --runtime nodejs` runs handlers with
 # (npm registry; cached per user where fnguard looks for it).
 ric_dir="${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/fnguard/ric"
