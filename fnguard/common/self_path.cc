@@ -1,4 +1,6 @@
-// Resolves /proc/self/exe once per call; cheap enough for start-up paths.
+// Resolves /proc/self/exe once per process (a readlink of /proc costs ~10 µs
+// and the wrapper asked several times at every cold start); the executable
+// of a process does not change until it execs, which starts afresh.
 #include "fnguard/common/self_path.h"
 
 #include <unistd.h>
@@ -7,7 +9,9 @@
 
 namespace fnguard {
 
-std::string install_prefix() {
+namespace {
+
+std::string compute_install_prefix() {
   char buf[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
   if (n <= 0) return ".";
@@ -22,6 +26,13 @@ std::string install_prefix() {
   std::string bin_dir = exe.substr(0, exe.rfind('/'));
   size_t slash = bin_dir.rfind('/');
   return slash == 0 ? "/" : bin_dir.substr(0, slash);
+}
+
+}  // namespace
+
+std::string install_prefix() {
+  static const std::string prefix = compute_install_prefix();
+  return prefix;
 }
 
 std::string enforcer_library_path() { return install_prefix() + "/lib/libfnguard.so"; }
