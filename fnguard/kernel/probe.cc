@@ -153,11 +153,15 @@ KernelFeatures probe_kernel(ProbeDepth depth) {
   bool notif_action = f.seccomp_filter && action_available(SECCOMP_RET_USER_NOTIF);
 
   const int release = release_number(f.release.c_str());
-  if (depth == ProbeDepth::kQuick && notif_action && f.no_new_privs && release >= 5005) {
+  if (depth == ProbeDepth::kQuick && notif_action && f.no_new_privs && release >= 5005 &&
+      f.seccomp_mode_now == 0) {
     // CONTINUE and the listener flag both exist upstream since 5.5 and are
     // not configurable; whether a listener really accepts CONTINUE is
     // confirmed by the launched child on its own listener before it runs
     // anything (Backstop::install_in_child), which fails closed if not.
+    // Only without a filter of our own: under one, a listener can be
+    // refused (EBUSY when a filter above already has one), which only a
+    // real attempt shows.
     f.user_notif = filter_flag_known(SECCOMP_FILTER_FLAG_NEW_LISTENER);
     f.notif_continue = f.user_notif;
     f.notif_addfd = f.user_notif && release >= 5009;

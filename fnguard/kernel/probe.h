@@ -43,7 +43,8 @@ enum class ProbeDepth {
   // the launched child then confirms CONTINUE on its real listener with
   // listener_accepts_continue() and refuses to run the command if it is
   // missing (a kernel that claims 5.5+ without it fails closed, it does not
-  // hang). Older or unreadable releases get the full probe.
+  // hang). Older or unreadable releases, and a process already under a
+  // seccomp filter (where a listener may be refused), get the full probe.
   kQuick,
 };
 

@@ -50,6 +50,32 @@ TEST(Probe, ProbingLeavesNoFilterOnTheCaller) {
   EXPECT_EQ(out.substr(0, arrow), out.substr(arrow + 4)) << out;
 }
 
+TEST(Probe, UnderAFilterWithAListenerNoListenerIsPromised) {
+  // Nested fnguard, or a container manager that uses seccomp notification:
+  // a filter above us already has a listener, so ours would be refused
+  // (EBUSY). Both probes must say so instead of promising exec supervision.
+  KernelFeatures f = probe_kernel(ProbeDepth::kFull);
+  if (!f.user_notif) GTEST_SKIP() << "this kernel has no seccomp user notification";
+  std::string out = testing::run_in_child([] {
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return std::string("nnp failed");
+    struct sock_filter insns[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_vhangup, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {4, insns};
+    long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+    if (fd < 0) return std::string("no listener");
+    KernelFeatures quick = probe_kernel(ProbeDepth::kQuick);
+    KernelFeatures full = probe_kernel(ProbeDepth::kFull);
+    return std::string(quick.user_notif ? "quick-yes" : "quick-no") + "," +
+           (full.user_notif ? "full-yes" : "full-no") + "," +
+           (quick.seccomp_filter ? "filter" : "no-filter");
+  });
+  EXPECT_EQ(out, "quick-no,full-no,filter");
+}
+
 TEST(Probe, ContinueCheckOnARealListener) {
   KernelFeatures f = probe_kernel(ProbeDepth::kFull);
   if (!f.user_notif) GTEST_SKIP() << "this kernel has no seccomp user notification";
