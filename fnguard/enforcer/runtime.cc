@@ -28,7 +28,6 @@
 
 #include <dlfcn.h>
 #include <fcntl.h>
-#include <linux/futex.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -204,47 +203,10 @@ void copy_bounded(char* out, size_t cap, const char* in, size_t in_cap) {
   out[n] = '\0';
 }
 
-// In monitor mode the proxy hands the event to the runtime before it has
-// computed the event's taint values (fnguard/lambda/proxy.h) and sets
-// `taints_pending` until they are in the page. Before reading taints, wait
-// for them: the inspection takes tens of microseconds, and this runs only
-// for an operation that is being reported or has a taint-mode control (for
-// which the proxy never defers). Bounded: after kTaintWaitNs the event goes
-// out without them (a stalled or stopped proxy must not stall the
-// function). The futex is shared (the page is a memfd mapped by the proxy
-// and by us); a kernel that refuses FUTEX_WAIT on our read-only mapping
-// gets short sleeps instead.
-constexpr long kTaintWaitNs = 10 * 1000 * 1000;
-
-int64_t monotonic_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
-}
-
-void wait_for_taints(const image::ContextPage* page) {
-  if (page->taints_pending.load(std::memory_order_acquire) == 0) return;
-  ErrnoSaver errno_saver;
-  const int64_t deadline = monotonic_ns() + kTaintWaitNs;
-  for (;;) {
-    if (page->taints_pending.load(std::memory_order_acquire) == 0) return;
-    int64_t left = deadline - monotonic_ns();
-    if (left <= 0) return;
-    timespec ts{static_cast<time_t>(left / 1000000000), static_cast<long>(left % 1000000000)};
-    long r = syscall(SYS_futex, reinterpret_cast<const uint32_t*>(&page->taints_pending),
-                     FUTEX_WAIT, 1u, &ts, nullptr, 0);
-    if (r != 0 && errno != EAGAIN && errno != EINTR && errno != ETIMEDOUT) {
-      timespec nap{0, 50 * 1000};
-      syscall(SYS_nanosleep, &nap, nullptr);
-    }
-  }
-}
-
 // Sequence-locked read of the fields above; the taint is the first value
 // from the current invocation's event that occurs in `target`.
 bool read_context(const image::ContextPage* page, const char* target, const char* also,
                   EventContext* out) {
-  wait_for_taints(page);
   size_t target_len = target != nullptr ? std::strlen(target) : 0;
   size_t also_len = also != nullptr ? std::strlen(also) : 0;
   for (int attempt = 0; attempt < 64; ++attempt) {
@@ -292,7 +254,6 @@ bool read_context(const image::ContextPage* page, const char* target, const char
 // taint rather than stalling the caller).
 bool subjects_tainted(const image::ContextPage* page, const char* const* subjects,
                       bool value_contains_subject) {
-  wait_for_taints(page);
   for (int attempt = 0; attempt < 64; ++attempt) {
     uint32_t before = page->seq.load(std::memory_order_acquire);
     if ((before & 1u) != 0) continue;

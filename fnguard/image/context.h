@@ -6,7 +6,6 @@
 // processes can only map it read-only: they can read the request id but not
 // forge it. Writes follow a sequence lock: `seq` is odd while the supervisor
 // writes; readers copy the page and retry if `seq` changed or was odd.
-// `taints_pending` is the one field written outside that lock (see below).
 #pragma once
 
 #include <atomic>
@@ -30,13 +29,7 @@ struct ContextPage {
   uint64_t invocation;   // increments with each invocation; 0 before the first
   Phase phase;           // kAny outside Lambda, else kInit or kInvoke
   uint8_t degraded;      // 1 when the proxy lost track (events then omit request data)
-  uint8_t reserved[2];
-  // 1 while this invocation's taint values are still being computed (the
-  // proxy handed the event over first, in monitor mode); 0 once they are in
-  // the page. A futex word: the enforcer waits on it, boundedly, before it
-  // reads taints for an event; the proxy wakes it (FUTEX_WAKE, not private:
-  // the waiter is another process).
-  std::atomic<uint32_t> taints_pending;
+  uint8_t reserved[6];
   uint64_t deadline_ms;  // epoch milliseconds, 0 when unknown
   char request_id[64];
   char function_arn[256];

@@ -1,11 +1,8 @@
 // The Runtime API proxy (see proxy.h for what it does and why it is built so).
 #include "fnguard/lambda/proxy.h"
 
-#include <linux/futex.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -13,19 +10,12 @@
 
 #include <cerrno>
 #include <memory>
-#include <climits>
 #include <cstring>
 
 #include "fnguard/events/json_writer.h"
 
 namespace fnguard::lambda {
 namespace {
-
-// Wakes enforcers waiting in other processes for this invocation's taints.
-void wake_taint_waiters(image::ContextPage* page) {
-  syscall(SYS_futex, reinterpret_cast<uint32_t*>(&page->taints_pending), FUTEX_WAKE, INT_MAX,
-          nullptr, nullptr, 0);
-}
 
 
 constexpr size_t kEventBuffer = 64 * 1024;
@@ -121,11 +111,6 @@ Result<std::unique_ptr<Proxy>> Proxy::start(ProxyConfig config) {
     ch->context_end_write();
   }
   Proxy* self = proxy.get();
-  const ProxyConfig& c = proxy->config_;
-  if (c.inspect && c.inspect_mode == image::Mode::kMonitor && !c.taint_only) {
-    proxy->background_inspection_ = true;
-    proxy->inspector_ = std::thread([self] { self->inspect_loop(); });
-  }
   proxy->acceptor_ = std::thread([self] { self->accept_loop(); });
   return proxy;
 }
@@ -138,18 +123,6 @@ void Proxy::stop() {
   if (acceptor_.joinable()) acceptor_.join();
   connections_.close_all();
   listen_fd_.reset();
-  {
-    std::lock_guard<std::mutex> lock(jobs_mu_);
-    jobs_stop_ = true;
-  }
-  jobs_cv_.notify_all();
-  if (inspector_.joinable()) inspector_.join();
-  // Nobody will publish the pending taints now: let waiting enforcers go.
-  if (config_.channel != nullptr) {
-    std::lock_guard<std::mutex> lock(context_mu_);
-    image::ContextPage* page = config_.channel->context();
-    if (page->taints_pending.exchange(0) != 0) wake_taint_waiters(page);
-  }
 }
 
 void Proxy::accept_loop() {
@@ -225,8 +198,8 @@ bool same_taints(const std::vector<Taint>& a, const std::vector<Taint>& b) {
 
 }  // namespace
 
-uint64_t Proxy::publish(const Invocation& inv, const std::vector<Taint>& taints, bool pending) {
-  if (config_.channel == nullptr) return 0;
+void Proxy::publish(const Invocation& inv, const std::vector<Taint>& taints) {
+  if (config_.channel == nullptr) return;
   std::lock_guard<std::mutex> lock(context_mu_);
   supervisor::Channel* ch = config_.channel;
   image::ContextPage* page = ch->context();
@@ -238,63 +211,7 @@ uint64_t Proxy::publish(const Invocation& inv, const std::vector<Taint>& taints,
   copy_field(page->function_arn, sizeof page->function_arn, inv.function_arn);
   copy_field(page->trace_id, sizeof page->trace_id, inv.trace_id);
   write_taints(page, taints);
-  uint64_t number = page->invocation;
-  uint32_t was = page->taints_pending.exchange(pending ? 1 : 0, std::memory_order_release);
   ch->context_end_write();
-  if (was != 0 && !pending) wake_taint_waiters(page);
-  return number;
-}
-
-// Background inspection's taint values (monitor mode, see proxy.h). Until
-// they are here `taints_pending` holds enforcers that want taints for an
-// event; an operation that is not reported does not wait, and is not marked
-// (no block decision depends on it: background inspection is off when a
-// control has `taint: monitor|block`).
-void Proxy::publish_late_taints(uint64_t invocation, const std::vector<Taint>& taints) {
-  if (config_.channel == nullptr) return;
-  std::lock_guard<std::mutex> lock(context_mu_);
-  supervisor::Channel* ch = config_.channel;
-  image::ContextPage* page = ch->context();
-  if (page->invocation != invocation) return;  // a later invocation owns the page now
-  ch->context_begin_write();
-  write_taints(page, taints);
-  page->taints_pending.store(0, std::memory_order_release);
-  ch->context_end_write();
-  wake_taint_waiters(page);
-}
-
-bool Proxy::queue_inspection(InspectJob& job) {
-  {
-    std::lock_guard<std::mutex> lock(jobs_mu_);
-    if (jobs_stop_ || jobs_.size() >= kMaxQueuedInspections) return false;
-    jobs_.push_back(std::move(job));
-  }
-  jobs_cv_.notify_one();
-  return true;
-}
-
-void Proxy::inspect_loop() {
-  // Below the proxy's connection threads and the runtime: on a busy CPU the
-  // inspection waits for the handler rather than the other way round.
-  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kInspectNice);
-  for (;;) {
-    InspectJob job;
-    {
-      std::unique_lock<std::mutex> lock(jobs_mu_);
-      jobs_cv_.wait(lock, [this] { return jobs_stop_ || !jobs_.empty(); });
-      if (jobs_.empty()) return;  // stopping, nothing left
-      job = std::move(jobs_.front());
-      jobs_.erase(jobs_.begin());
-    }
-    inspect_and_report(job);
-  }
-}
-
-void Proxy::inspect_and_report(const InspectJob& job) {
-  InspectOutcome outcome = config_.inspect(job.event);
-  // Always, also with no taint values: it clears taints_pending.
-  publish_late_taints(job.published, outcome.taints);
-  for (const Finding& f : outcome.findings) emit(detection_event(job.inv, f, outcome, false));
 }
 
 std::string Proxy::detection_event(const Invocation& inv, const Finding& finding,
@@ -541,7 +458,6 @@ void Proxy::serve(int client_fd) {
         }
         bool block = false;
         Invocation inv;
-        uint64_t published = 0;
         InspectOutcome outcome;
         if (resp.status == 200) {
           if (const std::string* v = resp.find("Lambda-Runtime-Aws-Request-Id")) inv.request_id = *v;
@@ -551,21 +467,11 @@ void Proxy::serve(int client_fd) {
             inv.deadline_ms = std::strtoull(v->c_str(), nullptr, 10);
           }
           invocations_.fetch_add(1);
-          // Monitor mode: publish, hand over, inspect in the background (proxy.h).
-          if (background_inspection_) {
-            published = publish(inv, {}, /*pending=*/true);
-            Status w = http::write_all(client_fd, resp.raw, body_out);
-            InspectJob job{inv, published, std::move(event)};
-            // The inspection thread is behind: inspect here, after the hand-off.
-            if (!queue_inspection(job)) inspect_and_report(job);
-            if (!w.ok()) return;
-            break;
-          }
           if (config_.inspect && (config_.inspect_mode != image::Mode::kOff || config_.taint_only)) {
             outcome = config_.inspect(event);
             if (config_.inspect_mode == image::Mode::kOff) outcome.findings.clear();
           }
-          published = publish(inv, outcome.taints, /*pending=*/false);
+          publish(inv, outcome.taints);
           bool want_block = config_.inspect_mode == image::Mode::kBlock && !outcome.findings.empty();
           if (want_block && !safe_request_id(inv.request_id)) {
             emit(lifecycle_event("degraded",

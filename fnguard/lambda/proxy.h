@@ -24,19 +24,11 @@
 // thread per connection is the simplest design that serves concurrent
 // long-polls correctly; an epoll loop would buy nothing at this scale.
 //
-// Monitor mode inspects in the background: the proxy publishes the
-// invocation (request id, deadline, phase) with `taints_pending` set, hands
-// the event to the runtime at once, and queues the event for the inspection
-// thread, which decodes it, runs the detectors, writes the taint values into
-// the page, clears `taints_pending` and emits the `detection` events (with
-// the same request id). An enforcer about to write an event while taints
-// are pending waits for them (bounded, see fnguard/enforcer/runtime.cc), so
-// events still carry their taint. The inspection thread runs at a lower
-// priority (nice +kInspectNice): on one CPU it runs when the runtime waits
-// instead of in front of the handler. Block mode cannot do this: the
-// runtime must not see an event the detectors would refuse; nor can a
-// policy with a `taint:` control (`taint_only`), whose decisions need the
-// values before the handler runs. Both inspect before the hand-off.
+// Both modes inspect the event before the runtime gets it, so its taint
+// values are in the page before the handler runs. Handing the event over
+// first and inspecting after (on the connection thread, or on a background
+// thread with a "taints pending" mark the enforcer waited on) was measured
+// and lowered nothing: see docs/LAMBDA.md.
 //
 // Failure policy (fail open unless told otherwise): if a message cannot be
 // parsed (our parser is stricter than AWS), the connection falls back to a
@@ -136,23 +128,8 @@ class Proxy {
   void relay_raw(int client_fd, http::Reader& client, int upstream_fd, http::Reader* upstream,
                  std::string_view pending_to_upstream);
   void mark_degraded(const std::string& reason);
-  // Returns the invocation number written to the page (0 without a page).
-  // `pending`: the taint values follow later (background inspection).
-  uint64_t publish(const Invocation& inv, const std::vector<Taint>& taints, bool pending);
-  // Writes the taint values of `invocation` and clears taints_pending,
-  // unless a later invocation owns the page by now.
-  void publish_late_taints(uint64_t invocation, const std::vector<Taint>& taints);
-  // Background inspection (monitor mode).
-  struct InspectJob {
-    Invocation inv;
-    uint64_t published = 0;
-    std::string event;
-  };
-  // Moves `job` into the queue; false (job untouched) when the queue is full
-  // or the thread is gone: the caller then inspects inline.
-  bool queue_inspection(InspectJob& job);
-  void inspect_loop();
-  void inspect_and_report(const InspectJob& job);
+  // Publishes the invocation and its taint values in the context page.
+  void publish(const Invocation& inv, const std::vector<Taint>& taints);
   Status answer_blocked(const Invocation& inv, const InspectOutcome& outcome);
   std::string detection_event(const Invocation& inv, const Finding& finding,
                               const InspectOutcome& outcome, bool blocked) const;
@@ -168,20 +145,7 @@ class Proxy {
   std::atomic<uint64_t> invocations_{0};
   std::atomic<uint64_t> blocked_{0};
   std::mutex context_mu_;  // one writer of the context page at a time
-  bool background_inspection_ = false;  // set before any thread starts
-  std::thread inspector_;  // background inspection (monitor mode)
-  std::mutex jobs_mu_;
-  std::condition_variable jobs_cv_;
-  std::vector<InspectJob> jobs_;  // FIFO, at most kMaxQueuedInspections
-  bool jobs_stop_ = false;
 };
-
-// Invocations waiting for background inspection before the proxy inspects
-// inline instead (a runtime that answers faster than the inspection thread
-// gets CPU).
-inline constexpr size_t kMaxQueuedInspections = 16;
-// The background inspection thread's nice value (relative to the proxy).
-inline constexpr int kInspectNice = 5;
 
 // Builds a lifecycle event (for the wrapper and the proxy): "state" is
 // "started", "degraded", "stopped"...; `message` one sentence.

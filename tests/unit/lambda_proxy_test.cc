@@ -471,126 +471,38 @@ TEST(LambdaProxy, MonitorModePassesTheEventOnAndReportsIt) {
   std::string got = read_until(c.get(), "\"ATTACK\"}");
   EXPECT_NE(got.find("Request-Id: bad-1"), std::string::npos);
   EXPECT_TRUE(s.posted.empty());
-  // Inspected in the background: the detection follows the hand-off.
   std::string events = rec.all();
-  for (int i = 0; i < 1000 && events.find("\"kind\":\"detection\"") == std::string::npos; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    events = rec.all();
-  }
   EXPECT_NE(events.find("\"kind\":\"detection\""), std::string::npos);
   EXPECT_NE(events.find("\"action\":\"allowed\""), std::string::npos);
   EXPECT_NE(events.find("\"request_id\":\"bad-1\""), std::string::npos);
 }
 
-// An inspector held back until released, to see what happens meanwhile.
-struct HeldInspector {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool released = false;
-  std::atomic<int> calls{0};
-  InspectFn fn() {
-    return [this](std::string_view event) {
-      calls.fetch_add(1);
-      {
-        std::unique_lock<std::mutex> l(mu);
-        cv.wait_for(l, std::chrono::seconds(10), [this] { return released; });
-      }
-      InspectOutcome o;
-      o.http_shaped = true;
-      o.taints.push_back(Taint{"queryStringParameters.file", "../etc/passwd"});
-      if (event.find("ATTACK") != std::string_view::npos) {
-        o.findings.push_back(
-            Finding{"path_traversal", "queryStringParameters.file", "../etc/passwd", "path.traversal"});
-      }
-      return o;
-    };
-  }
-  void release() {
-    std::lock_guard<std::mutex> l(mu);
-    released = true;
-    cv.notify_all();
-  }
-};
-
-TEST(LambdaProxy, MonitorModeHandsTheEventOverBeforeInspectingAndStillReportsIt) {
+TEST(LambdaProxy, MonitorModePublishesTheTaintValuesBeforeTheRuntimeGetsTheEvent) {
   BlockScenario s;
   FakeUpstream up([&](int fd, int) { serve_two_invocations(&s, fd); });
   Recorder rec;
-  HeldInspector inspector;
   auto channel = supervisor::Channel::create({1}, false);
   ASSERT_TRUE(channel.ok());
-  auto proxy = start_proxy(up.address(), channel->get(), inspector.fn(), image::Mode::kMonitor,
+  auto proxy = start_proxy(up.address(), channel->get(), flag_attacks(), image::Mode::kMonitor,
                            rec.fn());
   UniqueFd c = connect_to(proxy->address());
   send_all(c.get(), kNextRequest);
-  // The inspection is held back, yet the runtime gets the event, and the
-  // page already names the invocation, with its taint values pending.
   std::string got = read_until(c.get(), "\"ATTACK\"}");
   EXPECT_NE(got.find("Request-Id: bad-1"), std::string::npos);
+  // By the time the runtime has the event, the page names the invocation
+  // with its taint values and the detection has been written.
   image::ContextPage snap;
   ASSERT_TRUE(image::context_snapshot((*channel)->context(), &snap));
   EXPECT_STREQ(snap.request_id, "bad-1");
-  EXPECT_EQ(snap.taint_count, 0u);
-  EXPECT_EQ((*channel)->context()->taints_pending.load(), 1u);
-  {
-    std::lock_guard<std::mutex> l(rec.mu);
-    EXPECT_TRUE(rec.events.empty()) << "detections reported before the inspection ran";
-  }
-  inspector.release();
-  // The detection arrives afterwards with the request id and its taint; the
-  // taint values reach the page and the pending mark is cleared.
-  std::string events;
-  for (int i = 0; i < 1000 && events.find("\"kind\":\"detection\"") == std::string::npos; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    events = rec.all();
-  }
-  EXPECT_NE(events.find("\"action\":\"allowed\""), std::string::npos) << events;
-  EXPECT_NE(events.find("\"request_id\":\"bad-1\""), std::string::npos) << events;
-  EXPECT_NE(events.find("\"taint\":{\"field\":\"queryStringParameters.file\",\"value\":\"../etc/passwd\"}"),
-            std::string::npos)
-      << events;
-  ASSERT_TRUE(image::context_snapshot((*channel)->context(), &snap));
   ASSERT_EQ(snap.taint_count, 1u);
   EXPECT_EQ(std::string(snap.taint_data + snap.taints[0].value_offset, snap.taints[0].value_length),
-            "../etc/passwd");
-  EXPECT_EQ((*channel)->context()->taints_pending.load(), 0u);
+            "/etc/passwd");
+  std::string events = rec.all();
+  EXPECT_NE(events.find("\"kind\":\"detection\""), std::string::npos) << events;
+  EXPECT_NE(events.find("\"request_id\":\"bad-1\""), std::string::npos) << events;
   EXPECT_TRUE(s.posted.empty()) << "monitor mode must not answer the invocation itself";
   c.reset();
   proxy->stop();
-}
-
-TEST(LambdaProxy, StoppingWithInspectionPendingReleasesWaitingEnforcers) {
-  BlockScenario s;
-  FakeUpstream up([&](int fd, int) { serve_two_invocations(&s, fd); });
-  HeldInspector inspector;
-  auto channel = supervisor::Channel::create({1}, false);
-  ASSERT_TRUE(channel.ok());
-  auto proxy = start_proxy(up.address(), channel->get(), inspector.fn(), image::Mode::kMonitor);
-  UniqueFd c = connect_to(proxy->address());
-  send_all(c.get(), kNextRequest);
-  read_until(c.get(), "\"ATTACK\"}");
-  EXPECT_EQ((*channel)->context()->taints_pending.load(), 1u);
-  c.reset();
-  inspector.release();
-  proxy->stop();
-  EXPECT_EQ((*channel)->context()->taints_pending.load(), 0u);
-}
-
-TEST(LambdaProxy, BlockModeInspectsBeforeTheRuntimeSeesTheEvent) {
-  BlockScenario s;
-  FakeUpstream up([&](int fd, int) { serve_two_invocations(&s, fd); });
-  HeldInspector inspector;
-  inspector.release();
-  auto channel = supervisor::Channel::create({1}, false);
-  ASSERT_TRUE(channel.ok());
-  auto proxy = start_proxy(up.address(), channel->get(), inspector.fn(), image::Mode::kBlock);
-  UniqueFd c = connect_to(proxy->address());
-  send_all(c.get(), kNextRequest);
-  std::string got = read_until(c.get(), "\"fine\"}");
-  EXPECT_NE(got.find("Request-Id: good-2"), std::string::npos);
-  EXPECT_EQ(got.find("ATTACK"), std::string::npos) << "the runtime saw the malicious event";
-  EXPECT_EQ(proxy->blocked(), 1u);
-  EXPECT_EQ((*channel)->context()->taints_pending.load(), 0u) << "block mode never defers";
 }
 
 TEST(LambdaProxy, BlockedNonHttpEventIsAnsweredWithAnError) {
