@@ -121,111 +121,17 @@ struct Arm64Options {
 };
 
 // run_protected() from enforcer_harness.h, with qemu in front: the
-// environment carries FNGUARD_ENFORCER but not LD_PRELOAD (see the top).
+// environment carries FNGUARD_ENFORCER but not LD_PRELOAD (see the top), and
+// kills reach qemu's children too.
 RunResult run_arm64(const std::vector<uint8_t>& image, const std::vector<std::string>& guest,
                     const Arm64Options& options = {}) {
-  RunResult result;
-  auto channel_or = supervisor::Channel::create(image, /*gate=*/true);
-  if (!channel_or.ok()) {
-    result.err = channel_or.error().message;
-    return result;
-  }
-  auto& channel = *channel_or;
-
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; ++e) {
-    if (std::strncmp(*e, "LD_PRELOAD=", 11) == 0 ||
-        std::strncmp(*e, "FNGUARD_ENFORCER=", 17) == 0 || std::strncmp(*e, "QEMU_", 5) == 0)
-      continue;
-    env_strings.emplace_back(*e);
-  }
-  for (auto& e : channel->child_environment(arm64_library(), nullptr)) {
-    if (e.rfind("FNGUARD_ENFORCER=", 0) == 0) env_strings.push_back(e);
-  }
-  std::vector<char*> envp;
-  for (auto& e : env_strings) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> args = under_qemu(guest);
-  std::vector<char*> argp;
-  for (auto& a : args) argp.push_back(a.data());
-  argp.push_back(nullptr);
-
-  // The enforcer closes its end of the gate as soon as it said hello, so
-  // writing the gate byte can meet a closed pipe: ignore SIGPIPE here, as
-  // the real supervisor does (supervisor.cc), and give the child the default.
-  struct sigaction ignore_pipe {
-  }, old_pipe{};
-  ignore_pipe.sa_handler = SIG_IGN;
-  sigaction(SIGPIPE, &ignore_pipe, &old_pipe);
-  struct RestorePipe {
-    struct sigaction* old;
-    ~RestorePipe() { sigaction(SIGPIPE, old, nullptr); }
-  } restore_pipe{&old_pipe};
-
-  int out_pipe[2], err_pipe[2];
-  if (pipe2(out_pipe, O_CLOEXEC) != 0) return result;
-  if (pipe2(err_pipe, O_CLOEXEC) != 0) {
-    close(out_pipe[0]);
-    close(out_pipe[1]);
-    return result;
-  }
-  pid_t pid = fork();
-  if (pid < 0) return result;
-  if (pid == 0) {
-    dup2(out_pipe[1], 1);
-    dup2(err_pipe[1], 2);
-    signal(SIGPIPE, SIG_DFL);
-    setpgid(0, 0);  // a timeout kills the whole group, qemu's children too
-    if (channel->setup_child_fds() != 0) _exit(126);
-    execve(argp[0], argp.data(), envp.data());
-    _exit(127);
-  }
-  result.started = true;
-  close(out_pipe[1]);
-  close(err_pipe[1]);
-  channel->close_child_ends();
-  result.hello = channel->wait_hello(pid, options.hello_timeout_ms, &result.events);
-  if (result.hello) channel->open_gate();
-  // No hello: the enforcer refused to start and waits at the gate; the
-  // supervisor's answer is to kill the program, as `fnguard run` does.
-  if (!result.hello) kill(-pid, SIGKILL);
-
-  timespec start{};
-  clock_gettime(CLOCK_MONOTONIC, &start);
-  bool out_open = true, err_open = true;
-  while (out_open || err_open) {
-    pollfd fds[3] = {{out_open ? out_pipe[0] : -1, POLLIN, 0},
-                     {err_open ? err_pipe[0] : -1, POLLIN, 0},
-                     {channel->events_fd(), POLLIN, 0}};
-    int r = poll(fds, 3, 200);
-    timespec now{};
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    long elapsed = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
-    if (elapsed > options.timeout_ms) {
-      kill(-pid, SIGKILL);
-      break;
-    }
-    if (r <= 0) continue;
-    char buf[4096];
-    for (int i = 0; i < 2; ++i) {
-      if ((fds[i].revents & (POLLIN | POLLHUP)) == 0) continue;
-      ssize_t n = read(fds[i].fd, buf, sizeof buf);
-      if (n <= 0) {
-        (i == 0 ? out_open : err_open) = false;
-      } else {
-        (i == 0 ? result.out : result.err).append(buf, static_cast<size_t>(n));
-      }
-    }
-    if (fds[2].revents & POLLIN) drain_events(channel->events_fd(), &result.events);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  kill(-pid, SIGKILL);  // anything the program left behind in its group
-  drain_events(channel->events_fd(), &result.events);
-  close(out_pipe[0]);
-  close(err_pipe[0]);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return result;
+  RunOptions run;
+  run.hello_timeout_ms = options.hello_timeout_ms;
+  run.timeout_ms = options.timeout_ms;
+  run.preload_in_environment = false;
+  run.drop_env = {"QEMU_"};
+  run.own_process_group = true;
+  return run_protected(image, under_qemu(guest), run);
 }
 
 // A policy compiled by the real compiler (as `fnguard run` and the Lambda

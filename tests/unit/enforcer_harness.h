@@ -144,6 +144,16 @@ struct RunOptions {
   std::string pause_events_until;
   // Fills the context page (request id, taints) before the program starts.
   std::function<void(image::ContextPage*)> context;
+  // false: LD_PRELOAD is left out of the environment, for a launcher that
+  // sets it for its guest only (qemu-user's -E, enforcer_arm64_test.cc).
+  bool preload_in_environment = true;
+  // Environment variables of this process left out of the child's
+  // (prefixes, e.g. "QEMU_").
+  std::vector<std::string> drop_env;
+  // The child leads its own process group, and every kill (timeout, no
+  // hello, the end of the run) goes to the whole group: a launcher's
+  // children too.
+  bool own_process_group = false;
 };
 
 inline void drain_events(int fd, std::vector<std::string>* events) {
@@ -178,9 +188,13 @@ inline RunResult run_protected(const std::vector<uint8_t>& image,
   for (char** e = environ; *e != nullptr; ++e) {
     if (std::strncmp(*e, "LD_PRELOAD=", 11) == 0 || std::strncmp(*e, "FNGUARD_ENFORCER=", 17) == 0)
       continue;
-    env_strings.emplace_back(*e);
+    bool dropped = false;
+    for (const std::string& prefix : options.drop_env) dropped |= std::strncmp(*e, prefix.c_str(), prefix.size()) == 0;
+    if (!dropped) env_strings.emplace_back(*e);
   }
-  for (auto& e : channel->child_environment(library_path(), nullptr)) env_strings.push_back(e);
+  for (auto& e : channel->child_environment(library_path(), nullptr)) {
+    if (options.preload_in_environment || e.rfind("LD_PRELOAD=", 0) != 0) env_strings.push_back(e);
+  }
   for (auto& e : options.env) env_strings.push_back(e);
   std::vector<char*> envp;
   for (auto& e : env_strings) envp.push_back(e.data());
@@ -200,12 +214,14 @@ inline RunResult run_protected(const std::vector<uint8_t>& image,
     dup2(out_pipe[1], 1);
     dup2(err_pipe[1], 2);
     if (in_pipe[0] >= 0) dup2(in_pipe[0], 0);
+    if (options.own_process_group) setpgid(0, 0);
     if (channel->setup_child_fds() != 0) _exit(126);
     if (!options.cwd.empty() && chdir(options.cwd.c_str()) != 0) _exit(126);
     execve(argp[0], argp.data(), envp.data());
     _exit(127);
   }
   result.started = true;
+  const pid_t target = options.own_process_group ? -pid : pid;  // what kill() hits
   close(out_pipe[1]);
   close(err_pipe[1]);
   if (in_pipe[0] >= 0) close(in_pipe[0]);
@@ -227,12 +243,12 @@ inline RunResult run_protected(const std::vector<uint8_t>& image,
     clock_gettime(CLOCK_MONOTONIC, &now);
     long elapsed = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
     if (elapsed > options.timeout_ms) {
-      kill(pid, SIGKILL);
+      kill(target, SIGKILL);
       break;
     }
     if (!result.hello) {
       // No hello: the child must not be left waiting at the gate.
-      kill(pid, SIGKILL);
+      kill(target, SIGKILL);
     }
     if (r <= 0) continue;
     char buf[4096];
@@ -256,6 +272,7 @@ inline RunResult run_protected(const std::vector<uint8_t>& image,
   if (in_pipe[1] >= 0) close(in_pipe[1]);
   int status = 0;
   waitpid(pid, &status, 0);
+  if (options.own_process_group) kill(-pid, SIGKILL);  // what the program left behind
   drain_events(channel->events_fd(), &result.events);
   close(out_pipe[0]);
   close(err_pipe[0]);
