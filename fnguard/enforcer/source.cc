@@ -73,6 +73,8 @@ struct PythonApi {
   void* (*frame_code)(void*);
   void* (*frame_back)(void*);
   void* (*get_attr)(void*, const char*);
+  void* (*get_attr_obj)(void*, void*);     // PyObject_GetAttr
+  void* (*intern)(const char*);            // PyUnicode_InternFromString
   const char* (*as_utf8)(void*);
   void (*dec_ref)(void*);
   void (*err_fetch)(void**, void**, void**);
@@ -100,9 +102,28 @@ void copy_text(char* out, size_t cap, const char* in) {
   out[n] = '\0';
 }
 
+// The attribute names read on every captured frame, as interned str objects
+// made once (GIL held; kept for the process's life): PyObject_GetAttr with
+// them spares building a str from a C string per lookup, which on the
+// import machinery's opens (tens of frames each) was most of the audit
+// hook's cost. (Main-interpreter objects: a process that runs isolated
+// sub-interpreters would want one set per interpreter.)
+enum AttrName { kCoFilename, kCoQualname, kCoName, kAttrNames };
+void* g_attr_names[kAttrNames] = {};
+const char* const kAttrNameText[kAttrNames] = {"co_filename", "co_qualname", "co_name"};
+
+void* attr_name(AttrName which) {
+  if (g_attr_names[which] == nullptr && g_python.intern != nullptr) {
+    g_attr_names[which] = g_python.intern(kAttrNameText[which]);
+  }
+  return g_attr_names[which];
+}
+
 // Copies a str attribute of `object` into out. GIL held.
-bool python_str_attr(void* object, const char* name, char* out, size_t cap) {
-  void* value = g_python.get_attr(object, name);
+bool python_str_attr(void* object, AttrName which, char* out, size_t cap) {
+  void* name = g_python.get_attr_obj != nullptr ? attr_name(which) : nullptr;
+  void* value = name != nullptr ? g_python.get_attr_obj(object, name)
+                                : g_python.get_attr(object, kAttrNameText[which]);
   if (value == nullptr) return false;
   const char* text = g_python.as_utf8(value);
   bool ok = text != nullptr;
@@ -123,23 +144,27 @@ bool is_library_file(const char* file) {
 }
 
 // Fills `out` from the innermost frame that is not library code (or the
-// innermost one when all are). GIL held.
+// innermost one when all are). GIL held. At most kMaxFrames are read: the
+// import machinery's own opens sit under a dozen or more library frames
+// (nested imports), and each frame read costs; a user frame further out
+// than that is not named (the innermost frame is).
+constexpr int kMaxFrames = 16;
 bool capture_frames(PythonCapture* out) {
   void* frame = g_python.get_frame();  // borrowed
   if (frame == nullptr) return false;
   bool have = false;
   void* current = frame;
   void* owned = nullptr;  // the frame we hold a reference to
-  for (int depth = 0; current != nullptr && depth < 32; ++depth) {
+  for (int depth = 0; current != nullptr && depth < kMaxFrames; ++depth) {
     void* code = g_python.frame_code(current);  // new reference
     if (code == nullptr) break;
     char file[sizeof out->file];
-    bool ok = python_str_attr(code, "co_filename", file, sizeof file);
+    bool ok = python_str_attr(code, kCoFilename, file, sizeof file);
     if (ok && (!have || !is_library_file(file))) {
       out->line = g_python.frame_line(current);
       std::memcpy(out->file, file, sizeof file);
-      if (!python_str_attr(code, "co_qualname", out->function, sizeof out->function) &&
-          !python_str_attr(code, "co_name", out->function, sizeof out->function)) {
+      if (!python_str_attr(code, kCoQualname, out->function, sizeof out->function) &&
+          !python_str_attr(code, kCoName, out->function, sizeof out->function)) {
         out->function[0] = '\0';
       }
       have = true;
@@ -314,6 +339,9 @@ void init() {
   api.frame_code = reinterpret_cast<void* (*)(void*)>(sym("PyFrame_GetCode"));
   api.frame_back = reinterpret_cast<void* (*)(void*)>(sym("PyFrame_GetBack"));
   api.get_attr = reinterpret_cast<void* (*)(void*, const char*)>(sym("PyObject_GetAttrString"));
+  // Optional: without them names are built per lookup (slower, same result).
+  api.get_attr_obj = reinterpret_cast<void* (*)(void*, void*)>(sym("PyObject_GetAttr"));
+  api.intern = reinterpret_cast<void* (*)(const char*)>(sym("PyUnicode_InternFromString"));
   api.as_utf8 = reinterpret_cast<const char* (*)(void*)>(sym("PyUnicode_AsUTF8"));
   api.dec_ref = reinterpret_cast<void (*)(void*)>(sym("Py_DecRef"));
   api.err_fetch = reinterpret_cast<void (*)(void**, void**, void**)>(sym("PyErr_Fetch"));
