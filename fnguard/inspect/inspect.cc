@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "fnguard/common/json_string.h"
+
 namespace fnguard::inspect {
 namespace {
 
@@ -88,38 +90,6 @@ bool trivial(std::string_view v) {
     if (!digits && !same) return false;
   }
   return true;
-}
-
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
 }
 
 const char* reason_phrase(int status) {

@@ -42,40 +42,6 @@ JsonValue& JsonValue::set(std::string key, JsonValue v) {
   return members_.back().second;
 }
 
-void append_json_string(std::string& out, const std::string& s) {
-  static const char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (u < 0x20) {
-          out += "\\u00";
-          out.push_back(kHex[u >> 4]);
-          out.push_back(kHex[u & 15]);
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
-}
-
 void JsonValue::write(std::string& out, int indent) const {
   std::string pad(static_cast<size_t>(indent + 2), ' ');
   std::string close_pad(static_cast<size_t>(indent), ' ');

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "fnguard/common/json_string.h"
+
 namespace fnguard::policy {
 
 class JsonValue {
@@ -41,8 +43,6 @@ class JsonValue {
   std::vector<std::pair<std::string, JsonValue>> members_;
 };
 
-// Appends `s` as a JSON string literal (quotes, escapes; non-ASCII bytes
-// pass through, control characters become \\u00XX).
-void append_json_string(std::string& out, const std::string& s);
+// JSON string literals: fnguard::append_json_string (fnguard/common/json_string.h).
 
 }  // namespace fnguard::policy
