@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <memory>
+#include <optional>
 #include <cstring>
 
 #include "fnguard/events/json_writer.h"
@@ -186,14 +187,6 @@ void write_taints(image::ContextPage* page, const std::vector<Taint>& taints) {
     page->taint_data[used++] = '\0';
   }
   page->taint_count = count;
-}
-
-bool same_taints(const std::vector<Taint>& a, const std::vector<Taint>& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (a[i].field != b[i].field || a[i].value != b[i].value) return false;
-  }
-  return true;
 }
 
 }  // namespace
@@ -400,13 +393,18 @@ void Proxy::serve(int client_fd) {
         return true;
       }
     };
-    if (expect_continue) {
+    // The next answer, or nullopt once an answer the parser refuses has
+    // degraded the connection to a raw relay (the caller then returns).
+    auto next_answer = [&]() -> std::optional<bool> {
       auto r = read_response();
-      if (!r.ok()) {
-        mark_degraded("the Runtime API answer was not understood (" + r.error().message + ")");
-        relay_raw(client_fd, client, up.get(), upstream.get(), {});
-        return;
-      }
+      if (r.ok()) return *r;
+      mark_degraded("the Runtime API answer was not understood (" + r.error().message + ")");
+      relay_raw(client_fd, client, up.get(), upstream.get(), {});
+      return std::nullopt;
+    };
+    if (expect_continue) {
+      auto r = next_answer();
+      if (!r) return;
       have_final = *r;
     }
     // A final answer before 100 Continue: the body was never asked for, and
@@ -434,12 +432,8 @@ void Proxy::serve(int client_fd) {
           }
         }
         if (!have_final) {
-          auto r = read_response();
-          if (!r.ok()) {
-            mark_degraded("the Runtime API answer was not understood (" + r.error().message + ")");
-            relay_raw(client_fd, client, up.get(), upstream.get(), {});
-            return;
-          }
+          auto r = next_answer();
+          if (!r) return;
           have_final = *r;
           if (!have_final) continue;
         }
@@ -509,12 +503,8 @@ void Proxy::serve(int client_fd) {
       }
     } else {
       if (!have_final) {
-        auto r = read_response();
-        if (!r.ok()) {
-          mark_degraded("the Runtime API answer was not understood (" + r.error().message + ")");
-          relay_raw(client_fd, client, up.get(), upstream.get(), {});
-          return;
-        }
+        auto r = next_answer();
+        if (!r) return;
         have_final = *r;
         if (!have_final) {
           // 100 Continue although the body was already sent: wait for the final answer.
