@@ -15,6 +15,21 @@
 namespace fnguard::kernel {
 namespace {
 
+// In a child: a filter that only notifies on vhangup(2), with a listener.
+// Returns the listener, -2 when no_new_privs failed, -1 when the kernel
+// refused the filter.
+long install_listener() {
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return -2;
+  struct sock_filter insns[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_vhangup, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  struct sock_fprog prog = {4, insns};
+  return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+}
+
 TEST(Probe, QuickProbeAgreesWithTheFullProbe) {
   KernelFeatures full = probe_kernel(ProbeDepth::kFull);
   KernelFeatures quick = probe_kernel(ProbeDepth::kQuick);
@@ -57,15 +72,8 @@ TEST(Probe, UnderAFilterWithAListenerNoListenerIsPromised) {
   KernelFeatures f = probe_kernel(ProbeDepth::kFull);
   if (!f.user_notif) GTEST_SKIP() << "this kernel has no seccomp user notification";
   std::string out = testing::run_in_child([] {
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return std::string("nnp failed");
-    struct sock_filter insns[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_vhangup, 0, 1),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-    };
-    struct sock_fprog prog = {4, insns};
-    long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+    long fd = install_listener();
+    if (fd == -2) return std::string("nnp failed");
     if (fd < 0) return std::string("no listener");
     KernelFeatures quick = probe_kernel(ProbeDepth::kQuick);
     KernelFeatures full = probe_kernel(ProbeDepth::kFull);
@@ -80,15 +88,8 @@ TEST(Probe, ContinueCheckOnARealListener) {
   KernelFeatures f = probe_kernel(ProbeDepth::kFull);
   if (!f.user_notif) GTEST_SKIP() << "this kernel has no seccomp user notification";
   std::string out = testing::run_in_child([&] {
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return std::string("nnp failed");
-    struct sock_filter insns[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_vhangup, 0, 1),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-    };
-    struct sock_fprog prog = {4, insns};
-    long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+    long fd = install_listener();
+    if (fd == -2) return std::string("nnp failed");
     if (fd < 0) return std::string("no listener");
     // A descriptor that is not a listener must not pass for one.
     bool on_stdin = listener_accepts_continue(0);

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <memory>
 #include <string>
 
 #include "fnguard/lambda/http_io.h"
@@ -48,13 +49,30 @@ FunctionSettings settings(int timeout_s = 10) {
   return s;
 }
 
+// A server with one invocation of `event` in flight; the test plays the
+// runtime. (`result` goes first when destroyed: it waits for the answer or
+// the deadline while the server still runs.)
+struct InFlight {
+  std::unique_ptr<RuntimeApiServer> server;
+  std::future<InvocationResult> result;
+};
+
+InFlight start_invocation(const std::string& event) {
+  InFlight f;
+  auto started = RuntimeApiServer::start(settings());
+  EXPECT_TRUE(started.ok());
+  if (!started.ok()) return f;
+  f.server = std::move(*started);
+  RuntimeApiServer* server = f.server.get();
+  f.result = std::async(std::launch::async,
+                        [server, event] { return server->invoke(event, [] { return true; }); });
+  return f;
+}
+
 TEST(LambdaRuntimeApiServer, NextCarriesTheEventAndTheHeadersAwsSends) {
-  auto server = RuntimeApiServer::start(settings());
-  ASSERT_TRUE(server.ok());
-  std::string address = (*server)->address();
-  auto result = std::async(std::launch::async, [&] {
-    return (*server)->invoke("{\"k\":1}", [] { return true; });
-  });
+  InFlight f = start_invocation("{\"k\":1}");
+  ASSERT_TRUE(f.server != nullptr);
+  std::string address = f.server->address();
   Reply next = round_trip(address, kNext);
   EXPECT_EQ(next.head.status, 200);
   EXPECT_EQ(next.body, "{\"k\":1}");
@@ -70,7 +88,7 @@ TEST(LambdaRuntimeApiServer, NextCarriesTheEventAndTheHeadersAwsSends) {
   EXPECT_EQ(unknown.head.status, 400);
   Reply ok = round_trip(address, post("invocation/" + *id + "/response", "{\"answer\":42}"));
   EXPECT_EQ(ok.head.status, 202);
-  InvocationResult r = result.get();
+  InvocationResult r = f.result.get();
   EXPECT_EQ(r.kind, InvocationResult::Kind::kResponse);
   EXPECT_EQ(r.body, "{\"answer\":42}");
   EXPECT_EQ(r.request_id, *id);
@@ -79,37 +97,31 @@ TEST(LambdaRuntimeApiServer, NextCarriesTheEventAndTheHeadersAwsSends) {
 }
 
 TEST(LambdaRuntimeApiServer, ErrorsAndInitErrorsAreReported) {
-  auto server = RuntimeApiServer::start(settings());
-  ASSERT_TRUE(server.ok());
-  std::string address = (*server)->address();
-  auto result = std::async(std::launch::async, [&] {
-    return (*server)->invoke("{}", [] { return true; });
-  });
+  InFlight f = start_invocation("{}");
+  ASSERT_TRUE(f.server != nullptr);
+  std::string address = f.server->address();
   Reply next = round_trip(address, kNext);
   std::string id = *next.head.find("Lambda-Runtime-Aws-Request-Id");
   EXPECT_EQ(round_trip(address, post("invocation/" + id + "/error", "{\"errorType\":\"Boom\"}",
                                    "Lambda-Runtime-Function-Error-Type: Boom\r\n"))
                 .head.status,
             202);
-  InvocationResult r = result.get();
+  InvocationResult r = f.result.get();
   EXPECT_EQ(r.kind, InvocationResult::Kind::kError);
   EXPECT_EQ(r.error_type, "Boom");
 
   EXPECT_EQ(round_trip(address, post("init/error", "{\"errorType\":\"Runtime.ImportModuleError\"}"))
                 .head.status,
             202);
-  InvocationResult after = (*server)->invoke("{}", [] { return true; });
+  InvocationResult after = f.server->invoke("{}", [] { return true; });
   EXPECT_EQ(after.kind, InvocationResult::Kind::kInitError);
   EXPECT_NE(after.body.find("ImportModuleError"), std::string::npos);
 }
 
 TEST(LambdaRuntimeApiServer, StreamedResponseWithAnErrorTrailerIsAnError) {
-  auto server = RuntimeApiServer::start(settings());
-  ASSERT_TRUE(server.ok());
-  std::string address = (*server)->address();
-  auto result = std::async(std::launch::async, [&] {
-    return (*server)->invoke("{}", [] { return true; });
-  });
+  InFlight f = start_invocation("{}");
+  ASSERT_TRUE(f.server != nullptr);
+  std::string address = f.server->address();
   Reply next = round_trip(address, kNext);
   std::string id = *next.head.find("Lambda-Runtime-Aws-Request-Id");
   std::string streamed = "POST /2018-06-01/runtime/invocation/" + id +
@@ -118,7 +130,7 @@ TEST(LambdaRuntimeApiServer, StreamedResponseWithAnErrorTrailerIsAnError) {
                          "Transfer-Encoding: chunked\r\nTrailer: Lambda-Runtime-Function-Error-Type\r\n\r\n"
                          "5\r\npart1\r\n0\r\nLambda-Runtime-Function-Error-Type: Runtime.StreamError\r\n\r\n";
   EXPECT_EQ(round_trip(address, streamed).head.status, 202);
-  InvocationResult r = result.get();
+  InvocationResult r = f.result.get();
   EXPECT_EQ(r.kind, InvocationResult::Kind::kError);
   EXPECT_EQ(r.error_type, "Runtime.StreamError");
   EXPECT_EQ(r.body, "part1");
