@@ -5,7 +5,10 @@
 //                first response: unprotected, vs through the layer's
 //                /opt/fnguard-wrapper, which is fnguard itself (proxy, policy
 //                compile, kernel backstop, enforcer preload and hello); also
-//                split at the runtime's first GET /invocation/next;
+//                split at the runtime's first GET /invocation/next; and a
+//                third side through a static wrapper that only execs the
+//                runtime (the floor of any exec wrapper; "over exec" is
+//                what fnguard adds beyond it);
 //   per invoke   a 4 KB API Gateway v2 event handed out on /next until the
 //                response is posted, on a warm runtime, inspection on (monitor).
 //
@@ -44,17 +47,28 @@ std::string python() {
   return access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
 }
 
-pid_t spawn(bool protect, const lb::RuntimeApiServer& server, const std::string& dir) {
+// The three ways the runtime is started.
+enum Side { kUnprotected = 0, kExecOnly = 1, kFnguard = 2, kSides = 3 };
+const char* const kSideName[kSides] = {"unprotected", "exec-only", "fnguard"};
+
+pid_t spawn(Side side, const lb::RuntimeApiServer& server, const std::string& dir) {
   std::vector<std::string> argv;
-  // Protected: the layer's /opt/fnguard-wrapper as Lambda runs it (the
-  // build tree has the same symlink to bin/fnguard).
-  if (protect) argv = {fnguard::data_dir() + "/layer/fnguard-wrapper"};
+  // fnguard: the layer's /opt/fnguard-wrapper as Lambda runs it (the build
+  // tree has the same symlink to bin/fnguard). exec-only: a static wrapper
+  // that only execs the runtime (bench/exec_only_wrapper.cc), the floor of
+  // any exec wrapper. FNGUARD_BENCH_WRAPPER replaces fnguard's (an A/A
+  // check: "none" starts that side unprotected too, so its "added" column
+  // shows the method's own bias).
+  const char* wrapper = std::getenv("FNGUARD_BENCH_WRAPPER");
+  if (side == kExecOnly) argv = {FNGUARD_EXEC_ONLY_WRAPPER};
+  if (side == kFnguard && wrapper == nullptr) argv = {fnguard::data_dir() + "/layer/fnguard-wrapper"};
+  if (side == kFnguard && wrapper != nullptr && std::strcmp(wrapper, "none") != 0) argv = {wrapper};
   argv.push_back(python());
   argv.push_back(fnguard::data_dir() + "/python/bootstrap.py");
   std::vector<std::string> env = server.runtime_environment();
   env.push_back(std::string("PATH=") + (std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin"));
   env.push_back("FNGUARD_EVENTS=/dev/null");
-  for (const char* keep : {"FNGUARD_MODE", "FNGUARD_POLICY", "FNGUARD_KERNEL"}) {
+  for (const char* keep : {"FNGUARD_MODE", "FNGUARD_POLICY", "FNGUARD_KERNEL", "FNGUARD_DISABLE"}) {
     if (const char* v = std::getenv(keep)) env.push_back(std::string(keep) + "=" + v);
   }
   std::vector<char*> a, e;
@@ -116,9 +130,9 @@ int main(int argc, char** argv) {
   settings.name = "bench";
   settings.task_root = dir;
   settings.handler = "app.hello";
-  // One server per side, so that both runtimes can stay warm at once and
+  // One server per side, so that the runtimes can stay warm at once and
   // their invocations can alternate (see below).
-  std::unique_ptr<lb::RuntimeApiServer> servers[2];
+  std::unique_ptr<lb::RuntimeApiServer> servers[kSides];
   for (auto& s : servers) {
     auto started = lb::RuntimeApiServer::start(settings);
     if (!started.ok()) {
@@ -132,58 +146,71 @@ int main(int argc, char** argv) {
   std::printf("event size: %zu bytes; cold runs: %d; warm invocations: %d; mode: %s\n",
               event.size(), cold, warm, mode != nullptr ? mode : "the policy's");
 
-  std::vector<double> cold_ms[2], first_ask_ms[2], warm_us[2];
-  // Interleaved so that machine noise hits both sides alike.
+  std::vector<double> cold_ms[kSides], first_ask_ms[kSides], warm_us[kSides];
+  // Interleaved so that machine noise hits every side alike; the order
+  // rotates every round (the later starts of a round follow the earlier
+  // ones' teardown).
   for (int i = 0; i < cold; ++i) {
-    for (int protect = 0; protect < 2; ++protect) {
+    for (int k = 0; k < kSides; ++k) {
+      Side side = static_cast<Side>((i + k) % kSides);
       int64_t t0 = now_ns();
-      pid_t pid = spawn(protect == 1, *servers[protect], dir);
-      auto r = servers[protect]->invoke("{}", [&] { return kill(pid, 0) == 0; });
+      pid_t pid = spawn(side, *servers[side], dir);
+      auto r = servers[side]->invoke("{}", [&] { return kill(pid, 0) == 0; });
       int64_t t1 = now_ns();
       if (r.kind != lb::InvocationResult::Kind::kResponse) {
-        std::fprintf(stderr, "lambda_bench: the runtime did not answer (%s)\n", r.body.c_str());
+        std::fprintf(stderr, "lambda_bench: the runtime (%s) did not answer (%s)\n",
+                     kSideName[side], r.body.c_str());
         stop(pid);
         return 1;
       }
-      cold_ms[protect].push_back((t1 - t0) / 1e6);
-      first_ask_ms[protect].push_back((servers[protect]->last_next_request_ns() - t0) / 1e6);
+      cold_ms[side].push_back((t1 - t0) / 1e6);
+      first_ask_ms[side].push_back((servers[side]->last_next_request_ns() - t0) / 1e6);
       stop(pid);
     }
   }
-  // Warm: both runtimes run side by side and the invocations alternate
-  // between them (which side goes first flips every round), so that a change
-  // of machine state (frequency, other load) hits both sides alike.
+  // Warm: the unprotected and the fnguard runtime run side by side and the
+  // invocations alternate between them (which goes first flips every
+  // round), so that a change of machine state (frequency, other load) hits
+  // both alike.
+  const Side warm_sides[2] = {kUnprotected, kFnguard};
   pid_t pids[2];
-  for (int protect = 0; protect < 2; ++protect) {
-    pids[protect] = spawn(protect == 1, *servers[protect], dir);
-    for (int i = 0; i < 50; ++i) (void)servers[protect]->invoke(event, [] { return true; });
+  for (int w = 0; w < 2; ++w) {
+    Side side = warm_sides[w];
+    pids[w] = spawn(side, *servers[side], dir);
+    for (int i = 0; i < 50; ++i) (void)servers[side]->invoke(event, [] { return true; });
   }
   for (int i = 0; i < warm; ++i) {
     for (int k = 0; k < 2; ++k) {
-      int protect = (i + k) % 2;
+      Side side = warm_sides[(i + k) % 2];
       int64_t t0 = now_ns();
-      auto r = servers[protect]->invoke(event, [] { return true; });
+      auto r = servers[side]->invoke(event, [] { return true; });
       int64_t t1 = now_ns();
       if (r.kind != lb::InvocationResult::Kind::kResponse) {
         std::fprintf(stderr, "lambda_bench: the warm runtime did not answer (%s)\n", r.body.c_str());
         return 1;
       }
-      warm_us[protect].push_back((t1 - t0) / 1e3);
+      warm_us[side].push_back((t1 - t0) / 1e3);
     }
   }
   for (pid_t pid : pids) stop(pid);
-  Stats c0 = stats(cold_ms[0]), c1 = stats(cold_ms[1]);
-  Stats w0 = stats(warm_us[0]), w1 = stats(warm_us[1]);
-  std::printf("%-34s %12s %12s %12s\n", "", "unprotected", "fnguard", "added");
-  std::printf("%-34s %9.2f ms %9.2f ms %9.2f ms\n", "cold start to first response, median",
-              c0.median, c1.median, c1.median - c0.median);
-  std::printf("%-34s %9.2f ms %9.2f ms\n", "cold start, p90", c0.p90, c1.p90);
-  Stats a0 = stats(first_ask_ms[0]), a1 = stats(first_ask_ms[1]);
-  std::printf("%-34s %9.2f ms %9.2f ms %9.2f ms\n", "  of which start to first /next", a0.median,
-              a1.median, a1.median - a0.median);
-  std::printf("%-34s %9.1f us %9.1f us %9.1f us\n", "invocation (4 KB event), median", w0.median,
-              w1.median, w1.median - w0.median);
-  std::printf("%-34s %9.1f us %9.1f us\n", "invocation, p90", w0.p90, w1.p90);
+  Stats c[kSides], a[kSides];
+  for (int k = 0; k < kSides; ++k) {
+    c[k] = stats(cold_ms[k]);
+    a[k] = stats(first_ask_ms[k]);
+  }
+  std::printf("%-36s %12s %12s %12s %12s %12s\n", "", "unprotected", "exec-only", "fnguard",
+              "added", "over exec");
+  std::printf("%-36s %9.2f ms %9.2f ms %9.2f ms %9.2f ms %9.2f ms\n",
+              "cold start to first response, median", c[0].median, c[1].median, c[2].median,
+              c[2].median - c[0].median, c[2].median - c[1].median);
+  std::printf("%-36s %9.2f ms %9.2f ms %9.2f ms\n", "cold start, p90", c[0].p90, c[1].p90, c[2].p90);
+  std::printf("%-36s %9.2f ms %9.2f ms %9.2f ms %9.2f ms %9.2f ms\n",
+              "  of which start to first /next", a[0].median, a[1].median, a[2].median,
+              a[2].median - a[0].median, a[2].median - a[1].median);
+  Stats w0 = stats(warm_us[kUnprotected]), w1 = stats(warm_us[kFnguard]);
+  std::printf("%-36s %9.1f us %12s %9.1f us %9.1f us\n", "invocation (4 KB event), median",
+              w0.median, "", w1.median, w1.median - w0.median);
+  std::printf("%-36s %9.1f us %12s %9.1f us\n", "invocation, p90", w0.p90, "", w1.p90);
   for (auto& s : servers) s->stop();
   return 0;
 }
