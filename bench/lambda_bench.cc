@@ -2,8 +2,9 @@
 // without it, in one run, through the real protocol:
 //
 //   cold start   spawn of the runtime (Python bootstrap, app.hello) until its
-//                first response: unprotected, vs through the layer's
-//                /opt/fnguard-wrapper, which is fnguard itself (proxy, policy
+//                first response: unprotected, vs through /opt/fnguard-wrapper
+//                of a layer zip built (`fnguard layer build`) and unpacked
+//                for the run, which is fnguard itself (proxy, policy
 //                compile, kernel backstop, enforcer preload and hello); also
 //                split at the runtime's first GET /invocation/next; and a
 //                third side through a static wrapper that only execs the
@@ -47,6 +48,21 @@ std::string python() {
   return access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
 }
 
+// /opt/fnguard-wrapper of the layer zip, as Lambda unpacks it (see main).
+std::string g_wrapper;
+
+// Builds the layer with this build's fnguard and unpacks it into a fresh
+// directory; returns its fnguard-wrapper, or "" when that fails.
+std::string unpack_layer() {
+  char dir[] = "/tmp/fnguard-bench-layer-XXXXXX";
+  if (mkdtemp(dir) == nullptr) return "";
+  std::string d = dir;
+  std::string build = fnguard::install_prefix() + "/bin/fnguard layer build --out " + d +
+                      "/layer.zip >/dev/null && unzip -q " + d + "/layer.zip -d " + d + "/opt";
+  if (std::system(build.c_str()) != 0) return "";
+  return d + "/opt/fnguard-wrapper";
+}
+
 // The three ways the runtime is started.
 enum Side { kUnprotected = 0, kExecOnly = 1, kFnguard = 2, kSides = 3 };
 const char* const kSideName[kSides] = {"unprotected", "exec-only", "fnguard"};
@@ -61,7 +77,7 @@ pid_t spawn(Side side, const lb::RuntimeApiServer& server, const std::string& di
   // shows the method's own bias).
   const char* wrapper = std::getenv("FNGUARD_BENCH_WRAPPER");
   if (side == kExecOnly) argv = {FNGUARD_EXEC_ONLY_WRAPPER};
-  if (side == kFnguard && wrapper == nullptr) argv = {fnguard::data_dir() + "/layer/fnguard-wrapper"};
+  if (side == kFnguard && wrapper == nullptr) argv = {g_wrapper};
   if (side == kFnguard && wrapper != nullptr && std::strcmp(wrapper, "none") != 0) argv = {wrapper};
   argv.push_back(python());
   argv.push_back(fnguard::data_dir() + "/python/bootstrap.py");
@@ -126,6 +142,13 @@ int main(int argc, char** argv) {
     else if (has_value && std::strcmp(argv[i], "--warm") == 0) warm = std::atoi(argv[++i]);
   }
   std::string dir = source + "/examples/lambda/python";
+  // The protected side runs exactly what a user uploads: the layer zip
+  // (stripped binaries, the wrapper symlink), built now and unpacked.
+  g_wrapper = unpack_layer();
+  if (g_wrapper.empty()) {
+    std::fprintf(stderr, "lambda_bench: could not build and unpack the layer (needs unzip)\n");
+    return 1;
+  }
   lb::FunctionSettings settings;
   settings.name = "bench";
   settings.task_root = dir;
@@ -212,5 +235,7 @@ int main(int argc, char** argv) {
               w0.median, "", w1.median, w1.median - w0.median);
   std::printf("%-36s %9.1f us %12s %9.1f us\n", "invocation, p90", w0.p90, "", w1.p90);
   for (auto& s : servers) s->stop();
+  std::string unpacked = g_wrapper.substr(0, g_wrapper.size() - sizeof "/opt/fnguard-wrapper" + 1);
+  (void)std::system(("rm -rf " + unpacked).c_str());
   return 0;
 }
