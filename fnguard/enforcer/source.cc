@@ -36,8 +36,13 @@
 // (python3 itself; not a libpython dlopen'ed later), and the main
 // interpreter (PyGILState). A reported call from a GIL-released thread waits
 // for the helper, typically tens of microseconds, up to kHelperWait when
-// another thread keeps the GIL. Node: node_source() (source_node.cc) when
-// it is linked in; it is referenced weakly so this file builds without it.
+// another thread keeps the GIL. In a fork child (os.fork, multiprocessing's
+// fork workers) a call made with the GIL released has no Python line: the
+// child's GIL may belong to a thread that did not survive the fork, and a
+// thread created there could block on locks the fork copied held (Lambda has
+// no /dev/shm, so multiprocessing pools do not run there anyway). Node:
+// node_source() (source_node.cc) when it is linked in; it is referenced
+// weakly so this file builds without it.
 #include "fnguard/enforcer/source.h"
 
 #include <dlfcn.h>
