@@ -121,12 +121,16 @@ std::vector<std::string> corpus_events() {
   return out;
 }
 
+// The fields of the events; they view the decoded events, which are kept
+// for the life of the program.
 std::vector<Field> decoded_fields(const std::vector<std::string>& events) {
+  static std::vector<DecodedEvent> kept;
   std::vector<Field> fields;
   for (const std::string& ev : events) {
     auto r = decode_event(ev);
     if (!r.ok()) continue;
-    for (Field& f : r->fields) fields.push_back(std::move(f));
+    fields.insert(fields.end(), r->fields.begin(), r->fields.end());
+    kept.push_back(std::move(r.value()));
   }
   return fields;
 }
@@ -208,7 +212,7 @@ std::vector<Field> large_text() {
       "plan. "
       "O'Brien asked whether the union would accept it, and the chair said yes. Notes are at "
       "docs/2024/minutes.pdf. ";
-  std::string text;
+  static std::string text;  // the field views it
   while (text.size() < (1u << 20)) text += kSentence;
   return {Field{"body", text, FieldSource::kBody}};
 }

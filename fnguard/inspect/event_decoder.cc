@@ -1,11 +1,15 @@
 // Event decoding: RapidJSON's SAX reader turns the event into leaves (path,
 // scalar), then the shape decides which leaves are attacker-reachable and how
 // they are decoded (URL, base64, form, nested JSON body). See event_decoder.h.
+// Every byte a field views lives in the DecodedEvent's TextArena: the JSON is
+// copied there once and unescaped in place, paths and decoded values are
+// appended; a value that needs no decoding is viewed where it lies.
 #include "fnguard/inspect/event_decoder.h"
 
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <utility>
 
 // RapidJSON's internal assertions must never abort the host process: a failed
 // one becomes a parse error path instead (they only guard internal invariants
@@ -27,11 +31,10 @@ namespace {
 enum class LeafKind : uint8_t { kString, kNumber, kBool, kNull };
 
 // A leaf's value points into the parse buffer (RapidJSON parses in situ) and
-// its path into a shared arena, so collecting a leaf allocates nothing of its
-// own; both outlive the leaves (see Leaves).
+// its path next to it in the same TextArena, so collecting a leaf allocates
+// nothing of its own, and both stay where they are for the fields that view them.
 struct Leaf {
-  const std::string* arena = nullptr;
-  uint32_t path_off = 0, path_len = 0;
+  std::string_view path;
   std::string_view value;
   LeafKind kind = LeafKind::kString;
   bool flag = false;  // the value of a bool leaf
@@ -40,16 +43,8 @@ struct Leaf {
   uint32_t seg0_end = 0, seg1_begin = 0, seg1_end = 0;
   uint32_t depth = 0;
 
-  std::string_view path() const { return std::string_view(*arena).substr(path_off, path_len); }
-  std::string_view seg0() const { return path().substr(0, seg0_end); }
-  std::string_view seg1() const { return path().substr(seg1_begin, seg1_end - seg1_begin); }
-};
-
-// The leaves of one JSON text with the storage they point into.
-struct Leaves {
-  std::string buffer;  // the text, parsed in place (strings unescaped where they lie)
-  std::string arena;   // every leaf's path, back to back
-  std::vector<Leaf> list;
+  std::string_view seg0() const { return path.substr(0, seg0_end); }
+  std::string_view seg1() const { return path.substr(seg1_begin, seg1_end - seg1_begin); }
 };
 
 constexpr size_t kMaxSegmentBytes = 96;  // a key longer than this is cut in the path
@@ -59,13 +54,13 @@ constexpr size_t kMaxSegmentBytes = 96;  // a key longer than this is cut in the
 class LeafCollector : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, LeafCollector> {
  public:
   LeafCollector(std::string root, const DecodeLimits& limits, size_t field_budget,
-                bool strings_only, Leaves& out)
+                bool strings_only, std::vector<Leaf>& out, TextArena& arena)
       : path_(std::move(root)),
         limits_(limits),
         budget_(field_budget),
         strings_only_(strings_only),
-        out_(out.list),
-        arena_(out.arena) {}
+        out_(out),
+        arena_(arena) {}
 
   bool Null() { return scalar(LeafKind::kNull, {}, false); }
   bool Bool(bool b) { return scalar(LeafKind::kBool, {}, b); }
@@ -145,10 +140,7 @@ class LeafCollector : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Lea
     // it in stalled on store forwarding (a fifth of the decoding time).
     Leaf& leaf = out_.emplace_back();
     size_t plen = std::min(path_.size(), limits_.max_path_bytes);
-    leaf.arena = &arena_;
-    leaf.path_off = static_cast<uint32_t>(arena_.size());
-    leaf.path_len = static_cast<uint32_t>(plen);
-    arena_.append(path_, 0, plen);
+    leaf.path = arena_.copy(std::string_view(path_).substr(0, plen));
     leaf.value = text;
     leaf.kind = kind;
     leaf.flag = flag;
@@ -168,7 +160,7 @@ class LeafCollector : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Lea
     for (size_t i = 1; i < stack_.size() && m < 3; ++i) b[m++] = stack_[i].path_len;
     if (m < 3) b[m++] = leaf_start;
     while (m < 3) b[m++] = path_.size();
-    std::string_view path = leaf.path();
+    std::string_view path = leaf.path;
     size_t n = path.size();
     for (size_t& x : b) x = std::min(x, n);
     leaf.seg0_end = static_cast<uint32_t>(b[1]);
@@ -184,15 +176,22 @@ class LeafCollector : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Lea
   size_t budget_;
   bool strings_only_;
   std::vector<Leaf>& out_;
-  std::string& arena_;
+  TextArena& arena_;
   std::string error_;
 };
 
 // UTF-8 is validated by utf8_error_offset below (RapidJSON's own check goes
 // one character at a time and was a third of the decoding time).
-constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag |
-                                 rapidjson::kParseNumbersAsStringsFlag |
-                                 rapidjson::kParseInsituFlag;
+constexpr unsigned kParseFlags =
+    rapidjson::kParseNumbersAsStringsFlag | rapidjson::kParseInsituFlag;
+// RapidJSON's recursive reader is faster than its iterative one (a tenth of
+// the decoding time goes to the iterative state machine), and its recursion
+// is bounded by the collector: StartObject/StartArray refuse to open a level
+// past DecodeLimits::max_depth before the reader descends into it. Up to this
+// depth the recursive reader is used (a few hundred bytes of stack per
+// level); a caller who allows deeper nesting gets the iterative one, whose
+// stack use does not grow with the input.
+constexpr uint32_t kMaxRecursiveDepth = 256;
 
 // Offset of the first byte that is not well-formed UTF-8 (RFC 3629: no
 // overlong forms, no surrogates, nothing above U+10FFFF), or npos. Runs of
@@ -252,11 +251,12 @@ size_t utf8_error_offset(std::string_view text) {
   return std::string_view::npos;
 }
 
-// Parses text into out (which keeps a copy of it) under root. Returns an
-// empty string on success, else the error sentence. limit_hit tells a limit
-// error from a syntax error.
+// Parses text under root into out, with a copy of the text (parsed in place)
+// and the leaves' paths in arena. Returns an empty string on success, else
+// the error sentence. limit_hit tells a limit error from a syntax error.
 std::string parse_leaves(std::string_view text, std::string root, const DecodeLimits& limits,
-                         size_t budget, bool strings_only, Leaves& out, bool* limit_hit) {
+                         size_t budget, bool strings_only, std::vector<Leaf>& out,
+                         TextArena& arena, bool* limit_hit) {
   *limit_hit = false;
   if (size_t bad = utf8_error_offset(text); bad != std::string_view::npos)
     return "the JSON is not valid UTF-8 at byte offset " + std::to_string(bad);
@@ -264,14 +264,17 @@ std::string parse_leaves(std::string_view text, std::string root, const DecodeLi
   // first NUL (the end, or a NUL byte inside the text, caught below), and the
   // SSE2 loop reads whole aligned 16-byte blocks, which must stay inside the
   // allocation.
-  out.buffer.reserve(text.size() + 16);
-  out.buffer.assign(text);
-  out.arena.reserve(text.size() / 2 + 64);
-  out.list.reserve(text.size() / 32 + 8);  // about one leaf per 32 bytes of JSON
-  LeafCollector collector(std::move(root), limits, budget, strings_only, out);
-  rapidjson::InsituStringStream stream(out.buffer.data());
+  char* buffer = arena.allocate(text.size() + 16);
+  if (!text.empty()) std::memcpy(buffer, text.data(), text.size());
+  std::memset(buffer + text.size(), 0, 16);
+  out.reserve(text.size() / 32 + 8);  // about one leaf per 32 bytes of JSON
+  LeafCollector collector(std::move(root), limits, budget, strings_only, out, arena);
+  rapidjson::InsituStringStream stream(buffer);
   rapidjson::Reader reader;
-  rapidjson::ParseResult ok = reader.Parse<kParseFlags>(stream, collector);
+  rapidjson::ParseResult ok =
+      limits.max_depth <= kMaxRecursiveDepth
+          ? reader.Parse<kParseFlags>(stream, collector)
+          : reader.Parse<kParseFlags | rapidjson::kParseIterativeFlag>(stream, collector);
   if (ok) {
     // The reader stopped before the end: trailing bytes, or a NUL byte.
     if (stream.Tell() < text.size()) {
@@ -288,11 +291,17 @@ std::string parse_leaves(std::string_view text, std::string root, const DecodeLi
          rapidjson::GetParseError_En(ok.Code());
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-  return out;
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
+
+// Whether `needle` (lower case) occurs in `haystack` ignoring ASCII case.
+bool contains_lower(std::string_view haystack, std::string_view needle) {
+  if (needle.size() > haystack.size()) return false;
+  for (size_t i = 0; i + needle.size() <= haystack.size(); ++i) {
+    size_t k = 0;
+    while (k < needle.size() && lower(haystack[i + k]) == needle[k]) ++k;
+    if (k == needle.size()) return true;
+  }
+  return false;
 }
 
 std::string_view trim(std::string_view s) {
@@ -319,18 +328,48 @@ inline uint64_t mix(uint64_t h, uint64_t w) {
   return h ^ (h >> 29);
 }
 
+inline uint64_t load64(const char* p) {
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  return w;
+}
+
+inline uint64_t load32(const char* p) {
+  uint32_t w;
+  std::memcpy(&w, p, 4);
+  return w;
+}
+
+// The first n < 8 bytes of p as a little-endian word, zero above them.
+inline uint64_t load_short(const char* p, size_t n) {
+  if (n >= 4) return load32(p) | ((load32(p + n - 4) >> (8 * (8 - n))) << 32);
+  uint64_t w = 0;
+  for (size_t i = 0; i < n; ++i) w |= uint64_t{static_cast<unsigned char>(p[i])} << (8 * i);
+  return w;
+}
+
+// Words 0-1 are the first 16 bytes (zero-padded), words 2-3 the last 16
+// (zero for a shorter string). Read with word loads straight from the string:
+// copying the bytes to a stack array and reading that back stalled on store
+// forwarding (a tenth of the decoding time). Little-endian words, so the
+// hashes are those of a byte copy.
 uint64_t hash_sample(std::string_view s, uint64_t seed) {
   const char* p = s.data();
   size_t n = s.size();
-  uint64_t w[4] = {0, 0, 0, 0};
+  uint64_t w0, w1 = 0, w2 = 0, w3 = 0;
   if (n >= 16) {
-    std::memcpy(&w[0], p, 16);
-    std::memcpy(&w[2], p + n - 16, 16);
+    w0 = load64(p);
+    w1 = load64(p + 8);
+    w2 = load64(p + n - 16);
+    w3 = load64(p + n - 8);
+  } else if (n >= 8) {
+    w0 = load64(p);
+    if (n > 8) w1 = load64(p + n - 8) >> (8 * (16 - n));
   } else {
-    std::memcpy(w, p, n);
+    w0 = load_short(p, n);
   }
-  uint64_t a = mix(mix(seed, w[0]), w[2]);
-  uint64_t b = mix(mix(seed ^ n, w[1]), w[3]);
+  uint64_t a = mix(mix(seed, w0), w2);
+  uint64_t b = mix(mix(seed ^ n, w1), w3);
   return mix(a, b);
 }
 
@@ -355,8 +394,9 @@ class FieldSink {
     slots_.assign(cap, 0);
   }
 
-  void add(std::string path, std::string value, FieldSource source) {
-    if (path.size() > max_path_) path.resize(max_path_);
+  // path and value must live as long as the fields (the event's TextArena).
+  void add(std::string_view path, std::string_view value, FieldSource source) {
+    if (path.size() > max_path_) path = path.substr(0, max_path_);
     size_t h = hash_sample(value, hash_sample(path, 0x2545f4914f6cdd1dull));
     size_t mask = slots_.size() - 1;
     size_t i = h & mask;
@@ -373,7 +413,7 @@ class FieldSink {
     }
     slots_[i] = static_cast<uint32_t>(out_.size() + 1);
     hashes_.push_back(h);
-    out_.push_back(Field{std::move(path), std::move(value), source});
+    out_.push_back(Field{path, value, source});
     if (out_.size() * 2 > slots_.size()) grow();
   }
   size_t size() const { return out_.size(); }
@@ -398,19 +438,12 @@ class FieldSink {
   std::vector<uint32_t> slots_;  // field index + 1, 0 = empty; size a power of two
 };
 
-// prefix + name in one allocation.
-std::string join(std::string_view prefix, std::string_view name) {
-  std::string out;
-  out.reserve(prefix.size() + name.size());
-  out.append(prefix);
-  out.append(name);
-  return out;
-}
-
 // "a=1&b=2" (query strings, form bodies): each pair URL-decoded with '+' as
-// space. A part without '=' is a value of its own (under bare_path).
-void add_pairs(std::string_view text, char separator, const std::string& prefix,
-               const std::string& bare_path, FieldSource source, bool decode, FieldSink& sink) {
+// space. A part without '=' is a value of its own (under bare_path). text
+// must live as long as the fields; decoded parts and paths go to arena.
+void add_pairs(std::string_view text, char separator, std::string_view prefix,
+               std::string_view bare_path, FieldSource source, FieldSink& sink,
+               TextArena& arena) {
   size_t start = 0;
   while (start <= text.size()) {
     size_t end = text.find(separator, start);
@@ -420,13 +453,11 @@ void add_pairs(std::string_view text, char separator, const std::string& prefix,
     if (!part.empty()) {
       size_t eq = part.find('=');
       if (eq == std::string_view::npos) {
-        sink.add(bare_path, decode ? url_decode(part, true) : std::string(part), source);
+        sink.add(bare_path, url_decode(part, true, arena), source);
       } else {
-        std::string name =
-            decode ? url_decode(part.substr(0, eq), true) : std::string(part.substr(0, eq));
-        std::string value = decode ? url_decode(part.substr(eq + 1), separator == '&')
-                                   : std::string(part.substr(eq + 1));
-        sink.add(prefix + name, std::move(value), source);
+        std::string_view name = url_decode(part.substr(0, eq), true, arena);
+        std::string_view value = url_decode(part.substr(eq + 1), separator == '&', arena);
+        sink.add(arena.join(prefix, name), value, source);
       }
     }
     if (end == text.size()) break;
@@ -464,148 +495,31 @@ EventShape detect_shape(const std::vector<Leaf>& leaves) {
   return EventShape::kGeneric;
 }
 
-Status decode_body(std::string_view body, bool is_base64, std::string_view content_type,
-                   const DecodeLimits& limits, FieldSink& sink) {
-  // `decoded` views the body where it lies (in the event's parse buffer) and
-  // only a base64 body needs storage of its own.
-  std::string storage;
-  std::string_view decoded = body;
-  if (is_base64) {
-    Result<std::string> raw = base64_decode(body);
-    // A body that claims base64 but is not: scan it as it is, since that is
-    // what reached the function.
-    if (raw.ok()) {
-      storage = std::move(raw.value());
-      decoded = storage;
-    }
-  }
-  if (decoded.empty()) return Ok{};
-  std::string ct = lower(content_type);
-  if (ct.find("application/x-www-form-urlencoded") != std::string::npos) {
-    add_pairs(decoded, '&', "body.", "body", FieldSource::kBody, true, sink);
-    return Ok{};
-  }
-  size_t first = decoded.find_first_not_of(" \t\r\n");
-  bool looks_json = first != std::string_view::npos && (decoded[first] == '{' || decoded[first] == '[');
-  if (ct.find("json") != std::string::npos || (ct.empty() && looks_json) ||
-      (looks_json && ct.find("text/plain") != std::string::npos)) {
-    Leaves leaves;
-    bool limit_hit = false;
-    size_t budget = limits.max_fields > sink.size() ? limits.max_fields - sink.size() : 0;
-    std::string err = parse_leaves(decoded, "body", limits, budget, true, leaves, &limit_hit);
-    if (err.empty()) {
-      for (const Leaf& l : leaves.list)
-        sink.add(std::string(l.path()), std::string(l.value), FieldSource::kBody);
-      return Ok{};
-    }
-    // Nesting or size past the limits is an error: falling back to plain text
-    // would let JSON escapes (\u0027) hide an attack from the detectors.
-    if (limit_hit) return make_error("the request body: " + err);
-  }
-  sink.add("body", decoded.data() == storage.data() ? std::move(storage) : std::string(decoded),
-           FieldSource::kBody);
-  return Ok{};
-}
-
-Status extract_http(EventShape shape, std::vector<Leaf>& leaves, const DecodeLimits& limits,
-                    DecodedEvent& event) {
-  // Room for the event's leaves and a JSON or form body's fields (about one
-  // per 16 bytes), so the list is not moved while it fills.
-  size_t expected = leaves.size() + 8;
-  for (const Leaf& l : leaves)
-    if (l.depth == 1 && l.seg0() == "body") expected += l.value.size() / 16;
-  FieldSink sink(event.fields, limits.max_path_bytes,
-                 std::min(expected, limits.max_fields + size_t{8}));
-  const bool alb = shape == EventShape::kAlb;  // ALB passes query parameters still encoded
-  const Leaf* body = nullptr;
-  bool is_base64 = false;
-  std::string content_type;
-  for (Leaf& l : leaves) {
-    std::string_view k = l.seg0();
-    if (k == "isBase64Encoded" && l.kind == LeafKind::kBool) is_base64 = l.flag;
-    if (l.kind != LeafKind::kString) continue;
-    if (l.depth == 1) {
-      if (k == "body")
-        body = &l;
-      else if (k == "path" || k == "rawPath")
-        sink.add(std::string(k), url_decode(l.value, false), FieldSource::kPath);
-      else if (k == "rawQueryString")
-        add_pairs(l.value, '&', "queryStringParameters.", "queryString", FieldSource::kQuery, true,
-                  sink);
-      else if (k == "httpMethod")
-        event.method = std::string(l.value);
-      continue;
-    }
-    std::string_view name = l.seg1();
-    if (k == "requestContext") {
-      // requestContext.http.method (v2); everything else there is AWS's.
-      if (l.path() == "requestContext.http.method") event.method = std::string(l.value);
-      continue;
-    }
-    if (k == "queryStringParameters" || k == "multiValueQueryStringParameters") {
-      sink.add(join("queryStringParameters.", alb ? url_decode(name, true) : name),
-               alb ? url_decode(l.value, true) : std::string(l.value), FieldSource::kQuery);
-    } else if (k == "pathParameters") {
-      sink.add(join("pathParameters.", name), std::string(l.value), FieldSource::kPathParameter);
-    } else if (k == "headers" || k == "multiValueHeaders") {
-      // "headers." + the lower-cased name, built in place.
-      std::string path = join("headers.", name);
-      for (size_t i = 8; i < path.size(); ++i)
-        if (path[i] >= 'A' && path[i] <= 'Z') path[i] = static_cast<char>(path[i] + 32);
-      std::string_view n = std::string_view(path).substr(8);
-      if (n == "cookie") {
-        add_pairs(l.value, ';', "cookies.", "cookies", FieldSource::kCookie, true, sink);
-        continue;
-      }
-      if (n == "content-type") content_type = std::string(l.value);
-      sink.add(std::move(path), std::string(l.value), FieldSource::kHeader);
-    } else if (k == "cookies") {
-      add_pairs(l.value, ';', "cookies.", "cookies", FieldSource::kCookie, true, sink);
-    }
-  }
-  if (body != nullptr) return decode_body(body->value, is_base64, content_type, limits, sink);
-  return Ok{};
-}
-
-}  // namespace
-
-const char* shape_name(EventShape shape) {
-  switch (shape) {
-    case EventShape::kApiGatewayV1:
-      return "apigateway_v1";
-    case EventShape::kApiGatewayV2:
-      return "apigateway_v2";
-    case EventShape::kFunctionUrl:
-      return "function_url";
-    case EventShape::kAlb:
-      return "alb";
-    case EventShape::kGeneric:
-      break;
-  }
-  return "generic";
-}
-
-std::string url_decode(std::string_view in, bool plus_as_space) {
-  std::string out;
-  out.reserve(in.size());
+// Percent-decodes in into out (room for in.size() bytes); returns the length.
+// Invalid escapes are kept as they are.
+size_t url_decode_to(std::string_view in, bool plus_as_space, char* out) {
+  size_t n = 0;
   for (size_t i = 0; i < in.size(); ++i) {
     char c = in[i];
     if (c == '%' && i + 2 < in.size()) {
       int hi = hex_value(in[i + 1]), lo = hex_value(in[i + 2]);
       if (hi >= 0 && lo >= 0) {
-        out += static_cast<char>(hi * 16 + lo);
+        out[n++] = static_cast<char>(hi * 16 + lo);
         i += 2;
         continue;
       }
     }
-    out += (plus_as_space && c == '+') ? ' ' : c;
+    out[n++] = (plus_as_space && c == '+') ? ' ' : c;
   }
-  return out;
+  return n;
 }
 
-Result<std::string> base64_decode(std::string_view in) {
-  std::string out;
-  out.reserve(in.size() / 4 * 3 + 3);
+// Base64 (standard or URL-safe, padding optional, whitespace ignored) into out
+// (room for in.size() / 4 * 3 + 3 bytes). Returns the length, or nullptr in
+// *error with the reason.
+size_t base64_decode_to(std::string_view in, char* out, const char** error) {
+  *error = nullptr;
+  size_t n = 0;
   uint32_t acc = 0;
   int bits = 0;
   bool padding = false;
@@ -626,17 +540,219 @@ Result<std::string> base64_decode(std::string_view in) {
       continue;
     } else if (c == '\r' || c == '\n' || c == ' ' || c == '\t')
       continue;
-    else
-      return make_error("the body is marked isBase64Encoded but is not base64");
-    if (padding)
-      return make_error("the body is marked isBase64Encoded but has data after its padding");
+    else {
+      *error = "the body is marked isBase64Encoded but is not base64";
+      return 0;
+    }
+    if (padding) {
+      *error = "the body is marked isBase64Encoded but has data after its padding";
+      return 0;
+    }
     acc = (acc << 6) | static_cast<uint32_t>(v);
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xff);
+      out[n++] = static_cast<char>((acc >> bits) & 0xff);
     }
   }
+  return n;
+}
+
+size_t base64_capacity(std::string_view in) { return in.size() / 4 * 3 + 3; }
+
+Status decode_body(std::string_view body, bool is_base64, std::string_view content_type,
+                   const DecodeLimits& limits, FieldSink& sink, TextArena& arena) {
+  // `decoded` views the body where it lies (in the event's parse buffer) and
+  // only a base64 body is written out again.
+  std::string_view decoded = body;
+  if (is_base64) {
+    char* out = arena.allocate(base64_capacity(body));
+    const char* error = nullptr;
+    size_t n = base64_decode_to(body, out, &error);
+    // A body that claims base64 but is not: scan it as it is, since that is
+    // what reached the function.
+    if (error == nullptr) decoded = std::string_view(out, n);
+    arena.shrink_last(out, error == nullptr ? n : 0);
+  }
+  if (decoded.empty()) return Ok{};
+  if (contains_lower(content_type, "application/x-www-form-urlencoded")) {
+    add_pairs(decoded, '&', "body.", "body", FieldSource::kBody, sink, arena);
+    return Ok{};
+  }
+  size_t first = decoded.find_first_not_of(" \t\r\n");
+  bool looks_json = first != std::string_view::npos && (decoded[first] == '{' || decoded[first] == '[');
+  if (contains_lower(content_type, "json") || (content_type.empty() && looks_json) ||
+      (looks_json && contains_lower(content_type, "text/plain"))) {
+    std::vector<Leaf> leaves;
+    bool limit_hit = false;
+    size_t budget = limits.max_fields > sink.size() ? limits.max_fields - sink.size() : 0;
+    std::string err =
+        parse_leaves(decoded, "body", limits, budget, true, leaves, arena, &limit_hit);
+    if (err.empty()) {
+      for (const Leaf& l : leaves) sink.add(l.path, l.value, FieldSource::kBody);
+      return Ok{};
+    }
+    // Nesting or size past the limits is an error: falling back to plain text
+    // would let JSON escapes (\u0027) hide an attack from the detectors.
+    if (limit_hit) return make_error("the request body: " + err);
+  }
+  sink.add("body", decoded, FieldSource::kBody);
+  return Ok{};
+}
+
+// prefix + name with name's ASCII letters lower-cased ("headers.user-agent").
+std::string_view join_lower(std::string_view prefix, std::string_view name, TextArena& arena) {
+  char* p = arena.allocate(prefix.size() + name.size());
+  std::memcpy(p, prefix.data(), prefix.size());
+  for (size_t i = 0; i < name.size(); ++i) p[prefix.size() + i] = lower(name[i]);
+  return std::string_view(p, prefix.size() + name.size());
+}
+
+Status extract_http(EventShape shape, std::vector<Leaf>& leaves, const DecodeLimits& limits,
+                    DecodedEvent& event) {
+  TextArena& arena = event.storage;
+  // Room for the event's leaves and a JSON or form body's fields (about one
+  // per 16 bytes), so the list is not moved while it fills.
+  size_t expected = leaves.size() + 8;
+  for (const Leaf& l : leaves)
+    if (l.depth == 1 && l.seg0() == "body") expected += l.value.size() / 16;
+  FieldSink sink(event.fields, limits.max_path_bytes,
+                 std::min(expected, limits.max_fields + size_t{8}));
+  const bool alb = shape == EventShape::kAlb;  // ALB passes query parameters still encoded
+  const Leaf* body = nullptr;
+  bool is_base64 = false;
+  std::string_view content_type;
+  for (Leaf& l : leaves) {
+    std::string_view k = l.seg0();
+    if (k == "isBase64Encoded" && l.kind == LeafKind::kBool) is_base64 = l.flag;
+    if (l.kind != LeafKind::kString) continue;
+    if (l.depth == 1) {
+      if (k == "body")
+        body = &l;
+      else if (k == "path" || k == "rawPath")
+        sink.add(k, url_decode(l.value, false, arena), FieldSource::kPath);
+      else if (k == "rawQueryString")
+        add_pairs(l.value, '&', "queryStringParameters.", "queryString", FieldSource::kQuery, sink,
+                  arena);
+      else if (k == "httpMethod")
+        event.method = std::string(l.value);
+      continue;
+    }
+    std::string_view name = l.seg1();
+    if (k == "requestContext") {
+      // requestContext.http.method (v2); everything else there is AWS's.
+      if (l.path == "requestContext.http.method") event.method = std::string(l.value);
+      continue;
+    }
+    if (k == "queryStringParameters" || k == "multiValueQueryStringParameters") {
+      sink.add(arena.join("queryStringParameters.", alb ? url_decode(name, true, arena) : name),
+               alb ? url_decode(l.value, true, arena) : l.value, FieldSource::kQuery);
+    } else if (k == "pathParameters") {
+      sink.add(arena.join("pathParameters.", name), l.value, FieldSource::kPathParameter);
+    } else if (k == "headers" || k == "multiValueHeaders") {
+      std::string_view path = join_lower("headers.", name, arena);
+      std::string_view n = path.substr(8);
+      if (n == "cookie") {
+        add_pairs(l.value, ';', "cookies.", "cookies", FieldSource::kCookie, sink, arena);
+        continue;
+      }
+      if (n == "content-type") content_type = l.value;
+      sink.add(path, l.value, FieldSource::kHeader);
+    } else if (k == "cookies") {
+      add_pairs(l.value, ';', "cookies.", "cookies", FieldSource::kCookie, sink, arena);
+    }
+  }
+  if (body != nullptr)
+    return decode_body(body->value, is_base64, content_type, limits, sink, arena);
+  return Ok{};
+}
+
+}  // namespace
+
+TextArena& TextArena::operator=(TextArena&& other) noexcept {
+  if (this != &other) {
+    blocks_ = std::move(other.blocks_);
+    other.blocks_.clear();
+    next_ = std::exchange(other.next_, nullptr);
+    left_ = std::exchange(other.left_, 0);
+    next_block_ = other.next_block_;
+  }
+  return *this;
+}
+
+char* TextArena::allocate(size_t n) {
+  if (n > left_) {
+    // A new block; the rest of the current one is left unused. Blocks double
+    // from the first size, and a request larger than that gets its own.
+    size_t base = std::max<size_t>(next_block_, 1024);
+    size_t size = std::max(n, base);
+    next_block_ = base * 2;
+    blocks_.push_back(std::unique_ptr<char[]>(new char[size]));  // not zero-filled
+    next_ = blocks_.back().get();
+    left_ = size;
+  }
+  char* p = next_;
+  next_ += n;
+  left_ -= n;
+  return p;
+}
+
+std::string_view TextArena::copy(std::string_view s) {
+  char* p = allocate(s.size());
+  if (!s.empty()) std::memcpy(p, s.data(), s.size());
+  return std::string_view(p, s.size());
+}
+
+std::string_view TextArena::join(std::string_view a, std::string_view b) {
+  char* p = allocate(a.size() + b.size());
+  if (!a.empty()) std::memcpy(p, a.data(), a.size());
+  if (!b.empty()) std::memcpy(p + a.size(), b.data(), b.size());
+  return std::string_view(p, a.size() + b.size());
+}
+
+void TextArena::shrink_last(char* start, size_t used) {
+  // Only the latest allocation of the current block can give bytes back.
+  if (blocks_.empty() || start < blocks_.back().get() || start + used > next_) return;
+  left_ += static_cast<size_t>(next_ - (start + used));
+  next_ = start + used;
+}
+
+const char* shape_name(EventShape shape) {
+  switch (shape) {
+    case EventShape::kApiGatewayV1:
+      return "apigateway_v1";
+    case EventShape::kApiGatewayV2:
+      return "apigateway_v2";
+    case EventShape::kFunctionUrl:
+      return "function_url";
+    case EventShape::kAlb:
+      return "alb";
+    case EventShape::kGeneric:
+      break;
+  }
+  return "generic";
+}
+
+std::string url_decode(std::string_view in, bool plus_as_space) {
+  std::string out(in.size(), '\0');
+  out.resize(url_decode_to(in, plus_as_space, out.data()));
+  return out;
+}
+
+std::string_view url_decode(std::string_view in, bool plus_as_space, TextArena& storage) {
+  // Most values carry no escape at all: they are their own decoded form.
+  if ((plus_as_space ? in.find_first_of("%+") : in.find('%')) == std::string_view::npos) return in;
+  char* out = storage.allocate(in.size());
+  size_t n = url_decode_to(in, plus_as_space, out);
+  storage.shrink_last(out, n);
+  return std::string_view(out, n);
+}
+
+Result<std::string> base64_decode(std::string_view in) {
+  std::string out(base64_capacity(in), '\0');
+  const char* error = nullptr;
+  out.resize(base64_decode_to(in, out.data(), &error));
+  if (error != nullptr) return make_error(error);
   return out;
 }
 
@@ -646,14 +762,16 @@ Result<DecodedEvent> decode_event(std::string_view raw_json, const DecodeLimits&
                           std::to_string(limits.max_event_bytes) + " bytes inspection accepts",
                       "raise DecodeLimits::max_event_bytes if such events are expected");
   }
-  Leaves parsed;
-  std::vector<Leaf>& leaves = parsed.list;
+  // One block holds, for a typical event, the parse copy, the leaves' paths,
+  // a JSON body's copy and the decoded values; more blocks follow if needed.
+  DecodedEvent event;
+  event.storage = TextArena(2 * raw_json.size() + 2048);
+  std::vector<Leaf> leaves;
   bool limit_hit = false;
-  std::string err =
-      parse_leaves(raw_json, std::string(), limits, limits.max_fields, false, parsed, &limit_hit);
+  std::string err = parse_leaves(raw_json, std::string(), limits, limits.max_fields, false, leaves,
+                                 event.storage, &limit_hit);
   if (!err.empty()) return make_error("the event cannot be inspected: " + err);
 
-  DecodedEvent event;
   event.shape = detect_shape(leaves);
   if (is_http_shape(event.shape)) {
     Status st = extract_http(event.shape, leaves, limits, event);
@@ -661,30 +779,31 @@ Result<DecodedEvent> decode_event(std::string_view raw_json, const DecodeLimits&
     return event;
   }
   event.fields.reserve(leaves.size());
+  std::vector<Leaf> inner;
   for (Leaf& l : leaves) {
     if (l.kind != LeafKind::kString) continue;
-    std::string path = l.path().empty() ? std::string("event") : std::string(l.path());
+    std::string_view path = l.path.empty() ? std::string_view("event") : l.path;
     // A string that holds JSON (an SQS or SNS message body, an EventBridge
     // detail passed along as text) is also flattened one level, so JSON
     // escapes inside it (\u002e\u002e/) cannot hide a payload. The string
     // itself is kept as well: the function may use it as text.
     size_t first = l.value.find_first_not_of(" \t\r\n");
     if (first != std::string_view::npos && (l.value[first] == '{' || l.value[first] == '[')) {
-      Leaves inner;
+      inner.clear();
       bool inner_limit = false;
       size_t budget = limits.max_fields > event.fields.size() + leaves.size()
                           ? limits.max_fields - event.fields.size() - leaves.size()
                           : 0;
-      std::string inner_err =
-          parse_leaves(l.value, path, limits, budget, true, inner, &inner_limit);
-      if (inner_limit)
-        return make_error("the event cannot be inspected: " + path + ": " + inner_err);
+      std::string inner_err = parse_leaves(l.value, std::string(path), limits, budget, true, inner,
+                                           event.storage, &inner_limit);
+      if (inner_limit) {
+        return make_error("the event cannot be inspected: " + std::string(path) + ": " +
+                          inner_err);
+      }
       if (inner_err.empty())
-        for (const Leaf& il : inner.list)
-          event.fields.push_back(
-              Field{std::string(il.path()), std::string(il.value), FieldSource::kGeneric});
+        for (const Leaf& il : inner) event.fields.push_back(Field{il.path, il.value, FieldSource::kGeneric});
     }
-    event.fields.push_back(Field{std::move(path), std::string(l.value), FieldSource::kGeneric});
+    event.fields.push_back(Field{path, l.value, FieldSource::kGeneric});
   }
   return event;
 }

@@ -21,10 +21,18 @@
 // or an unbounded allocation. UTF-8 is validated first, then JSON is parsed
 // with RapidJSON's iterative SAX reader, so invalid UTF-8 and truncated JSON
 // are errors too. Bodies with other encodings (multipart, XML) are scanned as plain text.
+//
+// Memory: decoding copies the event once (the JSON is unescaped in place in
+// that copy) and every field is a pair of string_views into storage the
+// DecodedEvent owns (that copy, or its TextArena for the paths and the
+// values that needed URL, base64 or JSON decoding). So a field costs no
+// allocation of its own; the views stay valid while the DecodedEvent lives,
+// also after it is moved, and do not depend on the raw event buffer.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,9 +66,41 @@ enum class FieldSource : uint8_t {
   kGeneric,
 };
 
+// Byte storage whose blocks never move: views into it stay valid while the
+// arena lives, however often it grows or is moved. Move-only, so a copy that
+// would leave views pointing into another object's storage cannot be made.
+class TextArena {
+ public:
+  TextArena() = default;
+  // first_block: bytes of the first block (later blocks double).
+  explicit TextArena(size_t first_block) : next_block_(first_block) {}
+  // The moved-from arena is empty (it does not hand out bytes of the blocks it gave away).
+  TextArena(TextArena&& other) noexcept { *this = std::move(other); }
+  TextArena& operator=(TextArena&& other) noexcept;
+
+  // n uninitialised bytes, 16-byte aligned.
+  char* allocate(size_t n);
+  // A copy of s that lives as long as the arena.
+  std::string_view copy(std::string_view s);
+  // a + b in one piece.
+  std::string_view join(std::string_view a, std::string_view b);
+  // Gives back the unused tail of the last allocate(n) once only `used` of it
+  // was written (a decoder that allocated its worst case).
+  void shrink_last(char* start, size_t used);
+
+ private:
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  char* next_ = nullptr;
+  size_t left_ = 0;
+  size_t next_block_ = 0;
+};
+
+// One value taken from the event. Both views point into the DecodedEvent
+// that produced the field (see "Memory" above): a Field must not outlive it.
+// Tests and benchmarks that build fields by hand keep the bytes alive themselves.
 struct Field {
-  std::string path;   // "queryStringParameters.file", "headers.user-agent", "body.items[2].name"
-  std::string value;  // decoded once (URL, base64, JSON escapes) as the function would see it
+  std::string_view path;   // "queryStringParameters.file", "headers.user-agent", "body.items[2].name"
+  std::string_view value;  // decoded once (URL, base64, JSON escapes) as the function would see it
   FieldSource source = FieldSource::kGeneric;
 };
 
@@ -71,10 +111,12 @@ struct DecodeLimits {
   size_t max_path_bytes = 256;        // a longer field path is cut (the value is still kept)
 };
 
+// Move-only: `fields` view `storage`.
 struct DecodedEvent {
   EventShape shape = EventShape::kGeneric;
   std::string method;  // HTTP method when the event carries one
   std::vector<Field> fields;
+  TextArena storage;   // the bytes the fields view (the event's unescaped copy, paths, decoded values)
 };
 
 // Decodes one event. Errors (one sentence each): not JSON / truncated /
@@ -87,6 +129,8 @@ Result<DecodedEvent> decode_event(std::string_view raw_json, const DecodeLimits&
 // Percent-decoding; invalid escapes are kept as they are. With plus_as_space,
 // '+' becomes ' ' (query strings and form bodies).
 std::string url_decode(std::string_view in, bool plus_as_space);
+// The same into `storage`; returns `in` itself when there is nothing to decode.
+std::string_view url_decode(std::string_view in, bool plus_as_space, TextArena& storage);
 // Standard or URL-safe base64, padding optional, whitespace ignored. Fails on
 // any other character.
 Result<std::string> base64_decode(std::string_view in);

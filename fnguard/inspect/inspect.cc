@@ -114,13 +114,6 @@ const char* reason_phrase(int status) {
   return "Blocked";
 }
 
-// select_taints; with `owned` (the same vector as `fields`, about to be
-// destroyed) a taken value or path that needs no cutting is moved out of its
-// field instead of copied.
-std::vector<Taint> select_taints_from(const std::vector<Field>& fields,
-                                      const std::vector<Finding>& findings,
-                                      std::vector<Field>* owned);
-
 }  // namespace
 
 void scan_fields(const std::vector<Field>& fields, const InspectOptions& options,
@@ -141,7 +134,7 @@ void scan_fields(const std::vector<Field>& fields, const InspectOptions& options
         ++result.findings_dropped;
         continue;
       }
-      result.findings.push_back(Finding{m.detector, m.rule, f.path, std::move(m.evidence),
+      result.findings.push_back(Finding{m.detector, m.rule, std::string(f.path), std::move(m.evidence),
                                         sanitize_utf8(f.value, options.max_value_in_finding),
                                         m.decoded, index});
     }
@@ -154,24 +147,18 @@ Result<InspectionResult> inspect_event(std::string_view raw_event_json,
   Result<DecodedEvent> decoded = decode_event(raw_event_json, options.limits);
   if (!decoded.ok()) return decoded.error();
   InspectionResult result;
-  result.shape = decoded->shape;
-  result.http = is_http_shape(decoded->shape);
-  result.method = decoded->method;
-  scan_fields(decoded->fields, options, result);
-  result.taints = select_taints_from(decoded->fields, result.findings, &decoded->fields);
+  // Moving the event keeps every view into it valid (its storage's blocks stay put).
+  result.decoded = std::move(decoded.value());
+  result.shape = result.decoded.shape;
+  result.http = is_http_shape(result.decoded.shape);
+  result.method = result.decoded.method;
+  scan_fields(result.decoded.fields, options, result);
+  result.taints = select_taints(result.decoded.fields, result.findings, result.decoded.storage);
   return result;
 }
 
 std::vector<Taint> select_taints(const std::vector<Field>& fields,
-                                 const std::vector<Finding>& findings) {
-  return select_taints_from(fields, findings, nullptr);
-}
-
-namespace {
-
-std::vector<Taint> select_taints_from(const std::vector<Field>& fields,
-                                      const std::vector<Finding>& findings,
-                                      std::vector<Field>* owned) {
+                                 const std::vector<Finding>& findings, TextArena& storage) {
   // Which fields have a finding, and whether one was only seen decoded: one
   // pass over the findings instead of one per field.
   constexpr uint8_t kSuspicious = 1, kDecoded = 2;
@@ -180,8 +167,8 @@ std::vector<Taint> select_taints_from(const std::vector<Field>& fields,
     if (fi.field_index < fields.size() && fi.field == fields[fi.field_index].path)
       marks[fi.field_index] |= static_cast<uint8_t>(kSuspicious | (fi.decoded ? kDecoded : 0));
   }
-  // Candidates are small plain records (no strings of their own): a decoded
-  // form lives in `decoded_values`, referenced by index. Sorting with the
+  // Candidates are small plain records: a decoded form (in `storage`) is
+  // viewed from `decoded_values`, referenced by index. Sorting with the
   // insertion order as the last key gives stable_sort's order without its
   // scratch buffer.
   struct Candidate {
@@ -194,7 +181,7 @@ std::vector<Taint> select_taints_from(const std::vector<Field>& fields,
   };
   std::vector<Candidate> candidates;
   candidates.reserve(fields.size());
-  std::vector<std::string> decoded_values;
+  std::vector<std::string_view> decoded_values;
   for (size_t index = 0; index < fields.size(); ++index) {
     const Field& f = fields[index];
     if (trivial(f.value)) continue;
@@ -205,15 +192,15 @@ std::vector<Taint> select_taints_from(const std::vector<Field>& fields,
                                    static_cast<uint8_t>(source_rank(f.source)), f.value.size()});
     if (m & kDecoded) {
       // What the function sees after it decodes the value itself.
-      std::string v = f.value;
+      std::string_view v = f.value;
       for (int i = 0; i < 3; ++i) {
-        std::string next = url_decode(v, false);
+        std::string_view next = url_decode(v, false, storage);
         if (next == v) break;
-        v.swap(next);
+        v = next;
       }
       if (v != f.value && !trivial(v)) {
         size_t length = v.size();
-        decoded_values.push_back(std::move(v));
+        decoded_values.push_back(v);
         candidates.push_back(Candidate{static_cast<uint32_t>(index),
                                        static_cast<int32_t>(decoded_values.size() - 1),
                                        static_cast<uint32_t>(candidates.size()), true, 0,
@@ -236,11 +223,10 @@ std::vector<Taint> select_taints_from(const std::vector<Field>& fields,
   for (const Candidate& c : candidates) {
     if (out.size() >= image::kMaxTaints) break;
     const Field& f = fields[c.field];
-    std::string_view value = c.decoded < 0
-                                 ? std::string_view(f.value)
-                                 : std::string_view(decoded_values[static_cast<size_t>(c.decoded)]);
+    std::string_view value =
+        c.decoded < 0 ? f.value : decoded_values[static_cast<size_t>(c.decoded)];
     value = value.substr(0, kMaxTaintValue);
-    std::string_view field = std::string_view(f.path).substr(0, kMaxTaintField);
+    std::string_view field = f.path.substr(0, kMaxTaintField);
     // De-duplicated against what was taken so far: at most kMaxTaints
     // entries, compared by length first, so a linear look is cheaper than
     // hashing every candidate.
@@ -260,33 +246,12 @@ std::vector<Taint> select_taints_from(const std::vector<Field>& fields,
     if (seen) continue;
     if (bytes + value.size() + field.size() > kData) continue;  // a shorter one may still fit
     bytes += value.size() + field.size();
-    if (owned != nullptr && c.decoded < 0) {
-      // The field is not looked at again except through its path by its own
-      // decoded candidate (kept when there may be one).
-      // Filled where it lies in `out` (a Taint built aside and moved in
-      // stalled on store forwarding).
-      Field& mine = (*owned)[c.field];
-      Taint& t = out.emplace_back();
-      if (value.size() == mine.value.size())
-        t.value.swap(mine.value);
-      else
-        t.value.assign(value);
-      if (field.size() == mine.path.size() && !(marks[c.field] & kDecoded))
-        t.field.swap(mine.path);
-      else
-        t.field.assign(field);
-    } else {
-      Taint& t = out.emplace_back();
-      t.field.assign(field);
-      t.value.assign(value);
-    }
-    taken[out.size() - 1] = out.back().value;  // `out` never reallocates (reserved)
+    taken[out.size()] = value;
+    out.push_back(Taint{field, value});
     lengths[bucket >> 6] |= bit;
   }
   return out;
 }
-
-}  // namespace
 
 size_t fill_context_taints(const std::vector<Taint>& taints, image::ContextPage& page) {
   constexpr size_t kData = sizeof(page.taint_data);

@@ -9,7 +9,14 @@
 //     answer = r->http ? blocked_response(r->shape, request_id) : blocked_error(request_id);
 //
 // This library has no I/O, no global state and no dependency on the proxy; it
-// allocates (it runs in the supervisor, not inside the function's process).
+// allocates (it runs in the supervisor, not inside the function's process),
+// but not per value: taints are views into the decoded event the result
+// owns, and the only copy of their bytes is the one into the context page.
+//
+// Lifetimes: a Taint views bytes owned by the InspectionResult it came from
+// (InspectionResult::decoded); it is valid while that result lives, also
+// after the result is moved, and never depends on the raw event buffer.
+// Findings own their strings (they are rare).
 // Security limits: see event_decoder.h (bounded decoding, what counts as
 // attacker-reachable) and detectors.h (signatures, not full parsers).
 #pragma once
@@ -45,9 +52,10 @@ struct Finding {
   size_t field_index;  // into the fields that were scanned (DecodedEvent::fields order)
 };
 
+// A value to publish to the enforcer. Views: see "Lifetimes" above.
 struct Taint {
-  std::string field;
-  std::string value;
+  std::string_view field;
+  std::string_view value;
 };
 
 struct InspectionResult {
@@ -56,9 +64,10 @@ struct InspectionResult {
   std::string method;  // HTTP method when known
   std::vector<Finding> findings;
   size_t findings_dropped = 0;  // beyond max_findings
-  std::vector<Taint> taints;    // ranked, fits a ContextPage (see select_taints)
+  std::vector<Taint> taints;    // ranked, fits a ContextPage (see select_taints); views into `decoded`
   size_t fields = 0;            // values extracted from the event
   size_t bytes_scanned = 0;     // their total length
+  DecodedEvent decoded;         // the fields that were scanned and the bytes taints view
 };
 
 // Decodes and scans one event. An error means the event could not be decoded
@@ -79,10 +88,12 @@ void scan_fields(const std::vector<Field>& fields, const InspectOptions& options
 // ContextPage::taint_data. A value longer than kMaxTaintValue is cut to its
 // prefix: a prefix still occurs wherever the whole value does, so a
 // "contains" check stays correct (it can only match more).
+// The taints view the fields' bytes and, for decoded forms, `storage`: they
+// are valid while both live.
 inline constexpr size_t kMaxTaintValue = 1024;
 inline constexpr size_t kMaxTaintField = 128;
 std::vector<Taint> select_taints(const std::vector<Field>& fields,
-                                 const std::vector<Finding>& findings);
+                                 const std::vector<Finding>& findings, TextArena& storage);
 
 // Writes taints into the page's taint_count/taints/taint_data and nothing
 // else (the caller holds the page's sequence lock). Entries that do not fit

@@ -1,4 +1,7 @@
 // The proxy's inspector over fnguard/inspect (see inspect_glue.h).
+// Taints are handed over as views: the outcome keeps the InspectionResult
+// alive (one shared allocation), so no taint value is copied until the proxy
+// writes it into the context page.
 #include "fnguard/lambda/inspect_glue.h"
 
 #include <memory>
@@ -17,10 +20,12 @@ void add_findings(const inspect::InspectionResult& r, InspectOutcome& out) {
   }
 }
 
-void set_taints(std::vector<inspect::Taint>&& taints, InspectOutcome& out) {
+// The outcome's taints view the result, which the outcome then owns.
+void set_taints(std::shared_ptr<inspect::InspectionResult> result, InspectOutcome& out) {
   out.taints.clear();
-  out.taints.reserve(taints.size());
-  for (inspect::Taint& t : taints) out.taints.push_back(Taint{std::move(t.field), std::move(t.value)});
+  out.taints.reserve(result->taints.size());
+  for (const inspect::Taint& t : result->taints) out.taints.push_back(Taint{t.field, t.value});
+  out.storage = std::move(result);
 }
 
 void set_shape(inspect::EventShape shape, bool http, InspectOutcome& out) {
@@ -38,7 +43,7 @@ InspectOutcome inspect_now(std::string_view event, const inspect::InspectOptions
   if (!r.ok()) return out;  // not decodable: nothing scanned, the event goes on
   set_shape(r->shape, r->http, out);
   add_findings(*r, out);
-  set_taints(std::move(r->taints), out);
+  set_taints(std::make_shared<inspect::InspectionResult>(std::move(r.value())), out);
   return out;
 }
 

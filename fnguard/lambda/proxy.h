@@ -75,14 +75,17 @@ struct Finding {
   std::string signature; // the detector's rule that matched, e.g. "path.traversal"; may be empty
 };
 
+// Views into InspectOutcome::storage (or into static strings): valid while
+// the outcome, or a copy of it, lives.
 struct Taint {
-  std::string field;
-  std::string value;
+  std::string_view field;
+  std::string_view value;
 };
 
 struct InspectOutcome {
   std::vector<Finding> findings;
   std::vector<Taint> taints;
+  std::shared_ptr<const void> storage;  // owns the bytes `taints` view; may be null
   bool http_shaped = false;          // API Gateway, ALB, function URL
   // Optional: the JSON to answer a blocked HTTP invocation with, given its request id.
   std::function<std::string(std::string_view request_id)> blocked_response;

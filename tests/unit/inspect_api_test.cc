@@ -56,7 +56,8 @@ TEST(InspectApi, DoubleEncodedValueAlsoPublishesItsDecodedForm) {
   InspectionResult res;
   scan_fields(fields, InspectOptions{}, res);
   ASSERT_FALSE(res.findings.empty());
-  std::vector<Taint> t = select_taints(fields, res.findings);
+  TextArena storage;
+  std::vector<Taint> t = select_taints(fields, res.findings, storage);
   bool decoded = false;
   for (const Taint& x : t) decoded |= x.value == "../../etc/passwd";
   EXPECT_TRUE(decoded);
@@ -65,28 +66,32 @@ TEST(InspectApi, DoubleEncodedValueAlsoPublishesItsDecodedForm) {
 TEST(InspectApi, SuspiciousBinaryValueStillRanksFirst) {
   // The finding's copy of the value has its invalid UTF-8 replaced; the taint
   // ranking must still tie the finding to its field.
+  const std::string long_value = std::string(500, 'h') + "-plain";
+  const std::string binary_value = "\xff\xfe;cat /etc/passwd";
   std::vector<Field> fields = {
-      {"headers.x-long", std::string(500, 'h') + "-plain", FieldSource::kHeader},
-      {"body", std::string("\xff\xfe;cat /etc/passwd"), FieldSource::kBody},
+      {"headers.x-long", long_value, FieldSource::kHeader},
+      {"body", binary_value, FieldSource::kBody},
   };
   InspectionResult res;
   scan_fields(fields, InspectOptions{}, res);
   ASSERT_FALSE(res.findings.empty());
   EXPECT_EQ(res.findings[0].field_index, 1u);
-  std::vector<Taint> t = select_taints(fields, res.findings);
+  TextArena storage;
+  std::vector<Taint> t = select_taints(fields, res.findings, storage);
   ASSERT_FALSE(t.empty());
   EXPECT_EQ(t[0].field, "body");
   EXPECT_EQ(t[0].value, fields[1].value) << "the taint is the raw value, not the sanitised copy";
 }
 
 TEST(InspectApi, TaintsAreBoundedAndDeduplicated) {
+  TextArena storage;  // the fields' bytes
   std::vector<Field> fields;
   for (int i = 0; i < 200; ++i)
-    fields.push_back({"body.k" + std::to_string(i),
-                      "value-" + std::to_string(i % 100) + std::string(100, 'x'),
+    fields.push_back({storage.copy("body.k" + std::to_string(i)),
+                      storage.copy("value-" + std::to_string(i % 100) + std::string(100, 'x')),
                       FieldSource::kBody});
-  fields.push_back({"body.huge", std::string(20000, 'z') + "end", FieldSource::kBody});
-  std::vector<Taint> t = select_taints(fields, {});
+  fields.push_back({"body.huge", storage.copy(std::string(20000, 'z') + "end"), FieldSource::kBody});
+  std::vector<Taint> t = select_taints(fields, {}, storage);
   EXPECT_LE(t.size(), image::kMaxTaints);
   size_t bytes = 0;
   for (const Taint& x : t) {

@@ -137,6 +137,33 @@ TEST(InspectDecoder, JsonInsideAGenericStringIsFlattenedToo) {
   EXPECT_TRUE(has(bad, "Records[0].body", "{not json"));
 }
 
+// Up to a max_depth of 256 the recursive reader is used (its depth bounded by
+// the limit), above it the iterative one: both keep the limit and find the
+// value at the bottom.
+TEST(InspectDecoder, NestingLimitHoldsWithEitherReader) {
+  for (uint32_t max_depth : {64u, 256u, 3000u}) {
+    DecodeLimits limits;
+    limits.max_depth = max_depth;
+    for (uint32_t depth : {max_depth, max_depth + 1}) {
+      std::string ev;  // `depth` nested objects
+      for (uint32_t i = 0; i < depth; ++i) ev += "{\"k\":";
+      ev += "\"../../etc/passwd\"";
+      ev.append(depth, '}');
+      Result<DecodedEvent> r = decode_event(ev, limits);
+      if (depth <= max_depth) {
+        ASSERT_TRUE(r.ok()) << max_depth << ": " << r.error().message;
+        ASSERT_EQ(r->fields.size(), 1u);
+        EXPECT_EQ(r->fields[0].value, "../../etc/passwd");
+      } else {
+        ASSERT_FALSE(r.ok()) << max_depth;
+        EXPECT_NE(r.error().message.find("deeper than " + std::to_string(max_depth)),
+                  std::string::npos)
+            << r.error().message;
+      }
+    }
+  }
+}
+
 TEST(InspectDecoder, JsonEscapesAreDecoded) {
   DecodedEvent e = decode_ok(R"({"a":"\u002e\u002e\u002f\u002e\u002e\u002fetc"})");
   EXPECT_TRUE(has(e, "a", "../../etc"));
