@@ -32,6 +32,28 @@ TEST(InspectApi, FindingNamesFieldRuleAndEvidence) {
   EXPECT_GT(r->bytes_scanned, 0u);
 }
 
+// Taints are views into the result: they must not depend on the raw event
+// buffer, and moving the result (into the proxy's outcome) keeps them valid.
+TEST(InspectApi, TaintsOutliveTheEventBufferAndMoveWithTheResult) {
+  std::string event = kLfiEvent;
+  Result<InspectionResult> r = inspect_event(event);
+  ASSERT_TRUE(r.ok());
+  event.assign(event.size(), 'X');
+  event = std::string();
+  InspectionResult moved = std::move(r.value());
+  InspectionResult again = std::move(moved);
+  ASSERT_FALSE(again.taints.empty());
+  EXPECT_EQ(again.taints[0].field, "queryStringParameters.file");
+  EXPECT_EQ(again.taints[0].value, "/etc/passwd");
+  bool agent = false;
+  for (const Taint& t : again.taints) agent |= t.field == "headers.user-agent" && t.value == "curl/8.4.0";
+  EXPECT_TRUE(agent);
+  auto page = std::make_unique<image::ContextPage>();
+  ASSERT_EQ(fill_context_taints(again.taints, *page), again.taints.size());
+  EXPECT_EQ(std::string(page->taint_data + page->taints[0].value_offset, page->taints[0].value_length),
+            "/etc/passwd");
+}
+
 TEST(InspectApi, DisabledDetectorsFindNothing) {
   InspectOptions o;
   o.detectors = detector_bit(Detector::kSqlInjection);

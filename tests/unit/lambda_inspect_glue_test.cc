@@ -1,0 +1,68 @@
+// The proxy's inspector (fnguard/lambda/inspect_glue.h): what the proxy gets
+// for an attack event, and that the taint values it publishes stay intact
+// after the event buffer is gone and the outcome is copied (they are views
+// kept alive by the outcome).
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "fnguard/lambda/inspect_glue.h"
+
+namespace fnguard::lambda {
+namespace {
+
+const char kLfiEvent[] =
+    R"({"version":"2.0","routeKey":"$default","rawPath":"/read","rawQueryString":"file=%2Fetc%2Fpasswd&lang=en",
+  "headers":{"user-agent":"curl/8.4.0","host":"abc.execute-api.us-east-1.amazonaws.com"},
+  "requestContext":{"http":{"method":"GET"},"domainName":"abc.execute-api.us-east-1.amazonaws.com"},"isBase64Encoded":false})";
+
+TEST(LambdaInspectGlue, AttackEventGivesFindingTaintsAndA403) {
+  Result<InspectFn> inspect = make_inspector(InspectSettings{});
+  ASSERT_TRUE(inspect.ok()) << inspect.error().message;
+  InspectOutcome kept;
+  {
+    std::string event = kLfiEvent;
+    InspectOutcome outcome = (*inspect)(event);
+    event.assign(event.size(), 'X');  // the raw event is overwritten and freed
+    event = std::string();
+    kept = outcome;  // the proxy may copy the outcome; the copy shares the taints' bytes
+  }
+  ASSERT_EQ(kept.findings.size(), 1u);
+  EXPECT_EQ(kept.findings[0].detector, "path_traversal");
+  EXPECT_EQ(kept.findings[0].field, "queryStringParameters.file");
+  ASSERT_FALSE(kept.taints.empty());
+  EXPECT_EQ(kept.taints[0].field, "queryStringParameters.file");
+  EXPECT_EQ(kept.taints[0].value, "/etc/passwd");
+  bool agent = false;
+  for (const Taint& t : kept.taints) agent |= t.field == "headers.user-agent" && t.value == "curl/8.4.0";
+  EXPECT_TRUE(agent) << "other request values are published too";
+  EXPECT_TRUE(kept.http_shaped);
+  ASSERT_TRUE(kept.blocked_response);
+  EXPECT_NE(kept.blocked_response("req-1").find("\"statusCode\":403"), std::string::npos);
+}
+
+TEST(LambdaInspectGlue, PolicyDetectorListIsApplied) {
+  InspectSettings only_sql;
+  only_sql.detectors_json = R"(["sql_injection"])";
+  Result<InspectFn> inspect = make_inspector(only_sql);
+  ASSERT_TRUE(inspect.ok()) << inspect.error().message;
+  InspectOutcome outcome = (*inspect)(kLfiEvent);
+  EXPECT_TRUE(outcome.findings.empty()) << "path traversal is not among the policy's detectors";
+  ASSERT_FALSE(outcome.taints.empty()) << "taints are published whatever the detectors";
+  EXPECT_EQ(outcome.taints[0].value, "/etc/passwd");
+
+  InspectSettings unknown;
+  unknown.detectors_json = R"(["xss"])";
+  EXPECT_FALSE(make_inspector(unknown).ok());
+}
+
+TEST(LambdaInspectGlue, UndecodableEventPassesWithNothing) {
+  Result<InspectFn> inspect = make_inspector(InspectSettings{});
+  ASSERT_TRUE(inspect.ok());
+  InspectOutcome outcome = (*inspect)("{\"truncated\":");
+  EXPECT_TRUE(outcome.findings.empty());
+  EXPECT_TRUE(outcome.taints.empty());
+}
+
+}  // namespace
+}  // namespace fnguard::lambda
