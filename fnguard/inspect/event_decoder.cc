@@ -60,7 +60,10 @@ class LeafCollector : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Lea
         budget_(field_budget),
         strings_only_(strings_only),
         out_(out),
-        arena_(arena) {}
+        arena_(arena) {
+    path_.reserve(256);  // grows past this only for deep or long-keyed paths
+    stack_.reserve(16);
+  }
 
   bool Null() { return scalar(LeafKind::kNull, {}, false); }
   bool Bool(bool b) { return scalar(LeafKind::kBool, {}, b); }
