@@ -194,7 +194,7 @@ int main(int argc, char** argv) {
   // Warm: the unprotected and the fnguard runtime run side by side and the
   // invocations alternate between them (which goes first flips every
   // round), so that a change of machine state (frequency, other load) hits
-  // both alike.
+  // both alike. Each starts with both runtimes idle.
   const Side warm_sides[2] = {kUnprotected, kFnguard};
   pid_t pids[2];
   for (int w = 0; w < 2; ++w) {
@@ -205,6 +205,15 @@ int main(int argc, char** argv) {
   for (int i = 0; i < warm; ++i) {
     for (int k = 0; k < 2; ++k) {
       Side side = warm_sides[(i + k) % 2];
+      // Both runtimes idle (each has asked for its next event): what a side
+      // does after answering is not counted in the other side's invocation.
+      for (Side s : warm_sides) {
+        if (!servers[s]->wait_for_idle_runtime(5000)) {
+          std::fprintf(stderr, "lambda_bench: the %s runtime did not ask for its next event\n",
+                       kSideName[s]);
+          return 1;
+        }
+      }
       int64_t t0 = now_ns();
       auto r = servers[side]->invoke(event, [] { return true; });
       int64_t t1 = now_ns();

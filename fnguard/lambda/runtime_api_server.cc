@@ -179,6 +179,13 @@ InvocationResult RuntimeApiServer::invoke(const std::string& event,
   }
 }
 
+bool RuntimeApiServer::wait_for_idle_runtime(int timeout_ms) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+                      [this] { return next_waiting_ > 0 || stopping_; }) &&
+         next_waiting_ > 0;
+}
+
 std::optional<std::string> RuntimeApiServer::init_error() {
   std::lock_guard<std::mutex> lock(mu_);
   return init_error_;
@@ -217,11 +224,17 @@ void RuntimeApiServer::serve(int fd) {
         // Wait for an event, but give none to a runtime that has gone away
         // while waiting (it would be lost, and its invocation time out).
         std::unique_lock<std::mutex> lock(mu_);
+        ++next_waiting_;
+        cv_.notify_all();
         for (;;) {
-          if (stopping_ || peer_closed(fd)) return;
+          if (stopping_ || peer_closed(fd)) {
+            --next_waiting_;
+            return;
+          }
           if (!queue_.empty()) break;
           cv_.wait_for(lock, std::chrono::milliseconds(100));
         }
+        --next_waiting_;
         Pending p = std::move(queue_.front());
         queue_.pop_front();
         lock.unlock();

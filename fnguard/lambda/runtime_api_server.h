@@ -72,6 +72,13 @@ class RuntimeApiServer {
   // (0: none yet). Benchmarks split a cold start at the runtime's first ask.
   int64_t last_next_request_ns() const { return last_next_ns_.load(); }
 
+  // Waits until a GET /invocation/next is waiting here for an event, at most
+  // timeout_ms; returns whether one is. Benchmarks start a measured
+  // invocation only once the runtime is idle, so that what it still does
+  // after the previous answer (the 202, its next ask) is not counted in
+  // another side's invocation.
+  bool wait_for_idle_runtime(int timeout_ms);
+
   // The environment Lambda gives a runtime ("NAME=value" entries).
   std::vector<std::string> runtime_environment() const;
 
@@ -101,6 +108,7 @@ class RuntimeApiServer {
   std::condition_variable cv_;
   bool stopping_ = false;
   std::atomic<int64_t> last_next_ns_{0};
+  int next_waiting_ = 0;  // /next requests waiting for an event; guarded by mu_
   std::deque<Pending> queue_;
   std::map<std::string, std::optional<InvocationResult>> in_flight_;
   std::optional<std::string> init_error_;
