@@ -315,7 +315,7 @@ std::string make_response(int status, std::string_view extra_headers, std::strin
   return out;
 }
 
-bool ConnectionSet::serve(int fd, std::function<void(int)> serve) {
+bool ConnectionSet::admit(int fd) {
   std::lock_guard<std::mutex> lock(mu_);
   if (closing_) {
     ::close(fd);
@@ -327,14 +327,30 @@ bool ConnectionSet::serve(int fd, std::function<void(int)> serve) {
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   fds_.push_back(fd);
   ++active_;
+  return true;
+}
+
+void ConnectionSet::finish(int fd) {
+  std::lock_guard<std::mutex> l(mu_);
+  remove_locked(fd);
+  ::close(fd);
+  --active_;
+  done_.notify_all();  // under the lock: close_all() cannot return before we let go
+}
+
+bool ConnectionSet::serve(int fd, std::function<void(int)> serve) {
+  if (!admit(fd)) return false;
   std::thread([this, fd, serve = std::move(serve)] {
     serve(fd);
-    std::lock_guard<std::mutex> l(mu_);
-    remove_locked(fd);
-    ::close(fd);
-    --active_;
-    done_.notify_all();  // under the lock: close_all() cannot return before we let go
+    finish(fd);
   }).detach();
+  return true;
+}
+
+bool ConnectionSet::serve_here(int fd, const std::function<void(int)>& serve) {
+  if (!admit(fd)) return false;
+  serve(fd);
+  finish(fd);
   return true;
 }
 

@@ -95,11 +95,15 @@ class ConnectionSet {
   // Serves the accepted TCP connection `fd` with `serve` on a new thread and
   // closes it afterwards. Returns false (fd closed) once close_all() began.
   bool serve(int fd, std::function<void(int)> serve);
+  // The same on the calling thread; returns when the connection is done.
+  bool serve_here(int fd, const std::function<void(int)>& serve);
   void track(int fd);
   void untrack(int fd);
   void close_all();
 
  private:
+  bool admit(int fd);   // tracks fd, or closes it once close_all() began
+  void finish(int fd);  // untracks and closes fd
   void remove_locked(int fd);
 
   std::mutex mu_;

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <memory>
 #include <optional>
+#include <system_error>
 #include <cstring>
 
 #include "fnguard/events/json_writer.h"
@@ -111,8 +112,10 @@ Result<std::unique_ptr<Proxy>> Proxy::start(ProxyConfig config) {
     ch->context()->phase = image::Phase::kInit;
     ch->context_end_write();
   }
-  Proxy* self = proxy.get();
-  proxy->acceptor_ = std::thread([self] { self->accept_loop(); });
+  if (!proxy->start_acceptor(/*first=*/true)) {
+    return make_error("the Runtime API proxy cannot start a thread",
+                      "check the process's thread and memory limits");
+  }
   return proxy;
 }
 
@@ -120,10 +123,64 @@ Proxy::~Proxy() { stop(); }
 
 void Proxy::stop() {
   if (stopping_.exchange(true)) return;
-  if (listen_fd_) ::shutdown(listen_fd_.get(), SHUT_RDWR);
-  if (acceptor_.joinable()) acceptor_.join();
-  connections_.close_all();
+  if (listen_fd_) ::shutdown(listen_fd_.get(), SHUT_RDWR);  // the acceptor's accept() fails
+  connections_.close_all();  // wakes and waits for the threads serving connections
+  {
+    std::unique_lock<std::mutex> lock(acceptors_mu_);
+    acceptors_cv_.wait(lock, [this] { return acceptors_ == 0; });
+  }
   listen_fd_.reset();
+  std::lock_guard<std::mutex> lock(spare_mu_);
+  spare_upstream_.reset();
+}
+
+bool Proxy::start_acceptor(bool first) {
+  {
+    std::lock_guard<std::mutex> lock(acceptors_mu_);
+    ++acceptors_;
+  }
+  try {
+    std::thread([this, first] {
+      if (first) connect_spare_upstream();
+      accept_loop();
+      std::lock_guard<std::mutex> lock(acceptors_mu_);
+      --acceptors_;
+      acceptors_cv_.notify_all();  // under the lock: stop() cannot return before we let go
+    }).detach();
+  } catch (const std::system_error&) {
+    std::lock_guard<std::mutex> lock(acceptors_mu_);
+    --acceptors_;
+    return false;
+  }
+  return true;
+}
+
+// The first request's upstream connection is made while the runtime starts,
+// not when it first asks (one connect and the endpoint's accept fewer on the
+// cold start). Failing here is not an error: serve() connects then, and
+// reports what goes wrong.
+void Proxy::connect_spare_upstream() {
+  auto fd = http::connect_tcp(config_.upstream);
+  if (!fd.ok()) return;
+  int one = 1;
+  ::setsockopt(fd->get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  std::lock_guard<std::mutex> lock(spare_mu_);
+  if (!stopping_.load()) spare_upstream_ = std::move(*fd);
+}
+
+// The spare connection, if there is one and the endpoint has not closed it
+// (or sent something unasked) while it waited.
+http::UniqueFd Proxy::take_spare_upstream() {
+  http::UniqueFd fd;
+  {
+    std::lock_guard<std::mutex> lock(spare_mu_);
+    fd = std::move(spare_upstream_);
+  }
+  if (fd) {
+    pollfd p{fd.get(), POLLIN | POLLRDHUP, 0};
+    if (::poll(&p, 1, 0) != 0) fd.reset();
+  }
+  return fd;
 }
 
 void Proxy::accept_loop() {
@@ -139,7 +196,16 @@ void Proxy::accept_loop() {
       mark_degraded(std::string("the proxy cannot accept connections: ") + std::strerror(errno));
       return;
     }
-    if (!connections_.serve(fd, [this](int client) { serve(client); })) return;
+    // The connection is served on this thread, so that its first request is
+    // read without waking another one; a new thread takes over accepting
+    // first, so that another connection never waits. (A runtime keeps one
+    // connection: it is served by the thread that was already awake.)
+    if (!start_acceptor(/*first=*/false)) {
+      if (!connections_.serve(fd, [this](int client) { serve(client); })) return;
+      continue;
+    }
+    connections_.serve_here(fd, [this](int client) { serve(client); });
+    return;
   }
 }
 
@@ -334,9 +400,12 @@ void Proxy::serve(int client_fd) {
   };
   auto ensure_upstream = [&]() -> Status {
     if (up) return Ok{};
-    auto fd = http::connect_tcp(config_.upstream);
-    if (!fd.ok()) return fd.error();
-    up = std::move(*fd);
+    up = take_spare_upstream();
+    if (!up) {
+      auto fd = http::connect_tcp(config_.upstream);
+      if (!fd.ok()) return fd.error();
+      up = std::move(*fd);
+    }
     track(up.get(), true);
     upstream = std::make_unique<http::Reader>(up.get());
     return Ok{};

@@ -126,7 +126,12 @@ class Proxy {
 
  private:
   explicit Proxy(ProxyConfig config) : config_(std::move(config)) {}
+  // A detached thread running accept_loop() (the first one also connects a
+  // spare upstream); false when no thread can be made.
+  bool start_acceptor(bool first);
   void accept_loop();
+  void connect_spare_upstream();
+  http::UniqueFd take_spare_upstream();
   void serve(int client_fd);
   void relay_raw(int client_fd, http::Reader& client, int upstream_fd, http::Reader* upstream,
                  std::string_view pending_to_upstream);
@@ -141,7 +146,12 @@ class Proxy {
   ProxyConfig config_;
   http::UniqueFd listen_fd_;
   std::string address_;
-  std::thread acceptor_;
+  // Threads in accept_loop(), or serving the connection they accepted.
+  std::mutex acceptors_mu_;
+  std::condition_variable acceptors_cv_;
+  int acceptors_ = 0;  // guarded by acceptors_mu_
+  std::mutex spare_mu_;
+  http::UniqueFd spare_upstream_;    // guarded by spare_mu_
   http::ConnectionSet connections_;  // runtime connections and their upstreams
   std::atomic<bool> stopping_{false};
   std::atomic<bool> degraded_{false};

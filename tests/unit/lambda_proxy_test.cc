@@ -193,6 +193,90 @@ TEST(LambdaProxy, NextResponseIsByteExactAndPublishedInTheContextPage) {
   proxy->stop();
 }
 
+TEST(LambdaProxy, TheFirstRequestUsesTheUpstreamConnectionMadeAtStart) {
+  // The connection for the first request is made while the runtime starts,
+  // so its first ask costs no connect; it is that connection, not a second.
+  const std::string reply = next_response("req-1", "{}");
+  FakeUpstream up([&](int fd, int) {
+    read_until(fd, "\r\n\r\n");
+    send_all(fd, reply);
+    read_to_close(fd);
+  });
+  auto proxy = start_proxy(up.address());
+  for (int i = 0; i < 1000 && up.connections() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(up.connections(), 1);  // before the runtime asked anything
+  UniqueFd c = connect_to(proxy->address());
+  send_all(c.get(), kNextRequest);
+  EXPECT_EQ(read_n(c.get(), reply.size()), reply);
+  EXPECT_EQ(up.connections(), 1);
+  c.reset();
+  proxy->stop();
+}
+
+TEST(LambdaProxy, AnUpstreamConnectionClosedBeforeTheFirstRequestIsReplaced) {
+  // The endpoint drops the connection made at start before the runtime
+  // asks: the proxy notices and connects again instead of failing the ask.
+  const std::string reply = next_response("req-1", "{}");
+  std::atomic<bool> dropped{false};
+  FakeUpstream up([&](int fd, int index) {
+    if (index == 0) {
+      ::shutdown(fd, SHUT_RDWR);
+      dropped = true;
+      return;
+    }
+    read_until(fd, "\r\n\r\n");
+    send_all(fd, reply);
+    read_to_close(fd);
+  });
+  Recorder events;
+  auto proxy = start_proxy(up.address(), nullptr, {}, image::Mode::kOff, events.fn());
+  for (int i = 0; i < 1000 && !dropped; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_TRUE(dropped);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the FIN reaches the proxy
+  UniqueFd c = connect_to(proxy->address());
+  send_all(c.get(), kNextRequest);
+  EXPECT_EQ(read_n(c.get(), reply.size()), reply);
+  EXPECT_EQ(up.connections(), 2);
+  EXPECT_FALSE(proxy->degraded()) << events.all();
+  c.reset();
+  proxy->stop();
+}
+
+TEST(LambdaProxy, ConnectionsAreServedWhileAnotherConnectionLongPolls) {
+  // Each accepted connection is served by the thread that accepted it; a
+  // new thread takes over accepting, so a second connection is answered
+  // while the first one waits in a long-poll.
+  const std::string answer = "HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\n{}";
+  std::atomic<bool> release{false};
+  FakeUpstream up([&](int fd, int) {
+    std::string req = read_until(fd, "\r\n\r\n");
+    if (req.find("invocation/next") != std::string::npos) {
+      while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      send_all(fd, next_response("req-9", "{}"));
+    } else {
+      send_all(fd, answer);
+    }
+    read_to_close(fd);
+  });
+  auto proxy = start_proxy(up.address());
+  UniqueFd polling = connect_to(proxy->address());
+  send_all(polling.get(), kNextRequest);
+  for (int k = 0; k < 3; ++k) {
+    UniqueFd other = connect_to(proxy->address());
+    send_all(other.get(), "POST /2018-06-01/runtime/init/error HTTP/1.1\r\nHost: x\r\n"
+                          "Content-Length: 2\r\n\r\n{}");
+    EXPECT_EQ(read_n(other.get(), answer.size()), answer) << "connection " << k;
+  }
+  release = true;
+  EXPECT_NE(read_until(polling.get(), "{}").find("req-9"), std::string::npos);
+  polling.reset();
+  proxy->stop();
+}
+
 TEST(LambdaProxy, BinaryRequestBodyOfSixMegabytesArrivesUnchanged) {
   const std::string body = binary_blob(6 * 1024 * 1024);
   const std::string request = "POST /2018-06-01/runtime/invocation/req-1/response HTTP/1.1\r\n"
