@@ -258,8 +258,8 @@ size_t utf8_error_offset(std::string_view text) {
 // and the leaves' paths in arena. Returns an empty string on success, else
 // the error sentence. limit_hit tells a limit error from a syntax error.
 std::string parse_leaves(std::string_view text, std::string root, const DecodeLimits& limits,
-                         size_t budget, bool strings_only, std::vector<Leaf>& out,
-                         TextArena& arena, bool* limit_hit) {
+                         size_t budget, bool strings_only, std::vector<Leaf>& out, TextArena& arena,
+                         bool* limit_hit) {
   *limit_hit = false;
   if (size_t bad = utf8_error_offset(text); bad != std::string_view::npos)
     return "the JSON is not valid UTF-8 at byte offset " + std::to_string(bad);
@@ -445,8 +445,7 @@ class FieldSink {
 // space. A part without '=' is a value of its own (under bare_path). text
 // must live as long as the fields; decoded parts and paths go to arena.
 void add_pairs(std::string_view text, char separator, std::string_view prefix,
-               std::string_view bare_path, FieldSource source, FieldSink& sink,
-               TextArena& arena) {
+               std::string_view bare_path, FieldSource source, FieldSink& sink, TextArena& arena) {
   size_t start = 0;
   while (start <= text.size()) {
     size_t end = text.find(separator, start);
@@ -583,7 +582,8 @@ Status decode_body(std::string_view body, bool is_base64, std::string_view conte
     return Ok{};
   }
   size_t first = decoded.find_first_not_of(" \t\r\n");
-  bool looks_json = first != std::string_view::npos && (decoded[first] == '{' || decoded[first] == '[');
+  bool looks_json =
+      first != std::string_view::npos && (decoded[first] == '{' || decoded[first] == '[');
   if (contains_lower(content_type, "json") || (content_type.empty() && looks_json) ||
       (looks_json && contains_lower(content_type, "text/plain"))) {
     std::vector<Leaf> leaves;
@@ -800,11 +800,11 @@ Result<DecodedEvent> decode_event(std::string_view raw_json, const DecodeLimits&
       std::string inner_err = parse_leaves(l.value, std::string(path), limits, budget, true, inner,
                                            event.storage, &inner_limit);
       if (inner_limit) {
-        return make_error("the event cannot be inspected: " + std::string(path) + ": " +
-                          inner_err);
+        return make_error("the event cannot be inspected: " + std::string(path) + ": " + inner_err);
       }
       if (inner_err.empty())
-        for (const Leaf& il : inner) event.fields.push_back(Field{il.path, il.value, FieldSource::kGeneric});
+        for (const Leaf& il : inner)
+          event.fields.push_back(Field{il.path, il.value, FieldSource::kGeneric});
     }
     event.fields.push_back(Field{path, l.value, FieldSource::kGeneric});
   }

@@ -99,8 +99,10 @@ class TextArena {
 // that produced the field (see "Memory" above): a Field must not outlive it.
 // Tests and benchmarks that build fields by hand keep the bytes alive themselves.
 struct Field {
-  std::string_view path;   // "queryStringParameters.file", "headers.user-agent", "body.items[2].name"
-  std::string_view value;  // decoded once (URL, base64, JSON escapes) as the function would see it
+  // "queryStringParameters.file", "headers.user-agent", "body.items[2].name"
+  std::string_view path;
+  // Decoded once (URL, base64, JSON escapes) as the function would see it.
+  std::string_view value;
   FieldSource source = FieldSource::kGeneric;
 };
 
@@ -116,7 +118,8 @@ struct DecodedEvent {
   EventShape shape = EventShape::kGeneric;
   std::string method;  // HTTP method when the event carries one
   std::vector<Field> fields;
-  TextArena storage;   // the bytes the fields view (the event's unescaped copy, paths, decoded values)
+  // The bytes the fields view: the event's unescaped copy, paths, decoded values.
+  TextArena storage;
 };
 
 // Decodes one event. Errors (one sentence each): not JSON / truncated /

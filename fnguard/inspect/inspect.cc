@@ -135,9 +135,9 @@ void scan_fields(const std::vector<Field>& fields, const InspectOptions& options
         ++result.findings_dropped;
         continue;
       }
-      result.findings.push_back(Finding{m.detector, m.rule, std::string(f.path), std::move(m.evidence),
-                                        sanitize_utf8(f.value, options.max_value_in_finding),
-                                        m.decoded, index});
+      result.findings.push_back(
+          Finding{m.detector, m.rule, std::string(f.path), std::move(m.evidence),
+                  sanitize_utf8(f.value, options.max_value_in_finding), m.decoded, index});
     }
   }
   result.fields += fields.size();
@@ -188,8 +188,7 @@ std::vector<Taint> select_taints(const std::vector<Field>& fields,
     if (trivial(f.value)) continue;
     uint8_t m = marks[index];
     candidates.push_back(Candidate{static_cast<uint32_t>(index), -1,
-                                   static_cast<uint32_t>(candidates.size()),
-                                   (m & kSuspicious) != 0,
+                                   static_cast<uint32_t>(candidates.size()), (m & kSuspicious) != 0,
                                    static_cast<uint8_t>(source_rank(f.source)), f.value.size()});
     if (m & kDecoded) {
       // What the function sees after it decodes the value itself.
@@ -204,8 +203,7 @@ std::vector<Taint> select_taints(const std::vector<Field>& fields,
         decoded_values.push_back(v);
         candidates.push_back(Candidate{static_cast<uint32_t>(index),
                                        static_cast<int32_t>(decoded_values.size() - 1),
-                                       static_cast<uint32_t>(candidates.size()), true, 0,
-                                       length});
+                                       static_cast<uint32_t>(candidates.size()), true, 0, length});
       }
     }
   }
@@ -220,7 +218,7 @@ std::vector<Taint> select_taints(const std::vector<Field>& fields,
   size_t bytes = 0;
   constexpr size_t kData = sizeof(image::ContextPage::taint_data);
   std::string_view taken[image::kMaxTaints];  // out[i].value, packed for the dedup look
-  uint64_t lengths[4] = {0, 0, 0, 0};          // bit (size % 256) of every taken value
+  uint64_t lengths[4] = {0, 0, 0, 0};         // bit (size % 256) of every taken value
   for (const Candidate& c : candidates) {
     if (out.size() >= image::kMaxTaints) break;
     const Field& f = fields[c.field];

@@ -64,10 +64,11 @@ struct InspectionResult {
   std::string method;  // HTTP method when known
   std::vector<Finding> findings;
   size_t findings_dropped = 0;  // beyond max_findings
-  std::vector<Taint> taints;    // ranked, fits a ContextPage (see select_taints); views into `decoded`
-  size_t fields = 0;            // values extracted from the event
-  size_t bytes_scanned = 0;     // their total length
-  DecodedEvent decoded;         // the fields that were scanned and the bytes taints view
+  // Ranked, fits a ContextPage (see select_taints); views into `decoded`.
+  std::vector<Taint> taints;
+  size_t fields = 0;         // values extracted from the event
+  size_t bytes_scanned = 0;  // their total length
+  DecodedEvent decoded;      // the fields that were scanned and the bytes taints view
 };
 
 // Decodes and scans one event. An error means the event could not be decoded

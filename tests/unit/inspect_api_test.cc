@@ -46,12 +46,14 @@ TEST(InspectApi, TaintsOutliveTheEventBufferAndMoveWithTheResult) {
   EXPECT_EQ(again.taints[0].field, "queryStringParameters.file");
   EXPECT_EQ(again.taints[0].value, "/etc/passwd");
   bool agent = false;
-  for (const Taint& t : again.taints) agent |= t.field == "headers.user-agent" && t.value == "curl/8.4.0";
+  for (const Taint& t : again.taints)
+    agent |= t.field == "headers.user-agent" && t.value == "curl/8.4.0";
   EXPECT_TRUE(agent);
   auto page = std::make_unique<image::ContextPage>();
   ASSERT_EQ(fill_context_taints(again.taints, *page), again.taints.size());
-  EXPECT_EQ(std::string(page->taint_data + page->taints[0].value_offset, page->taints[0].value_length),
-            "/etc/passwd");
+  EXPECT_EQ(
+      std::string(page->taint_data + page->taints[0].value_offset, page->taints[0].value_length),
+      "/etc/passwd");
 }
 
 TEST(InspectApi, DisabledDetectorsFindNothing) {
@@ -112,7 +114,8 @@ TEST(InspectApi, TaintsAreBoundedAndDeduplicated) {
     fields.push_back({storage.copy("body.k" + std::to_string(i)),
                       storage.copy("value-" + std::to_string(i % 100) + std::string(100, 'x')),
                       FieldSource::kBody});
-  fields.push_back({"body.huge", storage.copy(std::string(20000, 'z') + "end"), FieldSource::kBody});
+  fields.push_back(
+      {"body.huge", storage.copy(std::string(20000, 'z') + "end"), FieldSource::kBody});
   std::vector<Taint> t = select_taints(fields, {}, storage);
   EXPECT_LE(t.size(), image::kMaxTaints);
   size_t bytes = 0;

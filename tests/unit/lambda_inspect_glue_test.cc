@@ -34,7 +34,8 @@ TEST(LambdaInspectGlue, AttackEventGivesFindingTaintsAndA403) {
   EXPECT_EQ(kept.taints[0].field, "queryStringParameters.file");
   EXPECT_EQ(kept.taints[0].value, "/etc/passwd");
   bool agent = false;
-  for (const Taint& t : kept.taints) agent |= t.field == "headers.user-agent" && t.value == "curl/8.4.0";
+  for (const Taint& t : kept.taints)
+    agent |= t.field == "headers.user-agent" && t.value == "curl/8.4.0";
   EXPECT_TRUE(agent) << "other request values are published too";
   EXPECT_TRUE(kept.http_shaped);
   ASSERT_TRUE(kept.blocked_response);
