@@ -19,15 +19,16 @@
 // an event larger than max_event_bytes is an error (the caller decides whether
 // an event it could not inspect is refused), never a crash, a deep recursion
 // or an unbounded allocation. UTF-8 is validated first, then JSON is parsed
-// with RapidJSON's iterative SAX reader, so invalid UTF-8 and truncated JSON
-// are errors too. Bodies with other encodings (multipart, XML) are scanned as plain text.
+// with RapidJSON's SAX reader (its recursion stops at max_depth; above a
+// limit of 256 the iterative reader is used), so invalid UTF-8 and truncated
+// JSON are errors too. Bodies with other encodings (multipart, XML) are scanned as plain text.
 //
-// Memory: decoding copies the event once (the JSON is unescaped in place in
-// that copy) and every field is a pair of string_views into storage the
-// DecodedEvent owns (that copy, or its TextArena for the paths and the
-// values that needed URL, base64 or JSON decoding). So a field costs no
-// allocation of its own; the views stay valid while the DecodedEvent lives,
-// also after it is moved, and do not depend on the raw event buffer.
+// Memory: every field is a pair of string_views into the DecodedEvent's
+// TextArena, which holds the event's copy (the JSON unescaped in place in
+// it), a JSON body's copy, the paths and the values that needed URL or
+// base64 decoding. So a field costs no allocation of its own; the views stay
+// valid while the DecodedEvent lives, also after it is moved, and do not
+// depend on the raw event buffer.
 #pragma once
 
 #include <cstddef>
@@ -78,7 +79,7 @@ class TextArena {
   TextArena(TextArena&& other) noexcept { *this = std::move(other); }
   TextArena& operator=(TextArena&& other) noexcept;
 
-  // n uninitialised bytes, 16-byte aligned.
+  // n uninitialised bytes (no alignment: text only).
   char* allocate(size_t n);
   // A copy of s that lives as long as the arena.
   std::string_view copy(std::string_view s);
