@@ -82,9 +82,12 @@ namespace {
 std::atomic<long> g_pid{0};
 std::atomic<bool> g_fork_child{false};
 
+void reset_python_request();  // below: a request in flight at fork is not the child's
+
 void on_fork_child() {
   g_fork_child.store(true, std::memory_order_relaxed);
   g_pid.store(syscall(SYS_getpid), std::memory_order_relaxed);
+  reset_python_request();
 }
 
 bool in_vfork_child() { return syscall(SYS_getpid) != g_pid.load(std::memory_order_relaxed); }
@@ -261,6 +264,8 @@ struct Request {
   PythonLocation location{};
 };
 Request g_request;
+
+void reset_python_request() { g_request.state.store(kIdle, std::memory_order_relaxed); }
 
 long futex(std::atomic<int>* word, int op, int value, const timespec* timeout) {
   return syscall(SYS_futex, reinterpret_cast<int*>(word), op | FUTEX_PRIVATE_FLAG, value, timeout,

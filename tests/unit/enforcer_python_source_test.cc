@@ -151,5 +151,44 @@ TEST(EnforcerPythonSource, MonitorModeReportsEveryReadWithItsLineAndTheProgramCa
   EXPECT_GE(with_line.size(), 5u) << r.dump();
 }
 
+TEST(EnforcerPythonSource, ReportsFromThreadsSurviveForksAndSignals) {
+  // Four threads make reported reads in a loop while the main thread forks
+  // children (which report too) and an interval timer interrupts everyone:
+  // the program finishes with every read done and every event written.
+  TempDir dir;
+  dir.write("a", "A");
+  dir.write("app.py",
+            "import os, signal, sys, threading\n"
+            "ticks = [0]\n"
+            "def on_alarm(signum, frame): ticks[0] += 1\n"
+            "signal.signal(signal.SIGALRM, on_alarm)\n"
+            "signal.setitimer(signal.ITIMER_REAL, 0.001, 0.001)\n"
+            "reads = []\n"
+            "def reader():\n"
+            "    for _ in range(25):\n"
+            "        reads.append(open(sys.argv[1]).read())\n"
+            "ts = [threading.Thread(target=reader) for _ in range(4)]\n"
+            "[t.start() for t in ts]\n"
+            "for _ in range(10):\n"
+            "    pid = os.fork()\n"
+            "    if pid == 0:\n"
+            "        open(sys.argv[1]).read()\n"
+            "        os._exit(0)\n"
+            "    os.waitpid(pid, 0)\n"
+            "[t.join() for t in ts]\n"
+            "signal.setitimer(signal.ITIMER_REAL, 0, 0)\n"
+            "print('reads', len(reads), ''.join(set(reads)))\n");
+  PolicyImage policy;
+  policy.control(Control::kFilesRead, Mode::kMonitor).deny(dir / "a");
+  RunResult r = run_protected(policy.build(), {"/usr/bin/python3", dir / "app.py", dir / "a"});
+  EXPECT_EQ(r.exit_code, 0) << r.dump();
+  EXPECT_EQ(r.line("reads"), "reads 100 A") << r.dump();
+  EXPECT_EQ(r.find_events({"\"target\":\"" + dir / "a" + "\""}).size(), 110u) << r.dump();
+  EXPECT_FALSE(r.find_events({"\"target\":\"" + dir / "a" + "\"",
+                              python_source(dir / "app.py", 9, "reader")})
+                   .empty())
+      << r.dump();
+}
+
 }  // namespace
 }  // namespace fnguard::testing
