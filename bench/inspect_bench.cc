@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_events.h"
 #include "fnguard/inspect/inspect.h"
 
 #ifdef FNGUARD_BENCH_HYPERSCAN
@@ -156,23 +157,8 @@ void BM_InspectEvent4K(benchmark::State& state) {
 }
 BENCHMARK(BM_InspectEvent4K)->ArgName("prefilter")->Arg(1)->Arg(0);
 
-// The event lambda_bench hands out per invocation: a small v2 request whose
-// JSON body is one 3.5 KB run of a single letter (a long value that is only
-// one repeated character, the worst case for the taint filter's checks).
-std::string make_padded_event() {
-  std::string filler(3575, 'a');
-  return "{\"version\":\"2.0\",\"routeKey\":\"$default\",\"rawPath\":\"/orders\",\"rawQueryString\":"
-         "\"name=alice&page=2\",\"headers\":{\"host\":\"api.example.com\",\"user-agent\":"
-         "\"Mozilla/5.0\",\"content-type\":\"application/json\",\"accept\":\"*/*\"},"
-         "\"queryStringParameters\":{\"name\":\"alice\",\"page\":\"2\"},\"requestContext\":{"
-         "\"accountId\":\"123456789012\",\"apiId\":\"abc\",\"http\":{\"method\":\"POST\",\"path\":"
-         "\"/orders\",\"protocol\":\"HTTP/1.1\",\"sourceIp\":\"203.0.113.9\",\"userAgent\":"
-         "\"Mozilla/5.0\"},\"requestId\":\"r1\",\"stage\":\"$default\"},\"body\":\"{\\\"note\\\":\\\"" +
-         filler + "\\\"}\",\"isBase64Encoded\":false}";
-}
-
 void BM_InspectPaddedEvent4K(benchmark::State& state) {
-  static const std::string ev = make_padded_event();
+  static const std::string ev = fnguard::bench::padded_api_gateway_event_4k();
   InspectOptions o;
   for (auto _ : state) {
     auto r = inspect_event(ev, o);

@@ -35,6 +35,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_events.h"
 #include "fnguard/common/self_path.h"
 #include "fnguard/lambda/runtime_api_server.h"
 
@@ -123,17 +124,6 @@ Stats stats(std::vector<double> v) {
   return {v[v.size() / 2], v[v.size() * 9 / 10]};
 }
 
-std::string api_gateway_event_4k() {
-  std::string filler(3575, 'a');
-  return "{\"version\":\"2.0\",\"routeKey\":\"$default\",\"rawPath\":\"/orders\",\"rawQueryString\":"
-         "\"name=alice&page=2\",\"headers\":{\"host\":\"api.example.com\",\"user-agent\":"
-         "\"Mozilla/5.0\",\"content-type\":\"application/json\",\"accept\":\"*/*\"},"
-         "\"queryStringParameters\":{\"name\":\"alice\",\"page\":\"2\"},\"requestContext\":{"
-         "\"accountId\":\"123456789012\",\"apiId\":\"abc\",\"http\":{\"method\":\"POST\",\"path\":"
-         "\"/orders\",\"protocol\":\"HTTP/1.1\",\"sourceIp\":\"203.0.113.9\",\"userAgent\":"
-         "\"Mozilla/5.0\"},\"requestId\":\"r1\",\"stage\":\"$default\"},\"body\":\"{\\\"note\\\":\\\"" +
-         filler + "\\\"}\",\"isBase64Encoded\":false}";
-}
 
 }  // namespace
 
@@ -171,7 +161,7 @@ int main(int argc, char** argv) {
     }
     s = std::move(*started);
   }
-  std::string event = api_gateway_event_4k();
+  std::string event = fnguard::bench::padded_api_gateway_event_4k();
   const char* mode = std::getenv("FNGUARD_MODE");
   std::printf("event size: %zu bytes; cold runs: %d; warm invocations: %d; mode: %s\n",
               event.size(), cold, warm, mode != nullptr ? mode : "the policy's");

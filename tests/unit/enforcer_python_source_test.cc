@@ -11,6 +11,13 @@
 namespace fnguard::testing {
 namespace {
 
+// Runs `python3 DIR/app.py ARGS...` under `policy`.
+RunResult run_app(const PolicyImage& policy, const TempDir& dir, std::vector<std::string> args = {}) {
+  std::vector<std::string> argv = {"/usr/bin/python3", dir / "app.py"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_protected(policy.build(), argv);
+}
+
 std::string python_source(const std::string& file, int line, const std::string& function) {
   return "\"source\":{\"language\":\"python\",\"file\":\"" + file +
          "\",\"line\":" + std::to_string(line) + ",\"function\":\"" + function + "\"}";
@@ -39,7 +46,7 @@ TEST(EnforcerPythonSource, ADeniedReadInAThreadNamesItsLineWhileAnotherThreadRun
             "t.join()\n");
   PolicyImage policy;
   policy.control(Control::kFilesRead, Mode::kBlock).deny(dir / "secret");
-  RunResult r = run_protected(policy.build(), {"/usr/bin/python3", dir / "app.py", dir / "secret"});
+  RunResult r = run_app(policy, dir, {dir / "secret"});
   EXPECT_EQ(r.exit_code, 0) << r.dump();
   EXPECT_NE(r.out.find("denied"), std::string::npos) << r.dump();
   EXPECT_TRUE(r.has_event({"\"action\":\"blocked\"", python_source(dir / "app.py", 5, "reader")}))
@@ -61,7 +68,7 @@ TEST(EnforcerPythonSource, AnExecFromSubprocessNamesThePythonLineThatStartedIt) 
             "run_tool()\n");
   PolicyImage policy;
   policy.control(Control::kProcessExec, Mode::kBlock).deny("/usr/bin/true");
-  RunResult r = run_protected(policy.build(), {"/usr/bin/python3", dir / "app.py"});
+  RunResult r = run_app(policy, dir);
   EXPECT_EQ(r.exit_code, 0) << r.dump();
   EXPECT_EQ(r.line("exec denied"), "exec denied") << r.dump();
   EXPECT_TRUE(r.has_event({"\"action\":\"blocked\"", "\"target\":\"/usr/bin/true\"",
@@ -83,8 +90,7 @@ TEST(EnforcerPythonSource, AnExecInAVforkChildWithTheGilReleasedNamesThePythonLi
             "print('status', launch())\n");
   PolicyImage policy;
   policy.control(Control::kProcessExec, Mode::kBlock).deny("/usr/bin/true");
-  RunResult r =
-      run_protected(policy.build(), {"/usr/bin/python3", dir / "app.py", FNGUARD_GIL_PROBE});
+  RunResult r = run_app(policy, dir, {FNGUARD_GIL_PROBE});
   EXPECT_EQ(r.exit_code, 0) << r.dump();
   EXPECT_EQ(r.line("status"), "status 127") << r.dump();  // the exec was refused
   EXPECT_TRUE(r.has_event({"\"action\":\"blocked\"", "\"target\":\"/usr/bin/true\"",
@@ -114,8 +120,7 @@ TEST(EnforcerPythonSource, AGilHeldByAThreadThatWaitsForTheCallCostsTheLineNotAH
             "print('held', ok, 'open', result['open'])\n");
   PolicyImage policy;
   policy.control(Control::kFilesRead, Mode::kBlock).deny(dir / "secret");
-  RunResult r = run_protected(policy.build(),
-                              {"/usr/bin/python3", dir / "app.py", dir / "secret", FNGUARD_GIL_PROBE});
+  RunResult r = run_app(policy, dir, {dir / "secret", FNGUARD_GIL_PROBE});
   EXPECT_EQ(r.exit_code, 0) << r.dump();
   EXPECT_EQ(r.line("held"), "held 1 open -13") << r.dump();  // no deadlock; EACCES
   EXPECT_TRUE(r.has_event({"\"action\":\"blocked\"", "\"language\":\"native\"",
@@ -140,7 +145,7 @@ TEST(EnforcerPythonSource, MonitorModeReportsEveryReadWithItsLineAndTheProgramCa
             "print('read', ''.join(out))\n");
   PolicyImage policy;
   policy.control(Control::kFilesRead, Mode::kMonitor).deny(dir / "a");
-  RunResult r = run_protected(policy.build(), {"/usr/bin/python3", dir / "app.py", dir / "a"});
+  RunResult r = run_app(policy, dir, {dir / "a"});
   EXPECT_EQ(r.exit_code, 0) << r.dump();
   EXPECT_EQ(r.line("read"), "read AAAAAAAAAA") << r.dump();
   auto events = r.find_events({"\"target\":\"" + dir / "a" + "\""});
@@ -180,7 +185,7 @@ TEST(EnforcerPythonSource, ReportsFromThreadsSurviveForksAndSignals) {
             "print('reads', len(reads), ''.join(set(reads)))\n");
   PolicyImage policy;
   policy.control(Control::kFilesRead, Mode::kMonitor).deny(dir / "a");
-  RunResult r = run_protected(policy.build(), {"/usr/bin/python3", dir / "app.py", dir / "a"});
+  RunResult r = run_app(policy, dir, {dir / "a"});
   EXPECT_EQ(r.exit_code, 0) << r.dump();
   EXPECT_EQ(r.line("reads"), "reads 100 A") << r.dump();
   EXPECT_EQ(r.find_events({"\"target\":\"" + dir / "a" + "\""}).size(), 110u) << r.dump();
