@@ -277,6 +277,46 @@ TEST(LambdaProxy, ConnectionsAreServedWhileAnotherConnectionLongPolls) {
   proxy->stop();
 }
 
+TEST(LambdaProxy, ManyShortConnectionsAndAStopInTheMiddleNeitherHangNorLoseAnswers) {
+  // Each accepted connection hands accepting to a new thread: 8 clients x 25
+  // connections, one request each, all answered; then stop() while clients
+  // are still connecting returns, and later connections are refused.
+  const std::string answer = "HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\n{}";
+  const std::string request = "POST /2018-06-01/runtime/init/error HTTP/1.1\r\nHost: x\r\n"
+                              "Content-Length: 2\r\n\r\n{}";
+  FakeUpstream up([&](int fd, int) {
+    while (!read_until(fd, "{}").empty()) send_all(fd, answer);
+  });
+  auto proxy = start_proxy(up.address());
+  std::atomic<int> answered{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 8; ++t) {
+    clients.emplace_back([&] {
+      for (int i = 0; i < 25; ++i) {
+        UniqueFd c = connect_to(proxy->address());
+        if (!http::write_all(c.get(), request).ok()) continue;
+        if (read_n(c.get(), answer.size()) == answer) answered.fetch_add(1);
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(answered.load(), 200);
+
+  std::atomic<bool> done{false};
+  std::thread late([&] {
+    while (!done) {
+      auto fd = http::connect_tcp(proxy->address(), 200);
+      if (fd.ok()) (void)http::write_all(fd->get(), request);
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  proxy->stop();  // must return although connections keep arriving
+  done = true;
+  late.join();
+  auto after = http::connect_tcp(proxy->address(), 200);
+  EXPECT_FALSE(after.ok()) << "the listening socket is closed after stop()";
+}
+
 TEST(LambdaProxy, BinaryRequestBodyOfSixMegabytesArrivesUnchanged) {
   const std::string body = binary_blob(6 * 1024 * 1024);
   const std::string request = "POST /2018-06-01/runtime/invocation/req-1/response HTTP/1.1\r\n"
