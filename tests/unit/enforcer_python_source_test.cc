@@ -130,24 +130,32 @@ TEST(EnforcerPythonSource, AGilHeldByAThreadThatWaitsForTheCallCostsTheLineNotAH
 
 TEST(EnforcerPythonSource, MonitorModeReportsEveryReadWithItsLineAndTheProgramCarriesOn) {
   // Several reported operations in a row, from two threads: each event gets
-  // its own line, and the program's results are unchanged.
+  // its own line, the program's results are unchanged, and the lookups leave
+  // no thread and no descriptor behind.
   TempDir dir;
   dir.write("a", "A");
   dir.write("app.py",
-            "import sys, threading\n"
+            "import os, sys, threading, time\n"
             "def read_a():\n"
             "    return open(sys.argv[1]).read()\n"
+            "def threads():\n"
+            "    return [l for l in open('/proc/self/status') if l.startswith('Threads:')][0].split()[1]\n"
+            "before = (threads(), len(os.listdir('/proc/self/fd')))\n"
             "out = []\n"
             "def worker():\n"
             "    for _ in range(5): out.append(read_a())\n"
             "ts = [threading.Thread(target=worker) for _ in range(2)]\n"
             "[t.start() for t in ts]; [t.join() for t in ts]\n"
-            "print('read', ''.join(out))\n");
+            "time.sleep(0.2)\n"
+            "after = (threads(), len(os.listdir('/proc/self/fd')))\n"
+            "print('read', ''.join(out))\n"
+            "print('leak', 'none' if before == after else f'{before} -> {after}')\n");
   PolicyImage policy;
   policy.control(Control::kFilesRead, Mode::kMonitor).deny(dir / "a");
   RunResult r = run_app(policy, dir, {dir / "a"});
   EXPECT_EQ(r.exit_code, 0) << r.dump();
   EXPECT_EQ(r.line("read"), "read AAAAAAAAAA") << r.dump();
+  EXPECT_EQ(r.line("leak"), "leak none") << r.dump();
   auto events = r.find_events({"\"target\":\"" + dir / "a" + "\""});
   EXPECT_EQ(events.size(), 10u) << r.dump();
   // Two threads may ask at once; one then goes without a line. Most have it.
