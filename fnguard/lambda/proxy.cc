@@ -157,13 +157,14 @@ bool Proxy::start_acceptor(bool first) {
 
 // The first request's upstream connection is made while the runtime starts,
 // not when it first asks (one connect and the endpoint's accept fewer on the
-// cold start). Failing here is not an error: serve() connects then, and
-// reports what goes wrong.
+// cold start). It may delay accepting by at most kSpareConnectMs (a loopback
+// endpoint answers at once); failing here is not an error: serve() connects
+// then, with the full timeout, and reports what goes wrong.
+constexpr int kSpareConnectMs = 20;
+
 void Proxy::connect_spare_upstream() {
-  auto fd = http::connect_tcp(config_.upstream);
+  auto fd = http::connect_tcp(config_.upstream, kSpareConnectMs);
   if (!fd.ok()) return;
-  int one = 1;
-  ::setsockopt(fd->get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   std::lock_guard<std::mutex> lock(spare_mu_);
   if (!stopping_.load()) spare_upstream_ = std::move(*fd);
 }
@@ -201,7 +202,8 @@ void Proxy::accept_loop() {
     // first, so that another connection never waits. (A runtime keeps one
     // connection: it is served by the thread that was already awake.)
     if (!start_acceptor(/*first=*/false)) {
-      if (!connections_.serve(fd, [this](int client) { serve(client); })) return;
+      // No thread to hand accepting to: serve it here, then accept again.
+      if (!connections_.serve_here(fd, [this](int client) { serve(client); })) return;
       continue;
     }
     connections_.serve_here(fd, [this](int client) { serve(client); });
