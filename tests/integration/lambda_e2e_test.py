@@ -33,7 +33,10 @@ HANDLERS = {
     "python": {"dir": os.path.join(EXAMPLES, "python"), "file": "app.py",
                "read": "app.read_file", "ping": "app.ping", "fetch": "app.fetch",
                "backdoor": "app.backdoor", "hello": "app.hello",
-               "read_line_marker": "with open(path) as f:"},
+               "read_line_marker": "with open(path) as f:",
+               # Python names the line of an exec too (the event is written in
+               # subprocess's vfork child); Node's spawn path has no JS frame there.
+               "exec_line_marker": "subprocess.run(\"echo pinging \""},
     "nodejs": {"dir": os.path.join(EXAMPLES, "node"), "file": "app.js",
                "read": "app.readFile", "ping": "app.ping", "fetch": "app.fetchUrl",
                "backdoor": "app.backdoor", "hello": "app.hello",
@@ -234,6 +237,14 @@ class LambdaEndToEnd:
         rid = det["function"]["request_id"]
         v = self.assert_violation(inv, "process.exec", "allowed", "sh", rid)
         self.assertIn("cat /etc/passwd", json.dumps(v.get("detail", {})) + json.dumps(v.get("taint", {})))
+        if "exec_line_marker" in self.h:
+            # The enforcer's report (the kernel backstop's, for the same exec, has no source).
+            sources = [e["source"] for e in inv.of_kind("violation", "process.exec")
+                       if e.get("source", {}).get("language") == "python"]
+            self.assertTrue(sources, inv.events)
+            self.assertEqual(sources[0]["file"], os.path.realpath(self.source_file))
+            self.assertEqual(sources[0]["line"], line_of(self.source_file, self.h["exec_line_marker"]))
+            self.assertEqual(sources[0]["function"], "ping")
 
     def test_command_injection_block(self):
         inv = invoke(self.runtime, "ping", http_event({"host": "127.0.0.1;cat /etc/passwd"}), "block")
