@@ -12,13 +12,15 @@ namespace fnguard::bench {
 // filter's checks).
 inline std::string padded_api_gateway_event_4k() {
   std::string filler(3575, 'a');
-  return "{\"version\":\"2.0\",\"routeKey\":\"$default\",\"rawPath\":\"/orders\",\"rawQueryString\":"
+  return "{\"version\":\"2.0\",\"routeKey\":\"$default\",\"rawPath\":\"/"
+         "orders\",\"rawQueryString\":"
          "\"name=alice&page=2\",\"headers\":{\"host\":\"api.example.com\",\"user-agent\":"
          "\"Mozilla/5.0\",\"content-type\":\"application/json\",\"accept\":\"*/*\"},"
          "\"queryStringParameters\":{\"name\":\"alice\",\"page\":\"2\"},\"requestContext\":{"
          "\"accountId\":\"123456789012\",\"apiId\":\"abc\",\"http\":{\"method\":\"POST\",\"path\":"
          "\"/orders\",\"protocol\":\"HTTP/1.1\",\"sourceIp\":\"203.0.113.9\",\"userAgent\":"
-         "\"Mozilla/5.0\"},\"requestId\":\"r1\",\"stage\":\"$default\"},\"body\":\"{\\\"note\\\":\\\"" +
+         "\"Mozilla/"
+         "5.0\"},\"requestId\":\"r1\",\"stage\":\"$default\"},\"body\":\"{\\\"note\\\":\\\"" +
          filler + "\\\"}\",\"isBase64Encoded\":false}";
 }
 

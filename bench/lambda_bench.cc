@@ -124,7 +124,6 @@ Stats stats(std::vector<double> v) {
   return {v[v.size() / 2], v[v.size() * 9 / 10]};
 }
 
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -136,7 +135,8 @@ int main(int argc, char** argv) {
     if (has_value && std::strcmp(argv[i], "--source") == 0) source = argv[++i];
     else if (has_value && std::strcmp(argv[i], "--cold") == 0) cold = std::atoi(argv[++i]);
     else if (has_value && std::strcmp(argv[i], "--warm") == 0) warm = std::atoi(argv[++i]);
-    else if (std::strcmp(argv[i], "--overlap") == 0) overlap = true;
+    else if (std::strcmp(argv[i], "--overlap") == 0)
+      overlap = true;
   }
   std::string dir = source + "/examples/lambda/python";
   // The protected side runs exactly what a user uploads: the layer zip
@@ -233,7 +233,8 @@ int main(int argc, char** argv) {
   std::printf("%-36s %9.2f ms %9.2f ms %9.2f ms %9.2f ms %9.2f ms\n",
               "cold start to first response, median", c[0].median, c[1].median, c[2].median,
               c[2].median - c[0].median, c[2].median - c[1].median);
-  std::printf("%-36s %9.2f ms %9.2f ms %9.2f ms\n", "cold start, p90", c[0].p90, c[1].p90, c[2].p90);
+  std::printf("%-36s %9.2f ms %9.2f ms %9.2f ms\n", "cold start, p90", c[0].p90, c[1].p90,
+              c[2].p90);
   std::printf("%-36s %9.2f ms %9.2f ms %9.2f ms %9.2f ms %9.2f ms\n",
               "  of which start to first /next", a[0].median, a[1].median, a[2].median,
               a[2].median - a[0].median, a[2].median - a[1].median);

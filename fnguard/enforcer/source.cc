@@ -119,11 +119,11 @@ struct PythonApi {
   int (*is_initialized)();
   int (*is_finalizing)();  // Py_IsFinalizing (3.13+) or _Py_IsFinalizing; may be null
   int (*gil_check)();
-  void* (*this_thread_state)();     // PyGILState_GetThisThreadState (no GIL needed)
-  int (*gil_ensure)();              // PyGILState_Ensure
-  void (*gil_release)(int);         // PyGILState_Release
-  void* (*get_frame)();             // PyEval_GetFrame: the current thread's, borrowed
-  void* (*thread_frame)(void*);     // PyThreadState_GetFrame: a thread's, new reference
+  void* (*this_thread_state)();  // PyGILState_GetThisThreadState (no GIL needed)
+  int (*gil_ensure)();           // PyGILState_Ensure
+  void (*gil_release)(int);      // PyGILState_Release
+  void* (*get_frame)();          // PyEval_GetFrame: the current thread's, borrowed
+  void* (*thread_frame)(void*);  // PyThreadState_GetFrame: a thread's, new reference
   int (*frame_line)(void*);
   void* (*frame_code)(void*);
   void* (*frame_back)(void*);
@@ -282,8 +282,10 @@ void* helper_main(void*) {
   Request& r = g_request;
   if (finalizing()) {  // PyGILState_Ensure would end this thread
     int expected = kPending;
-    if (!r.state.compare_exchange_strong(expected, kDone)) r.state.store(kIdle);
-    else futex(&r.state, FUTEX_WAKE, 1, nullptr);
+    if (!r.state.compare_exchange_strong(expected, kDone))
+      r.state.store(kIdle);
+    else
+      futex(&r.state, FUTEX_WAKE, 1, nullptr);
     return nullptr;
   }
   int gil = g_python.gil_ensure();
@@ -470,10 +472,10 @@ void init() {
   api.dec_ref = reinterpret_cast<void (*)(void*)>(sym("Py_DecRef"));
   api.err_fetch = reinterpret_cast<void (*)(void**, void**, void**)>(sym("PyErr_Fetch"));
   api.err_restore = reinterpret_cast<void (*)(void*, void*, void*)>(sym("PyErr_Restore"));
-  bool complete = api.is_initialized && api.gil_check && api.this_thread_state &&
-                  api.gil_ensure && api.gil_release && api.get_frame && api.thread_frame &&
-                  api.frame_line && api.frame_code && api.frame_back && api.get_attr &&
-                  api.as_utf8 && api.inc_ref && api.dec_ref && api.err_fetch && api.err_restore;
+  bool complete = api.is_initialized && api.gil_check && api.this_thread_state && api.gil_ensure &&
+                  api.gil_release && api.get_frame && api.thread_frame && api.frame_line &&
+                  api.frame_code && api.frame_back && api.get_attr && api.as_utf8 && api.inc_ref &&
+                  api.dec_ref && api.err_fetch && api.err_restore;
   if (!complete) return;  // not a CPython 3.9+ process (or an embedding we cannot use)
   g_python = api;
   g_python_present = true;

@@ -260,7 +260,8 @@ VectorLevel detect_vector_level() {
   const bool ssse3 = (c & bit_SSSE3) != 0;
   const bool os_avx = (c & bit_OSXSAVE) != 0 && (c & bit_AVX) != 0 && (xcr0() & 0x6) == 0x6;
   unsigned a7 = 0, b7 = 0, c7 = 0, d7 = 0;
-  const bool avx2 = os_avx && __get_cpuid_count(7, 0, &a7, &b7, &c7, &d7) != 0 && (b7 & bit_AVX2) != 0;
+  const bool avx2 =
+      os_avx && __get_cpuid_count(7, 0, &a7, &b7, &c7, &d7) != 0 && (b7 & bit_AVX2) != 0;
   return avx2 ? VectorLevel::kAvx2 : ssse3 ? VectorLevel::kSsse3 : VectorLevel::kNone;
 }
 

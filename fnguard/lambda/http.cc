@@ -116,8 +116,8 @@ Result<std::optional<size_t>> parse_head(std::string_view data, bool is_request,
   // A bare LF anywhere in the head is an error now, not after the limit: a
   // peer that ends lines with LF alone would otherwise wait forever.
   size_t scan_end = end == std::string_view::npos ? data.size() : end;
-  for (const char* p = data.data(); (p = static_cast<const char*>(std::memchr(
-                                         p, '\n', data.data() + scan_end - p))) != nullptr;
+  for (const char* p = data.data();
+       (p = static_cast<const char*>(std::memchr(p, '\n', data.data() + scan_end - p))) != nullptr;
        ++p) {
     if (p == data.data() || p[-1] != '\r') return malformed("bare LF in the head");
   }
@@ -185,7 +185,8 @@ Result<std::optional<size_t>> parse_head(std::string_view data, bool is_request,
     std::string_view line = head.substr(pos, eol - pos);
     pos = eol + 2;
     // No LF: every LF in the head ends a line (the bare-LF check above).
-    if (line.find('\r') != std::string_view::npos) return malformed("bare CR or LF in a header line");
+    if (line.find('\r') != std::string_view::npos)
+      return malformed("bare CR or LF in a header line");
     if (line.front() == ' ' || line.front() == '\t') {
       return malformed("obsolete line folding in the headers");
     }

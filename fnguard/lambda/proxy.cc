@@ -2,17 +2,17 @@
 #include "fnguard/lambda/proxy.h"
 
 #include <netinet/in.h>
-#include <poll.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <system_error>
-#include <cstring>
 
 #include "fnguard/events/json_writer.h"
 

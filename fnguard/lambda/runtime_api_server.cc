@@ -181,9 +181,9 @@ InvocationResult RuntimeApiServer::invoke(const std::string& event,
 
 bool RuntimeApiServer::wait_for_idle_runtime(int timeout_ms) {
   std::unique_lock<std::mutex> lock(mu_);
-  return cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
-                      [this] { return next_waiting_ > 0 || stopping_; }) &&
-         next_waiting_ > 0;
+  return cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [this] {
+    return next_waiting_ > 0 || stopping_;
+  }) && next_waiting_ > 0;
 }
 
 std::optional<std::string> RuntimeApiServer::init_error() {

@@ -326,8 +326,8 @@ TEST(EnforcerFiles, AnImportOfADeniedModuleIsBlockedAndReported) {
   EXPECT_NE(r.out.find("open denied"), std::string::npos) << r.dump();
   auto blocked = r.find_events({"\"action\":\"blocked\"", "\"target\":\"" + dir / "mods/evil.py" + "\""});
   ASSERT_EQ(blocked.size(), 2u) << r.dump();
-  EXPECT_TRUE(r.has_event({"\"source\":{\"language\":\"python\",\"file\":\"" + dir / "app.py" +
-                           "\",\"line\":5"}))
+  EXPECT_TRUE(r.has_event(
+      {"\"source\":{\"language\":\"python\",\"file\":\"" + dir / "app.py" + "\",\"line\":5"}))
       << r.dump();
   EXPECT_TRUE(r.has_event({"\"source\":{\"language\":\"python\",\"file\":\"" + dir / "app.py" +
                            "\",\"line\":9"}))

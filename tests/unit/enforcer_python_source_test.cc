@@ -12,7 +12,8 @@ namespace fnguard::testing {
 namespace {
 
 // Runs `python3 DIR/app.py ARGS...` under `policy`.
-RunResult run_app(const PolicyImage& policy, const TempDir& dir, std::vector<std::string> args = {}) {
+RunResult run_app(const PolicyImage& policy, const TempDir& dir,
+                  std::vector<std::string> args = {}) {
   std::vector<std::string> argv = {"/usr/bin/python3", dir / "app.py"};
   argv.insert(argv.end(), args.begin(), args.end());
   return run_protected(policy.build(), argv);
@@ -123,8 +124,8 @@ TEST(EnforcerPythonSource, AGilHeldByAThreadThatWaitsForTheCallCostsTheLineNotAH
   RunResult r = run_app(policy, dir, {dir / "secret", FNGUARD_GIL_PROBE});
   EXPECT_EQ(r.exit_code, 0) << r.dump();
   EXPECT_EQ(r.line("held"), "held 1 open -13") << r.dump();  // no deadlock; EACCES
-  EXPECT_TRUE(r.has_event({"\"action\":\"blocked\"", "\"language\":\"native\"",
-                           "\"function\":\"open_after\""}))
+  EXPECT_TRUE(r.has_event(
+      {"\"action\":\"blocked\"", "\"language\":\"native\"", "\"function\":\"open_after\""}))
       << r.dump();
 }
 
@@ -139,7 +140,8 @@ TEST(EnforcerPythonSource, MonitorModeReportsEveryReadWithItsLineAndTheProgramCa
             "def read_a():\n"
             "    return open(sys.argv[1]).read()\n"
             "def threads():\n"
-            "    return [l for l in open('/proc/self/status') if l.startswith('Threads:')][0].split()[1]\n"
+            "    return [l for l in open('/proc/self/status') if "
+            "l.startswith('Threads:')][0].split()[1]\n"
             "before = (threads(), len(os.listdir('/proc/self/fd')))\n"
             "out = []\n"
             "def worker():\n"
@@ -159,8 +161,8 @@ TEST(EnforcerPythonSource, MonitorModeReportsEveryReadWithItsLineAndTheProgramCa
   auto events = r.find_events({"\"target\":\"" + dir / "a" + "\""});
   EXPECT_EQ(events.size(), 10u) << r.dump();
   // Two threads may ask at once; one then goes without a line. Most have it.
-  auto with_line = r.find_events({"\"target\":\"" + dir / "a" + "\"",
-                                  python_source(dir / "app.py", 3, "read_a")});
+  auto with_line = r.find_events(
+      {"\"target\":\"" + dir / "a" + "\"", python_source(dir / "app.py", 3, "read_a")});
   EXPECT_GE(with_line.size(), 5u) << r.dump();
 }
 

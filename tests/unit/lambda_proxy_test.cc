@@ -267,8 +267,9 @@ TEST(LambdaProxy, ConnectionsAreServedWhileAnotherConnectionLongPolls) {
   send_all(polling.get(), kNextRequest);
   for (int k = 0; k < 3; ++k) {
     UniqueFd other = connect_to(proxy->address());
-    send_all(other.get(), "POST /2018-06-01/runtime/init/error HTTP/1.1\r\nHost: x\r\n"
-                          "Content-Length: 2\r\n\r\n{}");
+    send_all(other.get(),
+             "POST /2018-06-01/runtime/init/error HTTP/1.1\r\nHost: x\r\n"
+             "Content-Length: 2\r\n\r\n{}");
     EXPECT_EQ(read_n(other.get(), answer.size()), answer) << "connection " << k;
   }
   release = true;
@@ -282,8 +283,9 @@ TEST(LambdaProxy, ManyShortConnectionsAndAStopInTheMiddleNeitherHangNorLoseAnswe
   // connections, one request each, all answered; then stop() while clients
   // are still connecting returns, and later connections are refused.
   const std::string answer = "HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\n{}";
-  const std::string request = "POST /2018-06-01/runtime/init/error HTTP/1.1\r\nHost: x\r\n"
-                              "Content-Length: 2\r\n\r\n{}";
+  const std::string request =
+      "POST /2018-06-01/runtime/init/error HTTP/1.1\r\nHost: x\r\n"
+      "Content-Length: 2\r\n\r\n{}";
   FakeUpstream up([&](int fd, int) {
     while (!read_until(fd, "{}").empty()) send_all(fd, answer);
   });
