@@ -255,7 +255,7 @@ bool finalizing() { return g_python.is_finalizing != nullptr && g_python.is_fina
 // the helper, which frees it when done.
 
 enum RequestState : int { kIdle, kPending, kWalking, kDone, kCancelled };
-constexpr long kHelperWaitNs = 25'000'000;  // kHelperWait: 25 ms
+constexpr long kHelperWaitNs = 50'000'000;  // kHelperWait: 50 ms, ten of Python's GIL switch intervals
 
 struct Request {
   std::atomic<int> state{kIdle};
