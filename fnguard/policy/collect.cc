@@ -48,13 +48,16 @@ std::vector<std::string> build_schema() {
 
 // The keys a mapping at `path` accepts, derived from the schema list so the
 // parser and the documentation test read the same list.
-std::vector<std::string> keys_under(const std::string& path) {
-  std::vector<std::string> out;
-  std::string prefix = path.empty() ? "" : path + ".";
+// The keys directly under `path` ("" for the top level). Compared in place:
+// this runs for every mapping of every policy load, the wrapper's among them.
+std::vector<std::string_view> keys_under(const std::string& path) {
+  std::vector<std::string_view> out;
+  const size_t skip = path.empty() ? 0 : path.size() + 1;  // "path."
   for (const std::string& key : schema_keys()) {
-    if (key.compare(0, prefix.size(), prefix) != 0) continue;
-    std::string rest = key.substr(prefix.size());
-    if (rest.find('.') == std::string::npos) out.push_back(rest);
+    if (key.size() <= skip) continue;
+    if (skip > 0 && (key.compare(0, path.size(), path) != 0 || key[path.size()] != '.')) continue;
+    if (key.find('.', skip) != std::string::npos) continue;
+    out.push_back(std::string_view(key).substr(skip));
   }
   return out;
 }
@@ -198,11 +201,14 @@ class Collector {
 
   // Reports every key of `map` that the schema does not know at `path`.
   void check_keys(const Node& map, const std::string& path) {
-    std::vector<std::string> allowed = keys_under(path);
+    std::vector<std::string_view> allowed = keys_under(path);
     for (const auto& [key, value] : map.entries) {
-      if (std::find(allowed.begin(), allowed.end(), key.text) != allowed.end()) continue;
+      if (std::find(allowed.begin(), allowed.end(), std::string_view(key.text)) != allowed.end()) {
+        continue;
+      }
       std::string where = path.empty() ? "at the top level" : "in " + path;
-      error(key, "unknown key '" + key.text + "' " + where, hint_for(key.text, allowed));
+      error(key, "unknown key '" + key.text + "' " + where,
+            hint_for(key.text, std::vector<std::string>(allowed.begin(), allowed.end())));
     }
   }
 
