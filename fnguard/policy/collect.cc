@@ -576,7 +576,13 @@ class Collector {
     check_keys(map, "inspect");
     if (const Node* m = map.find("mode")) out_.model.inspect_mode = get_mode(*m, "inspect.mode");
     const Node* d = map.find("detectors");
-    if (d == nullptr) return;
+    if (d == nullptr) {
+      // Asking for inspection without naming detectors means all of them,
+      // never none: `inspect: {mode: block}` must not turn detection off.
+      out_.model.inspect_detectors = detector_names();
+      return;
+    }
+    out_.model.inspect_detectors_listed = true;
     if (d->kind != Node::Kind::kSequence) {
       error(*d, "'inspect.detectors' must be a list, not " + std::string(d->kind_name()),
             "write detectors: [" + join(detector_names(), ", ") + "]");
@@ -596,6 +602,10 @@ class Collector {
         continue;
       }
       list.push_back(*s);
+    }
+    if (d->items.empty()) {
+      warn(*d, "'inspect.detectors' is empty: events are decoded for their taint values, but no "
+               "attack is detected (leave the key out for every detector)");
     }
   }
 

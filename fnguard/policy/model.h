@@ -49,7 +49,9 @@ struct PolicyModel {
 
   bool inspect_present = false;
   std::optional<image::Mode> inspect_mode;
+  // inspect.detectors as listed; when the key is absent, every detector.
   std::vector<std::string> inspect_detectors;
+  bool inspect_detectors_listed = false;
 
   bool honeypots_present = false;
   bool honeypot_env = false;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "fnguard/lambda/inspect_glue.h"
+#include "fnguard/policy/policy.h"
 
 namespace fnguard::lambda {
 namespace {
@@ -55,6 +56,34 @@ TEST(LambdaInspectGlue, PolicyDetectorListIsApplied) {
   InspectSettings unknown;
   unknown.detectors_json = R"(["xss"])";
   EXPECT_FALSE(make_inspector(unknown).ok());
+}
+
+// What the wrapper builds from a policy: its inspect section, through the
+// effective policy, into the proxy's inspector.
+InspectOutcome inspect_with_policy(const std::string& policy_text, policy::LoadedPolicy* loaded) {
+  auto p = policy::load_policy_text(policy_text, "p.yaml", policy::CompileOptions{});
+  EXPECT_TRUE(p.ok()) << (p.ok() ? "" : p.error().message);
+  if (!p.ok()) return {};
+  *loaded = std::move(*p);
+  Result<InspectFn> inspect = make_inspector(inspect_settings(loaded->effective_json, loaded->top_mode));
+  EXPECT_TRUE(inspect.ok());
+  return inspect.ok() ? (*inspect)(kLfiEvent) : InspectOutcome{};
+}
+
+TEST(LambdaInspectGlue, AnInspectSectionWithoutADetectorListRunsEveryDetector) {
+  // `inspect: {mode: block}` asks for inspection; it must not turn detection off.
+  policy::LoadedPolicy loaded;
+  InspectOutcome outcome = inspect_with_policy("version: 1\ninspect:\n  mode: block\n", &loaded);
+  ASSERT_EQ(outcome.findings.size(), 1u);
+  EXPECT_EQ(outcome.findings[0].detector, "path_traversal");
+  EXPECT_TRUE(loaded.warnings.empty());
+
+  // An explicit empty list is taken at its word, and said to be odd.
+  InspectOutcome none =
+      inspect_with_policy("version: 1\ninspect:\n  mode: block\n  detectors: []\n", &loaded);
+  EXPECT_TRUE(none.findings.empty());
+  ASSERT_EQ(loaded.warnings.size(), 1u);
+  EXPECT_NE(loaded.warnings[0].message.find("'inspect.detectors' is empty"), std::string::npos);
 }
 
 TEST(LambdaInspectGlue, UndecodableEventPassesWithNothing) {
