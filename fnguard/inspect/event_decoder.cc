@@ -759,7 +759,8 @@ Result<std::string> base64_decode(std::string_view in) {
   return out;
 }
 
-Result<DecodedEvent> decode_event(std::string_view raw_json, const DecodeLimits& limits) {
+Result<DecodedEvent> decode_event(std::string_view raw_json, const DecodeLimits& limits,
+                                  EventShape* shape_seen) {
   if (raw_json.size() > limits.max_event_bytes) {
     return make_error("the event is " + std::to_string(raw_json.size()) + " bytes, more than the " +
                           std::to_string(limits.max_event_bytes) + " bytes inspection accepts",
@@ -776,6 +777,7 @@ Result<DecodedEvent> decode_event(std::string_view raw_json, const DecodeLimits&
   if (!err.empty()) return make_error("the event cannot be inspected: " + err);
 
   event.shape = detect_shape(leaves);
+  if (shape_seen != nullptr) *shape_seen = event.shape;
   if (is_http_shape(event.shape)) {
     Status st = extract_http(event.shape, leaves, limits, event);
     if (!st.ok()) return make_error("the event cannot be inspected: " + st.error().message);

@@ -127,7 +127,11 @@ struct DecodedEvent {
 // invalid UTF-8 (with the byte offset), too deep, too many values, too large.
 // The body of an HTTP event that claims JSON but does not parse is kept as one
 // plain-text "body" field rather than failing the whole event.
-Result<DecodedEvent> decode_event(std::string_view raw_json, const DecodeLimits& limits = {});
+// `shape_seen`, when given, receives the event's shape also when decoding
+// fails later (a request body over the limits): a caller that refuses such an
+// event can still answer it in the event's own format.
+Result<DecodedEvent> decode_event(std::string_view raw_json, const DecodeLimits& limits = {},
+                                  EventShape* shape_seen = nullptr);
 
 // Helpers shared with the detectors and tests.
 // Percent-decoding; invalid escapes are kept as they are. With plus_as_space,

@@ -144,8 +144,8 @@ void scan_fields(const std::vector<Field>& fields, const InspectOptions& options
 }
 
 Result<InspectionResult> inspect_event(std::string_view raw_event_json,
-                                       const InspectOptions& options) {
-  Result<DecodedEvent> decoded = decode_event(raw_event_json, options.limits);
+                                       const InspectOptions& options, EventShape* shape_seen) {
+  Result<DecodedEvent> decoded = decode_event(raw_event_json, options.limits, shape_seen);
   if (!decoded.ok()) return decoded.error();
   InspectionResult result;
   // Moving the event keeps every view into it valid (its storage's blocks stay put).

@@ -73,8 +73,10 @@ struct InspectionResult {
 
 // Decodes and scans one event. An error means the event could not be decoded
 // (not JSON, too deep, too many values, too large); nothing was scanned.
+// `shape_seen`: as for decode_event.
 Result<InspectionResult> inspect_event(std::string_view raw_event_json,
-                                       const InspectOptions& options = {});
+                                       const InspectOptions& options = {},
+                                       EventShape* shape_seen = nullptr);
 
 // Scans already-decoded fields (inspect_event's second half; the benchmark
 // uses it to time the detectors alone).

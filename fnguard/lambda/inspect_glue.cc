@@ -37,10 +37,27 @@ void set_shape(inspect::EventShape shape, bool http, InspectOutcome& out) {
   }
 }
 
+// An event the decoder refuses (larger, deeper or with more values than its
+// limits, or not JSON) was not scanned, so it is a finding of its own: block
+// mode refuses it and monitor mode reports it. Passing it on unseen would let
+// an attacker switch inspection off by padding a request, e.g. with a JSON
+// body nested 100 levels deep next to `?file=/etc/passwd`.
+constexpr size_t kMaxReason = 200;
+
+void add_undecodable(const Error& why, inspect::EventShape shape, InspectOutcome& out) {
+  std::string reason = why.message.substr(0, kMaxReason);
+  out.findings.push_back(Finding{"undecodable", "event", reason, "", "inspect.limits"});
+  set_shape(shape, inspect::is_http_shape(shape), out);
+}
+
 InspectOutcome inspect_now(std::string_view event, const inspect::InspectOptions& options) {
   InspectOutcome out;
-  auto r = inspect::inspect_event(event, options);
-  if (!r.ok()) return out;  // not decodable: nothing scanned, the event goes on
+  inspect::EventShape shape = inspect::EventShape::kGeneric;
+  auto r = inspect::inspect_event(event, options, &shape);
+  if (!r.ok()) {
+    add_undecodable(r.error(), shape, out);
+    return out;
+  }
   set_shape(r->shape, r->http, out);
   add_findings(*r, out);
   set_taints(std::make_shared<inspect::InspectionResult>(std::move(r.value())), out);

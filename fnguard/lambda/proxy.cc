@@ -286,7 +286,7 @@ std::string Proxy::detection_event(const Invocation& inv, const Finding& finding
   w.field("control", "inspect");
   w.field("action", blocked ? "blocked" : "allowed");
   w.field("mode", image::mode_name(config_.inspect_mode));
-  std::string rule = "inspect.detectors." + finding.detector;
+  std::string rule = finding.rule.empty() ? "inspect.detectors." + finding.detector : finding.rule;
   w.field("rule", rule.c_str());
   w.field("target", finding.evidence.data(), finding.evidence.size());
   w.begin_object("detail");
@@ -327,7 +327,7 @@ Status Proxy::answer_blocked(const Invocation& inv, const InspectOutcome& outcom
   } else {
     path = std::string(kInvocationPrefix) + inv.request_id + "/error";
     body = "{\"errorMessage\":\"The invocation was blocked by fnguard: an attack was found in "
-           "the event.\",\"errorType\":\"FnguardBlocked\"}";
+           "the event, or the event could not be inspected.\",\"errorType\":\"FnguardBlocked\"}";
     headers = "Lambda-Runtime-Function-Error-Type: FnguardBlocked\r\n";
   }
   auto fd = http::connect_tcp(config_.upstream);

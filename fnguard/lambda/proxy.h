@@ -73,6 +73,7 @@ struct Finding {
   std::string field;     // "queryStringParameters.file"
   std::string evidence;  // the matched text
   std::string signature; // the detector's rule that matched, e.g. "path.traversal"; may be empty
+  std::string rule;      // the event's rule; empty: "inspect.detectors.<detector>"
 };
 
 // Views into InspectOutcome::storage (or into static strings): valid while

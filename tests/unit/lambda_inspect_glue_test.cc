@@ -1,7 +1,8 @@
 // The proxy's inspector (fnguard/lambda/inspect_glue.h): what the proxy gets
 // for an attack event, and that the taint values it publishes stay intact
 // after the event buffer is gone and the outcome is copied (they are views
-// kept alive by the outcome).
+// kept alive by the outcome), and that an event it cannot decode is refused
+// rather than passed on unseen.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -86,12 +87,34 @@ TEST(LambdaInspectGlue, AnInspectSectionWithoutADetectorListRunsEveryDetector) {
   EXPECT_NE(loaded.warnings[0].message.find("'inspect.detectors' is empty"), std::string::npos);
 }
 
-TEST(LambdaInspectGlue, UndecodableEventPassesWithNothing) {
+TEST(LambdaInspectGlue, AnEventTheDecoderRefusesIsAFindingOfItsOwn) {
+  // Padding a request past the decoder's limits (here a JSON body nested 100
+  // levels deep) must not switch inspection off for the rest of it: the
+  // event is refused in block mode and reported in monitor mode, answered in
+  // its own HTTP shape.
   Result<InspectFn> inspect = make_inspector(InspectSettings{});
   ASSERT_TRUE(inspect.ok());
-  InspectOutcome outcome = (*inspect)("{\"truncated\":");
-  EXPECT_TRUE(outcome.findings.empty());
+  std::string deep = std::string(100, '[') + std::string(100, ']');
+  std::string event =
+      R"({"version":"2.0","rawPath":"/","rawQueryString":"file=/etc/passwd",)"
+      R"("headers":{"host":"x","content-type":"application/json"},)"
+      R"("requestContext":{"http":{"method":"POST"}},"isBase64Encoded":false,"body":")" +
+      deep + R"("})";
+  InspectOutcome outcome = (*inspect)(event);
+  ASSERT_EQ(outcome.findings.size(), 1u);
+  EXPECT_EQ(outcome.findings[0].detector, "undecodable");
+  EXPECT_EQ(outcome.findings[0].rule, "inspect.limits");
+  EXPECT_NE(outcome.findings[0].evidence.find("nests deeper than 64 levels"), std::string::npos)
+      << outcome.findings[0].evidence;
   EXPECT_TRUE(outcome.taints.empty());
+  EXPECT_TRUE(outcome.http_shaped);
+  ASSERT_TRUE(outcome.blocked_response);
+
+  // Not JSON at all: refused too, answered as a non-HTTP event.
+  InspectOutcome truncated = (*inspect)("{\"truncated\":");
+  ASSERT_EQ(truncated.findings.size(), 1u);
+  EXPECT_EQ(truncated.findings[0].rule, "inspect.limits");
+  EXPECT_FALSE(truncated.http_shaped);
 }
 
 }  // namespace
