@@ -228,6 +228,20 @@ class LambdaEndToEnd:
         self.assertTrue(found, inv.events)
         self.assertEqual(found[0]["action"], "blocked")
 
+    def test_padding_past_the_inspector_limits_does_not_switch_inspection_off(self):
+        # A JSON body nested 100 levels deep next to ?file=/etc/passwd: the
+        # event is over the decoder's limits, so it is refused as such.
+        event = http_event({"file": "/etc/passwd"})
+        event["headers"]["content-type"] = "application/json"
+        event["body"] = "[" * 100 + "]" * 100
+        inv = invoke(self.runtime, "read", event, "block")
+        self.assertEqual(inv.response.get("statusCode"), 403, inv.stderr[-2000:])
+        self.assertNotIn("root:", json.dumps(inv.response))
+        limits = [e for e in inv.of_kind("detection") if e.get("rule") == "inspect.limits"]
+        self.assertTrue(limits, inv.events)
+        self.assertEqual(limits[0]["action"], "blocked")
+        self.assertIn("nests deeper than", limits[0]["target"])
+
     # --- command injection ---
 
     def test_command_injection_monitor_runs_and_is_reported(self):
