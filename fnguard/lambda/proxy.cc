@@ -201,13 +201,9 @@ void Proxy::accept_loop() {
     // read without waking another one; a new thread takes over accepting
     // first, so that another connection never waits. (A runtime keeps one
     // connection: it is served by the thread that was already awake.)
-    if (!start_acceptor(/*first=*/false)) {
-      // No thread to hand accepting to: serve it here, then accept again.
-      if (!connections_.serve_here(fd, [this](int client) { serve(client); })) return;
-      continue;
-    }
-    connections_.serve_here(fd, [this](int client) { serve(client); });
-    return;
+    // Without a thread to hand accepting to, this one accepts again after.
+    bool handed_off = start_acceptor(/*first=*/false);
+    if (!connections_.serve_here(fd, [this](int client) { serve(client); }) || handed_off) return;
   }
 }
 
