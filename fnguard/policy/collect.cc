@@ -46,10 +46,10 @@ std::vector<std::string> build_schema() {
   return keys;
 }
 
-// The keys a mapping at `path` accepts, derived from the schema list so the
-// parser and the documentation test read the same list.
-// The keys directly under `path` ("" for the top level). Compared in place:
-// this runs for every mapping of every policy load, the wrapper's among them.
+// The keys a mapping at `path` accepts ("" for the top level), derived from
+// the schema list so the parser and the documentation test read the same
+// list. Compared in place: this runs for every mapping of every policy load,
+// the wrapper's among them.
 std::vector<std::string_view> keys_under(const std::string& path) {
   std::vector<std::string_view> out;
   const size_t skip = path.empty() ? 0 : path.size() + 1;  // "path."
