@@ -22,6 +22,7 @@
 // other side's) was answered, as this benchmark did before 2026-11-23's third
 // session: the other runtime's post-answer work then runs during the
 // measured invocation, which on two CPUs roughly doubled fnguard's "added".
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -115,6 +116,36 @@ void stop(pid_t pid) {
   waitpid(pid, nullptr, 0);
 }
 
+// CPU time in ms that the live threads of process `pid` have run
+// (/proc/PID/task/*/schedstat, first field, nanoseconds); 0 when unreadable.
+double cpu_ms(pid_t pid) {
+  std::string dir = "/proc/" + std::to_string(pid) + "/task";
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return 0;
+  double total = 0;
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    FILE* f = std::fopen((dir + "/" + e->d_name + "/schedstat").c_str(), "r");
+    if (f == nullptr) continue;
+    unsigned long long ns = 0;
+    if (std::fscanf(f, "%llu", &ns) == 1) total += ns / 1e6;
+    std::fclose(f);
+  }
+  closedir(d);
+  return total;
+}
+
+// The first child of process `pid` (/proc/PID/task/PID/children), or -1.
+pid_t first_child(pid_t pid) {
+  std::string path = "/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children";
+  FILE* f = std::fopen(path.c_str(), "r");
+  if (f == nullptr) return -1;
+  int child = -1;
+  if (std::fscanf(f, "%d", &child) != 1) child = -1;
+  std::fclose(f);
+  return child;
+}
+
 struct Stats {
   double median, p90;
 };
@@ -167,6 +198,10 @@ int main(int argc, char** argv) {
               event.size(), cold, warm, mode != nullptr ? mode : "the policy's");
 
   std::vector<double> cold_ms[kSides], first_ask_ms[kSides], warm_us[kSides];
+  // CPU time until the first response: of the runtime's process (for
+  // fnguard the wrapper's child, including its set-up before the exec), and
+  // of the fnguard wrapper (all its threads: proxy, supervisor).
+  std::vector<double> runtime_cpu_ms[kSides], wrapper_cpu_ms;
   // Interleaved so that machine noise hits every side alike; the order
   // rotates every round (the later starts of a round follow the earlier
   // ones' teardown).
@@ -184,6 +219,13 @@ int main(int argc, char** argv) {
         return 1;
       }
       cold_ms[side].push_back((t1 - t0) / 1e6);
+      if (side == kFnguard) {
+        pid_t runtime = first_child(pid);
+        runtime_cpu_ms[side].push_back(runtime > 0 ? cpu_ms(runtime) : 0);
+        wrapper_cpu_ms.push_back(cpu_ms(pid));
+      } else {
+        runtime_cpu_ms[side].push_back(cpu_ms(pid));
+      }
       first_ask_ms[side].push_back((servers[side]->last_next_request_ns() - t0) / 1e6);
       stop(pid);
     }
@@ -237,6 +279,13 @@ int main(int argc, char** argv) {
   std::printf("%-36s %9.2f ms %9.2f ms %9.2f ms %9.2f ms %9.2f ms\n",
               "  of which start to first /next", a[0].median, a[1].median, a[2].median,
               a[2].median - a[0].median, a[2].median - a[1].median);
+  Stats r[kSides];
+  for (int k = 0; k < kSides; ++k) r[k] = stats(runtime_cpu_ms[k]);
+  std::printf("%-36s %9.2f ms %9.2f ms %9.2f ms %9.2f ms %9.2f ms\n",
+              "CPU to first response: runtime", r[0].median, r[1].median, r[2].median,
+              r[2].median - r[0].median, r[2].median - r[1].median);
+  std::printf("%-36s %12s %12s %9.2f ms\n", "CPU to first response: wrapper", "", "",
+              stats(wrapper_cpu_ms).median);
   Stats w0 = stats(warm_us[kUnprotected]), w1 = stats(warm_us[kFnguard]);
   std::printf("%-36s %9.1f us %12s %9.1f us %9.1f us\n", "invocation (4 KB event), median",
               w0.median, "", w1.median, w1.median - w0.median);

@@ -13,14 +13,13 @@
 namespace fnguard::enforcer::source {
 
 // Called once from the enforcer's constructor (active processes only):
-// looks up the CPython API and registers the audit hook that records where
-// Python code starts file, process and network operations.
+// looks up the CPython API (nothing is registered with the interpreter; the
+// Python location is read when an event is written).
 void init();
 
 // Writes "source":{...} into `w` when something is known. `caller` is the
 // return address of the hook (the instruction after the call into libc);
-// `control` is the control the event is about (a Python location is used
-// only when the operation the interpreter announced was of that kind).
+// `control` is the control the event is about.
 void write_source(events::JsonWriter& w, const void* caller, image::Control control);
 
 }  // namespace fnguard::enforcer::source

@@ -301,10 +301,9 @@ TEST(EnforcerFiles, PythonEventsNameTheFileLineAndFunction) {
 }
 
 TEST(EnforcerFiles, AnImportOfADeniedModuleIsBlockedAndReported) {
-  // The import system's own reads are not attributed to a Python line (the
-  // frame walk under importlib was most of the audit hook's start-up cost);
-  // they are still decided and reported. A plain open() by the same program
-  // keeps its file and line.
+  // The import system's own read of a denied module is blocked and reported
+  // like any open, and named by the user's line that imported it (the
+  // import machinery's frames are skipped); a plain open() keeps its own.
   TempDir dir;
   mkdir((dir / "mods").c_str(), 0755);
   dir.write("mods/evil.py", "print('evil ran')\n");
@@ -327,6 +326,9 @@ TEST(EnforcerFiles, AnImportOfADeniedModuleIsBlockedAndReported) {
   EXPECT_NE(r.out.find("open denied"), std::string::npos) << r.dump();
   auto blocked = r.find_events({"\"action\":\"blocked\"", "\"target\":\"" + dir / "mods/evil.py" + "\""});
   ASSERT_EQ(blocked.size(), 2u) << r.dump();
+  EXPECT_TRUE(r.has_event(
+      {"\"source\":{\"language\":\"python\",\"file\":\"" + dir / "app.py" + "\",\"line\":5"}))
+      << r.dump();
   EXPECT_TRUE(r.has_event({"\"source\":{\"language\":\"python\",\"file\":\"" + dir / "app.py" +
                            "\",\"line\":9"}))
       << r.dump();

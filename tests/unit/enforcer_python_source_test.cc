@@ -1,7 +1,9 @@
 // Python source lines in events (fnguard/enforcer/source.cc), end to end:
-// real python3 programs under libfnguard.so, with threads, subprocess,
-// a GIL held across a reported call, fork children and signals. None of it
-// may hang, and every reported operation keeps its event.
+// real python3 programs under libfnguard.so. The location is read only when
+// an event is written; these tests cover each way the lookup gets the GIL
+// (a helper thread while another thread runs Python, a vfork child of
+// subprocess) and that a GIL that cannot be had costs the Python line, never
+// a hang.
 #include <gtest/gtest.h>
 
 #include "tests/unit/enforcer_harness.h"
@@ -75,12 +77,73 @@ TEST(EnforcerPythonSource, AnExecFromSubprocessNamesThePythonLineThatStartedIt) 
       << r.dump();
 }
 
-TEST(EnforcerPythonSource, AGilHeldByAThreadThatWaitsForTheCallDoesNotHang) {
+TEST(EnforcerPythonSource, AnExecInAVforkChildWithTheGilReleasedNamesThePythonLine) {
+  // CPython 3.12+ releases the GIL around subprocess's vfork; 3.11 (this
+  // machine) holds it, so a ctypes call makes the same situation: the vfork
+  // child writes the event and takes the GIL itself (the parent has no other
+  // thread).
+  TempDir dir;
+  dir.write("app.py",
+            "import ctypes, sys\n"
+            "lib = ctypes.CDLL(sys.argv[1])\n"
+            "def launch():\n"
+            "    return lib.vfork_exec(b'/usr/bin/true')\n"
+            "print('status', launch())\n");
+  PolicyImage policy;
+  policy.control(Control::kProcessExec, Mode::kBlock).deny("/usr/bin/true");
+  RunResult r = run_app(policy, dir, {FNGUARD_GIL_PROBE});
+  EXPECT_EQ(r.exit_code, 0) << r.dump();
+  EXPECT_EQ(r.line("status"), "status 127") << r.dump();  // the exec was refused
+  EXPECT_TRUE(r.has_event({"\"action\":\"blocked\"", "\"target\":\"/usr/bin/true\"",
+                           python_source(dir / "app.py", 4, "launch")}))
+      << r.dump();
+}
+
+TEST(EnforcerPythonSource, AVforkChildOfAThreadedProgramAsksTheParentsHelper) {
+  // A first reported read (GIL released) starts the helper thread; later a
+  // vfork child, with another Python thread running, writes the exec event.
+  // It may not start a thread itself, and the GIL may be held by the other
+  // thread: the parent's helper reads the suspended thread's frames.
+  TempDir dir;
+  dir.write("secret", "TOPSECRET");
+  dir.write("app.py",
+            "import ctypes, sys, threading\n"
+            "lib = ctypes.CDLL(sys.argv[2])\n"
+            "try:\n"
+            "    open(sys.argv[1]).read()\n"
+            "except PermissionError:\n"
+            "    print('read denied')\n"
+            "stop = threading.Event()\n"
+            "def spin():\n"
+            "    n = 0\n"
+            "    while not stop.is_set(): n += 1\n"
+            "t = threading.Thread(target=spin)\n"
+            "t.start()\n"
+            "def launch():\n"
+            "    return lib.vfork_exec(b'/usr/bin/true')\n"
+            "print('status', launch())\n"
+            "stop.set(); t.join()\n");
+  PolicyImage policy;
+  policy.control(Control::kFilesRead, Mode::kBlock).deny(dir / "secret");
+  policy.control(Control::kProcessExec, Mode::kBlock).deny("/usr/bin/true");
+  RunResult r = run_app(policy, dir, {dir / "secret", FNGUARD_GIL_PROBE});
+  EXPECT_EQ(r.exit_code, 0) << r.dump();
+  EXPECT_EQ(r.line("read denied"), "read denied") << r.dump();
+  EXPECT_EQ(r.line("status"), "status 127") << r.dump();
+  EXPECT_TRUE(r.has_event({"\"action\":\"blocked\"", "\"target\":\"" + dir / "secret" + "\"",
+                           "\"file\":\"" + dir / "app.py" + "\",\"line\":4"}))
+      << r.dump();
+  EXPECT_TRUE(r.has_event({"\"action\":\"blocked\"", "\"target\":\"/usr/bin/true\"",
+                           python_source(dir / "app.py", 14, "launch")}))
+      << r.dump();
+}
+
+TEST(EnforcerPythonSource, AGilHeldByAThreadThatWaitsForTheCallCostsTheLineNotAHang) {
   // The worker's denied open runs with the GIL released; meanwhile the main
-  // thread holds the GIL (a ctypes.PyDLL call) until that open returns. A
-  // lookup that waited for the GIL to read the worker's frames would
-  // deadlock; the open is denied at once, and the event names the native
-  // caller (no Python operation announced this open).
+  // thread holds the GIL (a ctypes.PyDLL call) until that open returns.
+  // Waiting for the GIL to read the worker's frames would deadlock; the
+  // lookup gives up, the open is still denied, and the event names the
+  // native caller instead.
   TempDir dir;
   dir.write("secret", "TOPSECRET");
   dir.write("app.py",
@@ -106,9 +169,11 @@ TEST(EnforcerPythonSource, AGilHeldByAThreadThatWaitsForTheCallDoesNotHang) {
 }
 
 TEST(EnforcerPythonSource, MonitorModeReportsEveryReadWithItsLineAndTheProgramCarriesOn) {
-  // Several reported operations in a row, from two threads: each event gets
-  // its own line, the program's results are unchanged, and reporting leaves
-  // no thread and no descriptor behind.
+  // Several reported operations in a row, from two threads at once: each
+  // event gets its own line (a report waits for the helper while another
+  // is served), the program's results are unchanged, and the lookups leave
+  // one thread (the helper, kept for the process's life) and no descriptor
+  // behind.
   TempDir dir;
   dir.write("a", "A");
   dir.write("app.py",
@@ -127,7 +192,8 @@ TEST(EnforcerPythonSource, MonitorModeReportsEveryReadWithItsLineAndTheProgramCa
             "time.sleep(0.2)\n"
             "after = (threads(), len(os.listdir('/proc/self/fd')))\n"
             "print('read', ''.join(out))\n"
-            "print('leak', 'none' if before == after else f'{before} -> {after}')\n");
+            "helper = (str(int(before[0]) + 1), before[1])\n"
+            "print('leak', 'none' if after == helper else f'{before} -> {after}')\n");
   PolicyImage policy;
   policy.control(Control::kFilesRead, Mode::kMonitor).deny(dir / "a");
   RunResult r = run_app(policy, dir, {dir / "a"});
@@ -144,9 +210,7 @@ TEST(EnforcerPythonSource, MonitorModeReportsEveryReadWithItsLineAndTheProgramCa
 TEST(EnforcerPythonSource, ReportsFromThreadsSurviveForksAndSignals) {
   // Four threads make reported reads in a loop while the main thread forks
   // children (which report too) and an interval timer interrupts everyone:
-  // the program finishes with every read done and every event written. (An
-  // on-demand lookup that created Python thread states to read frames
-  // deadlocked fork children here, under load: see docs/BENCHMARKS.md.)
+  // the program finishes with every read done and every event written.
   TempDir dir;
   dir.write("a", "A");
   dir.write("app.py",
