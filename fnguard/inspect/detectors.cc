@@ -13,7 +13,7 @@
 // chosen at run time; TBL on arm64, always present); elsewhere, and for
 // values shorter than one block, a byte table.
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
-#include <cpuid.h>
+#include <sys/platform/x86.h>
 #include <immintrin.h>
 #define FNGUARD_CLASSES_SSSE3 1
 #elif defined(__aarch64__) && defined(__ARM_NEON)
@@ -242,27 +242,16 @@ __attribute__((target("avx2"))) uint32_t class_mask_avx2(const unsigned char* p,
 
 enum class VectorLevel : uint8_t { kNone, kSsse3, kAvx2 };
 
-// CPUID read here, on first use, rather than with __builtin_cpu_supports:
-// that pulls in libgcc's __cpu_indicator_init, a constructor that runs a
-// dozen CPUID instructions at every start of the static fnguard binary, and
-// each CPUID is a trap to the hypervisor in a VM such as Lambda's (~50 us of
-// the wrapper's cold start here). AVX2 also needs the OS to save the YMM
-// registers (OSXSAVE and XCR0 bits 1-2).
-uint32_t xcr0() {
-  uint32_t lo = 0, hi = 0;
-  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-  return lo;
-}
-
+// From glibc's own CPU-feature table (<sys/platform/x86.h>, glibc 2.33+),
+// which its start-up filled in anyway, rather than with
+// __builtin_cpu_supports (libgcc's __cpu_indicator_init, a constructor that
+// runs a dozen more CPUID instructions at every start of the static fnguard
+// binary) or CPUID here: each CPUID is a trap to the hypervisor in a VM such
+// as Lambda's (~5 us each on this machine's nested VM). "Active" means usable:
+// the OS saves the YMM registers too.
 VectorLevel detect_vector_level() {
-  unsigned a = 0, b = 0, c = 0, d = 0;
-  if (__get_cpuid(1, &a, &b, &c, &d) == 0) return VectorLevel::kNone;
-  const bool ssse3 = (c & bit_SSSE3) != 0;
-  const bool os_avx = (c & bit_OSXSAVE) != 0 && (c & bit_AVX) != 0 && (xcr0() & 0x6) == 0x6;
-  unsigned a7 = 0, b7 = 0, c7 = 0, d7 = 0;
-  const bool avx2 =
-      os_avx && __get_cpuid_count(7, 0, &a7, &b7, &c7, &d7) != 0 && (b7 & bit_AVX2) != 0;
-  return avx2 ? VectorLevel::kAvx2 : ssse3 ? VectorLevel::kSsse3 : VectorLevel::kNone;
+  if (CPU_FEATURE_ACTIVE(AVX2)) return VectorLevel::kAvx2;
+  return CPU_FEATURE_ACTIVE(SSSE3) ? VectorLevel::kSsse3 : VectorLevel::kNone;
 }
 
 VectorLevel vector_level() {

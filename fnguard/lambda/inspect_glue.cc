@@ -68,18 +68,12 @@ InspectOutcome inspect_now(std::string_view event, const inspect::InspectOptions
 
 Result<InspectFn> make_inspector(const InspectSettings& settings) {
   inspect::InspectOptions options;
-  if (!settings.detectors_json.empty()) {
-    // ["path_traversal","ssrf"]: the names between quotes.
+  if (settings.detectors) {
     options.detectors = 0;
-    const std::string& s = settings.detectors_json;
-    size_t pos = 0;
-    while ((pos = s.find('"', pos)) != std::string::npos) {
-      size_t end = s.find('"', pos + 1);
-      if (end == std::string::npos) break;
-      auto d = inspect::parse_detector(std::string_view(s).substr(pos + 1, end - pos - 1));
+    for (const std::string& name : *settings.detectors) {
+      auto d = inspect::parse_detector(name);
       if (!d.ok()) return d.error();
       options.detectors |= inspect::detector_bit(*d);
-      pos = end + 1;
     }
   }
   return InspectFn([options](std::string_view event) { return inspect_now(event, options); });

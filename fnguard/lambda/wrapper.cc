@@ -92,60 +92,12 @@ class EventQueue {
   std::deque<std::string> queue_;
 };
 
-std::string json_string_after(std::string_view json, std::string_view key, size_t from,
-                              size_t until) {
-  std::string needle = "\"" + std::string(key) + "\":\"";
-  size_t at = json.find(needle, from);
-  if (at == std::string_view::npos || at >= until) return {};
-  at += needle.size();
-  size_t end = json.find('"', at);
-  if (end == std::string_view::npos) return {};
-  return std::string(json.substr(at, end - at));
-}
-
-// The JSON without whitespace outside strings, so lookups do not depend on
-// how the policy compiler formats it.
-std::string compact(std::string_view json) {
-  std::string out;
-  bool in_string = false, escaped = false;
-  for (char c : json) {
-    if (in_string) {
-      out.push_back(c);
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
-      continue;
-    }
-    if (c == ' ' || c == '\n' || c == '\t' || c == '\r') continue;
-    if (c == '"') in_string = true;
-    out.push_back(c);
-  }
-  return out;
-}
-
 }  // namespace
 
-InspectSettings inspect_settings(std::string_view effective_json, image::Mode fallback) {
-  std::string compacted = compact(effective_json);
-  std::string_view json = compacted;
+InspectSettings inspect_settings(const policy::InspectPolicy& inspect, image::Mode fallback) {
   InspectSettings s;
-  s.mode = fallback;
-  size_t at = json.find("\"inspect\":{");
-  if (at == std::string_view::npos) return s;
-  // The inspect object has no nested objects: its end is the next '}'.
-  size_t end = json.find('}', at);
-  if (end == std::string_view::npos) return s;
-  std::string_view obj = json.substr(at, end - at);
-  if (obj.find("\"configured\":true") == std::string_view::npos) return s;
-  std::string mode = json_string_after(json, "mode", at, end);
-  if (auto m = policy::parse_mode(mode)) s.mode = *m;
-  size_t d = obj.find("\"detectors\":[");
-  if (d != std::string_view::npos) {
-    size_t close = obj.find(']', d);
-    if (close != std::string_view::npos) {
-      s.detectors_json = std::string(obj.substr(d + 12, close - d - 11));
-    }
-  }
+  s.mode = inspect.configured ? inspect.mode : fallback;
+  if (inspect.configured) s.detectors = inspect.detectors;
   return s;
 }
 
@@ -166,6 +118,7 @@ int wrapper_main(int argc, char** argv) {
   }
 
   policy::CompileOptions options = policy::compile_options_from_environment();
+  options.effective_json = false;
   if (const char* m = env("FNGUARD_MODE")) {
     options.mode_override = policy::parse_mode(m);
     if (!options.mode_override) {
@@ -196,7 +149,7 @@ int wrapper_main(int argc, char** argv) {
   if (!loaded) return fail(kExitInternal, loaded.error().to_string());
   const policy::LoadedPolicy& pol = *loaded;
   image::Mode mode = options.mode_override.value_or(pol.top_mode);
-  InspectSettings inspect = inspect_settings(pol.effective_json, mode);
+  InspectSettings inspect = inspect_settings(pol.inspect, mode);
   if (options.mode_override) inspect.mode = *options.mode_override;
   const char* fc = env("FNGUARD_FAIL_CLOSED");
   bool fail_closed = inspect.mode == image::Mode::kBlock || (fc != nullptr && std::strcmp(fc, "1") == 0);

@@ -20,6 +20,7 @@
 #include <string_view>
 
 #include "fnguard/image/format.h"
+#include "fnguard/policy/policy.h"
 
 namespace fnguard::lambda {
 
@@ -29,11 +30,11 @@ int wrapper_main(int argc, char** argv);
 // What the effective policy says about payload inspection.
 struct InspectSettings {
   image::Mode mode = image::Mode::kOff;
-  std::string detectors_json;  // the JSON array from the effective policy, or empty (all)
+  std::optional<std::vector<std::string>> detectors;  // by name; unset: every detector
 };
 
-// Reads "inspect" from LoadedPolicy::effective_json. When the policy has no
-// inspect section, inspection follows the top-level mode (`fallback`).
-InspectSettings inspect_settings(std::string_view effective_json, image::Mode fallback);
+// The policy's inspect section. When the policy has none, inspection
+// follows the top-level mode (`fallback`) with every detector.
+InspectSettings inspect_settings(const policy::InspectPolicy& inspect, image::Mode fallback);
 
 }  // namespace fnguard::lambda

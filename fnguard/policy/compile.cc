@@ -113,6 +113,7 @@ class Compiler {
     if (model_.inspect_present) {
       flags |= image::kInspectConfigured;
       Mode m = options_.mode_override.value_or(model_.inspect_mode.value_or(top));
+      out_.inspect = {true, m, model_.inspect_detectors};
       inspect.set("mode", JsonValue::string(image::mode_name(m)));
       JsonValue detectors = JsonValue::array();
       for (const std::string& d : model_.inspect_detectors) detectors.push(JsonValue::string(d));
@@ -151,7 +152,7 @@ class Compiler {
 
     builder_.set_flags(flags);
     out_.image = builder_.finish();
-    out_.effective_json = json_.pretty();
+    if (options_.effective_json) out_.effective_json = json_.pretty();
     return std::move(out_);
   }
 

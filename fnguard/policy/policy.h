@@ -30,6 +30,9 @@ struct CompileOptions {
   // --mode / FNGUARD_MODE: replaces the top-level mode and every per-control
   // mode (an operator who says "monitor" means the whole policy).
   std::optional<image::Mode> mode_override;
+  // False: LoadedPolicy::effective_json is left empty (the Lambda wrapper,
+  // which never shows it; writing it was a third of the compile's cost).
+  bool effective_json = true;
 };
 
 // Reads LAMBDA_TASK_ROOT, LAMBDA_RUNTIME_DIR, TMPDIR, HOME,
@@ -47,12 +50,20 @@ struct Warning {
   std::string message;
 };
 
+// The policy's `inspect` section, for the Runtime API proxy.
+struct InspectPolicy {
+  bool configured = false;                   // the policy has an inspect section
+  image::Mode mode = image::Mode::kMonitor;  // when configured (mode override applied)
+  std::vector<std::string> detectors;        // when configured: the detectors to run
+};
+
 struct LoadedPolicy {
   std::string source;                     // file name, "<default>", or "<FNGUARD_POLICY>"
   std::vector<Warning> warnings;          // valid but worth saying
   std::vector<std::string> not_enforced;  // sections parsed but not enforced yet, one line each
   std::string effective_json;             // the effective policy after defaults and variables
   std::vector<uint8_t> image;             // compiled; passes image::image_validate
+  InspectPolicy inspect;
   image::Mode top_mode = image::Mode::kMonitor;
   bool require_preload = true;
   bool require_kernel = false;

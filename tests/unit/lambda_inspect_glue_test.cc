@@ -46,7 +46,7 @@ TEST(LambdaInspectGlue, AttackEventGivesFindingTaintsAndA403) {
 
 TEST(LambdaInspectGlue, PolicyDetectorListIsApplied) {
   InspectSettings only_sql;
-  only_sql.detectors_json = R"(["sql_injection"])";
+  only_sql.detectors = std::vector<std::string>{"sql_injection"};
   Result<InspectFn> inspect = make_inspector(only_sql);
   ASSERT_TRUE(inspect.ok()) << inspect.error().message;
   InspectOutcome outcome = (*inspect)(kLfiEvent);
@@ -55,18 +55,18 @@ TEST(LambdaInspectGlue, PolicyDetectorListIsApplied) {
   EXPECT_EQ(outcome.taints[0].value, "/etc/passwd");
 
   InspectSettings unknown;
-  unknown.detectors_json = R"(["xss"])";
+  unknown.detectors = std::vector<std::string>{"xss"};
   EXPECT_FALSE(make_inspector(unknown).ok());
 }
 
-// What the wrapper builds from a policy: its inspect section, through the
-// effective policy, into the proxy's inspector.
+// What the wrapper builds from a policy: its inspect section, into the
+// proxy's inspector.
 InspectOutcome inspect_with_policy(const std::string& policy_text, policy::LoadedPolicy* loaded) {
   auto p = policy::load_policy_text(policy_text, "p.yaml", policy::CompileOptions{});
   EXPECT_TRUE(p.ok()) << (p.ok() ? "" : p.error().message);
   if (!p.ok()) return {};
   *loaded = std::move(*p);
-  Result<InspectFn> inspect = make_inspector(inspect_settings(loaded->effective_json, loaded->top_mode));
+  Result<InspectFn> inspect = make_inspector(inspect_settings(loaded->inspect, loaded->top_mode));
   EXPECT_TRUE(inspect.ok());
   return inspect.ok() ? (*inspect)(kLfiEvent) : InspectOutcome{};
 }
