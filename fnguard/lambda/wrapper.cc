@@ -1,6 +1,7 @@
 // `fnguard wrapper -- RUNTIME...`: the Lambda exec wrapper (see wrapper.h).
 #include "fnguard/lambda/wrapper.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -102,6 +103,10 @@ InspectSettings inspect_settings(const policy::InspectPolicy& inspect, image::Mo
 }
 
 int wrapper_main(int argc, char** argv) {
+  // One malloc arena for all of the wrapper's threads: each new thread
+  // (proxy, supervision) otherwise maps and trims a 64 MB arena of its own
+  // on its first allocation, at cold start, for little allocation traffic.
+  mallopt(M_ARENA_MAX, 1);
   std::vector<std::string> command;
   int i = 1;
   if (i < argc && std::strcmp(argv[i], "--") == 0) ++i;
