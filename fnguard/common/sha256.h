@@ -3,8 +3,9 @@
 // OpenSSL's libcrypto there would drag a 4 MB library, with its own symbols
 // and global state, into processes that may already load a different
 // libcrypto version (Python's _ssl, Node's bundled OpenSSL). This small,
-// self-contained implementation is checked against the FIPS test vectors
-// and against OpenSSL in tests/unit/sha256_test.cc.
+// self-contained implementation (portable, and with the x86 SHA extensions
+// where the CPU has them) is checked against the FIPS 180-4 examples and
+// its two paths against each other in tests/unit/sha256_test.cc.
 #pragma once
 
 #include <cstddef>
@@ -19,7 +20,6 @@ class Sha256 {
   void finish(uint8_t digest[32]);
 
  private:
-  void block(const uint8_t* p);
   uint32_t state_[8];
   uint64_t bytes_ = 0;
   uint8_t buffer_[64];
@@ -29,6 +29,12 @@ class Sha256 {
 // Hashes the file open on `fd` from its current offset with raw read(2);
 // false on a read error. Restores nothing: pass a fresh descriptor.
 bool sha256_fd(int fd, uint8_t digest[32]);
+
+// "sha-ni" when the x86 SHA extensions are used on this CPU, else
+// "portable". sha256_force_portable(true) selects the portable code (tests,
+// benchmarks).
+const char* sha256_implementation();
+void sha256_force_portable(bool on);
 
 // Parses 64 hex digits. False on anything else.
 bool sha256_from_hex(const char* hex, uint8_t digest[32]);
