@@ -18,6 +18,11 @@
 //
 //   build/bin/lambda_bench [--source DIR] [--cold N] [--warm N] [--overlap]
 //
+// FNGUARD_BENCH_OTHER=PATH puts another fnguard-wrapper (another build:
+// PATH is its fnguard-wrapper symlink, beside its lib/ and share/) in the
+// exec-only side's place, so that two builds are compared interleaved in
+// one run; the last column is then fnguard minus the other build.
+//
 // --overlap starts each warm invocation as soon as the previous one (the
 // other side's) was answered, as this benchmark did before 2026-11-23's third
 // session: the other runtime's post-answer work then runs during the
@@ -83,7 +88,8 @@ pid_t spawn(Side side, const lb::RuntimeApiServer& server, const std::string& di
   // check: "none" starts that side unprotected too, so its "added" column
   // shows the method's own bias).
   const char* wrapper = std::getenv("FNGUARD_BENCH_WRAPPER");
-  if (side == kExecOnly) argv = {FNGUARD_EXEC_ONLY_WRAPPER};
+  const char* other = std::getenv("FNGUARD_BENCH_OTHER");
+  if (side == kExecOnly) argv = {other != nullptr ? other : FNGUARD_EXEC_ONLY_WRAPPER};
   if (side == kFnguard && wrapper == nullptr) argv = {g_wrapper};
   if (side == kFnguard && wrapper != nullptr && std::strcmp(wrapper, "none") != 0) argv = {wrapper};
   argv.push_back(python());
@@ -201,7 +207,8 @@ int main(int argc, char** argv) {
   // CPU time until the first response: of the runtime's process (for
   // fnguard the wrapper's child, including its set-up before the exec), and
   // of the fnguard wrapper (all its threads: proxy, supervisor).
-  std::vector<double> runtime_cpu_ms[kSides], wrapper_cpu_ms;
+  const bool other_build = std::getenv("FNGUARD_BENCH_OTHER") != nullptr;
+  std::vector<double> runtime_cpu_ms[kSides], wrapper_cpu_ms[kSides];
   // Interleaved so that machine noise hits every side alike; the order
   // rotates every round (the later starts of a round follow the earlier
   // ones' teardown).
@@ -219,10 +226,10 @@ int main(int argc, char** argv) {
         return 1;
       }
       cold_ms[side].push_back((t1 - t0) / 1e6);
-      if (side == kFnguard) {
+      if (side == kFnguard || (side == kExecOnly && other_build)) {
         pid_t runtime = first_child(pid);
         runtime_cpu_ms[side].push_back(runtime > 0 ? cpu_ms(runtime) : 0);
-        wrapper_cpu_ms.push_back(cpu_ms(pid));
+        wrapper_cpu_ms[side].push_back(cpu_ms(pid));
       } else {
         runtime_cpu_ms[side].push_back(cpu_ms(pid));
       }
@@ -269,8 +276,10 @@ int main(int argc, char** argv) {
     c[k] = stats(cold_ms[k]);
     a[k] = stats(first_ask_ms[k]);
   }
-  std::printf("%-36s %12s %12s %12s %12s %12s\n", "", "unprotected", "exec-only", "fnguard",
-              "added", "over exec");
+  const bool other = other_build;
+  std::printf("%-36s %12s %12s %12s %12s %12s\n", "", "unprotected",
+              other ? "other build" : "exec-only", "fnguard", "added",
+              other ? "vs other" : "over exec");
   std::printf("%-36s %9.2f ms %9.2f ms %9.2f ms %9.2f ms %9.2f ms\n",
               "cold start to first response, median", c[0].median, c[1].median, c[2].median,
               c[2].median - c[0].median, c[2].median - c[1].median);
@@ -284,8 +293,14 @@ int main(int argc, char** argv) {
   std::printf("%-36s %9.2f ms %9.2f ms %9.2f ms %9.2f ms %9.2f ms\n",
               "CPU to first response: runtime", r[0].median, r[1].median, r[2].median,
               r[2].median - r[0].median, r[2].median - r[1].median);
-  std::printf("%-36s %12s %12s %9.2f ms\n", "CPU to first response: wrapper", "", "",
-              stats(wrapper_cpu_ms).median);
+  if (other_build) {
+    double w1 = stats(wrapper_cpu_ms[kExecOnly]).median, w2 = stats(wrapper_cpu_ms[kFnguard]).median;
+    std::printf("%-36s %12s %9.2f ms %9.2f ms %12s %9.2f ms\n", "CPU to first response: wrapper",
+                "", w1, w2, "", w2 - w1);
+  } else {
+    std::printf("%-36s %12s %12s %9.2f ms\n", "CPU to first response: wrapper", "", "",
+                stats(wrapper_cpu_ms[kFnguard]).median);
+  }
   Stats w0 = stats(warm_us[kUnprotected]), w1 = stats(warm_us[kFnguard]);
   std::printf("%-36s %9.1f us %12s %9.1f us %9.1f us\n", "invocation (4 KB event), median",
               w0.median, "", w1.median, w1.median - w0.median);
