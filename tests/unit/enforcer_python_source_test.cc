@@ -19,6 +19,12 @@ RunResult run_app(const PolicyImage& policy, const TempDir& dir,
   return run_protected(policy.build(), argv);
 }
 
+// DIR/secret (the file the tests' policies deny) and DIR/app.py.
+void write_app_with_secret(const TempDir& dir, const std::string& program) {
+  dir.write("secret", "TOPSECRET");
+  dir.write("app.py", program);
+}
+
 std::string python_source(const std::string& file, int line, const std::string& function) {
   return "\"source\":{\"language\":\"python\",\"file\":\"" + file +
          "\",\"line\":" + std::to_string(line) + ",\"function\":\"" + function + "\"}";
@@ -29,8 +35,7 @@ TEST(EnforcerPythonSource, ADeniedReadInAThreadNamesItsLineWhileAnotherThreadRun
   // Python's switch interval), so the lookup for the worker's denied read
   // must wait its turn for the GIL.
   TempDir dir;
-  dir.write("secret", "TOPSECRET");
-  dir.write("app.py",
+  write_app_with_secret(dir,
             "import sys, threading, time\n"
             "done = threading.Event()\n"
             "def reader(path):\n"
@@ -77,6 +82,12 @@ TEST(EnforcerPythonSource, AnExecFromSubprocessNamesThePythonLineThatStartedIt) 
       << r.dump();
 }
 
+// The refused exec of /usr/bin/true, named by app.py's `launch` at `line`.
+bool true_exec_blocked_at(const RunResult& r, const TempDir& dir, int line) {
+  return r.has_event({"\"action\":\"blocked\"", "\"target\":\"/usr/bin/true\"",
+                      python_source(dir / "app.py", line, "launch")});
+}
+
 TEST(EnforcerPythonSource, AnExecInAVforkChildWithTheGilReleasedNamesThePythonLine) {
   // CPython 3.12+ releases the GIL around subprocess's vfork; 3.11 (this
   // machine) holds it, so a ctypes call makes the same situation: the vfork
@@ -94,9 +105,7 @@ TEST(EnforcerPythonSource, AnExecInAVforkChildWithTheGilReleasedNamesThePythonLi
   RunResult r = run_app(policy, dir, {FNGUARD_GIL_PROBE});
   EXPECT_EQ(r.exit_code, 0) << r.dump();
   EXPECT_EQ(r.line("status"), "status 127") << r.dump();  // the exec was refused
-  EXPECT_TRUE(r.has_event({"\"action\":\"blocked\"", "\"target\":\"/usr/bin/true\"",
-                           python_source(dir / "app.py", 4, "launch")}))
-      << r.dump();
+  EXPECT_TRUE(true_exec_blocked_at(r, dir, 4)) << r.dump();
 }
 
 TEST(EnforcerPythonSource, AVforkChildOfAThreadedProgramAsksTheParentsHelper) {
@@ -105,8 +114,7 @@ TEST(EnforcerPythonSource, AVforkChildOfAThreadedProgramAsksTheParentsHelper) {
   // It may not start a thread itself, and the GIL may be held by the other
   // thread: the parent's helper reads the suspended thread's frames.
   TempDir dir;
-  dir.write("secret", "TOPSECRET");
-  dir.write("app.py",
+  write_app_with_secret(dir,
             "import ctypes, sys, threading\n"
             "lib = ctypes.CDLL(sys.argv[2])\n"
             "try:\n"
@@ -133,9 +141,7 @@ TEST(EnforcerPythonSource, AVforkChildOfAThreadedProgramAsksTheParentsHelper) {
   EXPECT_TRUE(r.has_event({"\"action\":\"blocked\"", "\"target\":\"" + dir / "secret" + "\"",
                            "\"file\":\"" + dir / "app.py" + "\",\"line\":4"}))
       << r.dump();
-  EXPECT_TRUE(r.has_event({"\"action\":\"blocked\"", "\"target\":\"/usr/bin/true\"",
-                           python_source(dir / "app.py", 14, "launch")}))
-      << r.dump();
+  EXPECT_TRUE(true_exec_blocked_at(r, dir, 14)) << r.dump();
 }
 
 TEST(EnforcerPythonSource, AGilHeldByAThreadThatWaitsForTheCallCostsTheLineNotAHang) {
@@ -145,8 +151,7 @@ TEST(EnforcerPythonSource, AGilHeldByAThreadThatWaitsForTheCallCostsTheLineNotAH
   // lookup gives up, the open is still denied, and the event names the
   // native caller instead.
   TempDir dir;
-  dir.write("secret", "TOPSECRET");
-  dir.write("app.py",
+  write_app_with_secret(dir,
             "import ctypes, sys, threading\n"
             "lib = ctypes.CDLL(sys.argv[2])\n"
             "held = ctypes.PyDLL(sys.argv[2])\n"
