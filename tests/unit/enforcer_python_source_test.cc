@@ -82,6 +82,13 @@ TEST(EnforcerPythonSource, AnExecFromSubprocessNamesThePythonLineThatStartedIt) 
       << r.dump();
 }
 
+// Runs app.py DIR/a, with reads of DIR/a reported (monitor mode).
+RunResult run_with_a_monitored(const TempDir& dir) {
+  PolicyImage policy;
+  policy.control(Control::kFilesRead, Mode::kMonitor).deny(dir / "a");
+  return run_app(policy, dir, {dir / "a"});
+}
+
 // The refused exec of /usr/bin/true, named by app.py's `launch` at `line`.
 bool true_exec_blocked_at(const RunResult& r, const TempDir& dir, int line) {
   return r.has_event({"\"action\":\"blocked\"", "\"target\":\"/usr/bin/true\"",
@@ -199,9 +206,7 @@ TEST(EnforcerPythonSource, MonitorModeReportsEveryReadWithItsLineAndTheProgramCa
             "print('read', ''.join(out))\n"
             "helper = (str(int(before[0]) + 1), before[1])\n"
             "print('leak', 'none' if after == helper else f'{before} -> {after}')\n");
-  PolicyImage policy;
-  policy.control(Control::kFilesRead, Mode::kMonitor).deny(dir / "a");
-  RunResult r = run_app(policy, dir, {dir / "a"});
+  RunResult r = run_with_a_monitored(dir);
   EXPECT_EQ(r.exit_code, 0) << r.dump();
   EXPECT_EQ(r.line("read"), "read AAAAAAAAAA") << r.dump();
   EXPECT_EQ(r.line("leak"), "leak none") << r.dump();
@@ -239,9 +244,7 @@ TEST(EnforcerPythonSource, ReportsFromThreadsSurviveForksAndSignals) {
             "[t.join() for t in ts]\n"
             "signal.setitimer(signal.ITIMER_REAL, 0, 0)\n"
             "print('reads', len(reads), ''.join(set(reads)))\n");
-  PolicyImage policy;
-  policy.control(Control::kFilesRead, Mode::kMonitor).deny(dir / "a");
-  RunResult r = run_app(policy, dir, {dir / "a"});
+  RunResult r = run_with_a_monitored(dir);
   EXPECT_EQ(r.exit_code, 0) << r.dump();
   EXPECT_EQ(r.line("reads"), "reads 100 A") << r.dump();
   EXPECT_EQ(r.find_events({"\"target\":\"" + dir / "a" + "\""}).size(), 110u) << r.dump();
