@@ -15,7 +15,8 @@
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
-#include <sys/platform/x86.h>
+
+#include "fnguard/common/cpu_features.h"
 #define FNGUARD_SHA256_X86 1
 #endif
 
@@ -129,7 +130,7 @@ std::atomic<bool> g_force_portable{false};
 
 int choose() {
 #if defined(FNGUARD_SHA256_X86)
-  if (CPU_FEATURE_ACTIVE(SHA) && CPU_FEATURE_ACTIVE(SSE4_1) && CPU_FEATURE_ACTIVE(SSSE3)) return 2;
+  if (cpu::has_sha_ni()) return 2;
 #endif
   return 1;
 }

@@ -13,8 +13,9 @@
 // chosen at run time; TBL on arm64, always present); elsewhere, and for
 // values shorter than one block, a byte table.
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
-#include <sys/platform/x86.h>
 #include <immintrin.h>
+
+#include "fnguard/common/cpu_features.h"
 #define FNGUARD_CLASSES_SSSE3 1
 #elif defined(__aarch64__) && defined(__ARM_NEON)
 #include <arm_neon.h>
@@ -242,16 +243,13 @@ __attribute__((target("avx2"))) uint32_t class_mask_avx2(const unsigned char* p,
 
 enum class VectorLevel : uint8_t { kNone, kSsse3, kAvx2 };
 
-// From glibc's own CPU-feature table (<sys/platform/x86.h>, glibc 2.33+),
-// which its start-up filled in anyway, rather than with
-// __builtin_cpu_supports (libgcc's __cpu_indicator_init, a constructor that
-// runs a dozen more CPUID instructions at every start of the static fnguard
-// binary) or CPUID here: each CPUID is a trap to the hypervisor in a VM such
-// as Lambda's (~5 us each on this machine's nested VM). "Active" means usable:
-// the OS saves the YMM registers too.
+// From glibc's CPU-feature table (fnguard/common/cpu_features.h), not
+// __builtin_cpu_supports: that links libgcc's __cpu_indicator_init, a
+// constructor that runs a dozen more CPUID traps at every start of the
+// static fnguard binary.
 VectorLevel detect_vector_level() {
-  if (CPU_FEATURE_ACTIVE(AVX2)) return VectorLevel::kAvx2;
-  return CPU_FEATURE_ACTIVE(SSSE3) ? VectorLevel::kSsse3 : VectorLevel::kNone;
+  if (cpu::has_avx2()) return VectorLevel::kAvx2;
+  return cpu::has_ssse3() ? VectorLevel::kSsse3 : VectorLevel::kNone;
 }
 
 VectorLevel vector_level() {
