@@ -126,6 +126,7 @@ struct PythonApi {
   void* (*thread_state_new)(void*);     // PyThreadState_New
   void (*acquire_thread)(void*);        // PyEval_AcquireThread
   void (*release_thread)(void*);        // PyEval_ReleaseThread
+  const unsigned long* version;         // Py_Version (PY_VERSION_HEX), 3.11+; may be null
   void* (*get_frame)();          // PyEval_GetFrame: the current thread's, borrowed
   void* (*thread_frame)(void*);  // PyThreadState_GetFrame: a thread's, new reference
   int (*frame_line)(void*);
@@ -314,12 +315,21 @@ bool wait_while(std::atomic<int>& word, int value, const timespec& since, long b
   return true;
 }
 
+// CPython 3.13+ takes the runtime lock itself before an os.fork() (in
+// PyOS_BeforeFork, with the GIL held): a helper making its thread state is
+// then waiting for that lock, holds nothing the child needs, and waiting
+// for it would only stall the fork.
+bool fork_holds_runtime_lock() {
+  return g_python_present && g_python.version != nullptr && *g_python.version >= 0x030D0000 &&
+         g_python.gil_check() != 0;
+}
+
 void before_fork() {
+  if (g_making_thread_state.load(std::memory_order_acquire) == 0 || fork_holds_runtime_lock()) return;
   timespec start;
   clock_gettime(CLOCK_MONOTONIC, &start);
-  // Bounded: under CPython 3.13+ the forking thread itself holds the
-  // runtime lock here, and the helper waits for it (then it holds nothing
-  // the child needs).
+  // Bounded all the same, should the forking thread hold that lock some
+  // other way.
   while (g_making_thread_state.load(std::memory_order_acquire) != 0 &&
          wait_while(g_making_thread_state, 1, start, 100'000'000)) {
   }
@@ -550,6 +560,7 @@ void init() {
   api.thread_state_new = reinterpret_cast<void* (*)(void*)>(sym("PyThreadState_New"));
   api.acquire_thread = reinterpret_cast<void (*)(void*)>(sym("PyEval_AcquireThread"));
   api.release_thread = reinterpret_cast<void (*)(void*)>(sym("PyEval_ReleaseThread"));
+  api.version = reinterpret_cast<const unsigned long*>(sym("Py_Version"));
   api.get_frame = reinterpret_cast<void* (*)()>(sym("PyEval_GetFrame"));
   api.thread_frame = reinterpret_cast<void* (*)(void*)>(sym("PyThreadState_GetFrame"));
   api.frame_line = reinterpret_cast<int (*)(void*)>(sym("PyFrame_GetLineNumber"));
