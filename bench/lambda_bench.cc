@@ -276,10 +276,9 @@ int main(int argc, char** argv) {
     c[k] = stats(cold_ms[k]);
     a[k] = stats(first_ask_ms[k]);
   }
-  const bool other = other_build;
   std::printf("%-36s %12s %12s %12s %12s %12s\n", "", "unprotected",
-              other ? "other build" : "exec-only", "fnguard", "added",
-              other ? "vs other" : "over exec");
+              other_build ? "other build" : "exec-only", "fnguard", "added",
+              other_build ? "vs other" : "over exec");
   std::printf("%-36s %9.2f ms %9.2f ms %9.2f ms %9.2f ms %9.2f ms\n",
               "cold start to first response, median", c[0].median, c[1].median, c[2].median,
               c[2].median - c[0].median, c[2].median - c[1].median);

@@ -154,8 +154,9 @@ int wrapper_main(int argc, char** argv) {
   if (!loaded) return fail(kExitInternal, loaded.error().to_string());
   const policy::LoadedPolicy& pol = *loaded;
   image::Mode mode = options.mode_override.value_or(pol.top_mode);
+  // The compile applied FNGUARD_MODE to the inspect section's mode, and
+  // `mode` has it too.
   InspectSettings inspect = inspect_settings(pol.inspect, mode);
-  if (options.mode_override) inspect.mode = *options.mode_override;
   const char* fc = env("FNGUARD_FAIL_CLOSED");
   bool fail_closed = inspect.mode == image::Mode::kBlock || (fc != nullptr && std::strcmp(fc, "1") == 0);
 

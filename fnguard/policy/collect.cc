@@ -582,7 +582,6 @@ class Collector {
       out_.model.inspect_detectors = detector_names();
       return;
     }
-    out_.model.inspect_detectors_listed = true;
     if (d->kind != Node::Kind::kSequence) {
       error(*d, "'inspect.detectors' must be a list, not " + std::string(d->kind_name()),
             "write detectors: [" + join(detector_names(), ", ") + "]");

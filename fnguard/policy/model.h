@@ -51,7 +51,6 @@ struct PolicyModel {
   std::optional<image::Mode> inspect_mode;
   // inspect.detectors as listed; when the key is absent, every detector.
   std::vector<std::string> inspect_detectors;
-  bool inspect_detectors_listed = false;
 
   bool honeypots_present = false;
   bool honeypot_env = false;

@@ -94,6 +94,9 @@ RunResult run_with_a_monitored(const TempDir& dir) {
   return run_app(policy, dir, {dir / "a"});
 }
 
+// An event's target field for DIR/a.
+std::string target_a(const TempDir& dir) { return "\"target\":\"" + dir / "a" + "\""; }
+
 // The refused exec of /usr/bin/true, named by app.py's `launch` at `line`.
 bool true_exec_blocked_at(const RunResult& r, const TempDir& dir, int line) {
   return r.has_event({"\"action\":\"blocked\"", "\"target\":\"/usr/bin/true\"",
@@ -215,10 +218,10 @@ TEST(EnforcerPythonSource, MonitorModeReportsEveryReadWithItsLineAndTheProgramCa
   EXPECT_EQ(r.exit_code, 0) << r.dump();
   EXPECT_EQ(r.line("read"), "read AAAAAAAAAA") << r.dump();
   EXPECT_EQ(r.line("leak"), "leak none") << r.dump();
-  auto events = r.find_events({"\"target\":\"" + dir / "a" + "\""});
+  auto events = r.find_events({target_a(dir)});
   EXPECT_EQ(events.size(), 10u) << r.dump();
   auto with_line = r.find_events(
-      {"\"target\":\"" + dir / "a" + "\"", python_source(dir / "app.py", 3, "read_a")});
+      {target_a(dir), python_source(dir / "app.py", 3, "read_a")});
   EXPECT_EQ(with_line.size(), 10u) << r.dump();
 }
 
@@ -252,8 +255,8 @@ TEST(EnforcerPythonSource, ReportsFromThreadsSurviveForksAndSignals) {
   RunResult r = run_with_a_monitored(dir);
   EXPECT_EQ(r.exit_code, 0) << r.dump();
   EXPECT_EQ(r.line("reads"), "reads 100 A") << r.dump();
-  EXPECT_EQ(r.find_events({"\"target\":\"" + dir / "a" + "\""}).size(), 110u) << r.dump();
-  EXPECT_FALSE(r.find_events({"\"target\":\"" + dir / "a" + "\"",
+  EXPECT_EQ(r.find_events({target_a(dir)}).size(), 110u) << r.dump();
+  EXPECT_FALSE(r.find_events({target_a(dir),
                               python_source(dir / "app.py", 9, "reader")})
                    .empty())
       << r.dump();
