@@ -10,22 +10,58 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <utility>
+
 #include "fnguard/events/json_writer.h"
 
 namespace fnguard::kernel {
 namespace {
 
-// What the child reports after installing: each layer's result (0 or -errno),
-// with the listener fd attached as SCM_RIGHTS when exec supervision is on.
-struct ChildReport {
-  int32_t nnp_rc;
-  int32_t landlock_rc;
-  int32_t seccomp_rc;
-};
-
 // How long on_started() answers the child's first exec itself before
 // leaving it to the supervisor thread.
 constexpr int kFirstExecWaitMs = 1000;
+// How long the parent waits for the child's report on its layers.
+constexpr int kReportWaitMs = 30000;
+
+// Receives the child's report on `sock`, and the listener when it attached
+// one (any further descriptors are closed). Waits up to `timeout_ms`, or
+// until `stop_fd` (when >= 0) is readable. Returns recvmsg's result, -1 when
+// nothing came.
+ssize_t receive_report(int sock, int stop_fd, int timeout_ms, void* report, size_t size,
+                       int* listener) {
+  *listener = -1;
+  struct pollfd pfd[2] = {{sock, POLLIN, 0}, {stop_fd, POLLIN, 0}};
+  int n;
+  do n = poll(pfd, stop_fd >= 0 ? 2 : 1, timeout_ms);
+  while (n < 0 && errno == EINTR);
+  if (n <= 0 || pfd[0].revents == 0) return -1;
+  struct msghdr msg;
+  memset(&msg, 0, sizeof(msg));
+  struct iovec iov = {report, size};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  ssize_t got = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  for (struct cmsghdr* c = got > 0 ? CMSG_FIRSTHDR(&msg) : nullptr; c != nullptr;
+       c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+      // Keep the first descriptor; close any others a confused child sent.
+      size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (size_t i = 0; i < count; ++i) {
+        int fd;
+        memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+        if (*listener < 0)
+          *listener = fd;
+        else
+          close(fd);
+      }
+    }
+  }
+  return got;
+}
 
 bool env_disabled() {
   const char* v = getenv(kEnvKernel);
@@ -112,6 +148,7 @@ Result<std::unique_ptr<Backstop>> Backstop::prepare(image::View image, BackstopO
         st.denylist = spec.refuse_denylist;
         st.exec_supervision = spec.supervise_exec;
         b->confirm_continue_ = spec.supervise_exec && f.listener_flags_inferred;
+        b->spec_ = spec;
       }
     }
   }
@@ -175,7 +212,8 @@ Result<std::unique_ptr<Backstop>> Backstop::prepare(image::View image, BackstopO
 
 int Backstop::install_in_child() const {
   if (child_sock_ < 0) return 0;  // nothing to install
-  ChildReport report{0, 0, 0};
+  ChildReport report;
+  report.pid = getpid();
   int listener = -1;
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) report.nnp_rc = -errno;
   if (ruleset_fd_ >= 0) {
@@ -229,10 +267,73 @@ int Backstop::install_in_child() const {
   return 0;
 }
 
+Status Backstop::start_before_launch() {
+  if (early_ || !status_.exec_supervision || parent_sock_ < 0) return Ok{};
+  auto sup = ExecSupervisor::create(image_, supervisor_options());
+  if (!sup) return drop_exec_supervision(sup.error());
+  // The thread takes the child's report, and its listener when the child
+  // could install the filter; on_started() reads the report from here.
+  Status started = (*sup)->start_thread([this](int stop_fd) -> std::pair<int, pid_t> {
+    Received rx;
+    rx.got = receive_report(parent_sock_, stop_fd, kReportWaitMs, &rx.report, sizeof(rx.report),
+                            &rx.listener);
+    rx.listener_taken = rx.got == static_cast<ssize_t>(sizeof(rx.report)) &&
+                        rx.report.seccomp_rc == 0 && rx.report.nnp_rc == 0 && rx.listener >= 0;
+    std::pair<int, pid_t> out{rx.listener_taken ? rx.listener : -1, rx.report.pid};
+    {
+      std::lock_guard<std::mutex> lock(received_mu_);
+      received_value_ = rx;
+      received_ = true;
+    }
+    received_cv_.notify_all();
+    return out;
+  });
+  if (!started) return drop_exec_supervision(started.error());
+  exec_ = std::move(*sup);
+  early_ = true;
+  return Ok{};
+}
+
+Status Backstop::drop_exec_supervision(const Error& why) {
+  if (require_) return why;
+  status_.exec_supervision = false;
+  status_.missing.push_back("exec supervision: " + why.message);
+  // Without a listener a notifying filter would fail every exec (ENOSYS):
+  // keep only the denylist, answered by the kernel itself.
+  spec_.supervise_exec = false;
+  spec_.notify_denylist = false;
+  confirm_continue_ = false;
+  Result<BpfProgram> program = spec_.refuse_denylist ? build_filter(spec_)
+                                                     : Result<BpfProgram>(make_error("no filter"));
+  if (program) {
+    program_ = std::move(program.value());
+  } else {
+    if (spec_.refuse_denylist) status_.missing.push_back(program.error().message);
+    want_seccomp_ = false;
+    status_.seccomp = status_.denylist = false;
+  }
+  return Ok{};
+}
+
 Status Backstop::on_started(pid_t pid) {
   if (parent_sock_ < 0) return Ok{};
+  // From here a child that died without reporting reads as end of file.
   close(child_sock_);
   child_sock_ = -1;
+  if (early_) {
+    std::unique_lock<std::mutex> lock(received_mu_);
+    bool done = received_cv_.wait_for(lock, std::chrono::milliseconds(kReportWaitMs + 1000),
+                                      [this] { return received_; });
+    // Not done: the thread still reads parent_sock_; the destructor stops it
+    // before closing anything.
+    Received rx = done ? received_value_ : Received{};
+    lock.unlock();
+    if (done) {
+      close(parent_sock_);
+      parent_sock_ = -1;
+    }
+    return apply_report(pid, rx, nullptr);
+  }
   // Prepare exec supervision (everything but its thread) while the child
   // installs its layers on the other CPU.
   std::unique_ptr<ExecSupervisor> pending;
@@ -246,44 +347,24 @@ Status Backstop::on_started(pid_t pid) {
       pending = std::move(sup.value());
     }
   }
-  struct pollfd pfd = {parent_sock_, POLLIN, 0};
-  int n;
-  do n = poll(&pfd, 1, 30000);
-  while (n < 0 && errno == EINTR);
-  ChildReport report{0, 0, 0};
-  struct msghdr msg;
-  memset(&msg, 0, sizeof(msg));
-  struct iovec iov = {&report, sizeof(report)};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  ssize_t got = n > 0 ? recvmsg(parent_sock_, &msg, MSG_CMSG_CLOEXEC) : -1;
+  Received rx;
+  rx.got = receive_report(parent_sock_, -1, kReportWaitMs, &rx.report, sizeof(rx.report),
+                          &rx.listener);
   close(parent_sock_);
   parent_sock_ = -1;
+  return apply_report(pid, rx, std::move(pending));
+}
+
+Status Backstop::apply_report(pid_t pid, Received rx, std::unique_ptr<ExecSupervisor> pending) {
   if (ruleset_fd_ >= 0) {
     close(ruleset_fd_);
     ruleset_fd_ = -1;
   }
-  int listener = -1;
-  for (struct cmsghdr* c = got > 0 ? CMSG_FIRSTHDR(&msg) : nullptr; c != nullptr;
-       c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-      // Keep the first descriptor; close any others a confused child sent.
-      size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      for (size_t i = 0; i < count; ++i) {
-        int fd;
-        memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-        if (listener < 0)
-          listener = fd;
-        else
-          close(fd);
-      }
-    }
-  }
-  if (got != static_cast<ssize_t>(sizeof(report))) {
+  const ChildReport& report = rx.report;
+  int listener = rx.listener_taken ? -1 : rx.listener;
+  if (rx.got != static_cast<ssize_t>(sizeof(report))) {
     if (listener >= 0) close(listener);
+    if (early_ && !rx.listener_taken) exec_.reset();
     status_.seccomp = status_.exec_supervision = status_.denylist = false;
     status_.missing.push_back(
         "kernel backstop: the child did not report its layers (it exited or stalled)");
@@ -301,38 +382,45 @@ Status Backstop::on_started(pid_t pid) {
     status_.missing.push_back(std::string("seccomp: loading the filter failed: ") + strerror(-rc));
     status_.seccomp = status_.exec_supervision = status_.denylist = false;
     if (listener >= 0) close(listener);
+    if (early_) exec_.reset();  // its thread got no listener and has returned
     if (require_)
       return make_error(
           "the policy requires the kernel backstop but the seccomp filter did not load");
     return Ok{};
   }
-  if (status_.exec_supervision) {
-    if (listener < 0) {
-      status_.exec_supervision = false;
-      return make_error("the child did not hand over the exec supervision listener");
-    }
-    if (!pending) {
-      close(listener);
-      // The child's execs now fail with ENOSYS (no listener): fail closed.
-      status_.exec_supervision = false;
-      return pending_error_;
-    }
-    pending->attach(listener, pid);
-    // The child's next system call is its exec of the command, which waits
-    // for an answer: give it here and now rather than after creating a
-    // thread (tens of microseconds on every cold start, measured). Bounded:
-    // if it does not come, the thread answers it.
-    pending->serve_first(kFirstExecWaitMs);
-    if (Status started = pending->start_thread(); !started) {
-      // Destroying `pending` closes the listener: later execs fail with
-      // ENOSYS (fail closed).
-      status_.exec_supervision = false;
-      return started;
-    }
-    exec_ = std::move(pending);
-  } else if (listener >= 0) {
-    close(listener);
+  if (!status_.exec_supervision) {
+    if (listener >= 0) close(listener);
+    return Ok{};
   }
+  if (early_) {
+    if (rx.listener_taken) return Ok{};  // the thread answered the exec and goes on
+    exec_.reset();
+    status_.exec_supervision = false;
+    return make_error("the child did not hand over the exec supervision listener");
+  }
+  if (listener < 0) {
+    status_.exec_supervision = false;
+    return make_error("the child did not hand over the exec supervision listener");
+  }
+  if (!pending) {
+    close(listener);
+    // The child's execs now fail with ENOSYS (no listener): fail closed.
+    status_.exec_supervision = false;
+    return pending_error_;
+  }
+  pending->attach(listener, pid);
+  // The child's next system call is its exec of the command, which waits
+  // for an answer: give it here and now rather than after creating a
+  // thread (tens of microseconds on every cold start, measured). Bounded:
+  // if it does not come, the thread answers it.
+  pending->serve_first(kFirstExecWaitMs);
+  if (Status started = pending->start_thread(); !started) {
+    // Destroying `pending` closes the listener: later execs fail with
+    // ENOSYS (fail closed).
+    status_.exec_supervision = false;
+    return started;
+  }
+  exec_ = std::move(pending);
   return Ok{};
 }
 

@@ -23,8 +23,10 @@
 
 #include <sys/types.h>
 
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -84,9 +86,18 @@ class Backstop {
   // For a LaunchOptions-style hook: ctx is a Backstop*.
   static int child_hook(void* ctx) { return static_cast<const Backstop*>(ctx)->install_in_child(); }
 
-  // The parent side, right after fork: receives the listener from the child
-  // and starts exec supervision. Fails when the child could not install a
-  // required layer.
+  // Before a launch that suspends the caller until the child's exec
+  // (vfork): starts exec supervision's thread now, so that it can receive
+  // the child's listener and answer the command's own exec while the caller
+  // cannot. When the thread cannot be made, exec supervision is dropped
+  // (listed in status().missing) and the child installs the rest; under
+  // require.kernel that is an error instead. Without this call, on_started()
+  // does it all after a plain fork.
+  Status start_before_launch();
+  // The parent side, right after fork (or after the vfork returned): takes
+  // the child's report and, unless start_before_launch() did, receives the
+  // listener and starts exec supervision. Fails when the child could not
+  // install a required layer.
   Status on_started(pid_t pid);
 
   const LayerStatus& status() const { return status_; }
@@ -107,7 +118,25 @@ class Backstop {
   Backstop& operator=(const Backstop&) = delete;
 
  private:
+  // What the child sends after installing: each layer's result (0 or
+  // -errno) and its pid, with the listener fd attached as SCM_RIGHTS when
+  // exec supervision is on.
+  struct ChildReport {
+    int32_t nnp_rc = 0;
+    int32_t landlock_rc = 0;
+    int32_t seccomp_rc = 0;
+    int32_t pid = 0;
+  };
+  struct Received {
+    ChildReport report;
+    ssize_t got = -1;             // recvmsg's result; -1 when nothing came
+    int listener = -1;
+    bool listener_taken = false;  // the supervisor thread owns it
+  };
+
   Backstop() = default;
+  Status apply_report(pid_t pid, Received rx, std::unique_ptr<ExecSupervisor> pending);
+  Status drop_exec_supervision(const Error& why);
   image::View image_;
   BackstopOptions options_;
   LayerStatus status_;
@@ -115,7 +144,13 @@ class Backstop {
   bool require_ = false;
   bool confirm_continue_ = false;  // the child checks CONTINUE on its listener
   Error pending_error_ = make_error("exec supervision did not start");
+  FilterSpec spec_;  // what program_ was built from
   BpfProgram program_;
+  bool early_ = false;  // start_before_launch() started the thread
+  std::mutex received_mu_;
+  std::condition_variable received_cv_;
+  bool received_ = false;
+  Received received_value_;
   int ruleset_fd_ = -1;
   int child_sock_ = -1;  // child's end: sends the listener fd or an error
   int parent_sock_ = -1;

@@ -387,6 +387,20 @@ Status ExecSupervisor::start_thread() {
   return Ok{};
 }
 
+Status ExecSupervisor::start_thread(ListenerSource receive) {
+  try {
+    thread_ = std::thread([this, receive = std::move(receive)] {
+      auto [listener, pid] = receive(stop_fd_);
+      if (listener < 0) return;
+      attach(listener, pid);
+      run();
+    });
+  } catch (const std::system_error& e) {
+    return make_error(std::string("cannot start exec supervision: ") + e.what());
+  }
+  return Ok{};
+}
+
 ExecSupervisor::~ExecSupervisor() {
   if (thread_.joinable()) {
     uint64_t one = 1;

@@ -2,15 +2,18 @@
 // wrapper. The sequence, in order:
 //
 //   1. (caller) Supervisor::create(): signals blocked, subreaper set.
-//   2. fork.
+//   2. vfork-style clone: the child borrows the parent's memory, on a stack
+//      of its own, and the calling thread waits until the child's exec (or
+//      exit). Nothing may need the calling thread before that exec.
 //   3. child: enforcer descriptors moved to their fixed numbers, forwarded
 //      signals unblocked, SIGPIPE default, then LaunchOptions::child_pre_exec
 //      (the kernel backstop installs seccomp/Landlock here), then execve with
 //      LD_PRELOAD and FNGUARD_ENFORCER set. An exec failure is reported
 //      through a close-on-exec pipe (errno), never silently.
-//   4. parent: on_started(pid) right after fork (before the exec result is
-//      known, so a seccomp listener can answer the child's own execve), then
-//      the exec result, then the enforcer's hello (fail-closed proof), then
+//   4. parent: on_started(pid) once the clone returns (the child has
+//      exec'd or died; a seccomp listener that answers the child's own
+//      execve must run on another thread, started before), then the exec
+//      result, then the enforcer's hello (fail-closed proof), then
 //      the gate opens and the program's main() runs.
 //
 // If the hello does not come and the policy requires the preload, the child
@@ -36,7 +39,8 @@ namespace fnguard::supervisor {
 
 inline constexpr int kExitLaunchFailed = 125;
 
-// Runs in the child between fork and execve: async-signal-safe code only (no
+// Runs in the child between clone and execve, in the parent's memory:
+// async-signal-safe code that writes nothing but its own stack and errno (no
 // allocation, no locks). Returns 0, or -errno to abort the launch (reported
 // to the parent like an exec failure, as "the child set-up failed").
 using ChildHook = int (*)(void* ctx);
@@ -60,7 +64,7 @@ struct LaunchOptions {
 
   ChildHook child_pre_exec = nullptr;
   void* child_pre_exec_ctx = nullptr;
-  std::function<void(pid_t)> on_started;  // parent, right after fork
+  std::function<void(pid_t)> on_started;  // parent, once the clone returned
 };
 
 struct Launched {

@@ -30,6 +30,13 @@ ProtectedStart start_protected(Channel& channel, Supervisor& sup, events::Sink& 
   out.backstop = std::move(*backstop);
   kernel::Backstop& kernel = *out.backstop;
 
+  // The launch suspends this thread until the child's exec, which exec
+  // supervision answers: its thread starts first.
+  if (Status early = kernel.start_before_launch(); !early) {
+    out.fail_status = 125;
+    out.failure = early.error().to_string();
+    return out;
+  }
   Status kernel_started = Ok{};
   launch.child_pre_exec = &kernel::Backstop::child_hook;
   launch.child_pre_exec_ctx = &kernel;
