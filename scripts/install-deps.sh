@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   clang libclang-rt-14-dev             # libFuzzer targets
+  lld                                  # links the wrapper with its cold-start code grouped
   libyaml-dev                          # policy parser (YAML and JSON)
   rapidjson-dev                        # payload inspection: event JSON (header-only SAX)
   libseccomp-dev                       # kernel backstop
