@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -460,6 +461,84 @@ TEST_F(ExecTest, FirstExecIsAnsweredWithoutAThreadAndLaterExecsFailClosed) {
   ASSERT_GT(n, 0) << "child status " << status;
   EXPECT_EQ(std::string(buf),
             "first=" + std::to_string(ENOENT) + ";second=" + std::to_string(ENOSYS));
+}
+
+// A vfork-style launch (as supervisor::launch does): the launching thread
+// waits until the child's exec, so only the thread start_before_launch()
+// started can answer it. The command runs; its own later execs are decided
+// by that thread (the denied `true` is refused with an event, `env` runs).
+std::string read_all(const char* path) {
+  std::string out;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  char buf[256];
+  ssize_t n;
+  while (fd >= 0 && (n = read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  if (fd >= 0) close(fd);
+  return out;
+}
+
+struct VforkChild {
+  Backstop* backstop;
+  const char* out_path;
+};
+
+int vfork_child(void* arg) {
+  auto* c = static_cast<VforkChild*>(arg);
+  if (Backstop::child_hook(c->backstop) != 0) _exit(125);
+  std::string script = std::string("/usr/bin/true; echo $? > ") + c->out_path +
+                       "; /usr/bin/env > /dev/null; echo $? >> " + c->out_path;
+  char* const argv[] = {const_cast<char*>("sh"), const_cast<char*>("-c"), script.data(), nullptr};
+  char* const envp[] = {nullptr};
+  execve("/bin/sh", argv, envp);
+  _exit(127);
+}
+
+pid_t clone_vfork(int (*fn)(void*), void* arg, std::vector<char>& stack) {
+  stack.resize(256 * 1024);
+  return clone(fn, stack.data() + stack.size(), CLONE_VM | CLONE_VFORK | SIGCHLD, arg);
+}
+
+TEST_F(ExecTest, AVforkLaunchIsAnsweredByTheThreadStartedBeforeIt) {
+  Events events;
+  auto backstop = prepare(&events);
+  ASSERT_TRUE(backstop);
+  ASSERT_TRUE(backstop->start_before_launch());
+  char path[] = "/tmp/fnguard-vfork-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  VforkChild child{backstop.get(), path};
+  std::vector<char> stack;
+  pid_t pid = clone_vfork(&vfork_child, &child, stack);  // returns once the exec happened
+  ASSERT_GT(pid, 0);
+  Status st = backstop->on_started(pid);
+  EXPECT_TRUE(st) << (st ? "" : st.error().to_string());
+  EXPECT_TRUE(backstop->status().exec_supervision);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  std::string out = read_all(path);
+  unlink(path);
+  EXPECT_EQ(out, "126\n0\n") << "sh: the denied true, then the allowed env";
+  EXPECT_NE(events.all().find("\"enforcement\":\"seccomp\""), std::string::npos) << events.all();
+}
+
+int exit_before_reporting(void*) { _exit(7); }
+
+TEST_F(ExecTest, AChildThatDiesBeforeReportingFailsTheStartWithoutAHang) {
+  Events events;
+  auto backstop = prepare(&events);
+  ASSERT_TRUE(backstop);
+  ASSERT_TRUE(backstop->start_before_launch());
+  std::vector<char> stack;
+  pid_t pid = clone_vfork(&exit_before_reporting, nullptr, stack);
+  ASSERT_GT(pid, 0);
+  Status st = backstop->on_started(pid);  // end of file on the report: no wait
+  EXPECT_FALSE(st);
+  EXPECT_FALSE(backstop->status().exec_supervision);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 7);
 }
 
 TEST(Backstop, KernelOffDegradesOrRefuses) {
