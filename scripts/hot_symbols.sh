@@ -53,7 +53,7 @@ nm --defined-only "$bin" | awk '{print $3}' | sort -u > "$work/all"
   # Reached only with seccomp and Landlock at work, or natively (found by
   # `perf record -e page-faults -d` on the wrapper): libseccomp's name
   # lookup for the denylist, the supervisor thread's clock and join.
-  printf '%s\n' seccomp_syscall_resolve_name arch_valid arch_def_native arch_def_lookup \
+  printf '%s\n' seccomp_syscall_resolve_name arch_valid arch_def_lookup \
     arch_syscall_resolve_name x86_64_syscall_resolve_name aarch64_syscall_resolve_name \
     syscall_resolve_name in_word_set _ZNSt6chrono3_V212steady_clock3nowEv _ZNSt6thread4joinEv \
     __uselocale strerror __strerror_r __strerror_l __dcgettext __dcigettext _dl_new_object \
