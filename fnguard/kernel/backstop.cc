@@ -324,8 +324,9 @@ Status Backstop::on_started(pid_t pid) {
     std::unique_lock<std::mutex> lock(received_mu_);
     bool done = received_cv_.wait_for(lock, std::chrono::milliseconds(kReportWaitMs + 1000),
                                       [this] { return received_; });
-    // Not done: the thread still reads parent_sock_; the destructor stops it
-    // before closing anything.
+    // Not done: the thread may still read parent_sock_. apply_report() stops
+    // it (exec_.reset(), which fails later execs closed) and the destructor
+    // closes the socket.
     Received rx = done ? received_value_ : Received{};
     lock.unlock();
     if (done) {
