@@ -52,7 +52,8 @@ struct ChildStart {
 };
 
 // The child, on its own stack in the parent's memory until execve: only
-// system calls, and nothing written outside this stack.
+// system calls, and nothing written outside this stack but errno (the
+// parent's thread, whose errno that is, is suspended until the exec).
 int child_main(void* arg) {
   const ChildStart& s = *static_cast<const ChildStart*>(arg);
   const LaunchOptions& options = *s.options;
@@ -153,7 +154,8 @@ Launched launch(Channel& channel, const LaunchOptions& options) {
 
   // vfork-style: the child borrows our memory and this thread waits until
   // its exec (or its exit), which spares copying the address space and the
-  // copy-on-write faults after it (~0.1 ms of every cold start). It runs on
+  // copy-on-write faults after it (0.15 ms of CPU per cold start on our
+  // 2-vCPU test VM, docs/BENCHMARKS.md). It runs on
   // a stack of its own. Nothing in this process may need this thread before
   // the exec: a seccomp listener's answer comes from a thread started before
   // (Backstop::start_before_launch).
