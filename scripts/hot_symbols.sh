@@ -61,7 +61,7 @@ nm --defined-only "$bin" | awk '{print $3}' | sort -u > "$work/all"
 } | awk '!seen[$0]++' > "$work/list"
 # Every CPU variant of the string functions seen (__strlen_avx2 -> __strlen_*).
 grep -E '^__[a-z0-9]+_(sse|avx|evex|erms)' "$work/list" | sed -E 's/^(__[a-z0-9]+)_.*/\1_/' |
-  sort -u | while read -r base; do grep -F "$base" "$work/all" | grep -E "^$base"; done \
+  sort -u | while read -r base; do grep -E "^$base" "$work/all"; done \
   >> "$work/list"
 awk '!seen[$0]++' "$work/list" | grep -x -F -f "$work/all" > "$out"
 echo "hot_symbols: $(wc -l < "$out") functions in $out"

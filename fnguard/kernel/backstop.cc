@@ -365,7 +365,7 @@ Status Backstop::apply_report(pid_t pid, Received rx, std::unique_ptr<ExecSuperv
   int listener = rx.listener_taken ? -1 : rx.listener;
   if (rx.got != static_cast<ssize_t>(sizeof(report))) {
     if (listener >= 0) close(listener);
-    if (early_ && !rx.listener_taken) exec_.reset();
+    if (early_) exec_.reset();  // its thread got no listener and has returned
     status_.seccomp = status_.exec_supervision = status_.denylist = false;
     status_.missing.push_back(
         "kernel backstop: the child did not report its layers (it exited or stalled)");

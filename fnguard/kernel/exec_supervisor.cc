@@ -377,22 +377,15 @@ bool ExecSupervisor::serve_first(int timeout_ms) {
   return (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)) == 0;
 }
 
-Status ExecSupervisor::start_thread() {
-  if (listener_ < 0) return make_error("exec supervision has no listener");
-  try {
-    thread_ = std::thread([this] { run(); });
-  } catch (const std::system_error& e) {
-    return make_error(std::string("cannot start exec supervision: ") + e.what());
-  }
-  return Ok{};
-}
-
 Status ExecSupervisor::start_thread(ListenerSource receive) {
+  if (!receive && listener_ < 0) return make_error("exec supervision has no listener");
   try {
     thread_ = std::thread([this, receive = std::move(receive)] {
-      auto [listener, pid] = receive(stop_fd_);
-      if (listener < 0) return;
-      attach(listener, pid);
+      if (receive) {
+        auto [listener, pid] = receive(stop_fd_);
+        if (listener < 0) return;
+        attach(listener, pid);
+      }
       run();
     });
   } catch (const std::system_error& e) {

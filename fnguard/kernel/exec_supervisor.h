@@ -97,15 +97,15 @@ class ExecSupervisor {
   // Waits up to `timeout_ms` for one notification and answers it. Returns
   // false when the listener hung up (no process uses the filter any more).
   bool serve_first(int timeout_ms);
-  Status start_thread();
-  // For a launch that suspends its caller until the child's exec (vfork):
-  // starts the thread before there is a listener. The thread first calls
-  // `receive(stop_fd)`, which waits for the child to hand over its listener
-  // (or for `stop_fd` to become readable: the supervisor is being destroyed)
-  // and returns it with the child's pid, or -1 when there is none; the
-  // thread then answers every notification, the command's own exec first.
+  // Starts the thread that answers every notification on the attached
+  // listener. With `receive`, for a launch that suspends its caller until
+  // the child's exec (vfork), the thread starts before there is a listener:
+  // it first calls `receive(stop_fd)`, which waits for the child to hand
+  // over its listener (or for `stop_fd` to become readable: the supervisor
+  // is being destroyed) and returns it with the child's pid, or -1 when
+  // there is none; the thread then answers the command's own exec first.
   using ListenerSource = std::function<std::pair<int, pid_t>(int stop_fd)>;
-  Status start_thread(ListenerSource receive);
+  Status start_thread(ListenerSource receive = nullptr);
 
   // Stops the thread and closes the listener: from then on the protected
   // processes' execs fail with ENOSYS (fail closed).

@@ -152,13 +152,12 @@ Launched launch(Channel& channel, const LaunchOptions& options) {
     if (sigismember(&unblock, sig) == 1) sigdelset(&start.final_mask, sig);
   }
 
-  // vfork-style: the child borrows our memory and this thread waits until
-  // its exec (or its exit), which spares copying the address space and the
-  // copy-on-write faults after it (0.15 ms of CPU per cold start on our
-  // 2-vCPU test VM, docs/BENCHMARKS.md). It runs on
-  // a stack of its own. Nothing in this process may need this thread before
-  // the exec: a seccomp listener's answer comes from a thread started before
-  // (Backstop::start_before_launch).
+  // vfork-style: the child borrows our memory, on a stack of its own, and
+  // this thread waits until its exec (or its exit). That spares copying the
+  // address space and the copy-on-write faults after it (0.15 ms of CPU per
+  // cold start on our 2-vCPU test VM, docs/BENCHMARKS.md). Nothing in this
+  // process may need this thread before the exec: a seccomp listener's
+  // answer comes from a thread started before (Backstop::start_before_launch).
   constexpr size_t kStackSize = 64 * 1024;
   void* stack = mmap(nullptr, kStackSize, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
