@@ -14,7 +14,9 @@
 //                response is posted, on a warm runtime, inspection on (monitor).
 //
 // The local Runtime API server (fnguard/lambda/runtime_api_server.h) plays
-// AWS. Reports medians and p90 of each, and the differences.
+// AWS. Reports medians and p90 of each, and the differences; then the
+// wrapper's own account of its start, phase by phase (the "startup_us" of
+// its `started` events, which go to a file as they would go to the log).
 //
 //   build/bin/lambda_bench [--source DIR] [--cold N] [--warm N] [--overlap]
 //
@@ -39,6 +41,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bench/bench_events.h"
@@ -78,6 +81,40 @@ std::string unpack_layer() {
 // The three ways the runtime is started.
 enum Side { kUnprotected = 0, kExecOnly = 1, kFnguard = 2, kSides = 3 };
 const char* const kSideName[kSides] = {"unprotected", "exec-only", "fnguard"};
+// Where each side's fnguard writes its events ("": /dev/null).
+std::string g_events[kSides];
+
+// The medians of the "startup_us" phases of the `started` events in the
+// events file at `path`, in the order they appear; empty when there are none
+// (no such file, or a build from before 2026-11-23's sixth session).
+std::vector<std::pair<std::string, double>> startup_phases(const std::string& path) {
+  std::vector<std::pair<std::string, std::vector<double>>> phases;
+  FILE* f = std::fopen(path.c_str(), "r");
+  if (f == nullptr) return {};
+  char line[16384];
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    const char* p = std::strstr(line, "\"startup_us\":{");
+    if (std::strstr(line, "\"action\":\"started\"") == nullptr || p == nullptr) continue;
+    p += std::strlen("\"startup_us\":{");
+    for (size_t i = 0; *p == '"'; ++i) {
+      const char* end = std::strchr(p + 1, '"');
+      if (end == nullptr || end[1] != ':') break;
+      std::string name(p + 1, end);
+      char* after = nullptr;
+      double v = std::strtod(end + 2, &after);
+      if (i == phases.size()) phases.push_back({name, {}});
+      if (phases[i].first == name) phases[i].second.push_back(v);
+      p = *after == ',' ? after + 1 : after;
+    }
+  }
+  std::fclose(f);
+  std::vector<std::pair<std::string, double>> out;
+  for (auto& [name, v] : phases) {
+    std::sort(v.begin(), v.end());
+    out.push_back({name, v[v.size() / 2]});
+  }
+  return out;
+}
 
 pid_t spawn(Side side, const lb::RuntimeApiServer& server, const std::string& dir) {
   std::vector<std::string> argv;
@@ -96,7 +133,9 @@ pid_t spawn(Side side, const lb::RuntimeApiServer& server, const std::string& di
   argv.push_back(fnguard::data_dir() + "/python/bootstrap.py");
   std::vector<std::string> env = server.runtime_environment();
   env.push_back(std::string("PATH=") + (std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin"));
-  env.push_back("FNGUARD_EVENTS=/dev/null");
+  // fnguard's events go to a file, as they would go to the log in Lambda;
+  // the `started` events' "startup_us" give the wrapper's phases (below).
+  env.push_back("FNGUARD_EVENTS=" + (g_events[side].empty() ? "/dev/null" : g_events[side]));
   for (const char* keep : {"FNGUARD_MODE", "FNGUARD_POLICY", "FNGUARD_KERNEL", "FNGUARD_DISABLE"}) {
     if (const char* v = std::getenv(keep)) env.push_back(std::string(keep) + "=" + v);
   }
@@ -182,6 +221,13 @@ int main(int argc, char** argv) {
   if (g_wrapper.empty()) {
     std::fprintf(stderr, "lambda_bench: could not build and unpack the layer (needs unzip)\n");
     return 1;
+  }
+  {
+    std::string unpacked = g_wrapper.substr(0, g_wrapper.size() - sizeof "/opt/fnguard-wrapper" + 1);
+    g_events[kFnguard] = unpacked + "/events-fnguard.jsonl";
+    if (std::getenv("FNGUARD_BENCH_OTHER") != nullptr) {
+      g_events[kExecOnly] = unpacked + "/events-other.jsonl";
+    }
   }
   lb::FunctionSettings settings;
   settings.name = "bench";
@@ -304,6 +350,15 @@ int main(int argc, char** argv) {
   std::printf("%-36s %9.1f us %12s %9.1f us %9.1f us\n", "invocation (4 KB event), median",
               w0.median, "", w1.median, w1.median - w0.median);
   std::printf("%-36s %9.1f us %12s %9.1f us\n", "invocation, p90", w0.p90, "", w1.p90);
+  // The wrapper's own account of its start (the `started` event's
+  // "startup_us"), median of each phase over the cold starts.
+  for (Side side : {kExecOnly, kFnguard}) {
+    auto phases = startup_phases(g_events[side]);
+    if (phases.empty()) continue;
+    std::printf("wrapper start by phase (%s), median:", side == kFnguard ? "fnguard" : "other build");
+    for (const auto& [name, us] : phases) std::printf(" %s %.0f us;", name.c_str(), us);
+    std::printf("\n");
+  }
   for (auto& s : servers) s->stop();
   std::string unpacked = g_wrapper.substr(0, g_wrapper.size() - sizeof "/opt/fnguard-wrapper" + 1);
   (void)std::system(("rm -rf " + unpacked).c_str());

@@ -60,6 +60,7 @@ Result<policy::LoadedPolicy> load_policy(const sv::RunArgs& args,
 }  // namespace
 
 int cmd_run(int argc, char** argv) {
+  sv::StartupClock startup;
   Result<sv::RunArgs> parsed = sv::parse_run_args(argc, argv);
   if (!parsed) return fail(kExitInternal, "run: " + parsed.error().to_string());
   const sv::RunArgs& args = *parsed;
@@ -89,6 +90,7 @@ int cmd_run(int argc, char** argv) {
   if (!loaded) return fail(kExitInternal, loaded.error().to_string());
   const policy::LoadedPolicy& pol = *loaded;
   image::Mode mode = options.mode_override.value_or(pol.top_mode);
+  startup.mark("policy");
 
   std::string destination = args.events.value_or("");
   if (!args.events) {
@@ -99,6 +101,7 @@ int cmd_run(int argc, char** argv) {
 
   sv::ProgramInfo program;
   program.argv0 = args.command[0];
+  program.startup = &startup;
   sv::ResolvedCommand resolved = sv::resolve_command(args.command[0], std::getenv("PATH"));
   if (resolved.path.empty()) return fail(resolved.failure_status, resolved.failure);
   program.exe = resolved.path;
@@ -151,6 +154,7 @@ int cmd_run(int argc, char** argv) {
   if (!sup) return fail(kExitInternal, sup.error().to_string());
 
   (*sink)->write_own(sv::policy_loaded_event(pol, mode));
+  startup.mark("setup");
 
   sv::LaunchOptions launch;
   launch.path = resolved.path;

@@ -121,8 +121,20 @@ Result<std::unique_ptr<Proxy>> Proxy::start(ProxyConfig config) {
 
 Proxy::~Proxy() { stop(); }
 
+void Proxy::runtime_started() {
+  {
+    std::lock_guard<std::mutex> lock(spare_mu_);
+    runtime_started_ = true;
+  }
+  spare_cv_.notify_all();
+}
+
 void Proxy::stop() {
   if (stopping_.exchange(true)) return;
+  {
+    std::lock_guard<std::mutex> lock(spare_mu_);  // a waiting first acceptor sees stopping_
+  }
+  spare_cv_.notify_all();
   if (listen_fd_) ::shutdown(listen_fd_.get(), SHUT_RDWR);  // the acceptor's accept() fails
   connections_.close_all();  // wakes and waits for the threads serving connections
   {
@@ -163,6 +175,11 @@ bool Proxy::start_acceptor(bool first) {
 constexpr int kSpareConnectMs = 20;
 
 void Proxy::connect_spare_upstream() {
+  if (config_.spare_after_start) {
+    std::unique_lock<std::mutex> lock(spare_mu_);
+    spare_cv_.wait(lock, [this] { return runtime_started_ || stopping_.load(); });
+    if (stopping_.load()) return;
+  }
   auto fd = http::connect_tcp(config_.upstream, kSpareConnectMs);
   if (!fd.ok()) return;
   std::lock_guard<std::mutex> lock(spare_mu_);

@@ -109,6 +109,12 @@ struct ProxyConfig {
   // (a policy with `taint: monitor|block` on some control needs them).
   bool taint_only = false;
   EmitFn emit;                              // may be empty
+  // Connect the spare upstream (the first request's connection) only once
+  // runtime_started() (or stop()) is called, rather than at once: the
+  // wrapper calls it when the runtime has been exec'd, so that on a second
+  // CPU the connect runs beside the runtime's start, not before it.
+  // Connections the runtime makes meanwhile wait in the listen backlog.
+  bool spare_after_start = false;
   // Function identity for the events the proxy writes itself.
   std::string function_name, function_version, region;
 };
@@ -121,6 +127,8 @@ class Proxy {
   // "127.0.0.1:<port>": the value the runtime gets as AWS_LAMBDA_RUNTIME_API.
   const std::string& address() const { return address_; }
   bool degraded() const { return degraded_.load(); }
+  // The runtime is running: see ProxyConfig::spare_after_start. Idempotent.
+  void runtime_started();
   uint64_t invocations() const { return invocations_.load(); }
   uint64_t blocked() const { return blocked_.load(); }
   void stop();
@@ -153,6 +161,8 @@ class Proxy {
   int acceptors_ = 0;  // guarded by acceptors_mu_
   std::mutex spare_mu_;
   http::UniqueFd spare_upstream_;    // guarded by spare_mu_
+  std::condition_variable spare_cv_;  // runtime_started() or stop()
+  bool runtime_started_ = false;      // guarded by spare_mu_
   http::ConnectionSet connections_;  // runtime connections and their upstreams
   std::atomic<bool> stopping_{false};
   std::atomic<bool> degraded_{false};

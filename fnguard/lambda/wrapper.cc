@@ -103,6 +103,7 @@ InspectSettings inspect_settings(const policy::InspectPolicy& inspect, image::Mo
 }
 
 int wrapper_main(int argc, char** argv) {
+  sv::StartupClock startup;
   // One malloc arena for all of the wrapper's threads: each new thread
   // (proxy, supervision) otherwise maps and trims a 64 MB arena of its own
   // on its first allocation, at cold start, for little allocation traffic.
@@ -154,6 +155,7 @@ int wrapper_main(int argc, char** argv) {
   if (!loaded) return fail(kExitInternal, loaded.error().to_string());
   const policy::LoadedPolicy& pol = *loaded;
   image::Mode mode = options.mode_override.value_or(pol.top_mode);
+  startup.mark("policy");
   // The compile applied FNGUARD_MODE to the inspect section's mode, and
   // `mode` has it too.
   InspectSettings inspect = inspect_settings(pol.inspect, mode);
@@ -167,6 +169,7 @@ int wrapper_main(int argc, char** argv) {
 
   sv::ProgramInfo program;
   program.argv0 = command[0];
+  program.startup = &startup;
   sv::ResolvedCommand resolved = sv::resolve_command(command[0], std::getenv("PATH"));
   if (resolved.path.empty()) return fail(resolved.failure_status, resolved.failure);
   program.exe = resolved.path;
@@ -189,6 +192,7 @@ int wrapper_main(int argc, char** argv) {
   Result<std::unique_ptr<sv::Supervisor>> sup = sv::Supervisor::create(sink->get());
   if (!sup) return fail(kExitInternal, sup.error().to_string());
   (*sink)->write_own(sv::policy_loaded_event(pol, mode));
+  startup.mark("setup");
 
   // The Runtime API proxy.
   EventQueue queue;
@@ -204,6 +208,7 @@ int wrapper_main(int argc, char** argv) {
     if (const char* v = env("AWS_LAMBDA_FUNCTION_VERSION")) cfg.function_version = v;
     if (const char* r = env("AWS_REGION")) cfg.region = r;
     cfg.inspect_mode = inspect.mode;
+    cfg.spare_after_start = true;  // see launch.on_started below
     image::View view(pol.image.data(), pol.image.size());
     for (size_t c = 0; c < image::kControlCount; ++c) {
       if (view.control(static_cast<image::Control>(c)).taint_mode != image::Mode::kOff) {
@@ -242,6 +247,8 @@ int wrapper_main(int argc, char** argv) {
         fn_name != nullptr ? fn_name : ""));
   }
 
+  startup.mark("proxy");
+
   sv::LaunchOptions launch;
   launch.path = resolved.path;
   launch.argv = command;
@@ -253,6 +260,11 @@ int wrapper_main(int argc, char** argv) {
   launch.preload = preload;
   launch.library = library;
   launch.require_preload = pol.require_preload;
+  // The runtime has been exec'd: the proxy's first upstream connect may run
+  // now, beside the runtime's start (ProxyConfig::spare_after_start).
+  launch.on_started = [&proxy](pid_t) {
+    if (proxy) proxy->runtime_started();
+  };
 
   // Kernel backstop, launch, started/enforcement events, as in `fnguard run`;
   // exec supervision learns the phase from the context page the proxy writes.

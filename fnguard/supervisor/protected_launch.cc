@@ -37,12 +37,19 @@ ProtectedStart start_protected(Channel& channel, Supervisor& sup, events::Sink& 
     out.failure = early.error().to_string();
     return out;
   }
+  if (program->startup != nullptr) program->startup->mark("kernel");
   Status kernel_started = Ok{};
   launch.child_pre_exec = &kernel::Backstop::child_hook;
   launch.child_pre_exec_ctx = &kernel;
-  launch.on_started = [&](pid_t pid) { kernel_started = kernel.on_started(pid); };
+  // The caller's own on_started (if any) runs after the kernel's.
+  launch.on_started = [&, callers = std::move(launch.on_started)](pid_t pid) {
+    kernel_started = kernel.on_started(pid);
+    if (program->startup != nullptr) program->startup->mark("exec");
+    if (callers) callers(pid);
+  };
 
   out.child = supervisor::launch(channel, launch);
+  if (program->startup != nullptr) program->startup->mark("enforcer_hello");
   const Launched& child = out.child;
   if (child.pid >= 0 && !kernel_started && policy.require_kernel) {
     kill(child.pid, SIGKILL);

@@ -33,7 +33,9 @@ struct ProtectedStart {
 // `phase` tells exec supervision the invocation phase (empty: unknown).
 // `warning` is a degradation the caller already knows; on return it holds
 // the warning that was reported ("" when none), for callers that also print
-// it. `program` gets the child's pid.
+// it. `program` gets the child's pid. `launch.on_started`, if set, runs
+// once the program has been exec'd, after the backstop has taken the child's
+// report.
 ProtectedStart start_protected(Channel& channel, Supervisor& sup, events::Sink& sink,
                                const policy::LoadedPolicy& policy, LaunchOptions launch,
                                std::function<image::Phase()> phase, ProgramInfo* program,

@@ -2,6 +2,7 @@
 #include "fnguard/supervisor/run_events.h"
 
 #include <signal.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -73,10 +74,46 @@ std::string policy_loaded_event(const policy::LoadedPolicy& policy, image::Mode 
   return ev.finish();
 }
 
+namespace {
+
+int64_t monotonic_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+}
+
+}  // namespace
+
+StartupClock::StartupClock() : start_ns_(monotonic_ns()), last_ns_(start_ns_) {}
+
+void StartupClock::mark(const char* name) {
+  int64_t now = monotonic_ns();
+  if (count_ < kMaxPhases) {
+    names_[count_] = name;
+    phase_ns_[count_] = now - last_ns_;
+    ++count_;
+  }
+  last_ns_ = now;
+}
+
+std::string StartupClock::json() const {
+  if (count_ == 0) return "";
+  std::string out = "{";
+  for (int i = 0; i < count_; ++i) {
+    out += "\"" + std::string(names_[i]) + "\":" + std::to_string(phase_ns_[i] / 1000) + ",";
+  }
+  out += "\"total\":" + std::to_string((last_ns_ - start_ns_) / 1000) + "}";
+  return out;
+}
+
 std::string started_event(const ProgramInfo& program, const Layers& layers) {
   events::LifecycleEvent ev("started");
   process_fields(ev.json(), program);
   layer_fields(ev.json(), layers);
+  if (program.startup != nullptr) {
+    std::string startup = program.startup->json();
+    if (!startup.empty()) ev.json().field_raw("startup_us", startup.c_str());
+  }
   return ev.finish();
 }
 

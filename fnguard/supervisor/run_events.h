@@ -3,7 +3,8 @@
 //
 //   policy_loaded  the policy in force: source, mode, image digest, warnings,
 //                  sections parsed but not enforced yet
-//   started        the program runs: its process, the layers active
+//   started        the program runs: its process, the layers active, and
+//                  how long fnguard's own start took, phase by phase
 //   enforcement    protection is degraded (a layer is missing): what and why
 //   stopped        the program exited: exit status, signal, event counts
 //                  (including "dropped")
@@ -29,10 +30,32 @@ struct Layers {
   std::string kernel;  // the kernel backstop's detail (kernel::Backstop::layers_json), JSON
 };
 
+// fnguard's own start, from its main() to the program's enforcer
+// reporting in, split where a user can act on it (the policy, the proxy,
+// the kernel backstop). The `started` event carries it as "startup_us".
+// Monotonic clock reads only (vDSO): no system call on the way.
+class StartupClock {
+ public:
+  StartupClock();  // the start: construct first thing in main()
+  // Ends the phase `name` (a string literal) now; the next begins.
+  void mark(const char* name);
+  // {"policy":N,...,"total":N}, microseconds; "" when nothing was marked.
+  std::string json() const;
+
+ private:
+  static constexpr int kMaxPhases = 8;
+  int64_t start_ns_;
+  int64_t last_ns_;
+  const char* names_[kMaxPhases];
+  int64_t phase_ns_[kMaxPhases];
+  int count_ = 0;
+};
+
 struct ProgramInfo {
   pid_t pid = 0;
   std::string exe;    // the resolved path
   std::string argv0;  // as the user wrote it
+  StartupClock* startup = nullptr;  // optional: reported in the started event
 };
 
 std::string policy_loaded_event(const policy::LoadedPolicy& policy, image::Mode mode);

@@ -31,7 +31,15 @@ class WrapperTest(unittest.TestCase):
         self.assertTrue(api.startswith("127.0.0.1:"))
         self.assertNotEqual(api, "127.0.0.1:9001")
         self.assertIn("libfnguard.so", preload)
-        self.assertTrue(any(e.get("action") == "started" for e in events))
+        started = [e for e in events if e.get("action") == "started"]
+        self.assertEqual(len(started), 1, events)
+        # The wrapper's own start, phase by phase (docs/EVENTS.md): the proxy's
+        # share is reported apart, and the phases add up to the total.
+        startup = started[0]["startup_us"]
+        self.assertEqual(list(startup),
+                         ["policy", "setup", "proxy", "kernel", "exec", "enforcer_hello", "total"])
+        parts = sum(v for k, v in startup.items() if k != "total")
+        self.assertTrue(startup["total"] - 6 <= parts <= startup["total"], startup)
 
     def test_exit_status_of_the_runtime_is_returned(self):
         r, _ = wrapper(["sh", "-c", "exit 7"], AWS_LAMBDA_RUNTIME_API="127.0.0.1:9001")

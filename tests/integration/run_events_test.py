@@ -54,12 +54,27 @@ class Events(unittest.TestCase):
         self.assertEqual(started["layers"]["preload"], True)
         self.assertGreater(started["process"]["pid"], 0)
         self.assertEqual(started["process"]["argv0"], t.PYTHON)
+        self.assert_startup(started, ["policy", "setup", "kernel", "exec", "enforcer_hello"])
         stopped = t.assert_event(self, r, kind="lifecycle", action="stopped")
         self.assertEqual(stopped["detail"]["exit_status"], 0)
         self.assertEqual(stopped["detail"]["dropped"], 0)
         for e in r.events:
             self.assertEqual(e["fnguard"], 1)
             self.assertRegex(e["time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+
+    def assert_startup(self, started, phases):
+        """fnguard's own start, phase by phase in microseconds, in order,
+        and a total that the phases add up to (each is rounded down)."""
+        startup = started.get("startup_us")
+        self.assertIsInstance(startup, dict, started)
+        self.assertEqual(list(startup), phases + ["total"])
+        for name, us in startup.items():
+            self.assertIsInstance(us, int, name)
+            self.assertGreaterEqual(us, 0, name)
+        parts = sum(startup[p] for p in phases)
+        self.assertLessEqual(parts, startup["total"])
+        self.assertGreaterEqual(parts, startup["total"] - len(phases))
+        self.assertGreater(startup["total"], 0)
 
     def test_blocked_read_event_and_effect(self):
         r = t.run([t.PYTHON, "-c", READ_SECRET, self.secret], policy=self.policy)

@@ -215,6 +215,51 @@ TEST(LambdaProxy, TheFirstRequestUsesTheUpstreamConnectionMadeAtStart) {
   proxy->stop();
 }
 
+TEST(LambdaProxy, WithSpareAfterStartTheUpstreamIsConnectedOnlyOnceTheRuntimeRuns) {
+  // The wrapper's setting: the connect waits for runtime_started(), so it
+  // is not on the way to the runtime's exec; the first request still uses it.
+  const std::string reply = next_response("req-1", "{}");
+  FakeUpstream up([&](int fd, int) {
+    read_until(fd, "\r\n\r\n");
+    send_all(fd, reply);
+    read_to_close(fd);
+  });
+  ProxyConfig cfg;
+  cfg.upstream = up.address();
+  cfg.spare_after_start = true;
+  auto started = Proxy::start(std::move(cfg));
+  ASSERT_TRUE(started.ok());
+  std::unique_ptr<Proxy> proxy = std::move(*started);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(up.connections(), 0) << "connected before the runtime was started";
+  proxy->runtime_started();
+  for (int i = 0; i < 1000 && up.connections() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(up.connections(), 1);
+  UniqueFd c = connect_to(proxy->address());
+  send_all(c.get(), kNextRequest);
+  EXPECT_EQ(read_n(c.get(), reply.size()), reply);
+  EXPECT_EQ(up.connections(), 1);
+  c.reset();
+  proxy->stop();
+}
+
+TEST(LambdaProxy, WithSpareAfterStartAStopBeforeTheRuntimeRunsDoesNotHang) {
+  // The launch failed: the wrapper stops the proxy without ever calling
+  // runtime_started(). The waiting thread must end, with no connect made.
+  FakeUpstream up([&](int fd, int) { read_to_close(fd); });
+  ProxyConfig cfg;
+  cfg.upstream = up.address();
+  cfg.spare_after_start = true;
+  auto started = Proxy::start(std::move(cfg));
+  ASSERT_TRUE(started.ok());
+  (*started)->stop();  // returns only once the acceptor thread has ended
+  started->reset();
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(up.connections(), 0);
+}
+
 TEST(LambdaProxy, AnUpstreamConnectionClosedBeforeTheFirstRequestIsReplaced) {
   // The endpoint drops the connection made at start before the runtime
   // asks: the proxy notices and connects again instead of failing the ask.
