@@ -4,6 +4,8 @@
 
 #include <climits>
 #include <cstdlib>
+#include <string>
+#include <unordered_map>
 
 #include "fnguard/common/glob.h"
 #include "fnguard/common/path.h"
@@ -169,7 +171,7 @@ class Compiler {
     spec.kind = image::MatchKind::kPathGlob;
     spec.pattern = glob;
     builder_.add_rule(control, spec);
-    std::string variant = resolved_variant(glob);
+    std::string variant = cached_resolved_variant(glob);
     size_t offset = 0;
     if (!variant.empty() && glob_validate(variant.c_str(), &offset) == nullptr) {
       spec.pattern = variant;
@@ -177,6 +179,15 @@ class Compiler {
       return variant;
     }
     return {};
+  }
+
+  // resolved_variant(), once per glob per compile: the same locations come
+  // up in files.write and in the writable list (each resolution is one
+  // readlink per path component).
+  std::string cached_resolved_variant(const std::string& glob) {
+    auto it = resolved_.find(glob);
+    if (it == resolved_.end()) it = resolved_.emplace(glob, resolved_variant(glob)).first;
+    return it->second;
   }
 
   JsonValue builtin_net_rules() {
@@ -337,6 +348,7 @@ class Compiler {
   LoadedPolicy out_;
   image::Builder builder_;
   JsonValue json_;
+  std::unordered_map<std::string, std::string> resolved_;  // glob -> its variant ("" if none)
   bool taint_configured_ = false;
 };
 
