@@ -193,6 +193,25 @@ TEST(LambdaProxy, NextResponseIsByteExactAndPublishedInTheContextPage) {
   proxy->stop();
 }
 
+// Waits (up to 5 s) until the upstream has accepted a connection.
+void wait_for_a_connection(const FakeUpstream& up) {
+  for (int i = 0; i < 1000 && up.connections() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+// The runtime's first /next gets `reply` over the upstream connection the
+// proxy already made (no second one), then the proxy stops.
+void expect_first_next_uses_that_connection(Proxy& proxy, const FakeUpstream& up,
+                                            const std::string& reply) {
+  UniqueFd c = connect_to(proxy.address());
+  send_all(c.get(), kNextRequest);
+  EXPECT_EQ(read_n(c.get(), reply.size()), reply);
+  EXPECT_EQ(up.connections(), 1);
+  c.reset();
+  proxy.stop();
+}
+
 TEST(LambdaProxy, TheFirstRequestUsesTheUpstreamConnectionMadeAtStart) {
   // The connection for the first request is made while the runtime starts,
   // so its first ask costs no connect; it is that connection, not a second.
@@ -203,16 +222,9 @@ TEST(LambdaProxy, TheFirstRequestUsesTheUpstreamConnectionMadeAtStart) {
     read_to_close(fd);
   });
   auto proxy = start_proxy(up.address());
-  for (int i = 0; i < 1000 && up.connections() == 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  wait_for_a_connection(up);
   EXPECT_EQ(up.connections(), 1);  // before the runtime asked anything
-  UniqueFd c = connect_to(proxy->address());
-  send_all(c.get(), kNextRequest);
-  EXPECT_EQ(read_n(c.get(), reply.size()), reply);
-  EXPECT_EQ(up.connections(), 1);
-  c.reset();
-  proxy->stop();
+  expect_first_next_uses_that_connection(*proxy, up, reply);
 }
 
 TEST(LambdaProxy, WithSpareAfterStartTheUpstreamIsConnectedOnlyOnceTheRuntimeRuns) {
@@ -233,16 +245,9 @@ TEST(LambdaProxy, WithSpareAfterStartTheUpstreamIsConnectedOnlyOnceTheRuntimeRun
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_EQ(up.connections(), 0) << "connected before the runtime was started";
   proxy->runtime_started();
-  for (int i = 0; i < 1000 && up.connections() == 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  wait_for_a_connection(up);
   EXPECT_EQ(up.connections(), 1);
-  UniqueFd c = connect_to(proxy->address());
-  send_all(c.get(), kNextRequest);
-  EXPECT_EQ(read_n(c.get(), reply.size()), reply);
-  EXPECT_EQ(up.connections(), 1);
-  c.reset();
-  proxy->stop();
+  expect_first_next_uses_that_connection(*proxy, up, reply);
 }
 
 TEST(LambdaProxy, WithSpareAfterStartAStopBeforeTheRuntimeRunsDoesNotHang) {
