@@ -2,7 +2,6 @@
 #include "fnguard/supervisor/run_events.h"
 
 #include <signal.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -73,16 +72,6 @@ std::string policy_loaded_event(const policy::LoadedPolicy& policy, image::Mode 
   }
   return ev.finish();
 }
-
-namespace {
-
-int64_t monotonic_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
-}
-
-}  // namespace
 
 StartupClock::StartupClock() : start_ns_(monotonic_ns()), last_ns_(start_ns_) {}
 

@@ -29,11 +29,13 @@ bool g_sigpipe_ignored = false;
 
 bool sigpipe_was_ignored() { return g_sigpipe_ignored; }
 
-int64_t monotonic_ms() {
+int64_t monotonic_ns() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t{ts.tv_sec} * 1000 + ts.tv_nsec / 1000000;
+  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
 }
+
+int64_t monotonic_ms() { return monotonic_ns() / 1000000; }
 
 Result<std::unique_ptr<Supervisor>> Supervisor::create(events::Sink* sink) {
   std::unique_ptr<Supervisor> sup(new Supervisor());

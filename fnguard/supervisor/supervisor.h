@@ -86,7 +86,8 @@ class Supervisor {
   std::unique_ptr<char[]> buffer_{new char[kBufferSize]};  // not zero-filled
 };
 
-// Monotonic milliseconds (the sink's clock).
+// Monotonic milliseconds (the sink's clock), and nanoseconds.
 int64_t monotonic_ms();
+int64_t monotonic_ns();
 
 }  // namespace fnguard::supervisor
