@@ -6,6 +6,7 @@ stops with one clear line on the user's errors (bad policy, bad mode)."""
 import json
 import os
 import subprocess
+import tempfile
 import unittest
 
 BUILD = os.environ.get("FNGUARD_BUILD_DIR", os.path.join(os.path.dirname(__file__), "../../build"))
@@ -44,6 +45,20 @@ class WrapperTest(unittest.TestCase):
     def test_exit_status_of_the_runtime_is_returned(self):
         r, _ = wrapper(["sh", "-c", "exit 7"], AWS_LAMBDA_RUNTIME_API="127.0.0.1:9001")
         self.assertEqual(r.returncode, 7)
+
+    def test_a_runtime_that_cannot_start_ends_the_wrapper_at_once(self):
+        # The exec fails after the proxy's thread started: the wrapper stops
+        # at once with 126 and the reason, announces no start, and nothing
+        # of the proxy keeps it alive (wrapper() gives up after 60 s).
+        with tempfile.TemporaryDirectory() as d:
+            bogus = os.path.join(d, "runtime")
+            with open(bogus, "w") as f:
+                f.write("not a program\n")
+            os.chmod(bogus, 0o755)
+            r, events = wrapper([bogus], AWS_LAMBDA_RUNTIME_API="127.0.0.1:9001")
+        self.assertEqual(r.returncode, 126, r.stderr)
+        self.assertIn("cannot run", r.stderr)
+        self.assertFalse(any(e.get("action") == "started" for e in events), events)
 
     def test_disable_runs_the_runtime_untouched(self):
         r, events = wrapper(["sh", "-c", 'echo "$AWS_LAMBDA_RUNTIME_API|$LD_PRELOAD"'],
