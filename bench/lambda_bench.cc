@@ -250,12 +250,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "lambda_bench: could not build and unpack the layer (needs unzip)\n");
     return 1;
   }
-  {
-    std::string unpacked = g_wrapper.substr(0, g_wrapper.size() - sizeof "/opt/fnguard-wrapper" + 1);
-    g_events[kFnguard] = unpacked + "/events-fnguard.jsonl";
-    if (std::getenv("FNGUARD_BENCH_OTHER") != nullptr) {
-      g_events[kExecOnly] = unpacked + "/events-other.jsonl";
-    }
+  // The directory the layer was unpacked in (removed at the end) also holds
+  // the events files.
+  const std::string unpacked =
+      g_wrapper.substr(0, g_wrapper.size() - sizeof "/opt/fnguard-wrapper" + 1);
+  g_events[kFnguard] = unpacked + "/events-fnguard.jsonl";
+  if (std::getenv("FNGUARD_BENCH_OTHER") != nullptr) {
+    g_events[kExecOnly] = unpacked + "/events-other.jsonl";
   }
   lb::FunctionSettings settings;
   settings.name = "bench";
@@ -393,7 +394,6 @@ int main(int argc, char** argv) {
     std::printf("\n");
   }
   for (auto& s : servers) s->stop();
-  std::string unpacked = g_wrapper.substr(0, g_wrapper.size() - sizeof "/opt/fnguard-wrapper" + 1);
   (void)std::system(("rm -rf " + unpacked).c_str());
   return 0;
 }
