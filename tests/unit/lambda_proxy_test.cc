@@ -193,6 +193,16 @@ TEST(LambdaProxy, NextResponseIsByteExactAndPublishedInTheContextPage) {
   proxy->stop();
 }
 
+// The wrapper's proxy: its first upstream connect waits for runtime_started().
+std::unique_ptr<Proxy> start_proxy_connecting_after_start(const std::string& upstream) {
+  ProxyConfig cfg;
+  cfg.upstream = upstream;
+  cfg.spare_after_start = true;
+  auto p = Proxy::start(std::move(cfg));
+  EXPECT_TRUE(p.ok()) << (p.ok() ? "" : p.error().message);
+  return p.ok() ? std::move(*p) : nullptr;
+}
+
 // Waits (up to 5 s) until the upstream has accepted a connection.
 void wait_for_a_connection(const FakeUpstream& up) {
   for (int i = 0; i < 1000 && up.connections() == 0; ++i) {
@@ -236,12 +246,8 @@ TEST(LambdaProxy, WithSpareAfterStartTheUpstreamIsConnectedOnlyOnceTheRuntimeRun
     send_all(fd, reply);
     read_to_close(fd);
   });
-  ProxyConfig cfg;
-  cfg.upstream = up.address();
-  cfg.spare_after_start = true;
-  auto started = Proxy::start(std::move(cfg));
-  ASSERT_TRUE(started.ok());
-  std::unique_ptr<Proxy> proxy = std::move(*started);
+  std::unique_ptr<Proxy> proxy = start_proxy_connecting_after_start(up.address());
+  ASSERT_NE(proxy, nullptr);
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_EQ(up.connections(), 0) << "connected before the runtime was started";
   proxy->runtime_started();
@@ -254,13 +260,10 @@ TEST(LambdaProxy, WithSpareAfterStartAStopBeforeTheRuntimeRunsDoesNotHang) {
   // The launch failed: the wrapper stops the proxy without ever calling
   // runtime_started(). The waiting thread must end, with no connect made.
   FakeUpstream up([&](int fd, int) { read_to_close(fd); });
-  ProxyConfig cfg;
-  cfg.upstream = up.address();
-  cfg.spare_after_start = true;
-  auto started = Proxy::start(std::move(cfg));
-  ASSERT_TRUE(started.ok());
-  (*started)->stop();  // returns only once the acceptor thread has ended
-  started->reset();
+  std::unique_ptr<Proxy> proxy = start_proxy_connecting_after_start(up.address());
+  ASSERT_NE(proxy, nullptr);
+  proxy->stop();  // returns only once the acceptor thread has ended
+  proxy.reset();
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   EXPECT_EQ(up.connections(), 0);
 }
