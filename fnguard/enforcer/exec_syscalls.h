@@ -6,6 +6,7 @@
 #pragma once
 
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -28,6 +29,17 @@ inline long call(long number, long a = 0, long b = 0, long c = 0, long d = 0, lo
 inline int openat(int dirfd, const char* path, int flags, int mode = 0) {
   return static_cast<int>(
       call(SYS_openat, dirfd, reinterpret_cast<long>(path), flags | O_CLOEXEC, mode));
+}
+// openat2(2) with RESOLVE_NO_SYMLINKS: succeeds only when no component of
+// `path` is a symbolic link (with O_NOFOLLOW a trailing link itself is
+// opened), fails with -ELOOP when one is, and with -ENOSYS (or -E2BIG,
+// -EINVAL, -EPERM under some filters) where openat2 is unavailable.
+inline int openat_no_symlinks(int dirfd, const char* path, int flags) {
+  open_how how{};
+  how.flags = static_cast<uint64_t>(static_cast<unsigned>(flags | O_CLOEXEC));
+  how.resolve = RESOLVE_NO_SYMLINKS;
+  return static_cast<int>(call(SYS_openat2, dirfd, reinterpret_cast<long>(path),
+                               reinterpret_cast<long>(&how), static_cast<long>(sizeof how)));
 }
 inline int close(int fd) { return static_cast<int>(call(SYS_close, fd)); }
 inline long pread(int fd, void* buf, size_t len, uint64_t offset) {

@@ -128,15 +128,32 @@ void resolve_path(int dirfd, const char* path, bool nofollow, ExecTarget* t) {
   t->special = false;
   char base[kPathMax];
   const char* base_ptr = nullptr;
+  bool base_known = true;  // the directory `path` is relative to has a real absolute path
   if (path[0] != '/') {
     long n = dirfd == AT_FDCWD ? sys::getcwd(base, sizeof base)
                                : sys::fd_target(dirfd, base, sizeof base);
+    base_known = n > 0 && base[0] == '/' && !ends_with(base, " (deleted)");
     base_ptr = (n > 0 && base[0] == '/') ? base : "/";
   }
-  if (normalize_path(base_ptr, path, t->invoked, sizeof t->invoked) < 0) {
-    copy_str(t->invoked, sizeof t->invoked, path);
+  bool normalized = normalize_path(base_ptr, path, t->invoked, sizeof t->invoked) >= 0;
+  if (!normalized) copy_str(t->invoked, sizeof t->invoked, path);
+  int flags = O_PATH | (nofollow ? O_NOFOLLOW : 0);
+  // Fast path: with no symbolic link on the way, the normalised path is the
+  // file's own path, and the /proc/self/fd readlink below is not needed.
+  // (Without links, ".." lexically and in the kernel's walk agree.)
+  if (normalized && base_known) {
+    int fd = sys::openat_no_symlinks(dirfd, path, flags);
+    if (fd >= 0 || fd == -ENOENT || fd == -ENOTDIR) {
+      copy_str(t->resolved, sizeof t->resolved, t->invoked);
+      copy_str(t->open_path, sizeof t->open_path, t->invoked);
+      if (fd < 0) return;  // a missing component, reached without any link: no such file
+      sys::close(fd);
+      t->exists = true;
+      t->special = is_special_target(t->resolved);
+      return;
+    }
   }
-  int fd = sys::openat(dirfd, path, O_PATH | (nofollow ? O_NOFOLLOW : 0));
+  int fd = sys::openat(dirfd, path, flags);
   if (fd < 0) {
     copy_str(t->resolved, sizeof t->resolved, t->invoked);
     copy_str(t->open_path, sizeof t->open_path, t->invoked);

@@ -7,6 +7,7 @@
 // under require.preload, and libraries from writable places are not loaded.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
@@ -121,6 +122,37 @@ TEST(EnforcerExec, ExecvOfDeniedPathFailsWithEacces) {
   EXPECT_TRUE(r.has_event({"\"control\":\"process.exec\"", kBlocked, "\"via\":\"execv\"",
                            "\"argv\":[\"tool\"]", "\"interpreter\":\"/bin/sh\""}))
       << r.dump();
+}
+
+// The exec target is the file's real path however it is named: through a
+// symbolic link to its directory (resolved by the kernel), with ".." and
+// "." (no link on the way: resolved lexically), or relative to the cwd.
+TEST(EnforcerExec, TargetIsTheRealPathThroughLinksDotsAndRelativeNames) {
+  Scripts s;
+  std::string real = s.dir().path() + "/real";
+  ASSERT_EQ(mkdir(real.c_str(), 0755), 0);
+  ASSERT_EQ(symlink(real.c_str(), (s.dir().path() + "/link").c_str()), 0);
+  std::string tool = s.add("real/tool");
+  PolicyImage policy;
+  policy.control(Control::kProcessExec, Mode::kBlock).deny(real + "/**");
+  RunResult r = run_python(
+      policy,
+      "import os\n"
+      "for name in ['link/tool', './real/../real/./tool', 'real/tool', '" +
+          s.dir().path() +
+          "/link/../real/tool']:\n"
+          "  try:\n    os.execv(name, ['tool'])\n"
+          "  except OSError as e:\n    print('execv', name, e.errno)\n",
+      s);
+  EXPECT_FALSE(s.ran("real/tool")) << r.dump();
+  EXPECT_EQ(r.line("execv link/tool"), "execv link/tool 13") << r.dump();
+  EXPECT_EQ(r.line("execv ./real/../real/./tool"), "execv ./real/../real/./tool 13") << r.dump();
+  EXPECT_EQ(r.line("execv real/tool"), "execv real/tool 13") << r.dump();
+  EXPECT_EQ(r.find_events({"\"control\":\"process.exec\"", kBlocked, "\"target\":\"" + tool + "\""})
+                .size(),
+            4u)
+      << r.dump();
+  EXPECT_FALSE(r.has_event({"\"target\":\"" + s.dir().path() + "/link"})) << r.dump();
 }
 
 TEST(EnforcerExec, PosixSpawnIsBlockedAndMonitored) {
