@@ -180,6 +180,27 @@ double cpu_ms(pid_t pid) {
   return total;
 }
 
+// Minor page faults of process `pid` so far (/proc/PID/stat, field 10,
+// all its threads); 0 when unreadable.
+double minor_faults(pid_t pid) {
+  std::string path = "/proc/" + std::to_string(pid) + "/stat";
+  FILE* f = std::fopen(path.c_str(), "r");
+  if (f == nullptr) return 0;
+  char buf[1024];
+  size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  buf[n] = '\0';
+  // After the command name's closing parenthesis: state is field 3; minflt is 10.
+  const char* p = std::strrchr(buf, ')');
+  if (p == nullptr) return 0;
+  unsigned long long v[8] = {};
+  char state;
+  if (std::sscanf(p + 1, " %c %llu %llu %llu %llu %llu %llu %llu", &state, &v[0], &v[1], &v[2], &v[3],
+                  &v[4], &v[5], &v[6]) != 8)
+    return 0;
+  return static_cast<double>(v[6]);
+}
+
 // The first child of process `pid` (/proc/PID/task/PID/children), or -1.
 pid_t first_child(pid_t pid) {
   std::string path = "/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children";
@@ -284,6 +305,7 @@ int main(int argc, char** argv) {
   // of the fnguard wrapper (all its threads: proxy, supervisor).
   const bool other_build = std::getenv("FNGUARD_BENCH_OTHER") != nullptr;
   std::vector<double> runtime_cpu_ms[kSides], wrapper_cpu_ms[kSides];
+  std::vector<double> runtime_faults[kSides], wrapper_faults[kSides];
   // Interleaved so that machine noise hits every side alike; the order
   // rotates every round (the later starts of a round follow the earlier
   // ones' teardown).
@@ -305,8 +327,11 @@ int main(int argc, char** argv) {
         pid_t runtime = first_child(pid);
         runtime_cpu_ms[side].push_back(runtime > 0 ? cpu_ms(runtime) : 0);
         wrapper_cpu_ms[side].push_back(cpu_ms(pid));
+        runtime_faults[side].push_back(runtime > 0 ? minor_faults(runtime) : 0);
+        wrapper_faults[side].push_back(minor_faults(pid));
       } else {
         runtime_cpu_ms[side].push_back(cpu_ms(pid));
+        runtime_faults[side].push_back(minor_faults(pid));
       }
       first_ask_ms[side].push_back((servers[side]->last_next_request_ns() - t0) / 1e6);
       stop(pid);
@@ -380,6 +405,14 @@ int main(int argc, char** argv) {
     std::printf("%-36s %12s %12s %9.2f ms\n", "CPU to first response: wrapper", "", "",
                 stats(wrapper_cpu_ms[kFnguard]).median);
   }
+  Stats f[kSides];
+  for (int k = 0; k < kSides; ++k) f[k] = stats(runtime_faults[k]);
+  std::printf("%-36s %12.0f %12.0f %12.0f %12.0f %12.0f\n", "page faults to first response: runtime",
+              f[0].median, f[1].median, f[2].median, f[2].median - f[0].median,
+              f[2].median - f[1].median);
+  std::printf("%-36s %12s %12s %12.0f\n", "page faults to first response: wrapper", "",
+              other_build ? std::to_string(stats(wrapper_faults[kExecOnly]).median).c_str() : "",
+              stats(wrapper_faults[kFnguard]).median);
   Stats w0 = stats(warm_us[kUnprotected]), w1 = stats(warm_us[kFnguard]);
   std::printf("%-36s %9.1f us %12s %9.1f us %9.1f us\n", "invocation (4 KB event), median",
               w0.median, "", w1.median, w1.median - w0.median);
