@@ -410,9 +410,13 @@ int main(int argc, char** argv) {
   std::printf("%-36s %12.0f %12.0f %12.0f %12.0f %12.0f\n", "page faults to first response: runtime",
               f[0].median, f[1].median, f[2].median, f[2].median - f[0].median,
               f[2].median - f[1].median);
-  std::printf("%-36s %12s %12s %12.0f\n", "page faults to first response: wrapper", "",
-              other_build ? std::to_string(stats(wrapper_faults[kExecOnly]).median).c_str() : "",
-              stats(wrapper_faults[kFnguard]).median);
+  if (other_build) {
+    std::printf("%-36s %12s %12.0f %12.0f\n", "page faults to first response: wrapper", "",
+                stats(wrapper_faults[kExecOnly]).median, stats(wrapper_faults[kFnguard]).median);
+  } else {
+    std::printf("%-36s %12s %12s %12.0f\n", "page faults to first response: wrapper", "", "",
+                stats(wrapper_faults[kFnguard]).median);
+  }
   Stats w0 = stats(warm_us[kUnprotected]), w1 = stats(warm_us[kFnguard]);
   std::printf("%-36s %9.1f us %12s %9.1f us %9.1f us\n", "invocation (4 KB event), median",
               w0.median, "", w1.median, w1.median - w0.median);
