@@ -7,6 +7,8 @@
 //   /opt/fnguard/lib/libfnguard.so       the in-process enforcer
 //   /opt/fnguard/lib/libyaml-0.so.2, libseccomp.so.2   what Amazon Linux lacks
 //   /opt/fnguard/policy.yaml             the policy (--policy, else the default)
+//   /opt/fnguard/policy.tree             that policy parsed (yaml_tree.h), so
+//                                        that a cold start does not parse it
 //   /opt/fnguard/python/bootstrap.py     Python runtime client for OS-only runtimes
 //   /opt/fnguard/VERSION
 //
@@ -26,6 +28,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,6 +36,7 @@
 #include "fnguard/cli/commands.h"
 #include "fnguard/common/self_path.h"
 #include "fnguard/policy/policy.h"
+#include "fnguard/policy/yaml_tree.h"
 
 namespace fnguard::cli {
 namespace {
@@ -101,6 +105,28 @@ std::optional<std::string> tree_for(const std::string& arch, std::string* looked
     if (exists(c + "/bin/fnguard") && exists(c + "/lib/libfnguard.so")) return c;
   }
   return std::nullopt;
+}
+
+// The policy at `policy_path`, parsed, to `tree_path`: the wrapper then
+// skips the parse at cold start (policy::load_policy_file_prepared). A
+// policy with a syntax error gets no tree (the wrapper reports the error).
+bool write_policy_tree(const std::string& policy_path, const std::string& tree_path) {
+  std::ifstream in(policy_path, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) {
+    std::fprintf(stderr, "fnguard: layer: cannot read %s\n", policy_path.c_str());
+    return false;
+  }
+  policy::ReadResult tree = policy::read_yaml_tree(text, policy_path);
+  if (!tree.errors.empty()) return true;
+  std::ofstream out(tree_path, std::ios::binary);
+  out << policy::write_tree_file(tree.root, text);
+  out.close();
+  if (!out) {
+    std::fprintf(stderr, "fnguard: layer: cannot write %s\n", tree_path.c_str());
+    return false;
+  }
+  return chmod(tree_path.c_str(), 0644) == 0;
 }
 
 struct Args {
@@ -221,6 +247,9 @@ int cmd_layer(int argc, char** argv) {
       }
       ok = run("install -m 0644 " + shell_quote(found) + " " + q + "/fnguard/lib/" + so);
     }
+  }
+  if (ok) {
+    ok = write_policy_tree(policy_path, stage + "/fnguard/policy.tree");
   }
   if (ok) {
     std::ofstream(stage + "/fnguard/VERSION") << FNGUARD_VERSION << " " << a.arch << "\n";

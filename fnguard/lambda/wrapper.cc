@@ -53,7 +53,11 @@ const char* env(const char* name) {
 Result<policy::LoadedPolicy> load_policy(const policy::CompileOptions& options) {
   if (const char* p = env("FNGUARD_POLICY")) return policy::load_policy_setting(p, options);
   std::string layer_policy = install_prefix() + "/policy.yaml";
-  if (access(layer_policy.c_str(), R_OK) == 0) return policy::load_policy_file(layer_policy, options);
+  if (access(layer_policy.c_str(), R_OK) == 0) {
+    // The layer's policy was parsed by `fnguard layer build` (policy.tree).
+    return policy::load_policy_file_prepared(layer_policy, install_prefix() + "/policy.tree",
+                                             options);
+  }
   return policy::default_policy(options);
 }
 

@@ -114,15 +114,13 @@ CompileOptions compile_options_from_environment() {
   return o;
 }
 
-CheckResult check_policy_text(std::string_view text, std::string_view source_name,
+namespace {
+
+// Stages 2 and 3 over a tree read without errors.
+CheckResult check_policy_tree(const Node& root, std::string_view source_name,
                               const CompileOptions& options) {
   CheckResult result;
-  ReadResult tree = read_yaml_tree(text, source_name);
-  if (!tree.errors.empty()) {
-    result.errors = std::move(tree.errors);
-    return result;
-  }
-  CollectResult collected = collect_policy(tree.root, options);
+  CollectResult collected = collect_policy(root, options);
   if (!collected.errors.empty()) {
     // Source order, whatever order the checks ran in.
     std::stable_sort(collected.errors.begin(), collected.errors.end(),
@@ -140,42 +138,67 @@ CheckResult check_policy_text(std::string_view text, std::string_view source_nam
   return result;
 }
 
-CheckResult check_policy_file(const std::string& path, const CompileOptions& options) {
-  CheckResult result;
-  auto fail = [&](std::string message, std::string hint) {
-    result.errors.push_back(make_error(std::move(message), std::move(hint), Location{path, 0, 0}));
-    return result;
-  };
+// The whole file at `path` (at most kMaxPolicyBytes + 1 bytes: more is
+// refused by the caller). On failure, the error's message and hint.
+bool read_whole_file(const std::string& path, size_t limit, std::string* text, std::string* message,
+                     std::string* hint) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     int err = errno;
-    return fail(std::string("cannot open the policy file: ") + std::strerror(err),
-                err == ENOENT ? "check the path" : "check the file's permissions");
+    *message = std::string("cannot open the policy file: ") + std::strerror(err);
+    *hint = err == ENOENT ? "check the path" : "check the file's permissions";
+    return false;
   }
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
-    return fail("the policy path is not a regular file", "name a .yaml or .json file");
+    *message = "the policy path is not a regular file";
+    *hint = "name a .yaml or .json file";
+    return false;
   }
-  std::string text;
   char buf[65536];
-  while (true) {
+  while (text->size() <= limit) {
     ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       int err = errno;
       ::close(fd);
-      return fail(std::string("cannot read the policy file: ") + std::strerror(err),
-                  "check the file");
+      *message = std::string("cannot read the policy file: ") + std::strerror(err);
+      *hint = "check the file";
+      return false;
     }
     if (n == 0) break;
-    text.append(buf, static_cast<size_t>(n));
-    if (text.size() > kMaxPolicyBytes) {
-      ::close(fd);
-      return fail("the policy file is larger than 1 MiB", "a policy this large is a mistake");
-    }
+    text->append(buf, static_cast<size_t>(n));
   }
   ::close(fd);
+  return true;
+}
+
+}  // namespace
+
+CheckResult check_policy_text(std::string_view text, std::string_view source_name,
+                              const CompileOptions& options) {
+  ReadResult tree = read_yaml_tree(text, source_name);
+  if (!tree.errors.empty()) {
+    CheckResult result;
+    result.errors = std::move(tree.errors);
+    return result;
+  }
+  return check_policy_tree(tree.root, source_name, options);
+}
+
+CheckResult check_policy_file(const std::string& path, const CompileOptions& options) {
+  CheckResult result;
+  std::string text, message, hint;
+  if (!read_whole_file(path, kMaxPolicyBytes, &text, &message, &hint)) {
+    result.errors.push_back(make_error(std::move(message), std::move(hint), Location{path, 0, 0}));
+    return result;
+  }
+  if (text.size() > kMaxPolicyBytes) {
+    result.errors.push_back(make_error("the policy file is larger than 1 MiB",
+                                       "a policy this large is a mistake", Location{path, 0, 0}));
+    return result;
+  }
   return check_policy_text(text, path, options);
 }
 
@@ -209,6 +232,27 @@ Result<LoadedPolicy> load_policy_setting(std::string_view setting, const Compile
 
 Result<LoadedPolicy> load_policy_file(const std::string& path, const CompileOptions& options) {
   return first_error(check_policy_file(path, options));
+}
+
+Result<LoadedPolicy> load_policy_file_prepared(const std::string& path,
+                                               const std::string& tree_path,
+                                               const CompileOptions& options) {
+  std::string text, tree_file, message, hint;
+  if (!read_whole_file(path, kMaxPolicyBytes, &text, &message, &hint) ||
+      text.size() > kMaxPolicyBytes) {
+    return load_policy_file(path, options);  // says what is wrong with it
+  }
+  // A tree file is a little larger than its text; 8 times is far more.
+  constexpr size_t kMaxTreeBytes = 8 * kMaxPolicyBytes;
+  std::optional<Node> root;
+  if (read_whole_file(tree_path, kMaxTreeBytes, &tree_file, &message, &hint) &&
+      tree_file.size() <= kMaxTreeBytes) {
+    root = read_tree_file(tree_file, text, path);
+  }
+  if (!root) return first_error(check_policy_text(text, path, options));
+  Result<LoadedPolicy> loaded = first_error(check_policy_tree(*root, path, options));
+  if (loaded) loaded->prepared = true;
+  return loaded;
 }
 
 LoadedPolicy default_policy(const CompileOptions& options) {

@@ -67,12 +67,24 @@ struct LoadedPolicy {
   image::Mode top_mode = image::Mode::kMonitor;
   bool require_preload = true;
   bool require_kernel = false;
+  // Loaded from the tree `fnguard layer build` prepared (load_policy_file_prepared).
+  bool prepared = false;
 };
 
 // Parse, validate and compile. The text may be YAML or JSON.
 Result<LoadedPolicy> load_policy_text(std::string_view text, std::string_view source_name,
                                       const CompileOptions& options);
 Result<LoadedPolicy> load_policy_file(const std::string& path, const CompileOptions& options);
+// The same, using the tree `fnguard layer build` wrote to `tree_path`
+// (write_tree_file in yaml_tree.h) instead of parsing the YAML again, when
+// that tree was made from exactly this text; otherwise (no such file,
+// another text, a damaged file) the text is parsed, as load_policy_file
+// does. Only the parse is skipped: the checks and the compile, which
+// depend on this machine's environment, run either way.
+// LoadedPolicy::prepared says whether the tree was used.
+Result<LoadedPolicy> load_policy_file_prepared(const std::string& path,
+                                               const std::string& tree_path,
+                                               const CompileOptions& options);
 
 // FNGUARD_POLICY's value: a path, or the policy itself (text with a newline,
 // or starting with '{', is taken as the policy, named "<FNGUARD_POLICY>").

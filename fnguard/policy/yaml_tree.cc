@@ -4,8 +4,12 @@
 
 #include <yaml.h>
 
+#include <algorithm>
+#include <cstring>
 #include <memory>
 #include <set>
+
+#include "fnguard/common/sha256.h"
 
 namespace fnguard::policy {
 namespace {
@@ -374,6 +378,156 @@ ReadResult read_yaml_tree(std::string_view raw_text, std::string_view source_nam
     }
     if (structural_error && result.errors.size() > 100) return result;
   }
+}
+
+// ---- The tree in a file ------------------------------------------------------
+//
+// Layout (integers little-endian):
+//   "FNGTREE1"                 magic and format version
+//   32 bytes                   SHA-256 of the policy text
+//   32 bytes                   SHA-256 of the body
+//   body                       the root node
+// A node: kind (u8: 0 scalar, 1 sequence, 2 mapping), flags (u8: 1 quoted,
+// 2 verbatim), line (u32), column (u32), text length (u32) and text; then a
+// sequence's item count (u32) and items, or a mapping's entry count (u32)
+// and key, value pairs.
+
+namespace {
+
+constexpr char kTreeMagic[8] = {'F', 'N', 'G', 'T', 'R', 'E', 'E', '1'};
+constexpr size_t kTreeHeader = sizeof kTreeMagic + 32 + 32;
+constexpr size_t kMinNodeBytes = 1 + 1 + 4 + 4 + 4;
+
+void put_u32(std::string* out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+void encode(const Node& n, std::string* out) {
+  out->push_back(static_cast<char>(n.kind));
+  out->push_back(static_cast<char>((n.quoted ? 1 : 0) | (n.verbatim ? 2 : 0)));
+  put_u32(out, static_cast<uint32_t>(n.where.line));
+  put_u32(out, static_cast<uint32_t>(n.where.column));
+  put_u32(out, static_cast<uint32_t>(n.text.size()));
+  out->append(n.text);
+  if (n.kind == Node::Kind::kSequence) {
+    put_u32(out, static_cast<uint32_t>(n.items.size()));
+    for (const Node& item : n.items) encode(item, out);
+  } else if (n.kind == Node::Kind::kMapping) {
+    put_u32(out, static_cast<uint32_t>(n.entries.size()));
+    for (const MapEntry& e : n.entries) {
+      encode(e.key, out);
+      encode(e.value, out);
+    }
+  }
+}
+
+class Decoder {
+ public:
+  Decoder(std::string_view body, std::string_view source) : in_(body), source_(source) {}
+
+  bool node(Node* n, int depth) {
+    if (depth > kMaxDepth + 1) return false;
+    uint8_t kind = 0, flags = 0;
+    uint32_t line = 0, column = 0, length = 0;
+    if (!u8(&kind) || !u8(&flags) || !u32(&line) || !u32(&column) || !u32(&length)) return false;
+    if (kind > 2 || flags > 3 || line > kMaxPolicyBytes || column > kMaxPolicyBytes) return false;
+    if (length > in_.size() - pos_) return false;
+    std::string_view text = in_.substr(pos_, length);
+    pos_ += length;
+    if (text.find('\0') != std::string_view::npos ||
+        find_invalid_utf8(text) != std::string_view::npos) {
+      return false;
+    }
+    n->kind = static_cast<Node::Kind>(kind);
+    n->quoted = (flags & 1) != 0;
+    n->verbatim = (flags & 2) != 0;
+    n->where = Location{std::string(source_), static_cast<int>(line), static_cast<int>(column)};
+    n->text.assign(text);
+    if (n->kind == Node::Kind::kScalar) return true;
+    uint32_t count = 0;
+    if (!u32(&count)) return false;
+    size_t per = n->kind == Node::Kind::kSequence ? kMinNodeBytes : 2 * kMinNodeBytes;
+    if (count > (in_.size() - pos_) / per) return false;  // cannot fit: no huge reserve
+    if (n->kind == Node::Kind::kSequence) {
+      n->items.resize(count);
+      for (Node& item : n->items) {
+        if (!node(&item, depth + 1)) return false;
+      }
+      return true;
+    }
+    n->entries.resize(count);
+    std::vector<std::string_view> keys;
+    keys.reserve(count);
+    for (MapEntry& e : n->entries) {
+      if (!node(&e.key, depth + 1) || e.key.kind != Node::Kind::kScalar) return false;
+      if (!node(&e.value, depth + 1)) return false;
+      keys.push_back(e.key.text);
+    }
+    std::sort(keys.begin(), keys.end());
+    return std::adjacent_find(keys.begin(), keys.end()) == keys.end();
+  }
+
+  bool at_end() const { return pos_ == in_.size(); }
+
+ private:
+  bool u8(uint8_t* v) {
+    if (pos_ >= in_.size()) return false;
+    *v = static_cast<uint8_t>(in_[pos_++]);
+    return true;
+  }
+  bool u32(uint32_t* v) {
+    if (in_.size() - pos_ < 4) return false;
+    *v = 0;
+    for (int i = 0; i < 4; ++i) *v |= uint32_t{static_cast<uint8_t>(in_[pos_ + i])} << (8 * i);
+    pos_ += 4;
+    return true;
+  }
+
+  std::string_view in_;
+  std::string_view source_;
+  size_t pos_ = 0;
+};
+
+void digest(std::string_view bytes, uint8_t out[32]) {
+  Sha256 h;
+  h.update(bytes.data(), bytes.size());
+  h.finish(out);
+}
+
+}  // namespace
+
+std::string write_tree_file(const Node& root, std::string_view text) {
+  std::string body;
+  encode(root, &body);
+  uint8_t text_digest[32], body_digest[32];
+  digest(text, text_digest);
+  digest(body, body_digest);
+  std::string out(kTreeMagic, sizeof kTreeMagic);
+  out.append(reinterpret_cast<const char*>(text_digest), 32);
+  out.append(reinterpret_cast<const char*>(body_digest), 32);
+  out += body;
+  return out;
+}
+
+std::optional<Node> read_tree_file(std::string_view file, std::string_view text,
+                                   std::string_view source_name) {
+  if (file.size() < kTreeHeader || std::memcmp(file.data(), kTreeMagic, sizeof kTreeMagic) != 0) {
+    return std::nullopt;
+  }
+  uint8_t want[32];
+  digest(text, want);
+  if (std::memcmp(file.data() + sizeof kTreeMagic, want, 32) != 0) return std::nullopt;
+  std::string_view body = file.substr(kTreeHeader);
+  digest(body, want);
+  if (std::memcmp(file.data() + sizeof kTreeMagic + 32, want, 32) != 0) return std::nullopt;
+  return decode_tree_body(body, source_name);
+}
+
+std::optional<Node> decode_tree_body(std::string_view body, std::string_view source_name) {
+  Decoder d(body, source_name);
+  Node root;
+  if (!d.node(&root, 0) || !d.at_end()) return std::nullopt;
+  return root;
 }
 
 }  // namespace fnguard::policy

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -59,5 +60,21 @@ struct ReadResult {
   std::vector<Error> errors;
 };
 ReadResult read_yaml_tree(std::string_view text, std::string_view source_name);
+
+// A parsed tree in a file, so that the policy a layer ships is parsed once,
+// by `fnguard layer build`, and not again at every cold start. The file
+// holds the SHA-256 of the policy text it was made from and of its own
+// body; read_tree_file() returns the tree only when the text is the same
+// and the body intact (another text, a damaged or truncated file, another
+// format version: nullopt, and the caller parses the text). The tree must
+// come from read_yaml_tree() with no errors. Locations are kept; the file
+// name in them is `source_name`, given when reading.
+std::string write_tree_file(const Node& root, std::string_view text);
+std::optional<Node> read_tree_file(std::string_view file, std::string_view text,
+                                   std::string_view source_name);
+// The body alone (no digests checked), with every rule read_yaml_tree
+// enforces that survives parsing (scalar keys, no duplicate key, nesting
+// depth, UTF-8 without NUL): for the fuzz target.
+std::optional<Node> decode_tree_body(std::string_view body, std::string_view source_name);
 
 }  // namespace fnguard::policy

@@ -55,6 +55,7 @@ std::string policy_loaded_event(const policy::LoadedPolicy& policy, image::Mode 
   w.begin_object("policy");
   w.field("source", policy.source.empty() ? "<default>" : policy.source.c_str());
   w.field("sha256", hex_digest(policy.image).c_str());
+  if (policy.prepared) w.field_bool("prepared", true);
   w.end_object();
   if (!policy.warnings.empty()) {
     w.begin_array("warnings");

@@ -146,7 +146,7 @@ class LayerTest(unittest.TestCase):
     def test_layout_matches_the_spec(self):
         for path, executable in [("fnguard-wrapper", True), ("fnguard/bin/fnguard", True),
                                  ("fnguard/lib/libfnguard.so", True), ("fnguard/policy.yaml", False),
-                                 ("fnguard/python/bootstrap.py", False)]:
+                                 ("fnguard/policy.tree", False), ("fnguard/python/bootstrap.py", False)]:
             full = os.path.join(self.opt, path)
             self.assertTrue(os.path.isfile(full), path)
             self.assertEqual(bool(os.stat(full).st_mode & stat.S_IXUSR), executable, path)
@@ -192,6 +192,39 @@ class LayerTest(unittest.TestCase):
         self.assertEqual(detections[0]["action"], "blocked")
         # The runtime got the next invocation (the benign one) and answered it.
         self.assertIn("rid-benign-2", api.results)
+
+    def test_the_policy_parsed_at_layer_build_is_used_until_the_policy_is_edited(self):
+        api = FakeRuntimeApi([("rid-tree-1", {"queryStringParameters": {"name": "tree"}})])
+        try:
+            events, err = self.run_wrapper(api, {})
+        finally:
+            api.close()
+        self.assertEqual(api.results["rid-tree-1"][0], "response", err[-2000:])
+        loaded = [e for e in events if e.get("action") == "policy_loaded"]
+        self.assertTrue(loaded, err[-2000:])
+        self.assertIs(loaded[0]["policy"].get("prepared"), True, loaded[0])
+        self.assertEqual(loaded[0]["mode"], "monitor")
+        # An edited policy.yaml no longer matches policy.tree: it is parsed
+        # again, and the edit is what runs.
+        edited = os.path.join(self.tmp.name, "edited")
+        shutil.copytree(self.opt, edited, symlinks=True)
+        policy = os.path.join(edited, "fnguard", "policy.yaml")
+        with open(policy) as f:
+            text = f.read()
+        self.assertIn("mode: monitor", text)
+        with open(policy, "w") as f:
+            f.write(text.replace("mode: monitor", "mode: block", 1))
+        api = FakeRuntimeApi([("rid-tree-2", {"queryStringParameters": {"name": "edited"}})])
+        try:
+            events, err = self.run_wrapper(api, {}, opt=edited)
+        finally:
+            api.close()
+            shutil.rmtree(edited)
+        self.assertEqual(api.results["rid-tree-2"][0], "response", err[-2000:])
+        loaded = [e for e in events if e.get("action") == "policy_loaded"]
+        self.assertTrue(loaded, err[-2000:])
+        self.assertNotIn("prepared", loaded[0]["policy"])
+        self.assertEqual(loaded[0]["mode"], "block")
 
     def test_disable_runs_the_runtime_untouched(self):
         api = FakeRuntimeApi([("rid-plain-1", {"queryStringParameters": {"name": "plain"}})])
