@@ -8,7 +8,8 @@
 #   scripts/hot_symbols.sh [BUILD_DIR]     (default: build; needs valgrind)
 #
 # How: callgrind runs `fnguard local invoke` on the bundled Python example
-# and lists every function the wrapper process executed. Valgrind lacks
+# (with the layer's policy files beside the build, as in /opt/fnguard) and
+# lists every function the wrapper process executed. Valgrind lacks
 # seccomp and Landlock and has a CPU of its own, so the list is completed
 # with what it cannot see: the kernel backstop's code, the SHA-256 and
 # launch code, glibc's ifunc resolvers (a static binary runs all of them at
@@ -30,6 +31,13 @@ print(json.dumps({"version": "2.0", "rawPath": "/", "rawQueryString": "file=inde
                   "requestContext": {"http": {"method": "GET", "path": "/"}},
                   "body": "x" * 3000, "isBase64Encoded": False}))
 EOF
+# As in a layer: the policy and the tree `layer build` parsed from it beside
+# the binary's tree (the wrapper loads <prefix>/policy.yaml with
+# <prefix>/policy.tree), for this run only.
+"$bin" layer build --out "$work/layer.zip" > /dev/null
+unzip -q -o "$work/layer.zip" fnguard/policy.yaml fnguard/policy.tree -d "$work/layer"
+cp "$work/layer/fnguard/policy.yaml" "$work/layer/fnguard/policy.tree" "$build/"
+trap 'rm -rf "$work" "$build/policy.yaml" "$build/policy.tree"' EXIT
 valgrind --tool=callgrind --trace-children=yes --trace-children-skip='*python*' \
   --demangle=no --callgrind-out-file="$work/cg.%p" \
   "$bin" local invoke --dir examples/lambda/python --handler app.read_file --runtime python \
