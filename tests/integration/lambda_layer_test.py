@@ -288,6 +288,19 @@ class Arm64LayerTest(unittest.TestCase):
                                text=True)
             self.assertEqual(r.returncode, 125, r.stderr)
             self.assertIn("no runtime command given", r.stderr)
+            # The arm64 wrapper reads the policy tree this (x86_64) host parsed
+            # at layer build. (The runtime here is an x86_64 program, so the
+            # arm64 enforcer cannot load into it and the start is refused
+            # after the policy_loaded event: that event is what is checked.)
+            env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LAMBDA_TASK_ROOT": "/var/task",
+                   "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:1", "FNGUARD_EVENTS": "-",
+                   "FNGUARD_KERNEL": "off"}
+            r = subprocess.run(qemu + [os.path.join(opt, "fnguard-wrapper"), "/bin/true"],
+                               capture_output=True, text=True, env=env, timeout=60)
+            loaded = [json.loads(line) for line in r.stdout.splitlines() + r.stderr.splitlines()
+                      if '"policy_loaded"' in line]
+            self.assertTrue(loaded, r.stdout + r.stderr)
+            self.assertIs(loaded[0]["policy"].get("prepared"), True, loaded[0])
 
 
 if __name__ == "__main__":
