@@ -12,7 +12,8 @@
 
 namespace fnguard::fuzz {
 
-inline int fuzz_policy_text(const uint8_t* data, size_t size, const char* source) {
+// A Lambda function's values for everything the compile substitutes.
+inline const policy::CompileOptions& fuzz_compile_options() {
   static const policy::CompileOptions options = [] {
     policy::CompileOptions o;
     o.task_root = "/var/task";
@@ -23,6 +24,11 @@ inline int fuzz_policy_text(const uint8_t* data, size_t size, const char* source
     o.nameservers = {"169.254.78.1"};
     return o;
   }();
+  return options;
+}
+
+inline int fuzz_policy_text(const uint8_t* data, size_t size, const char* source) {
+  const policy::CompileOptions& options = fuzz_compile_options();
   std::string_view text(reinterpret_cast<const char*>(data), size);
   auto loaded = policy::load_policy_text(text, source, options);
   if (!loaded.ok()) {

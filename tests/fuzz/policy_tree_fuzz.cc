@@ -14,20 +14,12 @@
 #include "fnguard/policy/collect.h"
 #include "fnguard/policy/compile.h"
 #include "fnguard/policy/yaml_tree.h"
+#include "policy_fuzz_common.h"
 
 namespace fp = fnguard::policy;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const fp::CompileOptions options = [] {
-    fp::CompileOptions o;
-    o.task_root = "/var/task";
-    o.runtime_dir = "/var/runtime";
-    o.tmp = "/tmp";
-    o.home = "/home/sbx_user";
-    o.runtime_api = "127.0.0.1:9001";
-    o.nameservers = {"169.254.78.1"};
-    return o;
-  }();
+  const fp::CompileOptions& options = fnguard::fuzz::fuzz_compile_options();
   std::string_view body(reinterpret_cast<const char*>(data), size);
   std::optional<fp::Node> root = fp::decode_tree_body(body, "fuzz.tree");
   if (!root) return 0;

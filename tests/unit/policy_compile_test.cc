@@ -12,6 +12,7 @@
 
 #include "fnguard/image/decide.h"
 #include "fnguard/policy/policy.h"
+#include "policy_test_util.h"
 
 namespace fnguard::policy {
 namespace {
@@ -21,14 +22,7 @@ using image::Mode;
 using image::Phase;
 using image::Verdict;
 
-CompileOptions test_options() {
-  CompileOptions o;
-  o.task_root = "/var/task";
-  o.runtime_dir = "/var/runtime";
-  o.tmp = "/tmp";
-  o.home = "/home/sbx_user";
-  return o;
-}
+CompileOptions test_options() { return lambda_variables(); }
 
 LoadedPolicy must_load(const std::string& text, const CompileOptions& options = test_options()) {
   CheckResult r = check_policy_text(text, "p.yaml", options);

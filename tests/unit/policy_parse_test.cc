@@ -7,18 +7,12 @@
 
 #include "fnguard/image/format.h"
 #include "fnguard/policy/policy.h"
+#include "policy_test_util.h"
 
 namespace fnguard::policy {
 namespace {
 
-CompileOptions test_options() {
-  CompileOptions o;
-  o.task_root = "/var/task";
-  o.runtime_dir = "/var/runtime";
-  o.tmp = "/tmp";
-  o.home = "/home/sbx_user";
-  return o;
-}
+CompileOptions test_options() { return lambda_variables(); }
 
 // The repository root, from this file's path (CMake compiles it by absolute path).
 std::string source_dir() {

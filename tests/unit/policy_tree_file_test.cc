@@ -14,16 +14,13 @@
 
 #include "fnguard/policy/policy.h"
 #include "fnguard/policy/yaml_tree.h"
+#include "policy_test_util.h"
 
 namespace fnguard::policy {
 namespace {
 
 CompileOptions test_options() {
-  CompileOptions o;
-  o.task_root = "/var/task";
-  o.runtime_dir = "/var/runtime";
-  o.tmp = "/tmp";
-  o.home = "/home/sbx_user";
+  CompileOptions o = lambda_variables();
   o.runtime_api = "127.0.0.1:9001";
   o.nameservers = {"169.254.78.1"};
   return o;
