@@ -138,8 +138,9 @@ CheckResult check_policy_tree(const Node& root, std::string_view source_name,
   return result;
 }
 
-// The whole file at `path` (at most kMaxPolicyBytes + 1 bytes: more is
-// refused by the caller). On failure, the error's message and hint.
+// The file at `path`, read until its end or until more than `limit` bytes
+// are in (the caller refuses such a file). On failure, the error's message
+// and hint.
 bool read_whole_file(const std::string& path, size_t limit, std::string* text, std::string* message,
                      std::string* hint) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
