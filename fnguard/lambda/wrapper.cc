@@ -51,13 +51,15 @@ const char* env(const char* name) {
 // starting with '{'). Else PREFIX/policy.yaml (the layer's /opt/fnguard/policy.yaml),
 // else the built-in default.
 Result<policy::LoadedPolicy> load_policy(const policy::CompileOptions& options) {
-  if (const char* p = env("FNGUARD_POLICY")) return policy::load_policy_setting(p, options);
   std::string layer_policy = install_prefix() + "/policy.yaml";
-  if (access(layer_policy.c_str(), R_OK) == 0) {
-    // The layer's policy was parsed by `fnguard layer build` (policy.tree).
+  const char* setting = env("FNGUARD_POLICY");
+  // The layer's policy (also when FNGUARD_POLICY names it) comes with the
+  // tree `fnguard layer build` parsed from it (policy.tree).
+  if (setting == nullptr ? access(layer_policy.c_str(), R_OK) == 0 : setting == layer_policy) {
     return policy::load_policy_file_prepared(layer_policy, install_prefix() + "/policy.tree",
                                              options);
   }
+  if (setting != nullptr) return policy::load_policy_setting(setting, options);
   return policy::default_policy(options);
 }
 

@@ -204,6 +204,19 @@ class LayerTest(unittest.TestCase):
         self.assertTrue(loaded, err[-2000:])
         self.assertIs(loaded[0]["policy"].get("prepared"), True, loaded[0])
         self.assertEqual(loaded[0]["mode"], "monitor")
+        # Also when FNGUARD_POLICY names the layer's policy (docs/LAMBDA.md
+        # shows that setting); another file is parsed.
+        for setting, prepared in [(os.path.join(self.opt, "fnguard", "policy.yaml"), True),
+                                  (os.path.join(SOURCE, "examples", "lambda", "policy.yaml"), None)]:
+            api = FakeRuntimeApi([("rid-tree-setting", {"queryStringParameters": {"name": "s"}})])
+            try:
+                events, err = self.run_wrapper(api, {"FNGUARD_POLICY": setting})
+            finally:
+                api.close()
+            loaded = [e for e in events if e.get("action") == "policy_loaded"]
+            self.assertTrue(loaded, err[-2000:])
+            self.assertEqual(loaded[0]["policy"]["source"], setting)
+            self.assertIs(loaded[0]["policy"].get("prepared"), prepared, loaded[0])
         # An edited policy.yaml no longer matches policy.tree: it is parsed
         # again, and the edit is what runs.
         edited = os.path.join(self.tmp.name, "edited")
