@@ -248,12 +248,21 @@ Result<LoadedPolicy> load_policy_file_prepared(const std::string& path,
   std::optional<Node> root;
   if (read_whole_file(tree_path, kMaxTreeBytes, &tree_file, &message, &hint) &&
       tree_file.size() <= kMaxTreeBytes) {
-    root = read_tree_file(tree_file, text, path);
+    root = read_tree_file(tree_file, text);
   }
   if (!root) return first_error(check_policy_text(text, path, options));
-  Result<LoadedPolicy> loaded = first_error(check_policy_tree(*root, path, options));
-  if (loaded) loaded->prepared = true;
-  return loaded;
+  CheckResult checked = check_policy_tree(*root, path, options);
+  // The tree's locations name no file (read_tree_file): this is the file.
+  for (Error& e : checked.errors) {
+    if (e.where.file.empty()) e.where.file = path;
+  }
+  if (checked.policy) {
+    for (Warning& w : checked.policy->warnings) {
+      if (w.where.file.empty()) w.where.file = path;
+    }
+    checked.policy->prepared = true;
+  }
+  return first_error(std::move(checked));
 }
 
 LoadedPolicy default_policy(const CompileOptions& options) {

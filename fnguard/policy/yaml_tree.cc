@@ -423,7 +423,7 @@ void encode(const Node& n, std::string* out) {
 
 class Decoder {
  public:
-  Decoder(std::string_view body, std::string_view source) : in_(body), source_(source) {}
+  explicit Decoder(std::string_view body) : in_(body) {}
 
   bool node(Node* n, int depth) {
     if (depth > kMaxDepth + 1) return false;
@@ -441,7 +441,8 @@ class Decoder {
     n->kind = static_cast<Node::Kind>(kind);
     n->quoted = (flags & 1) != 0;
     n->verbatim = (flags & 2) != 0;
-    n->where = Location{std::string(source_), static_cast<int>(line), static_cast<int>(column)};
+    n->where.line = static_cast<int>(line);
+    n->where.column = static_cast<int>(column);
     n->text.assign(text);
     if (n->kind == Node::Kind::kScalar) return true;
     uint32_t count = 0;
@@ -484,7 +485,6 @@ class Decoder {
   }
 
   std::string_view in_;
-  std::string_view source_;
   size_t pos_ = 0;
 };
 
@@ -509,8 +509,7 @@ std::string write_tree_file(const Node& root, std::string_view text) {
   return out;
 }
 
-std::optional<Node> read_tree_file(std::string_view file, std::string_view text,
-                                   std::string_view source_name) {
+std::optional<Node> read_tree_file(std::string_view file, std::string_view text) {
   if (file.size() < kTreeHeader || std::memcmp(file.data(), kTreeMagic, sizeof kTreeMagic) != 0) {
     return std::nullopt;
   }
@@ -520,11 +519,11 @@ std::optional<Node> read_tree_file(std::string_view file, std::string_view text,
   std::string_view body = file.substr(kTreeHeader);
   digest(body, want);
   if (std::memcmp(file.data() + sizeof kTreeMagic + 32, want, 32) != 0) return std::nullopt;
-  return decode_tree_body(body, source_name);
+  return decode_tree_body(body);
 }
 
-std::optional<Node> decode_tree_body(std::string_view body, std::string_view source_name) {
-  Decoder d(body, source_name);
+std::optional<Node> decode_tree_body(std::string_view body) {
+  Decoder d(body);
   Node root;
   if (!d.node(&root, 0) || !d.at_end()) return std::nullopt;
   return root;

@@ -67,14 +67,15 @@ ReadResult read_yaml_tree(std::string_view text, std::string_view source_name);
 // body; read_tree_file() returns the tree only when the text is the same
 // and the body intact (another text, a damaged or truncated file, another
 // format version: nullopt, and the caller parses the text). The tree must
-// come from read_yaml_tree() with no errors. Locations are kept; the file
-// name in them is `source_name`, given when reading.
+// come from read_yaml_tree() with no errors. Lines and columns are kept;
+// the file name of every location is left empty (one string per node less
+// to make and free at a cold start): whoever reports a problem found in the
+// tree fills it in.
 std::string write_tree_file(const Node& root, std::string_view text);
-std::optional<Node> read_tree_file(std::string_view file, std::string_view text,
-                                   std::string_view source_name);
+std::optional<Node> read_tree_file(std::string_view file, std::string_view text);
 // The body alone (no digests checked), with every rule read_yaml_tree
 // enforces that survives parsing (scalar keys, no duplicate key, nesting
 // depth, UTF-8 without NUL): for the fuzz target.
-std::optional<Node> decode_tree_body(std::string_view body, std::string_view source_name);
+std::optional<Node> decode_tree_body(std::string_view body);
 
 }  // namespace fnguard::policy

@@ -21,11 +21,11 @@ namespace fp = fnguard::policy;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const fp::CompileOptions& options = fnguard::fuzz::fuzz_compile_options();
   std::string_view body(reinterpret_cast<const char*>(data), size);
-  std::optional<fp::Node> root = fp::decode_tree_body(body, "fuzz.tree");
+  std::optional<fp::Node> root = fp::decode_tree_body(body);
   if (!root) return 0;
   // Header: magic, text digest, body digest (72 bytes).
   std::string file = fp::write_tree_file(*root, "");
-  std::optional<fp::Node> again = fp::read_tree_file(file, "", "fuzz.tree");
+  std::optional<fp::Node> again = fp::read_tree_file(file, "");
   if (!again || fp::write_tree_file(*again, "") != file) __builtin_trap();
   fp::CollectResult collected = fp::collect_policy(*root, options);
   if (!collected.errors.empty()) return 0;
