@@ -62,6 +62,21 @@ std::vector<std::string_view> keys_under(const std::string& path) {
   return out;
 }
 
+// Whether `key` is accepted in a mapping at `path`: the schema lists
+// "path.key" ("key" at the top level). No list is built and nothing is
+// allocated: this runs for every key of every policy load, the wrapper's
+// among them.
+bool schema_has(const std::string& path, std::string_view key) {
+  if (key.find('.') != std::string_view::npos) return false;  // a path, not a key
+  const size_t skip = path.empty() ? 0 : path.size() + 1;  // "path."
+  for (const std::string& entry : schema_keys()) {
+    if (entry.size() != skip + key.size()) continue;
+    if (skip > 0 && (entry.compare(0, path.size(), path) != 0 || entry[path.size()] != '.')) continue;
+    if (entry.compare(skip, key.size(), key) == 0) return true;
+  }
+  return false;
+}
+
 size_t edit_distance(const std::string& a, const std::string& b) {
   std::vector<size_t> row(b.size() + 1);
   for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
@@ -201,11 +216,9 @@ class Collector {
 
   // Reports every key of `map` that the schema does not know at `path`.
   void check_keys(const Node& map, const std::string& path) {
-    std::vector<std::string_view> allowed = keys_under(path);
     for (const auto& [key, value] : map.entries) {
-      if (std::find(allowed.begin(), allowed.end(), std::string_view(key.text)) != allowed.end()) {
-        continue;
-      }
+      if (schema_has(path, key.text)) continue;
+      std::vector<std::string_view> allowed = keys_under(path);
       std::string where = path.empty() ? "at the top level" : "in " + path;
       error(key, "unknown key '" + key.text + "' " + where,
             hint_for(key.text, std::vector<std::string>(allowed.begin(), allowed.end())));

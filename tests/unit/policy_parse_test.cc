@@ -137,6 +137,17 @@ TEST(PolicyParse, UnknownKeySuggestsTheNearestOne) {
             "p.yaml:5:9");
 }
 
+// The schema lists nested keys as dotted paths ("files.read"); a key that
+// is itself such a path names nothing and is refused like any other.
+TEST(PolicyParse, ADottedKeyIsUnknownWhereverItStands) {
+  EXPECT_EQ(where_of("version: 1\nfiles.read:\n  default: deny\n"), "p.yaml:2:1");
+  EXPECT_EQ(where_of("version: 1\nfiles:\n  read.default: deny\n"), "p.yaml:3:3");
+  EXPECT_EQ(where_of("version: 1\nfiles:\n  read:\n    rules[].allow: /x\n"), "p.yaml:4:5");
+  EXPECT_EQ(where_of("version: 1\nprocess:\n  exec:\n    rules:\n      - deny:\n"
+                     "          target.name: nc\n"),
+            "p.yaml:6:11");
+}
+
 TEST(PolicyParse, EveryErrorIsReportedInSourceOrder) {
   auto errors = errors_of(
       "version: 1\n"
