@@ -195,8 +195,8 @@ double minor_faults(pid_t pid) {
   if (p == nullptr) return 0;
   unsigned long long v[8] = {};
   char state;
-  if (std::sscanf(p + 1, " %c %llu %llu %llu %llu %llu %llu %llu", &state, &v[0], &v[1], &v[2], &v[3],
-                  &v[4], &v[5], &v[6]) != 8)
+  if (std::sscanf(p + 1, " %c %llu %llu %llu %llu %llu %llu %llu", &state, &v[0], &v[1], &v[2],
+                  &v[3], &v[4], &v[5], &v[6]) != 8)
     return 0;
   return static_cast<double>(v[6]);
 }
@@ -407,9 +407,9 @@ int main(int argc, char** argv) {
   }
   Stats f[kSides];
   for (int k = 0; k < kSides; ++k) f[k] = stats(runtime_faults[k]);
-  std::printf("%-36s %12.0f %12.0f %12.0f %12.0f %12.0f\n", "page faults to first response: runtime",
-              f[0].median, f[1].median, f[2].median, f[2].median - f[0].median,
-              f[2].median - f[1].median);
+  std::printf("%-36s %12.0f %12.0f %12.0f %12.0f %12.0f\n",
+              "page faults to first response: runtime", f[0].median, f[1].median, f[2].median,
+              f[2].median - f[0].median, f[2].median - f[1].median);
   if (other_build) {
     std::printf("%-36s %12s %12.0f %12.0f\n", "page faults to first response: wrapper", "",
                 stats(wrapper_faults[kExecOnly]).median, stats(wrapper_faults[kFnguard]).median);

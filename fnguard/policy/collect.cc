@@ -68,10 +68,11 @@ std::vector<std::string_view> keys_under(const std::string& path) {
 // among them.
 bool schema_has(const std::string& path, std::string_view key) {
   if (key.find('.') != std::string_view::npos) return false;  // a path, not a key
-  const size_t skip = path.empty() ? 0 : path.size() + 1;  // "path."
+  const size_t skip = path.empty() ? 0 : path.size() + 1;     // "path."
   for (const std::string& entry : schema_keys()) {
     if (entry.size() != skip + key.size()) continue;
-    if (skip > 0 && (entry.compare(0, path.size(), path) != 0 || entry[path.size()] != '.')) continue;
+    if (skip > 0 && (entry.compare(0, path.size(), path) != 0 || entry[path.size()] != '.'))
+      continue;
     if (entry.compare(skip, key.size(), key) == 0) return true;
   }
   return false;

@@ -135,15 +135,14 @@ TEST(EnforcerExec, TargetIsTheRealPathThroughLinksDotsAndRelativeNames) {
   std::string tool = s.add("real/tool");
   PolicyImage policy;
   policy.control(Control::kProcessExec, Mode::kBlock).deny(real + "/**");
-  RunResult r = run_python(
-      policy,
-      "import os\n"
-      "for name in ['link/tool', './real/../real/./tool', 'real/tool', '" +
-          s.dir().path() +
-          "/link/../real/tool']:\n"
-          "  try:\n    os.execv(name, ['tool'])\n"
-          "  except OSError as e:\n    print('execv', name, e.errno)\n",
-      s);
+  RunResult r = run_python(policy,
+                           "import os\n"
+                           "for name in ['link/tool', './real/../real/./tool', 'real/tool', '" +
+                               s.dir().path() +
+                               "/link/../real/tool']:\n"
+                               "  try:\n    os.execv(name, ['tool'])\n"
+                               "  except OSError as e:\n    print('execv', name, e.errno)\n",
+                           s);
   EXPECT_FALSE(s.ran("real/tool")) << r.dump();
   EXPECT_EQ(r.line("execv link/tool"), "execv link/tool 13") << r.dump();
   EXPECT_EQ(r.line("execv ./real/../real/./tool"), "execv ./real/../real/./tool 13") << r.dump();

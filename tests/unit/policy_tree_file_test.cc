@@ -133,7 +133,8 @@ TEST(PolicyTreeFile, TheBodyDecoderRefusesWhatTheReaderRefuses) {
   // Nesting deeper than the reader allows, and a count larger than the input.
   // Lists of one list each, `levels` deep, around an empty scalar.
   auto nested = [](int levels) {
-    std::string one_list = std::string("\x01\x00", 2) + std::string(12, '\0') + std::string("\x01\x00\x00\x00", 4);
+    std::string one_list =
+        std::string("\x01\x00", 2) + std::string(12, '\0') + std::string("\x01\x00\x00\x00", 4);
     std::string out;
     for (int i = 0; i < levels; ++i) out += one_list;
     return out + std::string(14, '\0');
@@ -169,7 +170,8 @@ TEST(PolicyTreeFile, ThePreparedLoadGivesTheSamePolicyAndSaysSo) {
   for (const std::string& source : policy_files()) {
     std::string text = read_file(source);
     std::string policy = t.write("policy.yaml", text);
-    std::string tree = t.write("policy.tree", write_tree_file(read_yaml_tree(text, policy).root, text));
+    std::string tree =
+        t.write("policy.tree", write_tree_file(read_yaml_tree(text, policy).root, text));
     Result<LoadedPolicy> parsed = load_policy_file(policy, test_options());
     Result<LoadedPolicy> prepared = load_policy_file_prepared(policy, tree, test_options());
     ASSERT_TRUE(parsed.ok() && prepared.ok()) << source;
@@ -191,7 +193,8 @@ TEST(PolicyTreeFile, AProblemFoundInThePreparedTreeNamesTheFileLineAndColumn) {
   // Valid YAML, but $HOME is not set here: collect refuses it.
   std::string text = "version: 1\nfiles:\n  read:\n    rules:\n      - deny: $HOME/.aws/**\n";
   std::string policy = t.write("policy.yaml", text);
-  std::string tree = t.write("policy.tree", write_tree_file(read_yaml_tree(text, policy).root, text));
+  std::string tree =
+      t.write("policy.tree", write_tree_file(read_yaml_tree(text, policy).root, text));
   CompileOptions no_home = test_options();
   no_home.home.clear();
   Result<LoadedPolicy> parsed = load_policy_file(policy, no_home);
@@ -207,7 +210,8 @@ TEST(PolicyTreeFile, AWarningFromThePreparedTreeNamesTheFile) {
   TempFiles t;
   std::string text = "version: 1\ninspect:\n  detectors: [ssrf, ssrf]\n";
   std::string policy = t.write("policy.yaml", text);
-  std::string tree = t.write("policy.tree", write_tree_file(read_yaml_tree(text, policy).root, text));
+  std::string tree =
+      t.write("policy.tree", write_tree_file(read_yaml_tree(text, policy).root, text));
   Result<LoadedPolicy> prepared = load_policy_file_prepared(policy, tree, test_options());
   ASSERT_TRUE(prepared.ok());
   ASSERT_TRUE(prepared->prepared);
@@ -219,7 +223,8 @@ TEST(PolicyTreeFile, AnEditedPolicyIsParsedAgainAndItsEditApplies) {
   TempFiles t;
   std::string text = "version: 1\nmode: monitor\n";
   std::string policy = t.write("policy.yaml", text);
-  std::string tree = t.write("policy.tree", write_tree_file(read_yaml_tree(text, policy).root, text));
+  std::string tree =
+      t.write("policy.tree", write_tree_file(read_yaml_tree(text, policy).root, text));
   t.write("policy.yaml", "version: 1\nmode: block\n");
   Result<LoadedPolicy> loaded = load_policy_file_prepared(policy, tree, test_options());
   ASSERT_TRUE(loaded.ok());
