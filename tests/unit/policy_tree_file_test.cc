@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "fnguard/policy/policy.h"
@@ -160,6 +161,14 @@ class TempFiles {
     return path;
   }
   std::string path(const std::string& name) const { return dir_ + "/" + name; }
+  // policy.yaml with `text`, and the policy.tree `fnguard layer build` makes
+  // of it; returns their paths.
+  std::pair<std::string, std::string> layer_files(const std::string& text) const {
+    std::string policy = write("policy.yaml", text);
+    std::string tree =
+        write("policy.tree", write_tree_file(read_yaml_tree(text, policy).root, text));
+    return {policy, tree};
+  }
 
  private:
   std::string dir_;
@@ -168,10 +177,7 @@ class TempFiles {
 TEST(PolicyTreeFile, ThePreparedLoadGivesTheSamePolicyAndSaysSo) {
   TempFiles t;
   for (const std::string& source : policy_files()) {
-    std::string text = read_file(source);
-    std::string policy = t.write("policy.yaml", text);
-    std::string tree =
-        t.write("policy.tree", write_tree_file(read_yaml_tree(text, policy).root, text));
+    auto [policy, tree] = t.layer_files(read_file(source));
     Result<LoadedPolicy> parsed = load_policy_file(policy, test_options());
     Result<LoadedPolicy> prepared = load_policy_file_prepared(policy, tree, test_options());
     ASSERT_TRUE(parsed.ok() && prepared.ok()) << source;
@@ -192,9 +198,7 @@ TEST(PolicyTreeFile, AProblemFoundInThePreparedTreeNamesTheFileLineAndColumn) {
   TempFiles t;
   // Valid YAML, but $HOME is not set here: collect refuses it.
   std::string text = "version: 1\nfiles:\n  read:\n    rules:\n      - deny: $HOME/.aws/**\n";
-  std::string policy = t.write("policy.yaml", text);
-  std::string tree =
-      t.write("policy.tree", write_tree_file(read_yaml_tree(text, policy).root, text));
+  auto [policy, tree] = t.layer_files(text);
   CompileOptions no_home = test_options();
   no_home.home.clear();
   Result<LoadedPolicy> parsed = load_policy_file(policy, no_home);
@@ -209,9 +213,7 @@ TEST(PolicyTreeFile, AProblemFoundInThePreparedTreeNamesTheFileLineAndColumn) {
 TEST(PolicyTreeFile, AWarningFromThePreparedTreeNamesTheFile) {
   TempFiles t;
   std::string text = "version: 1\ninspect:\n  detectors: [ssrf, ssrf]\n";
-  std::string policy = t.write("policy.yaml", text);
-  std::string tree =
-      t.write("policy.tree", write_tree_file(read_yaml_tree(text, policy).root, text));
+  auto [policy, tree] = t.layer_files(text);
   Result<LoadedPolicy> prepared = load_policy_file_prepared(policy, tree, test_options());
   ASSERT_TRUE(prepared.ok());
   ASSERT_TRUE(prepared->prepared);
@@ -222,9 +224,7 @@ TEST(PolicyTreeFile, AWarningFromThePreparedTreeNamesTheFile) {
 TEST(PolicyTreeFile, AnEditedPolicyIsParsedAgainAndItsEditApplies) {
   TempFiles t;
   std::string text = "version: 1\nmode: monitor\n";
-  std::string policy = t.write("policy.yaml", text);
-  std::string tree =
-      t.write("policy.tree", write_tree_file(read_yaml_tree(text, policy).root, text));
+  auto [policy, tree] = t.layer_files(text);
   t.write("policy.yaml", "version: 1\nmode: block\n");
   Result<LoadedPolicy> loaded = load_policy_file_prepared(policy, tree, test_options());
   ASSERT_TRUE(loaded.ok());
