@@ -46,34 +46,35 @@ std::vector<std::string> build_schema() {
   return keys;
 }
 
-// The keys a mapping at `path` accepts ("" for the top level), derived from
-// the schema list so the parser and the documentation test read the same
-// list. Compared in place: this runs for every mapping of every policy load,
-// the wrapper's among them.
+// The key that schema entry `entry` names in a mapping at `path` ("" for
+// the top level): "read" for "files.read" under "files"; empty when the
+// entry is not directly under `path`. The schema list is the one source, so
+// the parser and the documentation test read the same keys.
+std::string_view child_key(const std::string& entry, const std::string& path) {
+  const size_t skip = path.empty() ? 0 : path.size() + 1;  // "path."
+  if (entry.size() <= skip) return {};
+  if (skip > 0 && (entry.compare(0, path.size(), path) != 0 || entry[path.size()] != '.')) return {};
+  if (entry.find('.', skip) != std::string::npos) return {};
+  return std::string_view(entry).substr(skip);
+}
+
+// The keys a mapping at `path` accepts, for wording an error.
 std::vector<std::string_view> keys_under(const std::string& path) {
   std::vector<std::string_view> out;
-  const size_t skip = path.empty() ? 0 : path.size() + 1;  // "path."
-  for (const std::string& key : schema_keys()) {
-    if (key.size() <= skip) continue;
-    if (skip > 0 && (key.compare(0, path.size(), path) != 0 || key[path.size()] != '.')) continue;
-    if (key.find('.', skip) != std::string::npos) continue;
-    out.push_back(std::string_view(key).substr(skip));
+  for (const std::string& entry : schema_keys()) {
+    if (std::string_view key = child_key(entry, path); !key.empty()) out.push_back(key);
   }
   return out;
 }
 
-// Whether `key` is accepted in a mapping at `path`: the schema lists
-// "path.key" ("key" at the top level). No list is built and nothing is
-// allocated: this runs for every key of every policy load, the wrapper's
-// among them.
+// Whether `key` is accepted in a mapping at `path`, compared in place (no
+// list built, nothing allocated): this runs for every key of every policy
+// load, the wrapper's among them. A dotted key never matches: child keys
+// hold no dot.
 bool schema_has(const std::string& path, std::string_view key) {
-  if (key.find('.') != std::string_view::npos) return false;  // a path, not a key
-  const size_t skip = path.empty() ? 0 : path.size() + 1;     // "path."
+  if (key.empty()) return false;
   for (const std::string& entry : schema_keys()) {
-    if (entry.size() != skip + key.size()) continue;
-    if (skip > 0 && (entry.compare(0, path.size(), path) != 0 || entry[path.size()] != '.'))
-      continue;
-    if (entry.compare(skip, key.size(), key) == 0) return true;
+    if (child_key(entry, path) == key) return true;
   }
   return false;
 }
