@@ -337,22 +337,24 @@ int main(int argc, char** argv) {
       stop(pid);
     }
   }
-  // Warm: the unprotected and the fnguard runtime run side by side and the
-  // invocations alternate between them (which goes first flips every
-  // round), so that a change of machine state (frequency, other load) hits
-  // both alike. Each starts with both runtimes idle.
-  const Side warm_sides[2] = {kUnprotected, kFnguard};
-  pid_t pids[2];
-  for (int w = 0; w < 2; ++w) {
-    Side side = warm_sides[w];
-    pids[w] = spawn(side, *servers[side], dir);
+  // Warm: the unprotected and the fnguard runtime (and the other build's,
+  // with FNGUARD_BENCH_OTHER) run side by side and the invocations rotate
+  // between them (which goes first shifts every round), so that a change of
+  // machine state (frequency, other load) hits all alike. Each starts with
+  // every runtime idle.
+  std::vector<Side> warm_sides = {kUnprotected, kFnguard};
+  if (other_build) warm_sides.push_back(kExecOnly);
+  std::vector<pid_t> pids;
+  for (Side side : warm_sides) {
+    pids.push_back(spawn(side, *servers[side], dir));
     for (int i = 0; i < 50; ++i) (void)servers[side]->invoke(event, [] { return true; });
   }
+  const size_t n_warm = warm_sides.size();
   for (int i = 0; i < warm; ++i) {
-    for (int k = 0; k < 2; ++k) {
-      Side side = warm_sides[(i + k) % 2];
-      // Both runtimes idle (each has asked for its next event): what a side
-      // does after answering is not counted in the other side's invocation.
+    for (size_t k = 0; k < n_warm; ++k) {
+      Side side = warm_sides[(i + k) % n_warm];
+      // Every runtime idle (each has asked for its next event): what a side
+      // does after answering is not counted in another side's invocation.
       for (Side s : warm_sides) {
         if (!overlap && !servers[s]->wait_for_idle_runtime(5000)) {
           std::fprintf(stderr, "lambda_bench: the %s runtime did not ask for its next event\n",
@@ -418,9 +420,20 @@ int main(int argc, char** argv) {
                 stats(wrapper_faults[kFnguard]).median);
   }
   Stats w0 = stats(warm_us[kUnprotected]), w1 = stats(warm_us[kFnguard]);
-  std::printf("%-36s %9.1f us %12s %9.1f us %9.1f us\n", "invocation (4 KB event), median",
-              w0.median, "", w1.median, w1.median - w0.median);
-  std::printf("%-36s %9.1f us %12s %9.1f us\n", "invocation, p90", w0.p90, "", w1.p90);
+  if (other_build) {
+    Stats wo = stats(warm_us[kExecOnly]);
+    std::printf("%-36s %9.1f us %9.1f us %9.1f us %9.1f us %9.1f us\n",
+                "invocation (4 KB event), median", w0.median, wo.median, w1.median,
+                w1.median - w0.median, w1.median - wo.median);
+    std::printf("%-36s %9.1f us %9.1f us %9.1f us\n", "invocation, p90", w0.p90, wo.p90, w1.p90);
+    Difference d = paired_difference(warm_us[kExecOnly], warm_us[kFnguard]);
+    std::printf("%-36s %9.1f us [95%%: %.1f to %.1f]\n", "invocation vs other, per-round diffs",
+                d.median, d.low, d.high);
+  } else {
+    std::printf("%-36s %9.1f us %12s %9.1f us %9.1f us\n", "invocation (4 KB event), median",
+                w0.median, "", w1.median, w1.median - w0.median);
+    std::printf("%-36s %9.1f us %12s %9.1f us\n", "invocation, p90", w0.p90, "", w1.p90);
+  }
   // The wrapper's own account of its start (the `started` event's
   // "startup_us"), median of each phase over the cold starts.
   for (Side side : {kExecOnly, kFnguard}) {

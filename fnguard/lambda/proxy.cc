@@ -150,6 +150,7 @@ bool Proxy::start_acceptor(bool first) {
   {
     std::lock_guard<std::mutex> lock(acceptors_mu_);
     ++acceptors_;
+    ++ready_acceptors_;
   }
   try {
     std::thread([this, first] {
@@ -162,9 +163,43 @@ bool Proxy::start_acceptor(bool first) {
   } catch (const std::system_error&) {
     std::lock_guard<std::mutex> lock(acceptors_mu_);
     --acceptors_;
+    --ready_acceptors_;
+    acceptor_failed_ = true;
     return false;
   }
   return true;
+}
+
+bool Proxy::acceptor_wanted() {
+  std::lock_guard<std::mutex> lock(acceptors_mu_);
+  return ready_acceptors_ == 0 && !acceptor_failed_ && !stopping_.load();
+}
+
+void Proxy::start_wanted_acceptor() {
+  if (acceptor_wanted()) (void)start_acceptor(/*first=*/false);
+}
+
+int Proxy::wait_serving(pollfd* fds, size_t n) {
+  constexpr size_t kMax = 4;
+  if (n > kMax - 1) n = kMax - 1;
+  for (;;) {
+    pollfd all[kMax];
+    for (size_t i = 0; i < n; ++i) all[i] = pollfd{fds[i].fd, fds[i].events, 0};
+    const bool watch = acceptor_wanted();
+    if (watch) all[n] = pollfd{listen_fd_.get(), POLLIN, 0};
+    int r = ::poll(all, watch ? n + 1 : n, -1);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    bool ours = false;
+    for (size_t i = 0; i < n; ++i) {
+      fds[i].revents = all[i].revents;
+      ours = ours || all[i].revents != 0;
+    }
+    if (watch && all[n].revents != 0) start_wanted_acceptor();
+    if (ours) return r;
+  }
 }
 
 // The first request's upstream connection is made while the runtime starts,
@@ -202,26 +237,35 @@ http::UniqueFd Proxy::take_spare_upstream() {
 }
 
 void Proxy::accept_loop() {
+  // This thread counts as ready to accept (start_acceptor() counted it)
+  // until it takes a connection, and again when it comes back for more.
+  auto leave_ready = [this] {
+    std::lock_guard<std::mutex> lock(acceptors_mu_);
+    --ready_acceptors_;
+  };
   while (!stopping_.load()) {
     int fd = ::accept4(listen_fd_.get(), nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
-      if (stopping_.load()) return;
+      if (stopping_.load()) break;
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
         ::usleep(10000);  // transient: keep serving once descriptors free up
         continue;
       }
       mark_degraded(std::string("the proxy cannot accept connections: ") + std::strerror(errno));
-      return;
+      break;
     }
+    leave_ready();
     // The connection is served on this thread, so that its first request is
-    // read without waking another one; a new thread takes over accepting
-    // first, so that another connection never waits. (A runtime keeps one
-    // connection: it is served by the thread that was already awake.)
-    // Without a thread to hand accepting to, this one accepts again after.
-    bool handed_off = start_acceptor(/*first=*/false);
-    if (!connections_.serve_here(fd, [this](int client) { serve(client); }) || handed_off) return;
+    // read without waking another one. No thread takes over accepting yet:
+    // serve() starts one if another connection waits (wait_serving()).
+    if (!connections_.serve_here(fd, [this](int client) { serve(client); })) return;
+    // Back to accepting, unless another thread does that now.
+    std::lock_guard<std::mutex> lock(acceptors_mu_);
+    if (ready_acceptors_ > 0) return;
+    ++ready_acceptors_;
   }
+  leave_ready();
 }
 
 void Proxy::emit(std::string json) const {
@@ -427,6 +471,12 @@ void Proxy::serve(int client_fd) {
   };
 
   while (!stopping_.load()) {
+    // Waiting for the runtime's next request, which may take as long as the
+    // handler runs: a connection that arrives meanwhile must not wait for it.
+    if (!client.has_buffered() && acceptor_wanted()) {
+      pollfd p{client_fd, POLLIN | POLLRDHUP, 0};
+      if (wait_serving(&p, 1) < 0) return;
+    }
     auto req = client.read_head(true, limits);
     if (!req.ok()) {
       // The runtime sent something our strict parser refuses: do not break
@@ -508,9 +558,7 @@ void Proxy::serve(int client_fd) {
           // hangs up: an event handed to a dead connection would be lost.
           for (;;) {
             pollfd fds[2] = {{up.get(), POLLIN, 0}, {client_fd, POLLRDHUP, 0}};
-            int pr = ::poll(fds, 2, -1);
-            if (pr < 0 && errno == EINTR) continue;
-            if (pr < 0) break;
+            if (wait_serving(fds, 2) < 0) break;
             if ((fds[1].revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0) return;
             if (fds[0].revents != 0) break;
           }

@@ -23,6 +23,15 @@
 // extension), and /next is a long-poll that blocks for minutes, so a blocking
 // thread per connection is the simplest design that serves concurrent
 // long-polls correctly; an epoll loop would buy nothing at this scale.
+// A connection is served by the thread that accepted it. Another thread
+// takes over accepting only when a connection is waiting and no thread is
+// ready to accept it: a serving thread watches the listening socket while
+// it waits for the runtime's next request and during the /next long-poll,
+// and starts one then. A runtime with one connection (our Python bootstrap)
+// so never costs a second thread (creating one cost ~60 us of CPU at cold
+// start, docs/BENCHMARKS.md). Limit: while a serving thread is inside one
+// exchange (forwarding a body, waiting for any answer but /next's), a new
+// connection waits in the backlog until that exchange ends.
 //
 // Both modes inspect the event before the runtime gets it, so its taint
 // values are in the page before the handler runs. Handing the event over
@@ -36,6 +45,8 @@
 // says "protection degraded"; invocations keep flowing. Security limit: in that
 // state events lose their request data and the inspector sees nothing.
 #pragma once
+
+#include <poll.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -139,6 +150,16 @@ class Proxy {
   // spare upstream); false when no thread can be made.
   bool start_acceptor(bool first);
   void accept_loop();
+  // No thread is ready to accept (and one could be started).
+  bool acceptor_wanted();
+  // Starts a thread to accept the connection waiting in the backlog, unless
+  // one is ready already.
+  void start_wanted_acceptor();
+  // poll(fds, n, -1) for a serving thread; while acceptor_wanted(), it also
+  // watches the listening socket and calls start_wanted_acceptor() when a
+  // connection waits there. Returns when one of `fds` has an event (>0) or
+  // poll failed (-1).
+  int wait_serving(pollfd* fds, size_t n);
   void connect_spare_upstream();
   http::UniqueFd take_spare_upstream();
   void serve(int client_fd);
@@ -159,6 +180,9 @@ class Proxy {
   std::mutex acceptors_mu_;
   std::condition_variable acceptors_cv_;
   int acceptors_ = 0;  // guarded by acceptors_mu_
+  // Of those, the threads in (or about to enter) accept(); guarded by acceptors_mu_.
+  int ready_acceptors_ = 0;
+  bool acceptor_failed_ = false;  // a thread could not be made; guarded by acceptors_mu_
   std::mutex spare_mu_;
   http::UniqueFd spare_upstream_;    // guarded by spare_mu_
   std::condition_variable spare_cv_;  // runtime_started() or stop()
