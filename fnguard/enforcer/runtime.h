@@ -144,8 +144,10 @@ image::Decision apply_taint(const image::Decision& decision, image::Control cont
 const char* saved_env_preload();
 const char* saved_env_enforcer();
 
-// The executable of this process (/proc/self/exe at start-up), "" if unknown.
-const char* process_exe();
+// The executable of this process (/proc/self/exe, read on first use and
+// kept), "" if unknown. `scratch` holds it until it is kept.
+inline constexpr size_t kExePathMax = 512;
+const char* process_exe(char (&scratch)[kExePathMax]);
 
 // The descriptors the enforcer owns (image, context, events); hooks that
 // close or replace descriptors consult this.

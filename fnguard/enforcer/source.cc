@@ -529,7 +529,10 @@ bool native_source(events::JsonWriter& w, const void* caller, image::Control) {
   // The loader names the main program by argv[0] ("node") or "": use the
   // executable's real path instead.
   const char* file = info.dli_fname;
-  if (std::strchr(file, '/') == nullptr && process_exe()[0] != '\0') file = process_exe();
+  char scratch[kExePathMax];
+  if (std::strchr(file, '/') == nullptr) {
+    if (const char* exe = process_exe(scratch); exe[0] != '\0') file = exe;
+  }
   w.field("file", file[0] != '\0' ? file : "main");
   if (info.dli_sname != nullptr) w.field("function", info.dli_sname);
   w.end_object();
