@@ -5,8 +5,8 @@
 // and in block mode the runtime never sees a malicious event.
 #include "fnguard/lambda/proxy.h"
 
-#include <gtest/gtest.h>
 #include <dirent.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -383,9 +383,8 @@ TEST(LambdaProxy, ARuntimeWithOneConnectionCostsNoSecondProxyThread) {
   const int before = thread_count();
   UniqueFd c = connect_to(proxy->address());
   for (int i = 0; i < 5; ++i) {
-    send_all(c.get(),
-             "POST /2018-06-01/runtime/invocation/req-" + std::to_string(i) +
-                 "/response HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}");
+    send_all(c.get(), "POST /2018-06-01/runtime/invocation/req-" + std::to_string(i) +
+                          "/response HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}");
     ASSERT_EQ(read_n(c.get(), answer.size()), answer);
   }
   EXPECT_EQ(thread_count(), before) << "serving one connection started another thread";
