@@ -146,9 +146,12 @@ void Proxy::stop() {
   spare_upstream_.reset();
 }
 
-bool Proxy::start_acceptor(bool first) {
+bool Proxy::start_acceptor(bool first, bool only_if_wanted) {
   {
     std::lock_guard<std::mutex> lock(acceptors_mu_);
+    if (only_if_wanted && (ready_acceptors_ > 0 || acceptor_failed_ || stopping_.load())) {
+      return true;
+    }
     ++acceptors_;
     ++ready_acceptors_;
   }
@@ -175,9 +178,7 @@ bool Proxy::acceptor_wanted() {
   return ready_acceptors_ == 0 && !acceptor_failed_ && !stopping_.load();
 }
 
-void Proxy::start_wanted_acceptor() {
-  if (acceptor_wanted()) (void)start_acceptor(/*first=*/false);
-}
+void Proxy::start_wanted_acceptor() { (void)start_acceptor(/*first=*/false, /*only_if_wanted=*/true); }
 
 int Proxy::wait_serving(pollfd* fds, size_t n) {
   constexpr size_t kMax = 4;

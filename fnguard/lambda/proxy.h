@@ -147,10 +147,13 @@ class Proxy {
  private:
   explicit Proxy(ProxyConfig config) : config_(std::move(config)) {}
   // A detached thread running accept_loop() (the first one also connects a
-  // spare upstream); false when no thread can be made.
-  bool start_acceptor(bool first);
+  // spare upstream); false when no thread can be made. `only_if_wanted`:
+  // only if acceptor_wanted() (checked under the same lock).
+  bool start_acceptor(bool first, bool only_if_wanted = false);
   void accept_loop();
-  // No thread is ready to accept (and one could be started).
+  // No thread is ready to accept (and one could be started: after a
+  // failure to make one, serving threads stop watching and each accepts
+  // again once its connection ends).
   bool acceptor_wanted();
   // Starts a thread to accept the connection waiting in the backlog, unless
   // one is ready already.
