@@ -178,7 +178,9 @@ bool Proxy::acceptor_wanted() {
   return ready_acceptors_ == 0 && !acceptor_failed_ && !stopping_.load();
 }
 
-void Proxy::start_wanted_acceptor() { (void)start_acceptor(/*first=*/false, /*only_if_wanted=*/true); }
+void Proxy::start_wanted_acceptor() {
+  (void)start_acceptor(/*first=*/false, /*only_if_wanted=*/true);
+}
 
 int Proxy::wait_serving(pollfd* fds, size_t n) {
   constexpr size_t kMax = 4;
