@@ -5,7 +5,16 @@
 # fnguard/cli/CMakeLists.txt). A cold start then maps that code with a dozen
 # page faults instead of ~45 scattered over 2.4 MB (docs/BENCHMARKS.md).
 #
-#   scripts/hot_symbols.sh [BUILD_DIR]     (default: build; needs valgrind)
+#   scripts/hot_symbols.sh [BUILD_DIR [OUT]]  (default: build and
+#                                             cmake/hot_symbols.txt; needs valgrind)
+#
+# Run it after adding or renaming a function on the wrapper's cold path (a
+# stale list cost 6 page faults and ~0.08 ms of the wrapper's CPU per cold
+# start: docs/BENCHMARKS.md, eighth session), on an idle machine: under
+# load the slowed wrapper can time out in the profile and its error paths
+# join the list. The set it finds is otherwise stable from run to run (a
+# thread's exit path, or an I/O error when the run ends, appears in some
+# runs); the order is not.
 #
 # How: callgrind runs `fnguard local invoke` on the bundled Python example
 # (with the layer's policy files beside the build, as in /opt/fnguard) and
@@ -19,8 +28,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
-bin=$build/bin/fnguard
-out=cmake/hot_symbols.txt
+out=${2:-cmake/hot_symbols.txt}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -33,11 +41,17 @@ print(json.dumps({"version": "2.0", "rawPath": "/", "rawQueryString": "file=inde
 EOF
 # As in a layer: the policy and the tree `layer build` parsed from it beside
 # the binary's tree (the wrapper loads <prefix>/policy.yaml with
-# <prefix>/policy.tree), for this run only.
-"$bin" layer build --out "$work/layer.zip" > /dev/null
+# <prefix>/policy.tree). The prefix is a copy of the build's binary with its
+# lib/ and share/ linked in, so the build tree itself is left alone (tests
+# running meanwhile must not see a policy there).
+"$build/bin/fnguard" layer build --out "$work/layer.zip" > /dev/null
+mkdir -p "$work/prefix/bin"
+cp "$build/bin/fnguard" "$work/prefix/bin/fnguard"
+ln -s "$(realpath "$build/lib")" "$work/prefix/lib"
+ln -s "$(realpath "$build/share")" "$work/prefix/share"
 unzip -q -o "$work/layer.zip" fnguard/policy.yaml fnguard/policy.tree -d "$work/layer"
-cp "$work/layer/fnguard/policy.yaml" "$work/layer/fnguard/policy.tree" "$build/"
-trap 'rm -rf "$work" "$build/policy.yaml" "$build/policy.tree"' EXIT
+cp "$work/layer/fnguard/policy.yaml" "$work/layer/fnguard/policy.tree" "$work/prefix/"
+bin=$work/prefix/bin/fnguard
 valgrind --tool=callgrind --trace-children=yes --trace-children-skip='*python*' \
   --demangle=no --callgrind-out-file="$work/cg.%p" \
   "$bin" local invoke --dir examples/lambda/python --handler app.read_file --runtime python \
