@@ -17,7 +17,7 @@
 # runs); the order is not.
 #
 # How: callgrind runs `fnguard local invoke` on the bundled Python example
-# (with the layer's policy files beside the build, as in /opt/fnguard) and
+# (with the layer's policy files beside a copy of the binary, as in /opt/fnguard) and
 # lists every function the wrapper process executed. Valgrind lacks
 # seccomp and Landlock and has a CPU of its own, so the list is completed
 # with what it cannot see: the kernel backstop's code, the SHA-256 and
