@@ -149,9 +149,7 @@ void Proxy::stop() {
 bool Proxy::start_acceptor(bool first, bool only_if_wanted) {
   {
     std::lock_guard<std::mutex> lock(acceptors_mu_);
-    if (only_if_wanted && (ready_acceptors_ > 0 || acceptor_failed_ || stopping_.load())) {
-      return true;
-    }
+    if (only_if_wanted && !acceptor_wanted_locked()) return true;
     ++acceptors_;
     ++ready_acceptors_;
   }
@@ -173,9 +171,13 @@ bool Proxy::start_acceptor(bool first, bool only_if_wanted) {
   return true;
 }
 
+bool Proxy::acceptor_wanted_locked() const {
+  return ready_acceptors_ == 0 && !acceptor_failed_ && !stopping_.load();
+}
+
 bool Proxy::acceptor_wanted() {
   std::lock_guard<std::mutex> lock(acceptors_mu_);
-  return ready_acceptors_ == 0 && !acceptor_failed_ && !stopping_.load();
+  return acceptor_wanted_locked();
 }
 
 void Proxy::start_wanted_acceptor() {

@@ -155,6 +155,7 @@ class Proxy {
   // failure to make one, serving threads stop watching and each accepts
   // again once its connection ends).
   bool acceptor_wanted();
+  bool acceptor_wanted_locked() const;  // the same, acceptors_mu_ held
   // Starts a thread to accept the connection waiting in the backlog, unless
   // one is ready already.
   void start_wanted_acceptor();

@@ -143,6 +143,16 @@ class LayerTest(unittest.TestCase):
                 events.append(json.loads(line))
         return events, err
 
+    def invoke(self, invocations, extra_env=None, opt=None):
+        """The wrapper against a fake Runtime API that hands out `invocations`:
+        returns the API's results, the wrapper's events and its stderr."""
+        api = FakeRuntimeApi(invocations)
+        try:
+            events, err = self.run_wrapper(api, dict(extra_env or {}), opt=opt)
+        finally:
+            api.close()
+        return api.results, events, err
+
     def test_layout_matches_the_spec(self):
         for path, executable in [("fnguard-wrapper", True), ("fnguard/bin/fnguard", True),
                                  ("fnguard/lib/libfnguard.so", True), ("fnguard/policy.yaml", False),
@@ -155,12 +165,9 @@ class LayerTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
 
     def test_invocation_flows_through_the_proxy_with_request_ids(self):
-        api = FakeRuntimeApi([("rid-benign-1", {"queryStringParameters": {"name": "layer"}})])
-        try:
-            events, err = self.run_wrapper(api, {})
-        finally:
-            api.close()
-        kind, body = api.results["rid-benign-1"]
+        results, events, err = self.invoke(
+            [("rid-benign-1", {"queryStringParameters": {"name": "layer"}})])
+        kind, body = results["rid-benign-1"]
         self.assertEqual(kind, "response", err[-2000:])
         self.assertEqual(json.loads(json.loads(body)["body"])["hello"], "layer")
         started = [e for e in events if e.get("action") == "started"]
@@ -174,13 +181,10 @@ class LayerTest(unittest.TestCase):
                   "requestContext": {"http": {"method": "GET", "path": "/", "protocol": "HTTP/1.1",
                                               "sourceIp": "203.0.113.9"}, "stage": "$default"},
                   "isBase64Encoded": False}
-        api = FakeRuntimeApi([("rid-attack-1", attack),
-                              ("rid-benign-2", {"queryStringParameters": {"name": "ok"}})])
-        try:
-            events, err = self.run_wrapper(api, {"FNGUARD_MODE": "block", "_HANDLER": "app.read_file"})
-        finally:
-            api.close()
-        kind, body = api.results["rid-attack-1"]
+        results, events, err = self.invoke(
+            [("rid-attack-1", attack), ("rid-benign-2", {"queryStringParameters": {"name": "ok"}})],
+            {"FNGUARD_MODE": "block", "_HANDLER": "app.read_file"})
+        kind, body = results["rid-attack-1"]
         self.assertEqual(kind, "response")
         self.assertEqual(json.loads(body)["statusCode"], 403)
         self.assertNotIn("root:", body)
@@ -191,15 +195,12 @@ class LayerTest(unittest.TestCase):
                          "arn:aws:lambda:eu-west-1:111122223333:function:layer-test")
         self.assertEqual(detections[0]["action"], "blocked")
         # The runtime got the next invocation (the benign one) and answered it.
-        self.assertIn("rid-benign-2", api.results)
+        self.assertIn("rid-benign-2", results)
 
     def test_the_policy_parsed_at_layer_build_is_used_until_the_policy_is_edited(self):
-        api = FakeRuntimeApi([("rid-tree-1", {"queryStringParameters": {"name": "tree"}})])
-        try:
-            events, err = self.run_wrapper(api, {})
-        finally:
-            api.close()
-        self.assertEqual(api.results["rid-tree-1"][0], "response", err[-2000:])
+        results, events, err = self.invoke(
+            [("rid-tree-1", {"queryStringParameters": {"name": "tree"}})])
+        self.assertEqual(results["rid-tree-1"][0], "response", err[-2000:])
         loaded = [e for e in events if e.get("action") == "policy_loaded"]
         self.assertTrue(loaded, err[-2000:])
         self.assertIs(loaded[0]["policy"].get("prepared"), True, loaded[0])
@@ -208,11 +209,9 @@ class LayerTest(unittest.TestCase):
         # shows that setting); another file is parsed.
         for setting, prepared in [(os.path.join(self.opt, "fnguard", "policy.yaml"), True),
                                   (os.path.join(SOURCE, "examples", "lambda", "policy.yaml"), None)]:
-            api = FakeRuntimeApi([("rid-tree-setting", {"queryStringParameters": {"name": "s"}})])
-            try:
-                events, err = self.run_wrapper(api, {"FNGUARD_POLICY": setting})
-            finally:
-                api.close()
+            _, events, err = self.invoke(
+                [("rid-tree-setting", {"queryStringParameters": {"name": "s"}})],
+                {"FNGUARD_POLICY": setting})
             loaded = [e for e in events if e.get("action") == "policy_loaded"]
             self.assertTrue(loaded, err[-2000:])
             self.assertEqual(loaded[0]["policy"]["source"], setting)
@@ -227,25 +226,21 @@ class LayerTest(unittest.TestCase):
         self.assertIn("mode: monitor", text)
         with open(policy, "w") as f:
             f.write(text.replace("mode: monitor", "mode: block", 1))
-        api = FakeRuntimeApi([("rid-tree-2", {"queryStringParameters": {"name": "edited"}})])
         try:
-            events, err = self.run_wrapper(api, {}, opt=edited)
+            results, events, err = self.invoke(
+                [("rid-tree-2", {"queryStringParameters": {"name": "edited"}})], opt=edited)
         finally:
-            api.close()
             shutil.rmtree(edited)
-        self.assertEqual(api.results["rid-tree-2"][0], "response", err[-2000:])
+        self.assertEqual(results["rid-tree-2"][0], "response", err[-2000:])
         loaded = [e for e in events if e.get("action") == "policy_loaded"]
         self.assertTrue(loaded, err[-2000:])
         self.assertNotIn("prepared", loaded[0]["policy"])
         self.assertEqual(loaded[0]["mode"], "block")
 
     def test_disable_runs_the_runtime_untouched(self):
-        api = FakeRuntimeApi([("rid-plain-1", {"queryStringParameters": {"name": "plain"}})])
-        try:
-            events, err = self.run_wrapper(api, {"FNGUARD_DISABLE": "1"})
-        finally:
-            api.close()
-        self.assertEqual(api.results["rid-plain-1"][0], "response")
+        results, events, _ = self.invoke(
+            [("rid-plain-1", {"queryStringParameters": {"name": "plain"}})], {"FNGUARD_DISABLE": "1"})
+        self.assertEqual(results["rid-plain-1"][0], "response")
         self.assertEqual(events, [])
 
     def test_wrapper_is_the_binary_itself_even_when_flattened(self):
@@ -260,12 +255,9 @@ class LayerTest(unittest.TestCase):
         shutil.copytree(self.opt, flat, symlinks=True)
         os.unlink(os.path.join(flat, "fnguard-wrapper"))
         shutil.copy2(os.path.join(flat, "fnguard", "bin", "fnguard"), os.path.join(flat, "fnguard-wrapper"))
-        api = FakeRuntimeApi([("rid-flat-1", {"queryStringParameters": {"name": "flat"}})])
-        try:
-            events, err = self.run_wrapper(api, {}, opt=flat)
-        finally:
-            api.close()
-        self.assertEqual(api.results["rid-flat-1"][0], "response", err[-2000:])
+        results, events, err = self.invoke(
+            [("rid-flat-1", {"queryStringParameters": {"name": "flat"}})], opt=flat)
+        self.assertEqual(results["rid-flat-1"][0], "response", err[-2000:])
         started = [e for e in events if e.get("action") == "started"]
         self.assertTrue(started and started[0]["layers"]["preload"], err[-2000:])
         shutil.rmtree(flat)
