@@ -605,7 +605,7 @@ void report_at(const Report& report, const void* caller) {
   w.begin_object();
   w.field_int("fnguard", 1);
   write_time(w);  // second field: the supervisor strips it to fold repeats
-  w.field("kind", "violation");
+  w.field("kind", image::is_honeypot(g_state.view, d) ? "honeypot" : "violation");
   w.field("control", image::control_name(d.control));
   w.field("action", d.blocks() ? "blocked" : "allowed");
   w.field("mode", image::mode_name(d.mode));

@@ -2,6 +2,7 @@
 #include "fnguard/image/decide.h"
 
 #include <netinet/in.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "fnguard/common/glob.h"
@@ -180,6 +181,13 @@ size_t append_uint(char* out, size_t cap, size_t len, uint32_t v) {
 }
 
 }  // namespace
+
+bool is_honeypot(const View& view, const Decision& decision) {
+  if (decision.rule == kNoRule || decision.rule == kTaintRule) return false;
+  if (decision.rule >= view.header().rule_count) return false;
+  const Rule& rule = view.rule(decision.rule);
+  return rule.source_index == kBuiltinRule && strcmp(view.str(rule.label), kHoneypotLabel) == 0;
+}
 
 size_t rule_name(const View& view, const Decision& decision, char* out, size_t cap) {
   if (cap == 0) return 0;

@@ -64,6 +64,10 @@ Decision decide_net(const View& view, Control control, const NetSubject& subject
 // True when `path` lies in a location exec_from_writable treats as writable.
 bool is_writable_location(const View& view, const char* path);
 
+// True when the decision came from a honeypot rule (a decoy was touched):
+// its event is of kind "honeypot", not "violation".
+bool is_honeypot(const View& view, const Decision& decision);
+
 // Writes the rule's name for events ("files.read.rules[2]",
 // "files.read.default", "network.outbound.builtin.runtime_api") into out.
 // Returns the length written (truncated to fit, always NUL-terminated).

@@ -71,6 +71,9 @@ struct NetTarget {
 // that fnguard adds itself (the Runtime API endpoint, the nameservers) have
 // kBuiltinRule as source_index and their name in `label`.
 inline constexpr uint32_t kBuiltinRule = 0xffffffffu;
+// The label of the built-in rules that honeypots.files (and, with
+// honeypots.env, /proc/*/environ) become: a touch is a `honeypot` event.
+inline constexpr const char kHoneypotLabel[] = "honeypot";
 
 struct Rule {
   Verdict verdict;
@@ -97,7 +100,7 @@ struct ControlEntry {
 inline constexpr uint32_t kRequirePreload = 1u << 0;
 inline constexpr uint32_t kRequireKernel = 1u << 1;
 inline constexpr uint32_t kInspectConfigured = 1u << 2;   // parsed, not enforced yet
-inline constexpr uint32_t kHoneypotsConfigured = 1u << 3; // parsed, not enforced yet
+inline constexpr uint32_t kHoneypotsConfigured = 1u << 3;  // decoys: rules labelled kHoneypotLabel
 
 struct Header {
   uint32_t magic;

@@ -134,9 +134,18 @@ class Compiler {
       JsonValue files_list = JsonValue::array();
       for (const std::string& f : model_.honeypot_files) files_list.push(JsonValue::string(f));
       honeypots.set("files", std::move(files_list));
-      honeypots.set("enforced", JsonValue::boolean(false));
-      out_.not_enforced.push_back(
-          "honeypots: parsed and validated, not enforced yet (decoys arrive in a later release)");
+      honeypots.set("enforced", JsonValue::boolean(true));
+      // The built-in rules they became, first in each file control.
+      if (!honeypot_rules_.is_null()) honeypots.set("rules", std::move(honeypot_rules_));
+      out_.honeypots.env = model_.honeypot_env;
+      // Plain paths (collect refuses glob characters, escaped or not).
+      out_.honeypots.files = model_.honeypot_files;
+      if (control_mode(model_.files_read) == Mode::kOff) {
+        out_.warnings.push_back(Warning{
+            Location{out_.source, 0, 0},
+            "honeypots: files.read is off, so reading a decoy is not seen; set files.read.mode "
+            "to monitor or block"});
+      }
     }
     json_.set("honeypots", std::move(honeypots));
 
@@ -242,6 +251,9 @@ class Compiler {
     json.set("taint", JsonValue::string(image::mode_name(taint)));
     if (control == Control::kNetOutbound) json.set("builtin", std::move(builtin));
 
+    if (control == Control::kFilesRead || control == Control::kFilesWrite)
+      add_honeypot_rules(control);
+
     JsonValue rules = JsonValue::array();
     for (const RuleModel& r : c.rules) {
       image::RuleSpec spec;
@@ -301,6 +313,29 @@ class Compiler {
     return json;
   }
 
+  // The decoys come first in files.read and files.write, so that no rule of
+  // the user's (an allow of /tmp/** say) lets a touch of one through
+  // unreported. Built-in rules named "honeypot": events about them are of
+  // kind "honeypot" (image::is_honeypot).
+  void add_honeypot_rules(Control control) {
+    if (!model_.honeypots_present) return;
+    std::vector<std::string> globs = model_.honeypot_files;
+    // With decoy credentials in the environment, reading a process's
+    // environment reads them.
+    if (model_.honeypot_env && control == Control::kFilesRead) globs.push_back("/proc/*/environ");
+    JsonValue list = JsonValue::array();
+    for (const std::string& glob : globs) {
+      image::RuleSpec spec;
+      spec.verdict = Verdict::kDeny;
+      spec.source_index = image::kBuiltinRule;
+      spec.label = image::kHoneypotLabel;
+      add_path_rule(control, spec, glob);
+      list.push(JsonValue::string(glob));
+    }
+    if (honeypot_rules_.is_null()) honeypot_rules_ = JsonValue::object();
+    honeypot_rules_.set(control == Control::kFilesRead ? "read" : "write", std::move(list));
+  }
+
   JsonValue writable() {
     Mode mode = options_.mode_override.value_or(model_.exec_from_writable.value_or(Mode::kOff));
     builder_.set_control(Control::kExecFromWritable, mode, Verdict::kDeny);
@@ -350,6 +385,7 @@ class Compiler {
   JsonValue json_;
   std::unordered_map<std::string, std::string> resolved_;  // glob -> its variant ("" if none)
   bool taint_configured_ = false;
+  JsonValue honeypot_rules_;  // {"read": [...], "write": [...]} when honeypots are configured
 };
 
 }  // namespace

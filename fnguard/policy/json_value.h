@@ -29,6 +29,7 @@ class JsonValue {
   JsonValue& set(std::string key, JsonValue v);
 
   std::string pretty() const;
+  bool is_null() const { return kind_ == Kind::kNull; }
 
  private:
   void write(std::string& out, int indent) const;

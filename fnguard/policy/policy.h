@@ -57,6 +57,16 @@ struct InspectPolicy {
   std::vector<std::string> detectors;        // when configured: the detectors to run
 };
 
+// The policy's `honeypots` section, for the supervisor, which plants the
+// decoys before the program starts (fnguard/supervisor/decoys.h). The
+// compiled image carries the matching rules: any access to a decoy file, and
+// with `env` any read of a process's environment (/proc/*/environ), is a
+// `honeypot` event.
+struct HoneypotPolicy {
+  bool env = false;                // plant decoy credentials in the environment
+  std::vector<std::string> files;  // absolute, normal paths without glob characters
+};
+
 struct LoadedPolicy {
   std::string source;                     // file name, "<default>", or "<FNGUARD_POLICY>"
   std::vector<Warning> warnings;          // valid but worth saying
@@ -64,6 +74,7 @@ struct LoadedPolicy {
   std::string effective_json;             // the effective policy after defaults and variables
   std::vector<uint8_t> image;             // compiled; passes image::image_validate
   InspectPolicy inspect;
+  HoneypotPolicy honeypots;
   image::Mode top_mode = image::Mode::kMonitor;
   bool require_preload = true;
   bool require_kernel = false;

@@ -14,6 +14,8 @@ ProtectedStart start_protected(Channel& channel, Supervisor& sup, events::Sink& 
                                std::function<image::Phase()> phase, ProgramInfo* program,
                                std::string* warning) {
   ProtectedStart out;
+  out.decoys = std::make_unique<Decoys>();
+  out.decoys->plant(policy.honeypots, &launch.env);
   // Prepared before fork, installed by the child hook, supervised from
   // here. require.kernel without seccomp refuses to run (125).
   kernel::BackstopOptions kernel_options;
@@ -84,6 +86,9 @@ ProtectedStart start_protected(Channel& channel, Supervisor& sup, events::Sink& 
     }
   }
   if (!warning->empty()) sink.write_own(enforcement_event(*program, layers, *warning));
+  for (const std::string& problem : out.decoys->problems()) {
+    sink.write_own(enforcement_event(*program, layers, problem));
+  }
   return out;
 }
 

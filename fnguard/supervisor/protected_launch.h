@@ -14,6 +14,7 @@
 #include "fnguard/kernel/backstop.h"
 #include "fnguard/policy/policy.h"
 #include "fnguard/supervisor/channel.h"
+#include "fnguard/supervisor/decoys.h"
 #include "fnguard/supervisor/launch.h"
 #include "fnguard/supervisor/run_events.h"
 #include "fnguard/supervisor/supervisor.h"
@@ -23,12 +24,17 @@ namespace fnguard::supervisor {
 struct ProtectedStart {
   Launched child;
   std::unique_ptr<kernel::Backstop> backstop;
+  // The policy's honeypots, planted before the launch; removed when this
+  // goes out of scope (keep it until the program has exited).
+  std::unique_ptr<Decoys> decoys;
   int fail_status = 0;  // non-zero: the program is not running; exit with this status
   std::string failure;  // and this one-line message
 };
 
-// Prepares the backstop (exec allowed from the program's own directory and
-// fnguard's install prefix), launches `launch` under it, and writes the
+// Plants the policy's honeypots (decoy files; decoy variables added to
+// `launch.env`), prepares the backstop (exec allowed from the program's own
+// directory and fnguard's install prefix), launches `launch` under it, and
+// writes the
 // `started` event and, when protection is degraded, an `enforcement` event.
 // `phase` tells exec supervision the invocation phase (empty: unknown).
 // `warning` is a degradation the caller already knows; on return it holds

@@ -341,6 +341,36 @@ class LambdaEndToEnd:
         self.assertIn("hello from public/", inv.response["body"])
         self.assertEqual(inv.of_kind("detection"), [])
 
+    # --- honeypots: a decoy credentials file reached through ?file= ---
+
+    def test_a_decoy_read_through_the_request_is_a_honeypot_event_of_that_request(self):
+        # Per runtime and test process: the two runtimes' tests may run at once.
+        decoy = "/tmp/fnguard-e2e-decoy-%s-%d/.aws/credentials" % (self.runtime, os.getpid())
+        policy = open(POLICY).read() + "honeypots:\n  env: true\n  files: [%s]\n" % decoy
+        inv = invoke(self.runtime, "read", http_event({"file": decoy}), "monitor",
+                     policy_text=policy)
+        self.assertRegex(self.body(inv), r"aws_access_key_id = AKIA[A-Z2-7]{16}")  # the decoy
+        found = [e for e in inv.of_kind("honeypot") if e.get("target") == decoy]
+        self.assertTrue(found, inv.events)
+        e = found[0]
+        self.assertEqual(e["action"], "allowed")
+        self.assertEqual(e["rule"], "files.read.builtin.honeypot")
+        self.assertTrue(e["function"].get("request_id"))
+        self.assertEqual(e["function"].get("phase"), "invoke")
+        self.assertEqual(e["taint"], {"field": "queryStringParameters.file", "value": decoy})
+        self.assertEqual(e["source"]["file"], os.path.realpath(self.source_file))
+        self.assertEqual(e["source"]["line"], line_of(self.source_file, self.h["read_line_marker"]))
+        self.assertFalse(os.path.exists(decoy))  # removed when the wrapper stopped
+
+        # Block, with the inspector off so that the enforcer meets the read.
+        honeypots = "honeypots:\n  files: [%s]\n" % decoy
+        blocked = invoke(self.runtime, "read", http_event({"file": decoy}), None,
+                         policy_text=ENFORCER_ONLY + honeypots)
+        self.assertNotIn("aws_access_key_id", json.dumps(blocked.response))
+        found = [e for e in blocked.of_kind("honeypot") if e.get("target") == decoy]
+        self.assertTrue(found, blocked.events)
+        self.assertEqual(found[0]["action"], "blocked")
+
 
 class PythonLambdaTest(LambdaEndToEnd, unittest.TestCase):
     runtime = "python"

@@ -68,12 +68,21 @@ class PolicyCli(unittest.TestCase):
         p = self.write("p.yaml", "version: 1\n")
         self.assertEqual(run("policy", "show", "--mode", "loud", p).returncode, 2)
 
-    def test_not_enforced_sections_are_named(self):
+    def test_every_section_is_enforced(self):
         p = self.write("p.yaml", "version: 1\ninspect: {detectors: [ssrf]}\nhoneypots: {env: true}\n")
         r = run("policy", "check", p)
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertNotIn("inspect: parsed and validated, not enforced yet", r.stdout)
-        self.assertIn("honeypots: parsed and validated, not enforced yet", r.stdout)
+        self.assertNotIn("not enforced", r.stdout)
+
+    def test_show_names_the_rules_honeypots_became(self):
+        p = self.write("p.yaml", "version: 1\nhoneypots:\n  env: true\n  files: [$TMP/.aws/credentials]\n")
+        r = run("policy", "show", p, env={"TMPDIR": "/tmp"})
+        self.assertEqual(r.returncode, 0, r.stderr)
+        hp = json.loads(r.stdout)["honeypots"]
+        self.assertTrue(hp["enforced"])
+        self.assertEqual(hp["files"], ["/tmp/.aws/credentials"])
+        self.assertEqual(hp["rules"], {"read": ["/tmp/.aws/credentials", "/proc/*/environ"],
+                                       "write": ["/tmp/.aws/credentials"]})
 
     def test_show_prints_the_effective_policy(self):
         p = self.write("p.yaml", "version: 1\nmode: block\nfiles:\n  read:\n    rules:\n"

@@ -9,6 +9,7 @@
 
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "fnguard/image/decide.h"
 #include "fnguard/policy/policy.h"
@@ -342,14 +343,92 @@ require:
   EXPECT_TRUE(flags & image::kHoneypotsConfigured);
   EXPECT_FALSE(p.require_preload);
   EXPECT_TRUE(p.require_kernel);
-  // inspect and taint are enforced (by the proxy and the enforcer); honeypots are not yet.
-  ASSERT_EQ(p.not_enforced.size(), 1u);
-  EXPECT_EQ(p.not_enforced[0].rfind("honeypots: parsed and validated, not enforced yet", 0), 0u);
+  // inspect (the proxy), taint and honeypots (the enforcer) are all enforced.
+  EXPECT_TRUE(p.not_enforced.empty());
+  EXPECT_TRUE(p.honeypots.env);
+  EXPECT_EQ(p.honeypots.files, std::vector<std::string>{"/tmp/.aws/credentials"});
 
   LoadedPolicy q = must_load("version: 1\n");
   EXPECT_TRUE(view_of(q).header().flags & image::kRequirePreload);
   EXPECT_FALSE(view_of(q).header().flags & image::kRequireKernel);
   EXPECT_TRUE(q.not_enforced.empty());
+}
+
+TEST(PolicyCompile, HoneypotFilesAreDeniedBeforeAnyRuleOfTheUsers) {
+  LoadedPolicy p = must_load(R"(version: 1
+mode: block
+files:
+  read:
+    default: allow
+    rules:
+      - allow: /tmp/**
+  write:
+    default: deny
+    rules:
+      - allow: /tmp/**
+honeypots:
+  files: [$TMP/.aws/credentials]
+)");
+  image::View v = view_of(p);
+  for (Control c : {Control::kFilesRead, Control::kFilesWrite}) {
+    image::Decision d = image::decide_path(v, c, "/tmp/.aws/credentials", Phase::kAny);
+    EXPECT_TRUE(d.blocks()) << image::control_name(c);
+    EXPECT_TRUE(image::is_honeypot(v, d));
+    EXPECT_EQ(rule_of(v, d), std::string(image::control_name(c)) + ".builtin.honeypot");
+    // Its neighbours are the user's to decide.
+    image::Decision n = image::decide_path(v, c, "/tmp/.aws/config", Phase::kAny);
+    EXPECT_FALSE(n.blocks());
+    EXPECT_FALSE(image::is_honeypot(v, n));
+  }
+  EXPECT_EQ(p.honeypots.files, std::vector<std::string>{"/tmp/.aws/credentials"});
+  EXPECT_FALSE(p.honeypots.env);
+  // Without honeypots.env, a process's environment is the user's rules' business.
+  EXPECT_FALSE(
+      image::decide_path(v, Control::kFilesRead, "/proc/self/environ", Phase::kAny).blocks());
+  // A deny rule of the user's is still a violation, not a honeypot.
+  LoadedPolicy q = must_load(R"(version: 1
+mode: block
+files:
+  read:
+    rules:
+      - deny: /etc/shadow
+)");
+  image::View w = view_of(q);
+  image::Decision shadow = image::decide_path(w, Control::kFilesRead, "/etc/shadow", Phase::kAny);
+  EXPECT_TRUE(shadow.blocks());
+  EXPECT_FALSE(image::is_honeypot(w, shadow));
+}
+
+TEST(PolicyCompile, HoneypotEnvWatchesEveryProcessEnvironment) {
+  LoadedPolicy p = must_load("version: 1\nhoneypots:\n  env: true\n");
+  image::View v = view_of(p);
+  for (const char* path : {"/proc/self/environ", "/proc/42/environ", "/proc/thread-self/environ"}) {
+    image::Decision d = image::decide_path(v, Control::kFilesRead, path, Phase::kAny);
+    EXPECT_TRUE(d.reports()) << path;
+    EXPECT_FALSE(d.blocks()) << path;  // monitor, the default mode
+    EXPECT_TRUE(image::is_honeypot(v, d)) << path;
+  }
+  EXPECT_FALSE(
+      image::decide_path(v, Control::kFilesRead, "/proc/self/status", Phase::kAny).reports());
+  EXPECT_TRUE(p.honeypots.env);
+  EXPECT_TRUE(p.honeypots.files.empty());
+  EXPECT_TRUE(p.warnings.empty());
+}
+
+TEST(PolicyCompile, HoneypotsWithFilesReadOffAreAWarning) {
+  LoadedPolicy p = must_load(R"(version: 1
+files:
+  read:
+    mode: off
+honeypots:
+  files: [/tmp/decoy]
+)");
+  ASSERT_EQ(p.warnings.size(), 1u);
+  EXPECT_NE(p.warnings[0].message.find("files.read is off"), std::string::npos);
+  // Writes are still watched.
+  image::View v = view_of(p);
+  EXPECT_TRUE(image::is_honeypot(
+      v, image::decide_path(v, Control::kFilesWrite, "/tmp/decoy", Phase::kAny)));
 }
 
 TEST(PolicyCompile, DefaultPolicyWatchesAndNeverBlocks) {
