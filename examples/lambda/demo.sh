@@ -5,7 +5,9 @@
 #   monitor: the response still leaks the file, and two events say so (the
 #            attack found in the request, the file access it caused), with
 #            the request id, the handler's file and line, and the taint;
-#   block:   the same request gets a 403; a benign request its normal answer.
+#   block:   the same request gets a 403; a benign request its normal answer;
+#   honeypots: with a decoy credentials file in the policy, the same bug
+#            aimed at it hands out fake keys and raises a `honeypot` event.
 # Meant to be run by `make demo` after examples/demo/run.sh.
 set -euo pipefail
 
@@ -31,7 +33,7 @@ show_events() {
 import json, sys
 for line in open(sys.argv[1]):
     e = json.loads(line)
-    if e.get("kind") not in ("detection", "violation"):
+    if e.get("kind") not in ("detection", "violation", "honeypot"):
         continue
     f, s, t = e.get("function", {}), e.get("source", {}), e.get("taint", {})
     where = "%s:%s (%s)" % (s["file"], s.get("line"), s.get("function")) if s.get("file") else "-"
@@ -41,10 +43,10 @@ for line in open(sys.argv[1]):
 PY
 }
 
-invoke() {  # mode file
+invoke() {  # mode file [policy]
   event "$2" > "$work/event.json"
   "$fnguard" local invoke --dir "$here/python" --handler app.read_file --runtime python \
-    --policy "$here/policy.yaml" --mode "$1" --event "$work/event.json" --events "$work/events.jsonl" \
+    --policy "${3:-$here/policy.yaml}" --mode "$1" --event "$work/event.json" --events "$work/events.jsonl" \
     2>/dev/null | python3 -c 'import json,sys; r=json.load(sys.stdin); print("  response: %s %r" % (r.get("statusCode"), r.get("body","")[:60]))'
 }
 
@@ -56,3 +58,12 @@ for mode in monitor block; do
     show_events "$work/events.jsonl"
   done
 done
+
+# Honeypots: the same policy plus a decoy credentials file, planted by the
+# wrapper for the runtime's lifetime (docs/POLICY.md, "Honeypots").
+decoy="$work/decoy/.aws/credentials"
+{ cat "$here/policy.yaml"; printf 'honeypots:\n  env: true\n  files: [%s]\n' "$decoy"; } > "$work/honeypots.yaml"
+echo "== monitor, with honeypots: GET /?file=$decoy"
+: > "$work/events.jsonl"
+invoke monitor "$decoy" "$work/honeypots.yaml"
+show_events "$work/events.jsonl"
