@@ -118,6 +118,31 @@ class HoneypotTest(unittest.TestCase):
         self.assertIn("Not a directory", e["message"])
         self.assertTrue(os.path.isfile(blocker))
 
+    def test_links_relative_and_odd_paths_to_a_decoy_are_caught(self):
+        link = os.path.join(self.dir.name, "link")
+        code = ("import os, sys\n"
+                "decoy, link = sys.argv[1], sys.argv[2]\n"
+                "os.symlink(decoy, link)\n"
+                "os.chdir(os.path.dirname(decoy))\n"
+                "for p in [link, 'credentials', decoy.replace('/.aws/', '/./.aws//'),\n"
+                "          decoy.replace('/.aws/', '/.aws/../.aws/')]:\n"
+                "    try:\n"
+                "        open(p).read(); sys.stdout.write('READ %s\\n' % p)\n"
+                "    except PermissionError:\n"
+                "        sys.stdout.write('DENIED %s\\n' % p)\n"
+                "for op in (os.link, os.rename):\n"
+                "    try:\n"
+                "        op(decoy, decoy + '.2'); sys.stdout.write('DONE %s\\n' % op.__name__)\n"
+                "    except PermissionError:\n"
+                "        sys.stdout.write('DENIED %s\\n' % op.__name__)\n")
+        policy = POLICY.format(env="false", decoy=self.decoy)
+        r = t.run([t.PYTHON, "-c", code, self.decoy, link], policy=policy, mode="block", events="-")
+        self.assertEqual(r.returncode, 0, r)
+        self.assertNotIn("READ", r.stdout)
+        self.assertNotIn("DONE", r.stdout)
+        self.assertEqual(r.stdout.count("DENIED"), 6, r.stdout)
+        self.assertGreaterEqual(t.occurrences(r, kind="honeypot", target=self.decoy, action="blocked"), 6)
+
     def test_the_policy_says_the_honeypots_are_enforced(self):
         r = self.run_program()
         e = t.assert_event(self, r, kind="lifecycle", action="policy_loaded")
