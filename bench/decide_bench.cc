@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "fnguard/common/sha256.h"
 #include "fnguard/image/decide.h"
@@ -19,19 +20,38 @@
 
 namespace {
 
+// The policy's compiled image; with `honeypots`, the same policy plus a
+// honeypots section (a decoy file and env: its rules come first in
+// files.read, so every decision passes them).
+std::vector<uint8_t> compile_bench_policy(bool honeypots) {
+  fnguard::policy::CompileOptions options;
+  options.task_root = "/var/task";
+  options.tmp = "/tmp";
+  options.home = "/root";
+  std::string text;
+  if (FILE* f = std::fopen(FNGUARD_BENCH_POLICY, "r")) {
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+    std::fclose(f);
+  }
+  if (honeypots) text += "honeypots:\n  env: true\n  files: [/tmp/.aws/credentials]\n";
+  auto loaded = fnguard::policy::load_policy_text(text, FNGUARD_BENCH_POLICY, options);
+  if (!loaded.ok()) {
+    std::fprintf(stderr, "decide_bench: %s\n", loaded.error().to_string().c_str());
+    std::exit(1);
+  }
+  return loaded->image;
+}
+
 const fnguard::image::View& bench_view() {
-  static std::vector<uint8_t> bytes = [] {
-    fnguard::policy::CompileOptions options;
-    options.task_root = "/var/task";
-    options.tmp = "/tmp";
-    options.home = "/root";
-    auto loaded = fnguard::policy::load_policy_file(FNGUARD_BENCH_POLICY, options);
-    if (!loaded.ok()) {
-      std::fprintf(stderr, "decide_bench: %s\n", loaded.error().to_string().c_str());
-      std::exit(1);
-    }
-    return loaded->image;
-  }();
+  static std::vector<uint8_t> bytes = compile_bench_policy(false);
+  static fnguard::image::View view(bytes.data(), bytes.size());
+  return view;
+}
+
+const fnguard::image::View& honeypot_view() {
+  static std::vector<uint8_t> bytes = compile_bench_policy(true);
   static fnguard::image::View view(bytes.data(), bytes.size());
   return view;
 }
@@ -41,6 +61,35 @@ void BM_DecidePathAllowedRead(benchmark::State& state) {
   for (auto _ : state) {
     auto d = fnguard::image::decide_path(view, fnguard::image::Control::kFilesRead,
                                          "/etc/hostname", fnguard::image::Phase::kAny);
+    benchmark::DoNotOptimize(d);
+  }
+}
+
+// The same decisions with honeypots configured, side by side.
+void BM_DecidePathAllowedReadWithHoneypots(benchmark::State& state) {
+  const auto& view = honeypot_view();
+  for (auto _ : state) {
+    auto d = fnguard::image::decide_path(view, fnguard::image::Control::kFilesRead,
+                                         "/etc/hostname", fnguard::image::Phase::kAny);
+    benchmark::DoNotOptimize(d);
+  }
+}
+
+void BM_DecidePathTmpReadWithHoneypots(benchmark::State& state) {
+  const auto& view = honeypot_view();
+  for (auto _ : state) {
+    // Shares the decoy's /tmp/ prefix, so the honeypot rule's glob runs.
+    auto d = fnguard::image::decide_path(view, fnguard::image::Control::kFilesRead,
+                                         "/tmp/fnguard-bench.txt", fnguard::image::Phase::kAny);
+    benchmark::DoNotOptimize(d);
+  }
+}
+
+void BM_DecidePathTmpRead(benchmark::State& state) {
+  const auto& view = bench_view();
+  for (auto _ : state) {
+    auto d = fnguard::image::decide_path(view, fnguard::image::Control::kFilesRead,
+                                         "/tmp/fnguard-bench.txt", fnguard::image::Phase::kAny);
     benchmark::DoNotOptimize(d);
   }
 }
@@ -73,6 +122,9 @@ void BM_DecideNetAllowedLoopback(benchmark::State& state) {
 }  // namespace
 
 BENCHMARK(BM_DecidePathAllowedRead);
+BENCHMARK(BM_DecidePathAllowedReadWithHoneypots);
+BENCHMARK(BM_DecidePathTmpRead);
+BENCHMARK(BM_DecidePathTmpReadWithHoneypots);
 BENCHMARK(BM_DecidePathDeepAllowedRead);
 BENCHMARK(BM_DecideNetAllowedLoopback);
 
