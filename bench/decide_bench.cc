@@ -56,54 +56,21 @@ const fnguard::image::View& honeypot_view() {
   return view;
 }
 
-void BM_DecidePathAllowedRead(benchmark::State& state) {
-  const auto& view = bench_view();
+// A files.read decision for `path`, against the bench policy or (with
+// `honeypots`) the same policy with honeypots configured, side by side.
+void BM_DecidePath(benchmark::State& state, bool honeypots, const char* path) {
+  const auto& view = honeypots ? honeypot_view() : bench_view();
   for (auto _ : state) {
-    auto d = fnguard::image::decide_path(view, fnguard::image::Control::kFilesRead,
-                                         "/etc/hostname", fnguard::image::Phase::kAny);
+    auto d = fnguard::image::decide_path(view, fnguard::image::Control::kFilesRead, path,
+                                         fnguard::image::Phase::kAny);
     benchmark::DoNotOptimize(d);
   }
 }
 
-// The same decisions with honeypots configured, side by side.
-void BM_DecidePathAllowedReadWithHoneypots(benchmark::State& state) {
-  const auto& view = honeypot_view();
-  for (auto _ : state) {
-    auto d = fnguard::image::decide_path(view, fnguard::image::Control::kFilesRead,
-                                         "/etc/hostname", fnguard::image::Phase::kAny);
-    benchmark::DoNotOptimize(d);
-  }
-}
-
-void BM_DecidePathTmpReadWithHoneypots(benchmark::State& state) {
-  const auto& view = honeypot_view();
-  for (auto _ : state) {
-    // Shares the decoy's /tmp/ prefix, so the honeypot rule's glob runs.
-    auto d = fnguard::image::decide_path(view, fnguard::image::Control::kFilesRead,
-                                         "/tmp/fnguard-bench.txt", fnguard::image::Phase::kAny);
-    benchmark::DoNotOptimize(d);
-  }
-}
-
-void BM_DecidePathTmpRead(benchmark::State& state) {
-  const auto& view = bench_view();
-  for (auto _ : state) {
-    auto d = fnguard::image::decide_path(view, fnguard::image::Control::kFilesRead,
-                                         "/tmp/fnguard-bench.txt", fnguard::image::Phase::kAny);
-    benchmark::DoNotOptimize(d);
-  }
-}
-
-void BM_DecidePathDeepAllowedRead(benchmark::State& state) {
-  const auto& view = bench_view();
-  for (auto _ : state) {
-    auto d = fnguard::image::decide_path(
-        view, fnguard::image::Control::kFilesRead,
-        "/usr/lib/python3.11/encodings/__pycache__/utf_8.cpython-311.pyc",
-        fnguard::image::Phase::kAny);
-    benchmark::DoNotOptimize(d);
-  }
-}
+constexpr char kEtc[] = "/etc/hostname";
+// Shares the decoy's /tmp/ prefix, so the honeypot rule's glob runs.
+constexpr char kTmp[] = "/tmp/fnguard-bench.txt";
+constexpr char kDeep[] = "/usr/lib/python3.11/encodings/__pycache__/utf_8.cpython-311.pyc";
 
 void BM_DecideNetAllowedLoopback(benchmark::State& state) {
   const auto& view = bench_view();
@@ -121,11 +88,11 @@ void BM_DecideNetAllowedLoopback(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_DecidePathAllowedRead);
-BENCHMARK(BM_DecidePathAllowedReadWithHoneypots);
-BENCHMARK(BM_DecidePathTmpRead);
-BENCHMARK(BM_DecidePathTmpReadWithHoneypots);
-BENCHMARK(BM_DecidePathDeepAllowedRead);
+BENCHMARK_CAPTURE(BM_DecidePath, AllowedRead, false, kEtc);
+BENCHMARK_CAPTURE(BM_DecidePath, AllowedReadWithHoneypots, true, kEtc);
+BENCHMARK_CAPTURE(BM_DecidePath, TmpRead, false, kTmp);
+BENCHMARK_CAPTURE(BM_DecidePath, TmpReadWithHoneypots, true, kTmp);
+BENCHMARK_CAPTURE(BM_DecidePath, DeepAllowedRead, false, kDeep);
 BENCHMARK(BM_DecideNetAllowedLoopback);
 
 // arg 0: the portable code; 1: the fastest this CPU offers.

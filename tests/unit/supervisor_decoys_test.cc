@@ -31,6 +31,11 @@ class DecoysTest : public ::testing::Test {
     ss << in.rdbuf();
     return ss.str();
   }
+  static policy::HoneypotPolicy files(std::vector<std::string> paths) {
+    policy::HoneypotPolicy hp;
+    hp.files = std::move(paths);
+    return hp;
+  }
   static bool exists(const std::string& path) {
     struct stat st;
     return lstat(path.c_str(), &st) == 0;
@@ -41,11 +46,9 @@ class DecoysTest : public ::testing::Test {
 
 TEST_F(DecoysTest, PlantsAFakeCredentialsFileAndRemovesItAndItsNewDirectories) {
   std::string path = dir_ + "/home/.aws/credentials";
-  policy::HoneypotPolicy hp;
-  hp.files = {path};
   {
     Decoys d;
-    d.plant(hp, nullptr);
+    d.plant(files({path}), nullptr);
     EXPECT_TRUE(d.problems().empty());
     struct stat st;
     ASSERT_EQ(stat(path.c_str(), &st), 0);
@@ -68,11 +71,9 @@ TEST_F(DecoysTest, PlantsAFakeCredentialsFileAndRemovesItAndItsNewDirectories) {
 TEST_F(DecoysTest, AnExistingFileIsNeitherReplacedNorRemoved) {
   std::string path = dir_ + "/credentials";
   std::ofstream(path) << "the user's own\n";
-  policy::HoneypotPolicy hp;
-  hp.files = {path};
   {
     Decoys d;
-    d.plant(hp, nullptr);
+    d.plant(files({path}), nullptr);
     EXPECT_TRUE(d.problems().empty());
     EXPECT_EQ(read(path), "the user's own\n");
   }
@@ -81,11 +82,9 @@ TEST_F(DecoysTest, AnExistingFileIsNeitherReplacedNorRemoved) {
 
 TEST_F(DecoysTest, AFileTheProgramReplacedIsLeftAlone) {
   std::string path = dir_ + "/credentials";
-  policy::HoneypotPolicy hp;
-  hp.files = {path};
   {
     Decoys d;
-    d.plant(hp, nullptr);
+    d.plant(files({path}), nullptr);
     ASSERT_EQ(unlink(path.c_str()), 0);
     std::ofstream(path) << "written by the program\n";
   }
@@ -95,10 +94,8 @@ TEST_F(DecoysTest, AFileTheProgramReplacedIsLeftAlone) {
 TEST_F(DecoysTest, ADecoyThatCannotBePlantedIsAProblemNotAFailure) {
   std::string file = dir_ + "/plain";
   std::ofstream(file) << "x";
-  policy::HoneypotPolicy hp;
-  hp.files = {file + "/under/a/file", dir_ + "/ok"};
   Decoys d;
-  d.plant(hp, nullptr);
+  d.plant(files({file + "/under/a/file", dir_ + "/ok"}), nullptr);
   ASSERT_EQ(d.problems().size(), 1u);
   EXPECT_NE(d.problems()[0].find(file + "/under/a/file not planted"), std::string::npos)
       << d.problems()[0];
