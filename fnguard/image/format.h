@@ -99,7 +99,7 @@ struct ControlEntry {
 // Header::flags bits.
 inline constexpr uint32_t kRequirePreload = 1u << 0;
 inline constexpr uint32_t kRequireKernel = 1u << 1;
-inline constexpr uint32_t kInspectConfigured = 1u << 2;   // parsed, not enforced yet
+inline constexpr uint32_t kInspectConfigured = 1u << 2;   // the policy has an inspect section
 inline constexpr uint32_t kHoneypotsConfigured = 1u << 3;  // decoys: rules labelled kHoneypotLabel
 
 struct Header {
