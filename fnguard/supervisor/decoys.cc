@@ -91,7 +91,14 @@ bool Decoys::make_parents(const std::string& path) {
 
 void Decoys::plant_file(const std::string& path) {
   struct stat st;
-  if (lstat(path.c_str(), &st) == 0) return;  // exists: watched, not replaced
+  if (lstat(path.c_str(), &st) == 0) {  // exists: watched, not replaced
+    if (S_ISDIR(st.st_mode)) {
+      problems_.push_back("honeypot " + path +
+                          " is an existing directory: every open of it (a listing, say) is "
+                          "reported as a touch; name a file");
+    }
+    return;
+  }
   if (path.empty() || path[0] != '/' || !make_parents(path)) return;
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) {

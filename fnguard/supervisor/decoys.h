@@ -6,7 +6,7 @@
 //          like an AWS shared credentials file holding a fake key pair. A
 //          path that already exists is left as it is; an access to it is
 //          reported all the same (the rules come from the policy, not from
-//          the planting).
+//          the planting); an existing directory is named in problems().
 //   env    AWS_BACKUP_ACCESS_KEY_ID and AWS_BACKUP_SECRET_ACCESS_KEY are added
 //          to the program's environment, each unless already set: names that
 //          look like credentials to code that collects them and that no AWS

@@ -80,6 +80,14 @@ TEST_F(DecoysTest, AnExistingFileIsNeitherReplacedNorRemoved) {
   EXPECT_EQ(read(path), "the user's own\n");
 }
 
+TEST_F(DecoysTest, AnExistingDirectoryIsNamedAsAProblem) {
+  Decoys d;
+  d.plant(files({dir_}), nullptr);
+  ASSERT_EQ(d.problems().size(), 1u);
+  EXPECT_NE(d.problems()[0].find("is an existing directory"), std::string::npos);
+  EXPECT_TRUE(exists(dir_));
+}
+
 TEST_F(DecoysTest, AFileTheProgramReplacedIsLeftAlone) {
   std::string path = dir_ + "/credentials";
   {
