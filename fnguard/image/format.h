@@ -72,7 +72,7 @@ struct NetTarget {
 // kBuiltinRule as source_index and their name in `label`.
 inline constexpr uint32_t kBuiltinRule = 0xffffffffu;
 // The label of the built-in rules that honeypots.files (and, with
-// honeypots.env, /proc/*/environ) become: a touch is a `honeypot` event.
+// honeypots.env, /proc/**/environ) become: a touch is a `honeypot` event.
 inline constexpr const char kHoneypotLabel[] = "honeypot";
 
 struct Rule {

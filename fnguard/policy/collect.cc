@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <climits>
+#include <cstring>
 
 #include "fnguard/common/glob.h"
 #include "fnguard/common/path.h"
@@ -494,6 +495,16 @@ class Collector {
       if (!glob) return;
       r.kind = RuleModel::Kind::kPathGlob;
       r.glob = *glob;
+      // /proc/PID/X of a process is also /proc/PID/task/TID/X (each
+      // thread's view of it): a deny written for the first name misses the
+      // second.
+      if (r.verdict == image::Verdict::kDeny && glob->rfind("/proc/*/", 0) == 0 &&
+          glob->rfind("/proc/*/task/", 0) != 0) {
+        std::string rest = glob->substr(std::strlen("/proc/*/"));
+        warn(value, what + ": " + *glob + " does not match /proc/PID/task/TID/" + rest +
+                        ", another name of the same file; write /proc/**/" + rest +
+                        " to deny both");
+      }
     }
     if (ok) c.rules.push_back(std::move(r));
   }

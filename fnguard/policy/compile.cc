@@ -322,7 +322,7 @@ class Compiler {
     std::vector<std::string> globs = model_.honeypot_files;
     // With decoy credentials in the environment, reading a process's
     // environment reads them.
-    if (model_.honeypot_env && control == Control::kFilesRead) globs.push_back("/proc/*/environ");
+    if (model_.honeypot_env && control == Control::kFilesRead) globs.push_back("/proc/**/environ");
     JsonValue list = JsonValue::array();
     for (const std::string& glob : globs) {
       image::RuleSpec spec;

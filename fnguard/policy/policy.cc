@@ -34,7 +34,7 @@ files:
     rules:
       - deny: /etc/shadow
       - deny: /etc/gshadow
-      - deny: /proc/*/environ
+      - deny: /proc/**/environ
   write:
     default: allow
 network:

@@ -60,7 +60,7 @@ struct InspectPolicy {
 // The policy's `honeypots` section, for the supervisor, which plants the
 // decoys before the program starts (fnguard/supervisor/decoys.h). The
 // compiled image carries the matching rules: any access to a decoy file, and
-// with `env` any read of a process's environment (/proc/*/environ), is a
+// with `env` any read of a process's environment (/proc/**/environ), is a
 // `honeypot` event.
 struct HoneypotPolicy {
   bool env = false;                // plant decoy credentials in the environment

@@ -15,7 +15,7 @@
 //
 // The decoy key pair is random per start and the same in files and
 // environment. Seeing a decoy is what the enforcer reports: the compiled
-// policy denies every decoy file (and, with env, /proc/*/environ) first in
+// policy denies every decoy file (and, with env, /proc/**/environ) first in
 // files.read and files.write, and such an event has kind "honeypot". What
 // is not seen: the decoy values leaving in a request body (the enforcer does
 // not read what a process sends), or a read of the environment from inside

@@ -81,7 +81,7 @@ class PolicyCli(unittest.TestCase):
         hp = json.loads(r.stdout)["honeypots"]
         self.assertTrue(hp["enforced"])
         self.assertEqual(hp["files"], ["/tmp/.aws/credentials"])
-        self.assertEqual(hp["rules"], {"read": ["/tmp/.aws/credentials", "/proc/*/environ"],
+        self.assertEqual(hp["rules"], {"read": ["/tmp/.aws/credentials", "/proc/**/environ"],
                                        "write": ["/tmp/.aws/credentials"]})
 
     def test_show_prints_the_effective_policy(self):

@@ -143,6 +143,23 @@ class HoneypotTest(unittest.TestCase):
         self.assertEqual(r.stdout.count("DENIED"), 6, r.stdout)
         self.assertGreaterEqual(t.occurrences(r, kind="honeypot", target=self.decoy, action="blocked"), 6)
 
+    def test_every_path_to_a_process_environment_is_a_touch(self):
+        # /proc/PID/task/TID/environ is the same environment under another name.
+        code = ("import os, sys, threading\n"
+                "tid = threading.get_native_id()\n"
+                "for p in ['/proc/self/environ', '/proc/self/task/%d/environ' % tid,\n"
+                "          '/proc/%d/task/%d/environ' % (os.getpid(), tid), '/proc/thread-self/environ']:\n"
+                "    try:\n"
+                "        open(p, 'rb').read(); sys.stdout.write('READ %s\\n' % p)\n"
+                "    except PermissionError:\n"
+                "        sys.stdout.write('DENIED %s\\n' % p)\n")
+        policy = POLICY.format(env="true", decoy=self.decoy)
+        r = t.run([t.PYTHON, "-c", code], policy=policy, mode="block", events="-")
+        self.assertEqual(r.returncode, 0, r)
+        self.assertNotIn("READ", r.stdout)
+        self.assertEqual(r.stdout.count("DENIED"), 4, r.stdout)
+        self.assertGreaterEqual(t.occurrences(r, kind="honeypot", action="blocked"), 4)
+
     def test_the_policy_says_the_honeypots_are_enforced(self):
         r = self.run_program()
         e = t.assert_event(self, r, kind="lifecycle", action="policy_loaded")

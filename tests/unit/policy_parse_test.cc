@@ -291,6 +291,25 @@ TEST(PolicyParse, RulesAfterACatchAllAreAWarningNotAnError) {
   EXPECT_TRUE(phased.policy->warnings.empty());
 }
 
+TEST(PolicyParse, ADenyOfAProcFileWithoutItsThreadNamesIsAWarning) {
+  CheckResult r = check_policy_text(R"(version: 1
+files:
+  read:
+    rules:
+      - deny: /proc/*/environ
+      - deny: /proc/**/mem
+      - deny: /proc/*/task/*/environ
+      - allow: /proc/*/status
+)",
+                                    "p.yaml", test_options());
+  ASSERT_TRUE(r.policy);
+  ASSERT_EQ(r.policy->warnings.size(), 1u);
+  EXPECT_EQ(r.policy->warnings[0].where.to_string(), "p.yaml:5:15");
+  EXPECT_NE(r.policy->warnings[0].message.find("does not match /proc/PID/task/TID/environ"),
+            std::string::npos);
+  EXPECT_NE(r.policy->warnings[0].message.find("write /proc/**/environ"), std::string::npos);
+}
+
 TEST(PolicyParse, MissingFileIsAClearError) {
   CheckResult r = check_policy_file("/nonexistent/policy.yaml", test_options());
   ASSERT_EQ(r.errors.size(), 1u);
