@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -38,6 +39,17 @@ bool is_dir(const std::string& p) {
 bool exists(const std::string& p) {
   struct stat st;
   return stat(p.c_str(), &st) == 0;
+}
+
+// Whether `p` resolves to a pipe, socket or other object of the kernel's
+// internal file systems (/dev/stdout when it is a pipe, say). Landlock
+// cannot name one in a rule (EBADFD) and does not restrict opening one, so
+// such a rule is left out rather than failing the whole ruleset.
+bool is_internal_object(const std::string& p) {
+  constexpr long kPipeFs = 0x50495045, kSockFs = 0x534F434B, kAnonInodeFs = 0x09041934;
+  struct statfs fs;
+  if (statfs(p.c_str(), &fs) != 0) return false;
+  return fs.f_type == kPipeFs || fs.f_type == kSockFs || fs.f_type == kAnonInodeFs;
 }
 
 // The literal part of a glob up to the last '/' before its first wildcard
@@ -100,6 +112,12 @@ void plan_write(const image::View& image, int abi, LandlockPlan* plan) {
     } else if (path != prefix) {
       plan->notes.push_back(label + ": " + prefix +
                             " does not exist; widened to everything beneath " + path);
+    }
+    if (is_internal_object(path)) {
+      plan->notes.push_back(label + ": " + path +
+                            " is a pipe or socket, which Landlock neither names nor restricts; "
+                            "left to the preload");
+      continue;
     }
     if (path == "/") {
       plan->notes.push_back(label +

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <algorithm>
 #include <string>
 
 #include "fnguard/kernel/landlock.h"
@@ -152,6 +153,35 @@ TEST_F(LandlockApply, WritesOnlyBeneathAllowedDirectories) {
   EXPECT_EQ(out, "allowed=0,denied=13,rename=13");
   struct stat st;
   EXPECT_NE(stat(denied.c_str(), &st), 0) << "the denied file was created";
+}
+
+TEST_F(LandlockApply, AnAllowedPathThatIsAPipeIsLeftOutNotFatal) {
+  // /dev/stdout when stdout is a pipe: the rule names an object Landlock
+  // cannot name. The ruleset must still restrict writes elsewhere.
+  int p[2];
+  ASSERT_EQ(pipe(p), 0);
+  std::string via_proc = "/proc/self/fd/" + std::to_string(p[1]);
+  auto b = testing::base_builder(Mode::kBlock);
+  b.set_control(Control::kFilesWrite, Mode::kBlock, Verdict::kDeny);
+  b.add_rule(Control::kFilesWrite, testing::path_rule(Verdict::kAllow, via_proc, 0));
+  b.add_rule(Control::kFilesWrite, testing::path_rule(Verdict::kAllow, root_ + "/allowed/**", 1));
+  auto bytes = b.finish();
+  LandlockPlan plan = plan_landlock(image::View(bytes.data(), bytes.size()), abi_, {});
+  EXPECT_TRUE(plan.restrict_write);
+  EXPECT_TRUE(std::any_of(plan.notes.begin(), plan.notes.end(), [](const std::string& n) {
+    return n.find("is a pipe or socket") != std::string::npos;
+  }));
+  std::string out = in_sandbox(plan, [&] {
+    std::string r = "allowed=" + std::to_string(try_create(root_ + "/allowed/f"));
+    r += ",denied=" + std::to_string(try_create(root_ + "/denied/f"));
+    int fd = open(via_proc.c_str(), O_WRONLY);  // the pipe itself stays writable
+    r += ",pipe=" + std::to_string(fd >= 0 ? 0 : errno);
+    if (fd >= 0) close(fd);
+    return r;
+  });
+  close(p[0]);
+  close(p[1]);
+  EXPECT_EQ(out, "allowed=0,denied=13,pipe=0");
 }
 
 TEST_F(LandlockApply, NoExecutionFromWritableLocations) {
