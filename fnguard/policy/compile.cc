@@ -137,14 +137,23 @@ class Compiler {
       honeypots.set("enforced", JsonValue::boolean(true));
       // The built-in rules they became, first in each file control.
       if (!honeypot_rules_.is_null()) honeypots.set("rules", std::move(honeypot_rules_));
-      out_.honeypots.env = model_.honeypot_env;
-      // Plain paths (collect refuses glob characters, escaped or not).
-      out_.honeypots.files = model_.honeypot_files;
-      if (control_mode(model_.files_read) == Mode::kOff) {
+      bool read_off = control_mode(model_.files_read) == Mode::kOff;
+      bool write_off = control_mode(model_.files_write) == Mode::kOff;
+      if (read_off && write_off) {
+        // Nothing would see a touch (`--mode off`, FNGUARD_MODE=off): plant nothing.
         out_.warnings.push_back(Warning{
             Location{out_.source, 0, 0},
-            "honeypots: files.read is off, so reading a decoy is not seen; set files.read.mode "
-            "to monitor or block"});
+            "honeypots: files.read and files.write are off, so no decoy is planted"});
+      } else {
+        out_.honeypots.env = model_.honeypot_env;
+        // Plain paths (collect refuses glob characters, escaped or not).
+        out_.honeypots.files = model_.honeypot_files;
+        if (read_off) {
+          out_.warnings.push_back(Warning{
+              Location{out_.source, 0, 0},
+              "honeypots: files.read is off, so reading a decoy is not seen; set files.read.mode "
+              "to monitor or block"});
+        }
       }
     }
     json_.set("honeypots", std::move(honeypots));

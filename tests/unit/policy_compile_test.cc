@@ -431,6 +431,16 @@ honeypots:
       v, image::decide_path(v, Control::kFilesWrite, "/tmp/decoy", Phase::kAny)));
 }
 
+TEST(PolicyCompile, HoneypotsUnderModeOffPlantNothing) {
+  CompileOptions o = test_options();
+  o.mode_override = Mode::kOff;  // --mode off, FNGUARD_MODE=off
+  LoadedPolicy p = must_load("version: 1\nhoneypots:\n  env: true\n  files: [/tmp/decoy]\n", o);
+  EXPECT_FALSE(p.honeypots.env);
+  EXPECT_TRUE(p.honeypots.files.empty());
+  ASSERT_EQ(p.warnings.size(), 1u);
+  EXPECT_NE(p.warnings[0].message.find("no decoy is planted"), std::string::npos);
+}
+
 TEST(PolicyCompile, DefaultPolicyWatchesAndNeverBlocks) {
   CompileOptions o = test_options();
   o.runtime_api = "127.0.0.1:9001";
