@@ -169,6 +169,52 @@ void resolve_path(int dirfd, const char* path, bool nofollow, ExecTarget* t) {
   copy_str(t->open_path, sizeof t->open_path, t->resolved);
 }
 
+// The basenames along the chain of symbolic links from `invoked` (a normal
+// absolute path) to the program, for name rules: "deny {name: nc}" must hold
+// for "other -> nc -> nc.openbsd" as for "nc". At most kMaxLinkNames hops
+// (the kernel allows 40; a longer chain keeps the names found so far).
+// Raw system calls only: errno is untouched. Out of line, so that its
+// buffers are on the stack only while it runs.
+constexpr size_t kMaxLinkNames = 8;
+struct LinkNames {
+  char storage[kMaxLinkNames][256];
+  const char* names[kMaxLinkNames];
+  size_t count = 0;
+};
+
+__attribute__((noinline)) void collect_link_names(const char* invoked, LinkNames* out) {
+  char cur[kPathMax];
+  char target[kPathMax];
+  char next[kPathMax];
+  copy_str(cur, sizeof cur, invoked);
+  while (out->count < kMaxLinkNames) {
+    long n = sys::readlinkat(AT_FDCWD, cur, target, sizeof target - 1);
+    if (n <= 0) return;  // not a link (EINVAL): the end of the chain
+    target[n] = '\0';
+    // A relative target is relative to the link's own directory.
+    char* slash = std::strrchr(cur, '/');
+    if (slash == nullptr) return;
+    if (slash == cur) {
+      cur[1] = '\0';
+    } else {
+      *slash = '\0';
+    }
+    if (normalize_path(cur, target, next, sizeof next) < 0) return;
+    copy_str(out->storage[out->count], sizeof out->storage[0], path_basename(next));
+    out->names[out->count] = out->storage[out->count];
+    ++out->count;
+    copy_str(cur, sizeof cur, next);
+  }
+}
+
+bool has_name_rules(const image::View& view) {
+  const image::ControlEntry& c = view.control(image::Control::kProcessExec);
+  for (uint32_t i = 0; i < c.rule_count; ++i) {
+    if (view.rule(c.first_rule + i).kind == image::MatchKind::kExecName) return true;
+  }
+  return false;
+}
+
 // A set-user-ID/set-group-ID file that changes our identity makes the
 // kernel mark the exec secure (AT_SECURE), and ld.so then ignores an
 // LD_PRELOAD path outside the system directories: the enforcer would not
@@ -263,6 +309,12 @@ int check_exec(const ExecTarget& t, char* const* argv, const char* via, const vo
     subject.invoked = t.invoked;
     subject.hash = hash_file;
     subject.hash_ctx = const_cast<char*>(t.open_path);
+    LinkNames links;
+    if (std::strcmp(t.invoked, t.resolved) != 0 && t.invoked[0] == '/' && has_name_rules(view)) {
+      collect_link_names(t.invoked, &links);
+      subject.link_names = links.names;
+      subject.link_name_count = links.count;
+    }
     decisions[count] = image::decide_exec(view, subject, phase);
     if (taint_enabled(image::Control::kProcessExec)) {
       // A value from the event anywhere in the command line: "ls /tmp; nc

@@ -99,9 +99,14 @@ Decision decide_exec(const View& view, const ExecSubject& subject, Phase phase) 
     switch (rule.kind) {
       case MatchKind::kPathGlob:
         return glob_match(view.str(rule.pattern), subject.resolved);
-      case MatchKind::kExecName:
-        return str_eq(view.str(rule.pattern), resolved_name) ||
-               str_eq(view.str(rule.pattern), invoked_name);
+      case MatchKind::kExecName: {
+        const char* name = view.str(rule.pattern);
+        if (str_eq(name, resolved_name) || str_eq(name, invoked_name)) return true;
+        for (size_t i = 0; i < subject.link_name_count; ++i) {
+          if (str_eq(name, subject.link_names[i])) return true;
+        }
+        return false;
+      }
       case MatchKind::kExecSha256:
         if (!hashed) {
           hashed = true;

@@ -37,7 +37,7 @@ Decision decide_path(const View& view, Control control, const char* path, Phase 
 // A candidate for process.exec. `resolved` is the canonical path of the file
 // (symbolic links resolved); `invoked` the normal absolute path as the caller
 // named it (may equal `resolved`). Path globs match `resolved`; names match
-// the basename of either. The digest is computed only if a sha256 rule is
+// the basename of either, or of a link between them (`link_names`). The digest is computed only if a sha256 rule is
 // reached, through `hash` (returns false when the file cannot be read, in
 // which case sha256 rules do not match).
 struct ExecSubject {
@@ -45,6 +45,11 @@ struct ExecSubject {
   const char* invoked = nullptr;
   bool (*hash)(void* ctx, uint8_t out[32]) = nullptr;
   void* hash_ctx = nullptr;
+  // More names the program was reached by: the basenames along the chain of
+  // symbolic links from `invoked` to `resolved` ("nc" for other -> nc ->
+  // nc.openbsd). Name rules match these too; may be none.
+  const char* const* link_names = nullptr;
+  size_t link_name_count = 0;
 };
 Decision decide_exec(const View& view, const ExecSubject& subject, Phase phase);
 

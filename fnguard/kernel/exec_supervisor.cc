@@ -172,7 +172,7 @@ bool is_proc_pid_path(const std::string& path) {
 // link's text and *open_path the magic link itself, which the supervisor can
 // open to hash the content. Returns 0 or an errno.
 int resolve_as(pid_t pid, const std::string& start, std::string* out, std::string* open_path,
-               bool* anonymous) {
+               bool* anonymous, std::vector<std::string>* link_names) {
   std::vector<std::string> todo = split_path(start);
   std::reverse(todo.begin(), todo.end());
   std::string cur;  // "" is the root
@@ -219,6 +219,9 @@ int resolve_as(pid_t pid, const std::string& start, std::string* out, std::strin
       }
     }
     std::vector<std::string> more = split_path(target);
+    // A link in the last place names the program too ("other -> nc ->
+    // nc.openbsd" is run as "nc" as well): name rules see each such name.
+    if (todo.empty() && !more.empty()) link_names->push_back(more.back());
     for (auto it = more.rbegin(); it != more.rend(); ++it) todo.push_back(*it);
     if (target[0] == '/') cur.clear();
   }
@@ -257,7 +260,9 @@ ExecVerdict decide_exec_request(const image::View& image, image::Phase phase,
     // after them), not its lexical normal form.
     start = path[0] == '/' ? path : base_dir + "/" + path;
   }
-  if (int err = resolve_as(pid, start, &resolved, &open_path, &anonymous); err != 0) {
+  std::vector<std::string> link_names;
+  if (int err = resolve_as(pid, start, &resolved, &open_path, &anonymous, &link_names);
+      err != 0) {
     // Answer the error ourselves: letting the kernel retry the lookup would
     // let a racing thread create the file in between.
     v.allow = false;
@@ -274,6 +279,10 @@ ExecVerdict decide_exec_request(const image::View& image, image::Phase phase,
   subject.invoked = invoked.c_str();
   subject.hash = hash_file;
   subject.hash_ctx = &hctx;
+  std::vector<const char*> names;
+  for (const std::string& n : link_names) names.push_back(n.c_str());
+  subject.link_names = names.data();
+  subject.link_name_count = names.size();
   image::Decision exec = image::decide_exec(image, subject, phase);
 
   image::Decision writable;

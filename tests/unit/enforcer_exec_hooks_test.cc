@@ -87,6 +87,25 @@ TEST(EnforcerExec, OsSystemOfDeniedNameRunsAndIsReportedInMonitor) {
       << r.dump();
 }
 
+// A name rule holds for the links on the way too: "other -> nc -> tool"
+// runs what the policy calls "nc".
+TEST(EnforcerExec, DeniedNameReachedThroughAnotherLinkIsBlocked) {
+  Scripts s;
+  std::string tool = s.add("tool");
+  ASSERT_EQ(symlink(tool.c_str(), s.path("nc").c_str()), 0);
+  ASSERT_EQ(symlink("nc", s.path("other").c_str()), 0);
+  RunResult r = run_python(deny_nc(Mode::kBlock),
+                           "import os\ntry:\n  os.execv('" + s.path("other") +
+                               "', ['other'])\n"
+                               "except OSError as e:\n  print('execv err', e.errno)\n",
+                           s);
+  EXPECT_FALSE(s.ran("tool")) << r.dump();
+  EXPECT_EQ(r.line("execv"), "execv err 13") << r.dump();
+  EXPECT_TRUE(r.has_event({"\"control\":\"process.exec\"", kBlocked,
+                           "\"rule\":\"process.exec.rules[0]\"", "\"target\":\"" + tool + "\""}))
+      << r.dump();
+}
+
 TEST(EnforcerExec, SubprocessRunIsBlockedAndAllowedProgramsRun) {
   Scripts s;
   s.add("nc");

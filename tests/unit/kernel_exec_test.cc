@@ -541,6 +541,29 @@ TEST_F(ExecTest, AChildThatDiesBeforeReportingFailsTheStartWithoutAHang) {
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 7);
 }
 
+// A name rule holds for every name on the way: "other -> true ->
+// /usr/bin/env" runs what the policy calls "true" (Debian's nc is such a
+// chain: nc -> /etc/alternatives/nc -> nc.openbsd).
+TEST(ExecDecision, ANameRuleHoldsForEveryLinkOnTheWay) {
+  std::vector<uint8_t> bytes = exec_image();  // denies the name "true"
+  image::View view(bytes.data(), bytes.size());
+  char tmpl[] = "/tmp/fnguard-links-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string dir = tmpl;
+  ASSERT_EQ(symlink("/usr/bin/env", (dir + "/true").c_str()), 0);
+  ASSERT_EQ(symlink((dir + "/true").c_str(), (dir + "/other").c_str()), 0);
+  ASSERT_EQ(symlink("true", (dir + "/relative").c_str()), 0);
+  for (const char* name : {"/other", "/relative", "/true"}) {
+    ExecVerdict v = decide_exec_request(view, image::Phase::kAny, "", dir + name, "", 0);
+    EXPECT_FALSE(v.allow) << name;
+    EXPECT_EQ(v.target, "/usr/bin/env") << name;
+  }
+  // The program under its own name is not "true".
+  EXPECT_TRUE(decide_exec_request(view, image::Phase::kAny, "", "/usr/bin/env", "", 0).allow);
+  for (const char* name : {"/other", "/relative", "/true"}) unlink((dir + name).c_str());
+  rmdir(dir.c_str());
+}
+
 TEST(Backstop, KernelOffDegradesOrRefuses) {
   auto b = testing::base_builder(Mode::kBlock);
   auto bytes = b.finish();
