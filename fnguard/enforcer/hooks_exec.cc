@@ -207,6 +207,16 @@ __attribute__((noinline)) void collect_link_names(const char* invoked, LinkNames
   }
 }
 
+// Fills `links` with the names between t.invoked and t.resolved, when they
+// differ, and points `subject` at them.
+void add_link_names(const ExecTarget& t, LinkNames* links, image::ExecSubject* subject) {
+  links->count = 0;
+  if (std::strcmp(t.invoked, t.resolved) == 0 || t.invoked[0] != '/') return;
+  collect_link_names(t.invoked, links);
+  subject->link_names = links->names;
+  subject->link_name_count = links->count;
+}
+
 bool has_name_rules(const image::View& view) {
   const image::ControlEntry& c = view.control(image::Control::kProcessExec);
   for (uint32_t i = 0; i < c.rule_count; ++i) {
@@ -309,12 +319,9 @@ int check_exec(const ExecTarget& t, char* const* argv, const char* via, const vo
     subject.invoked = t.invoked;
     subject.hash = hash_file;
     subject.hash_ctx = const_cast<char*>(t.open_path);
-    LinkNames links;
-    if (std::strcmp(t.invoked, t.resolved) != 0 && t.invoked[0] == '/' && has_name_rules(view)) {
-      collect_link_names(t.invoked, &links);
-      subject.link_names = links.names;
-      subject.link_name_count = links.count;
-    }
+    LinkNames links;  // reused for the interpreter below
+    const bool name_rules = has_name_rules(view);
+    if (name_rules) add_link_names(t, &links, &subject);
     decisions[count] = image::decide_exec(view, subject, phase);
     if (taint_enabled(image::Control::kProcessExec)) {
       // A value from the event anywhere in the command line: "ls /tmp; nc
@@ -339,6 +346,7 @@ int check_exec(const ExecTarget& t, char* const* argv, const char* via, const vo
         isubject.invoked = it->invoked;
         isubject.hash = hash_file;
         isubject.hash_ctx = it->open_path;
+        if (name_rules) add_link_names(*it, &links, &isubject);
         image::Decision d = image::decide_exec(view, isubject, phase);
         if (d.rule != image::kNoRule && d.verdict == image::Verdict::kDeny) {
           reasons[count] = "the script's interpreter is denied";

@@ -530,6 +530,24 @@ TEST(EnforcerExec, ScriptWithDeniedInterpreterIsBlocked) {
       << r.dump();
 }
 
+// The same through links: "#!other" where other -> nc -> tool.
+TEST(EnforcerExec, ScriptWhoseInterpreterIsADeniedNameBehindLinksIsBlocked) {
+  Scripts s;
+  std::string tool = s.add("tool");
+  ASSERT_EQ(symlink(tool.c_str(), s.path("nc").c_str()), 0);
+  ASSERT_EQ(symlink("nc", s.path("other").c_str()), 0);
+  s.dir().write("wrapper", "#!" + s.path("other") + "\n");
+  chmod((s.dir() / "wrapper").c_str(), 0755);
+  RunResult r =
+      run_python(deny_nc(Mode::kBlock),
+                 "import subprocess\ntry:\n  subprocess.run(['wrapper'])\n  print('run started')\n"
+                 "except PermissionError as e:\n  print('run err', e.errno)\n",
+                 s);
+  EXPECT_FALSE(s.ran("tool")) << r.dump();
+  EXPECT_EQ(r.line("run"), "run err 13") << r.dump();
+  EXPECT_TRUE(r.has_event({kBlocked, "the script's interpreter is denied"})) << r.dump();
+}
+
 }  // namespace
 }  // namespace fnguard::testing
 
