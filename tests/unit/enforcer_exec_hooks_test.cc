@@ -511,6 +511,12 @@ TEST(EnforcerExec, ParentStaysProtectedAfterVforkChildExecs) {
 namespace fnguard::testing {
 namespace {
 
+// Runs the script "wrapper" from the scripts' directory; prints "run err N"
+// when the exec fails.
+const char* kRunWrapper =
+    "import subprocess\ntry:\n  subprocess.run(['wrapper'])\n  print('run started')\n"
+    "except PermissionError as e:\n  print('run err', e.errno)\n";
+
 // "#!/path/to/nc" runs nc through the kernel's script handler: a denied
 // interpreter blocks the script.
 TEST(EnforcerExec, ScriptWithDeniedInterpreterIsBlocked) {
@@ -519,10 +525,7 @@ TEST(EnforcerExec, ScriptWithDeniedInterpreterIsBlocked) {
   s.dir().write("wrapper", "#!" + nc + "\n");
   chmod((s.dir() / "wrapper").c_str(), 0755);
   RunResult r =
-      run_python(deny_nc(Mode::kBlock),
-                 "import subprocess\ntry:\n  subprocess.run(['wrapper'])\n  print('run started')\n"
-                 "except PermissionError as e:\n  print('run err', e.errno)\n",
-                 s);
+      run_python(deny_nc(Mode::kBlock), kRunWrapper, s);
   EXPECT_FALSE(s.ran("nc")) << r.dump();
   EXPECT_EQ(r.line("run"), "run err 13") << r.dump();
   EXPECT_TRUE(
@@ -539,10 +542,7 @@ TEST(EnforcerExec, ScriptWhoseInterpreterIsADeniedNameBehindLinksIsBlocked) {
   s.dir().write("wrapper", "#!" + s.path("other") + "\n");
   chmod((s.dir() / "wrapper").c_str(), 0755);
   RunResult r =
-      run_python(deny_nc(Mode::kBlock),
-                 "import subprocess\ntry:\n  subprocess.run(['wrapper'])\n  print('run started')\n"
-                 "except PermissionError as e:\n  print('run err', e.errno)\n",
-                 s);
+      run_python(deny_nc(Mode::kBlock), kRunWrapper, s);
   EXPECT_FALSE(s.ran("tool")) << r.dump();
   EXPECT_EQ(r.line("run"), "run err 13") << r.dump();
   EXPECT_TRUE(r.has_event({kBlocked, "the script's interpreter is denied"})) << r.dump();
