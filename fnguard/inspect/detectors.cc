@@ -608,6 +608,178 @@ void fold_overlong(std::string& s) {
   s.swap(out);
 }
 
+void put_utf8(uint32_t cp, std::string& out) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xc0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3f));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xe0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+    out += static_cast<char>(0x80 | (cp & 0x3f));
+  } else {
+    out += static_cast<char>(0xf0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+    out += static_cast<char>(0x80 | (cp & 0x3f));
+  }
+}
+
+// Four hex digits at in[i], or -1.
+int hex4(std::string_view in, size_t i) {
+  if (i + 4 > in.size()) return -1;
+  int v = 0;
+  for (size_t k = i; k < i + 4; ++k) {
+    int h = hex_digit(in[k]);
+    if (h < 0) return -1;
+    v = v * 16 + h;
+  }
+  return v;
+}
+
+// One round of JSON string unescaping (\uXXXX with surrogate pairs, \/ \\ \"
+// \n \r \t \b \f). A value reaches the detectors with JSON escapes still in
+// it when the function parses text that fnguard could not take as JSON: a
+// JSON body under another content type, a body with NaN or a lone surrogate
+// (which Python's and Node's parsers accept), a message nested one level
+// deeper than the decoder flattens. A lone surrogate becomes U+FFFD.
+// Returns false when nothing changed.
+bool json_unescape_round(std::string_view in, std::string& out) {
+  out.clear();
+  out.reserve(in.size());
+  bool changed = false;
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '\\' || i + 1 >= in.size()) {
+      out += in[i];
+      continue;
+    }
+    char e = in[i + 1];
+    char simple = e == '/'    ? '/'
+                  : e == '\\' ? '\\'
+                  : e == '"'  ? '"'
+                  : e == 'n'  ? '\n'
+                  : e == 'r'  ? '\r'
+                  : e == 't'  ? '\t'
+                  : e == 'b'  ? '\b'
+                  : e == 'f'  ? '\f'
+                              : 0;
+    if (simple != 0) {
+      out += simple;
+      ++i;
+      changed = true;
+      continue;
+    }
+    int cp = e == 'u' ? hex4(in, i + 2) : -1;
+    if (cp < 0) {
+      out += in[i];
+      continue;
+    }
+    size_t used = 6;
+    uint32_t code = static_cast<uint32_t>(cp);
+    if (cp >= 0xd800 && cp <= 0xdbff) {
+      int lo = i + 7 < in.size() && in[i + 6] == '\\' && in[i + 7] == 'u' ? hex4(in, i + 8) : -1;
+      if (lo >= 0xdc00 && lo <= 0xdfff) {
+        code = 0x10000 + ((static_cast<uint32_t>(cp) - 0xd800) << 10) +
+               (static_cast<uint32_t>(lo) - 0xdc00);
+        used = 12;
+      } else {
+        code = 0xfffd;
+      }
+    } else if (cp >= 0xdc00 && cp <= 0xdfff) {
+      code = 0xfffd;
+    }
+    put_utf8(code, out);
+    i += used - 1;
+    changed = true;
+  }
+  return changed;
+}
+
+// The characters a URL parser's IDNA mapping (UTS #46, NFKC) turns into the
+// ASCII of a host: the ideographic, fullwidth and halfwidth full stops;
+// fullwidth digits, letters, ':' and '/'; circled digits (U+2460 "①" is
+// "1", U+2469 "⑩" is "10"). WHATWG URL parsers (Node's fetch and new URL)
+// read "http://127。0。0。1/" and "http://①②⑦.0.0.1/" as 127.0.0.1.
+// Used for the SSRF detector only: shells and file systems do not fold.
+// Returns false when nothing changed.
+bool fold_host_lookalikes(std::string_view in, std::string& out) {
+  out.clear();
+  out.reserve(in.size());
+  bool changed = false;
+  auto u = [&](size_t k) { return static_cast<unsigned char>(in[k]); };
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (i + 2 < in.size() && (u(i) == 0xe3 || u(i) == 0xef || u(i) == 0xe2)) {
+      uint32_t cp = ((u(i) & 0x0fu) << 12) | ((u(i + 1) & 0x3fu) << 6) | (u(i + 2) & 0x3fu);
+      bool cont = (u(i + 1) & 0xc0) == 0x80 && (u(i + 2) & 0xc0) == 0x80;
+      const char* ascii = nullptr;
+      char one[2] = {0, 0};
+      static constexpr const char* kTens[] = {"10", "11", "12", "13", "14", "15",
+                                              "16", "17", "18", "19", "20"};
+      if (!cont) {
+      } else if (cp == 0x3002 || cp == 0xff0e || cp == 0xff61) {
+        ascii = ".";
+      } else if (cp >= 0xff01 && cp <= 0xff5e) {  // fullwidth ASCII
+        one[0] = static_cast<char>(lower_c(static_cast<char>(cp - 0xff01 + 0x21)));
+        ascii = one;
+      } else if (cp >= 0x2460 && cp <= 0x2468) {
+        one[0] = static_cast<char>('1' + (cp - 0x2460));
+        ascii = one;
+      } else if (cp >= 0x2469 && cp <= 0x2473) {
+        ascii = kTens[cp - 0x2469];
+      } else if (cp == 0x24ea) {
+        ascii = "0";
+      }
+      if (ascii != nullptr) {
+        out += ascii;
+        i += 2;
+        changed = true;
+        continue;
+      }
+    }
+    out += in[i];
+  }
+  return changed;
+}
+
+// A path with its empty and "." segments dropped and "name/.." pairs
+// resolved, as the kernel reads it: "/etc//passwd", "/etc/./passwd" and
+// "/etc/x/../passwd" are /etc/passwd. Returns false when nothing changed.
+bool squeeze_path(std::string_view in, std::string& out) {
+  out.clear();
+  out.reserve(in.size());
+  bool changed = false;
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '/') {
+      out += in[i];
+      continue;
+    }
+    // At a '/': skip what follows that names the same directory.
+    size_t j = i + 1;
+    for (;;) {
+      if (j < in.size() && in[j] == '/') {
+        ++j;
+      } else if (j + 1 < in.size() && in[j] == '.' && in[j + 1] == '/') {
+        j += 2;
+      } else if (j + 2 < in.size() && in[j] == '.' && in[j + 1] == '.' && in[j + 2] == '/') {
+        // "name/../": drop the name written before this slash, if there is one.
+        size_t start = out.rfind('/');
+        std::string_view last =
+            std::string_view(out).substr(start == std::string::npos ? 0 : start + 1);
+        if (start == std::string::npos || last.empty() || last == "." || last == "..") break;
+        out.resize(start);
+        j += 2;  // the slash after ".." is this segment's separator
+      } else {
+        break;
+      }
+    }
+    changed = changed || j != i + 1;
+    out += '/';
+    i = j - 1;
+  }
+  return changed;
+}
+
 // ---- path traversal / local file inclusion ----------------------------------
 
 struct SensitivePath {
@@ -739,6 +911,12 @@ Hit detect_path(std::string_view raw, Lower&, uint32_t mask) {
   if (Hit h = sensitive_path(s)) return h;
   if (mask & kColon)
     if (Hit h = file_scheme(s)) return h;
+  // "/etc//passwd", "/etc/./passwd", "/etc/x/../passwd": the same file.
+  if (mask & kSlash) {
+    std::string squeezed;
+    if (squeeze_path(s, squeezed))
+      if (Hit h = sensitive_path(squeezed)) return {h.rule, std::min(h.pos, raw.size() - 1)};
+  }
   return {};
 }
 
@@ -843,6 +1021,10 @@ Hit command_at(std::string_view s, size_t i, size_t report_pos, bool inside_subs
     if (!weak) break;
     if (!eq(c, word)) continue;
     if (i >= s.size() || is_meta(s[i]) || s[i] == '}' || s[i] == ',')
+      return {"cmd.separator_command", report_pos};
+    // The end of a JSON string ("; id"} in a body scanned as text).
+    if (s[i] == '"' && (i + 1 >= s.size() || s[i + 1] == '}' || s[i + 1] == ',' ||
+                        s[i + 1] == ']' || is_ws(s[i + 1])))
       return {"cmd.separator_command", report_pos};
     if (inside_substitution && (s[i] == ' ' || s[i] == '\t'))
       return {"cmd.separator_command", report_pos};
@@ -1420,6 +1602,34 @@ Hit detect_ssrf(std::string_view s, Lower& lw, uint32_t mask) {
       if (const char* r = ssrf_rule(authority_class(s.substr(a, authority_end(a) - a))))
         return {r, b};
     }
+    // The special schemes of the WHATWG URL standard (what Node's fetch and
+    // new URL follow) take any run of '/' and '\' after the colon, none
+    // included: "http:\\127.0.0.1\", "http:/127.0.0.1/" and
+    // "http:127.0.0.1" all name 127.0.0.1.
+    static constexpr std::string_view kSpecial[] = {"https", "http", "wss", "ws", "ftp"};
+    for (size_t c = find_char(s, ':'); c != std::string_view::npos; c = find_char(s, ':', c + 1)) {
+      size_t b = c;
+      while (b > 0 && is_alnum(s[b - 1])) --b;
+      if (c - b < 2 || c - b > 5 ||
+          (b > 0 && (s[b - 1] == '+' || s[b - 1] == '-' || s[b - 1] == '.')))
+        continue;
+      bool special = false;
+      for (std::string_view scheme : kSpecial)
+        special = special || (c - b == scheme.size() && starts_ci(s, b, scheme));
+      if (!special) continue;
+      size_t a = c + 1;
+      while (a < s.size() && (s[a] == '/' || s[a] == '\\')) ++a;
+      if (a - (c + 1) == 2 && s[c + 1] == '/' && s[c + 2] == '/') continue;  // "://", above
+      size_t e = authority_end(a);
+      if (e == a) continue;
+      std::string_view auth = s.substr(a, e - a);
+      // With no slash at all, only what reads as a host ("http:80" is a
+      // ratio before it is 0.0.0.80).
+      if (a == c + 1 && find_char(auth, '.') == kNpos && find_char(auth, '[') == kNpos &&
+          !starts_ci(auth, 0, "localhost"))
+        continue;
+      if (const char* r = ssrf_rule(authority_class(auth))) return {r, b};
+    }
   }
   // A bare host: the whole value (trimmed) is host[:port][/path]. Only the
   // unambiguous kinds count here (loopback, metadata, unspecified written as
@@ -1517,24 +1727,48 @@ void scan_value(std::string_view value, const ScanOptions& options, std::vector<
     }
   }
   DetectorSet remaining = options.detectors & static_cast<DetectorSet>(~found);
-  if (!remaining || !(mask & kPercent)) return;
-  // Second look after decoding: up to three rounds (double and triple encoding).
+  if (!remaining || !(mask & (kPercent | kBackslash | kHigh))) return;
+  // Second look after decoding: up to three rounds of percent-decoding and
+  // JSON unescaping (double and triple encoding, either inside the other).
   std::string cur(value), next;
   bool changed = false;
-  for (int round = 0; round < 3 && decode_round(cur, next); ++round) {
-    cur.swap(next);
+  for (int round = 0; round < 3; ++round) {
+    bool step = false;
+    // The searches only skip copies that would change nothing.
+    if (find_char(cur, '%') != kNpos && decode_round(cur, next)) {
+      cur.swap(next);
+      step = true;
+    }
+    if (find_char(cur, '\\') != kNpos && json_unescape_round(cur, next)) {
+      cur.swap(next);
+      step = true;
+    }
+    if (!step) break;
     changed = true;
   }
-  if (!changed) return;
-  fold_overlong(cur);
-  uint32_t dmask = options.prefilter ? class_mask(cur) : kAllClasses;
-  Lower dlower(cur, lower_buf);
-  for (int i = 0; i < kDetectorCount; ++i) {
-    auto d = static_cast<Detector>(i);
-    if (!(remaining & detector_bit(d))) continue;
-    if (Hit h = kDetectFns[i](cur, dlower, dmask))
-      out.push_back(Match{d, h.rule, excerpt(cur, h.pos), true});
+  if (changed) {
+    fold_overlong(cur);
+    uint32_t dmask = options.prefilter ? class_mask(cur) : kAllClasses;
+    Lower dlower(cur, lower_buf);
+    for (int i = 0; i < kDetectorCount; ++i) {
+      auto d = static_cast<Detector>(i);
+      if (!(remaining & detector_bit(d))) continue;
+      if (Hit h = kDetectFns[i](cur, dlower, dmask)) {
+        out.push_back(Match{d, h.rule, excerpt(cur, h.pos), true});
+        remaining &= static_cast<DetectorSet>(~detector_bit(d));
+      }
+    }
   }
+  // Hosts written with look-alike dots and digits (IDNA folds them).
+  constexpr DetectorSet kSsrfBit = detector_bit(Detector::kSsrf);
+  if (!(remaining & kSsrfBit) || !(mask & kHigh)) return;
+  bool lead = false;
+  for (char c : {'\xe2', '\xe3', '\xef'}) lead = lead || find_char(cur, c) != kNpos;
+  if (!lead || !fold_host_lookalikes(cur, next)) return;
+  uint32_t fmask = options.prefilter ? class_mask(next) : kAllClasses;
+  Lower flower(next, lower_buf);
+  if (Hit h = detect_ssrf(next, flower, fmask))
+    out.push_back(Match{Detector::kSsrf, h.rule, excerpt(next, h.pos), true});
 }
 
 }  // namespace fnguard::inspect

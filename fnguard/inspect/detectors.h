@@ -6,10 +6,12 @@
 // ORed into a mask: dots, slashes, quotes, shell metacharacters, '%', ...);
 // each detector runs its precise checks only when the characters it needs are
 // present, so ordinary words, numbers and ids cost one table pass. Values with
-// percent escapes are also scanned after decoding (up to three rounds, which
-// catches double and triple encoding, and overlong UTF-8 forms of '.', '/' and
-// '\'). The choice of this hand-written prefilter over Hyperscan/Vectorscan,
-// with the measurements, is in docs/INSPECTION.md.
+// percent escapes or backslashes are also scanned after decoding (up to three
+// rounds of percent-decoding and JSON unescaping, which catches double and
+// triple encoding, JSON escapes left in text, and overlong UTF-8 forms of '.',
+// '/' and '\'); SSRF also looks at hosts written with IDNA look-alikes. The choice of this
+// hand-written prefilter over Hyperscan/Vectorscan, with the measurements, is in
+// docs/INSPECTION.md.
 //
 // Security limits, stated plainly: these are signatures, not parsers of every
 // shell and SQL dialect. They aim at the payloads attackers actually send

@@ -185,8 +185,11 @@ class LeafCollector : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Lea
 
 // UTF-8 is validated by utf8_error_offset below (RapidJSON's own check goes
 // one character at a time and was a third of the decoding time).
-constexpr unsigned kParseFlags =
-    rapidjson::kParseNumbersAsStringsFlag | rapidjson::kParseInsituFlag;
+// NaN, Infinity and -Infinity are accepted because Python's json.loads
+// accepts them: a body the function parses must not fall back to plain text
+// here (where JSON escapes would hide a payload).
+constexpr unsigned kParseFlags = rapidjson::kParseNumbersAsStringsFlag |
+                                 rapidjson::kParseInsituFlag | rapidjson::kParseNanAndInfFlag;
 // RapidJSON's recursive reader is faster than its iterative one (a tenth of
 // the decoding time goes to the iterative state machine), and its recursion
 // is bounded by the collector: StartObject/StartArray refuse to open a level
@@ -577,15 +580,12 @@ Status decode_body(std::string_view body, bool is_base64, std::string_view conte
     arena.shrink_last(out, error == nullptr ? n : 0);
   }
   if (decoded.empty()) return Ok{};
-  if (contains_lower(content_type, "application/x-www-form-urlencoded")) {
-    add_pairs(decoded, '&', "body.", "body", FieldSource::kBody, sink, arena);
-    return Ok{};
-  }
   size_t first = decoded.find_first_not_of(" \t\r\n");
   bool looks_json =
       first != std::string_view::npos && (decoded[first] == '{' || decoded[first] == '[');
-  if (contains_lower(content_type, "json") || (content_type.empty() && looks_json) ||
-      (looks_json && contains_lower(content_type, "text/plain"))) {
+  // A body that looks like JSON is parsed as JSON whatever its content type
+  // says: handlers call json.loads / JSON.parse without looking at it.
+  if (looks_json || contains_lower(content_type, "json")) {
     std::vector<Leaf> leaves;
     bool limit_hit = false;
     size_t budget = limits.max_fields > sink.size() ? limits.max_fields - sink.size() : 0;
@@ -598,6 +598,12 @@ Status decode_body(std::string_view body, bool is_base64, std::string_view conte
     // Nesting or size past the limits is an error: falling back to plain text
     // would let JSON escapes (\u0027) hide an attack from the detectors.
     if (limit_hit) return make_error("the request body: " + err);
+    // Otherwise (a lone surrogate, say) the body is scanned as text below,
+    // where the detectors' second look undoes JSON escapes.
+  }
+  if (contains_lower(content_type, "application/x-www-form-urlencoded")) {
+    add_pairs(decoded, '&', "body.", "body", FieldSource::kBody, sink, arena);
+    return Ok{};
   }
   sink.add("body", decoded, FieldSource::kBody);
   return Ok{};

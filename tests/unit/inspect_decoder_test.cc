@@ -115,6 +115,27 @@ TEST(InspectDecoder, PlainTextAndInvalidJsonBodiesStayOneField) {
   EXPECT_TRUE(has(t, "body", "hello world"));
 }
 
+// Handlers call json.loads / JSON.parse on the body whatever its content
+// type says, and Python's json.loads takes NaN and Infinity.
+TEST(InspectDecoder, JsonLookingBodiesAreParsedWhateverTheContentType) {
+  for (const char* ct : {"application/octet-stream", "text/html",
+                         "application/x-www-form-urlencoded", "text/plain", ""}) {
+    std::string ev =
+        std::string(R"({"version":"2.0","rawPath":"/","routeKey":"$default",
+      "headers":{"content-type":")") +
+        ct + R"("},"body":"{\"file\":\"\\u002fetc\\u002fpasswd\"}","isBase64Encoded":false})";
+    DecodedEvent e = decode_ok(ev);
+    EXPECT_TRUE(has(e, "body.file", "/etc/passwd")) << "content type " << ct;
+  }
+  DecodedEvent nan = decode_ok(R"({"version":"2.0","rawPath":"/","routeKey":"$default",
+    "headers":{"content-type":"application/json"},"body":"{\"n\":NaN,\"m\":-Infinity,\"file\":\"x\"}","isBase64Encoded":false})");
+  EXPECT_TRUE(has(nan, "body.file", "x"));
+  // A form body that does not look like JSON is still split into pairs.
+  DecodedEvent form = decode_ok(R"({"version":"2.0","rawPath":"/","routeKey":"$default",
+    "headers":{"content-type":"application/x-www-form-urlencoded"},"body":"a=1&file=%2Fetc%2Fpasswd","isBase64Encoded":false})");
+  EXPECT_TRUE(has(form, "body.file", "/etc/passwd"));
+}
+
 TEST(InspectDecoder, GenericEventsYieldEveryStringLeafWithItsPath) {
   DecodedEvent e = decode_ok(
       R"({"Records":[{"eventSource":"aws:sqs","body":"hello","attrs":{"n":5,"s":"x.y"}}],"flag":true})");

@@ -204,6 +204,59 @@ TEST(InspectDetectors, EncodedPayloadIsReportedAsDecoded) {
   EXPECT_NE(m[0].evidence.find("../"), std::string::npos);
 }
 
+// A value with JSON escapes still in it: a JSON body sent under another
+// content type, or with NaN or a lone surrogate (Python's and Node's parsers
+// accept both; a strict parser does not), reaches the detectors as text.
+TEST(InspectDetectors, JsonEscapesDoNotHideAPayload) {
+  expect_detects(Detector::kPathTraversal,
+                 {R"({"file":"\u002fetc\u002fpasswd"})", R"({"n":"\ud800","f":"\/etc\/passwd"})",
+                  R"(\u002e\u002e\u002f\u002e\u002e\u002fetc/passwd)",
+                  // percent inside JSON escapes, and the other way round
+                  R"(%5Cu002fetc%5Cu002fpasswd)", R"(\u0025\u0032\u0065\u0025\u0032\u0065/etc)"});
+  expect_detects(Detector::kCommandInjection,
+                 {R"({"host":"127.0.0.1\u003b id"})", R"({"host":"127.0.0.1\ncat /etc/passwd"})"});
+  expect_detects(Detector::kSqlInjection, {R"({"q":"1\u0027 OR \u00271\u0027=\u00271"})"});
+  expect_detects(Detector::kSsrf, {R"({"u":"http:\/\/169.254.169.254\/latest"})"});
+  std::vector<Match> m = scan(R"({"file":"\u002fetc\u002fpasswd"})");
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_TRUE(m[0].decoded);
+  EXPECT_NE(m[0].evidence.find("/etc/passwd"), std::string::npos) << m[0].evidence;
+  // Escapes that decode to nothing suspicious stay quiet, and so do Windows
+  // paths and escaped quotes in ordinary text.
+  expect_clean({R"({"name":"Zo\u00eb","note":"caf\u00e9 \"au lait\""})",
+                R"(C:\Users\new folder\report.txt)", R"(line one\nline two\ttabbed)",
+                R"(\ud83d\ude00 \ud800 done)"});
+}
+
+TEST(InspectDetectors, PathsWithEmptyAndDotSegmentsAreTheSameFile) {
+  expect_detects(Detector::kPathTraversal,
+                 {"/etc//passwd", "/etc/./passwd", "/etc/x/../passwd", "//etc///shadow",
+                  "/proc/./self//environ", "%2fetc%2f%2fpasswd"});
+  expect_clean({"/home/user/docs//notes.txt", "a/./b/../c", "https://example.com//static/app.js"});
+}
+
+TEST(InspectDetectors, UrlsThatWhatwgParsersReadAsLoopbackOrMetadata) {
+  expect_detects(Detector::kSsrf,
+                 {
+                     "http:\\\\127.0.0.1\\admin",
+                     "http:/127.0.0.1/admin",
+                     "http:127.0.0.1/admin",
+                     "HTTPS:\\/169.254.169.254/latest/meta-data",
+                     "ws:///localhost:8080/",
+                     "http://127\xe3\x80\x82"
+                     "0\xe3\x80\x82"
+                     "0\xe3\x80\x82"
+                     "1/",
+                     "http://\xe2\x91\xa0\xe2\x91\xa1\xe2\x91\xa6.0.0.1/",
+                     "http://\xef\xbc\x91\xef\xbc\x96\xef\xbc\x99.254.169.254/",
+                     "http://\xef\xbd\x8c\xef\xbd\x8f\xef\xbd\x83\xef\xbd\x81"
+                     "\xef\xbd\x8c\xef\xbd\x88\xef\xbd\x8f\xef\xbd\x93\xef\xbd\x94/",
+                 });
+  expect_clean({"http:example.com", "see https:/www.example.org/page", "ratio http:80",
+                "\xe6\x9d\xb1\xe4\xba\xac\xe3\x80\x82\xe5\xa4\xa7\xe9\x98\xaa\xe3\x80\x82",
+                "scheme myhttp:/127.0.0.1 is not special"});
+}
+
 TEST(InspectDetectors, DetectorSetLimitsWhatRuns) {
   std::vector<Match> out;
   ScanOptions o;
