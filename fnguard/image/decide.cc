@@ -112,7 +112,11 @@ Decision decide_exec(const View& view, const ExecSubject& subject, Phase phase) 
           hashed = true;
           hash_ok = subject.hash != nullptr && subject.hash(subject.hash_ctx, digest);
         }
-        if (!hash_ok) return false;
+        // A file that cannot be hashed (unreadable: a mode 0111 copy; not a
+        // regular file; too large) fails closed: it matches a deny rule and
+        // no allow rule, so a renamed copy of a denied binary is not let
+        // through because we could not read it.
+        if (!hash_ok) return rule.verdict == Verdict::kDeny;
         for (int i = 0; i < 32; ++i) {
           if (digest[i] != rule.sha256[i]) return false;
         }

@@ -37,9 +37,10 @@ Decision decide_path(const View& view, Control control, const char* path, Phase 
 // A candidate for process.exec. `resolved` is the canonical path of the file
 // (symbolic links resolved); `invoked` the normal absolute path as the caller
 // named it (may equal `resolved`). Path globs match `resolved`; names match
-// the basename of either, or of a link between them (`link_names`). The digest is computed only if a sha256 rule is
-// reached, through `hash` (returns false when the file cannot be read, in
-// which case sha256 rules do not match).
+// the basename of either, or of a link between them (`link_names`). The
+// digest is computed only if a sha256 rule is reached, through `hash`
+// (returns false when the file cannot be hashed, in which case a sha256
+// deny rule matches and a sha256 allow rule does not: fail closed).
 struct ExecSubject {
   const char* resolved = nullptr;
   const char* invoked = nullptr;

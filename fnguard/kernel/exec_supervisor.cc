@@ -66,11 +66,20 @@ struct HashCtx {
   const std::string* path;
 };
 
+// Larger files are not hashed (the rule's decision then fails closed, see
+// image::decide_exec): one thread answers every exec, and a sparse file of
+// many gigabytes would hold them all.
+constexpr off_t kMaxHashBytes = off_t{1} << 30;
+
 bool hash_file(void* ctx, uint8_t out[32]) {
   const auto* h = static_cast<HashCtx*>(ctx);
-  int fd = open(h->path->c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO must not block the open. Only a regular file can be
+  // executed (the kernel refuses anything else); /dev/zero would never end.
+  int fd = open(h->path->c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) return false;
-  bool ok = sha256_fd(fd, out);
+  struct stat st;
+  bool ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= kMaxHashBytes &&
+            sha256_fd(fd, out);
   close(fd);
   return ok;
 }
@@ -92,6 +101,27 @@ int64_t ppid_of(pid_t pid) {
   char state;
   if (sscanf(close_paren + 1, " %c %ld", &state, &ppid) != 2) return -1;
   return ppid;
+}
+
+// The thread group (process) id of thread `tid`, from /proc/<tid>/status,
+// or -1. The kernel's /proc/self is the thread group, /proc/thread-self the
+// thread: they differ for a thread made with clone(CLONE_THREAD) without
+// CLONE_FILES or CLONE_FS, which has a descriptor table or working
+// directory of its own.
+pid_t tgid_of(pid_t tid) {
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/%d/status", tid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  char buf[1024];
+  ssize_t n = read(fd, buf, sizeof(buf) - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  buf[n] = '\0';
+  const char* t = strstr(buf, "\nTgid:");
+  if (t == nullptr) return -1;
+  long tgid = strtol(t + 6, nullptr, 10);
+  return tgid > 0 ? static_cast<pid_t>(tgid) : -1;
 }
 
 // The "process" object of a seccomp event (the caller, read from /proc)
@@ -167,10 +197,11 @@ bool is_proc_pid_path(const std::string& path) {
 // links are followed one component at a time, and "/proc/self" and
 // "/proc/thread-self" mean that process, not the supervisor (realpath(3)
 // here would read them as ours, and "/proc/self/fd/3" would name our own
-// descriptor 3). A magic link that names something without a path (a memfd,
-// a deleted file, a socket) ends the walk: *anonymous is set, *out holds the
-// link's text and *open_path the magic link itself, which the supervisor can
-// open to hash the content. Returns 0 or an errno.
+// descriptor 3). `pid` is the calling thread (what seccomp reports):
+// "/proc/self" is its thread group, "/proc/thread-self" the thread itself. A magic link that names
+// something without a path (a memfd, a deleted file, a socket) ends the walk: *anonymous is set,
+// *out holds the link's text and *open_path the magic link itself, which the supervisor can open to
+// hash the content. Returns 0 or an errno.
 int resolve_as(pid_t pid, const std::string& start, std::string* out, std::string* open_path,
                bool* anonymous, std::vector<std::string>* link_names) {
   std::vector<std::string> todo = split_path(start);
@@ -197,10 +228,11 @@ int resolve_as(pid_t pid, const std::string& start, std::string* out, std::strin
     }
     if (++links > 40) return ELOOP;
     std::string target;
-    if (next == "/proc/self") {
-      target = std::to_string(pid);
-    } else if (next == "/proc/thread-self") {
-      target = std::to_string(pid) + "/task/" + std::to_string(pid);
+    if (next == "/proc/self" || next == "/proc/thread-self") {
+      pid_t tgid = tgid_of(pid);
+      if (tgid < 0) return ESRCH;
+      target = std::to_string(tgid);
+      if (next == "/proc/thread-self") target += "/task/" + std::to_string(pid);
     } else {
       target = read_link(next);
       if (target.empty()) return errno != 0 ? errno : ENOENT;

@@ -7,11 +7,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -562,6 +563,92 @@ TEST(ExecDecision, ANameRuleHoldsForEveryLinkOnTheWay) {
   EXPECT_TRUE(decide_exec_request(view, image::Phase::kAny, "", "/usr/bin/env", "", 0).allow);
   for (const char* name : {"/other", "/relative", "/true"}) unlink((dir + name).c_str());
   rmdir(dir.c_str());
+}
+
+// A thread made with clone(CLONE_THREAD) but without CLONE_FILES has a
+// descriptor table of its own. The kernel reads "/proc/self" as the thread
+// group, so "/proc/self/fd/N" in that thread is the group leader's
+// descriptor N, not the thread's: deciding on the thread's (an allowed
+// program) while the kernel runs the leader's let a denied one run.
+int idle_thread(void*) {
+  for (;;) syscall(SYS_pause);
+  return 0;
+}
+
+TEST_F(ExecTest, ProcSelfInAThreadWithItsOwnDescriptorTableIsTheThreadGroup) {
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  const int n = 57;
+  pid_t leader = fork();
+  if (leader == 0) {
+    int env = open("/usr/bin/env", O_RDONLY);
+    dup2(env, n);
+    static char stack[64 * 1024];
+    // The thread's table is a copy taken now: /usr/bin/env at n.
+    pid_t tid =
+        clone(idle_thread, stack + sizeof stack, CLONE_VM | CLONE_THREAD | CLONE_SIGHAND, nullptr);
+    // The leader's own table then gets a memfd at n.
+    int mfd = memfd_create("payload", 0);
+    dup2(mfd, n);
+    (void)!write(ready[1], &tid, sizeof tid);
+    for (;;) pause();
+  }
+  pid_t tid = 0;
+  ASSERT_EQ(read(ready[0], &tid, sizeof tid), static_cast<ssize_t>(sizeof tid));
+  ASSERT_GT(tid, 0);
+  image::View view(image_.data(), image_.size());
+  std::string fd = std::to_string(n);
+  ExecVerdict self =
+      decide_exec_request(view, image::Phase::kAny, "", "/proc/self/fd/" + fd, "", tid);
+  ExecVerdict dev = decide_exec_request(view, image::Phase::kAny, "", "/dev/fd/" + fd, "", tid);
+  ExecVerdict thread =
+      decide_exec_request(view, image::Phase::kAny, "", "/proc/thread-self/fd/" + fd, "", tid);
+  kill(leader, SIGKILL);
+  waitpid(leader, nullptr, 0);
+  close(ready[0]);
+  close(ready[1]);
+  EXPECT_FALSE(self.allow) << self.target;
+  EXPECT_NE(self.target.find("/memfd:payload"), std::string::npos) << self.target;
+  EXPECT_FALSE(dev.allow) << dev.target;
+  EXPECT_TRUE(thread.allow) << thread.target;
+  EXPECT_EQ(thread.target, "/usr/bin/env");
+}
+
+// A sha256 rule reached for a file that cannot be hashed fails closed, and
+// quickly: /dev/zero would never end, a FIFO would block the open, and an
+// unreadable (mode 0111) copy of a denied binary must not pass as unknown.
+TEST(ExecDecision, AFileThatCannotBeHashedMatchesDenyRulesAndNoAllowRule) {
+  auto b = testing::base_builder(Mode::kBlock);
+  b.set_control(Control::kProcessExec, Mode::kBlock, Verdict::kAllow);
+  image::RuleSpec deny;
+  deny.verdict = Verdict::kDeny;
+  deny.kind = image::MatchKind::kExecSha256;
+  deny.sha256.fill(0xab);
+  deny.source_index = 0;
+  b.add_rule(Control::kProcessExec, deny);
+  std::vector<uint8_t> bytes = b.finish();
+  image::View view(bytes.data(), bytes.size());
+  char tmpl[] = "/tmp/fnguard-hash-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string fifo = std::string(tmpl) + "/fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0700), 0);
+  for (const std::string& path : {std::string("/dev/zero"), fifo}) {
+    ExecVerdict v = decide_exec_request(view, image::Phase::kAny, "", path, "", 0);
+    EXPECT_FALSE(v.allow) << path;
+  }
+  // A readable regular file whose digest differs is allowed.
+  EXPECT_TRUE(decide_exec_request(view, image::Phase::kAny, "", "/usr/bin/env", "", 0).allow);
+  // With an allow rule instead (default deny), an unhashable file is not allowed by it.
+  auto a = testing::base_builder(Mode::kBlock);
+  a.set_control(Control::kProcessExec, Mode::kBlock, Verdict::kDeny);
+  image::RuleSpec allow = deny;
+  allow.verdict = Verdict::kAllow;
+  a.add_rule(Control::kProcessExec, allow);
+  std::vector<uint8_t> abytes = a.finish();
+  image::View aview(abytes.data(), abytes.size());
+  EXPECT_FALSE(decide_exec_request(aview, image::Phase::kAny, "", "/dev/zero", "", 0).allow);
+  unlink(fifo.c_str());
+  rmdir(tmpl);
 }
 
 TEST(Backstop, KernelOffDegradesOrRefuses) {
