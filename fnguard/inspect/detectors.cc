@@ -742,6 +742,24 @@ bool fold_host_lookalikes(std::string_view in, std::string& out) {
   return changed;
 }
 
+// Whether fold_host_lookalikes would change anything: looks only at the
+// lead bytes of its sequences (typographic quotes, E2 80 xx, are common in
+// prose and are not among them).
+bool has_host_lookalike(std::string_view s) {
+  auto u = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  for (size_t i = find_char(s, '\xef'); i != kNpos; i = find_char(s, '\xef', i + 1)) {
+    if (i + 2 < s.size() && (u(i + 1) == 0xbc || u(i + 1) == 0xbd)) return true;
+  }
+  for (size_t i = find_char(s, '\xe3'); i != kNpos; i = find_char(s, '\xe3', i + 1)) {
+    if (i + 2 < s.size() && u(i + 1) == 0x80 && u(i + 2) == 0x82) return true;
+  }
+  for (size_t i = find_char(s, '\xe2'); i != kNpos; i = find_char(s, '\xe2', i + 1)) {
+    if (i + 2 < s.size() && (u(i + 1) == 0x91 || (u(i + 1) == 0x93 && u(i + 2) == 0xaa)))
+      return true;
+  }
+  return false;
+}
+
 // A path with its empty and "." segments dropped and "name/.." pairs
 // resolved, as the kernel reads it: "/etc//passwd", "/etc/./passwd" and
 // "/etc/x/../passwd" are /etc/passwd. Returns false when nothing changed.
@@ -828,19 +846,51 @@ constexpr std::array<bool, 256> make_sensitive_first() {
 }
 constexpr std::array<bool, 256> kSensitiveFirst = make_sensitive_first();
 
+// Past any empty and "." segments at j ("//", "./"): they name the same
+// directory, so "/etc//passwd" and "/etc/./passwd" are /etc/passwd.
+inline size_t skip_same_dir(std::string_view s, size_t j) {
+  for (;;) {
+    if (j < s.size() && s[j] == '/') {
+      ++j;
+    } else if (j + 1 < s.size() && s[j] == '.' && s[j + 1] == '/') {
+      j += 2;
+    } else {
+      return j;
+    }
+  }
+}
+
+// Where `text` (a sensitive entry) ends when it matches at s[t], with empty
+// and "." segments allowed after each of its slashes; kNpos when it does
+// not match.
+size_t entry_end(std::string_view s, size_t t, const SensitivePath& p) {
+  size_t j = t;
+  for (char c : p.text) {
+    if (j >= s.size()) return kNpos;
+    if (c == '/') {
+      if (s[j] != '/') return kNpos;
+      j = skip_same_dir(s, j + 1);
+      continue;
+    }
+    if ((p.ci ? lower_c(s[j]) : s[j]) != c) return kNpos;
+    ++j;
+  }
+  return j;
+}
+
 Hit sensitive_path(std::string_view s) {
   // The start of the value counts as after a slash for "etc/passwd" style
   // relative references ("....//etc/passwd" has its own slash).
   for (size_t i = 0; i < s.size();) {
-    size_t t = s[i] == '/' ? i + 1 : i;
+    size_t t = s[i] == '/' ? skip_same_dir(s, i + 1) : i;
     if (t < s.size() && kSensitiveFirst[static_cast<unsigned char>(s[t])]) {
       char c = lower_c(s[t]);
       for (const SensitivePath& p : kSensitive) {
         if (p.text[0] != c) continue;
-        bool m = p.ci ? starts_ci(s, t, p.text) : same_at(s, t, p.text);
-        if (!m) continue;
+        size_t end = entry_end(s, t, p);
+        if (end == kNpos) continue;
         if (!p.prefix_only) {
-          size_t e = t + p.text.size();
+          size_t e = end;
           if (e < s.size() && (is_alnum(s[e]) || s[e] == '-'))
             continue;  // ".env" but not ".envoy", "/etc/hosts-like"
         }
@@ -873,6 +923,11 @@ Hit traversal(std::string_view s) {
     }
   }
   if (count == 1 && sensitive_path(s.substr(first))) return {"path.traversal", first};
+  // One "name/.." in front of a sensitive path: "/etc/x/../passwd".
+  if (count == 1) {
+    std::string squeezed;
+    if (squeeze_path(s, squeezed) && sensitive_path(squeezed)) return {"path.traversal", first};
+  }
   return {};
 }
 
@@ -911,12 +966,6 @@ Hit detect_path(std::string_view raw, Lower&, uint32_t mask) {
   if (Hit h = sensitive_path(s)) return h;
   if (mask & kColon)
     if (Hit h = file_scheme(s)) return h;
-  // "/etc//passwd", "/etc/./passwd", "/etc/x/../passwd": the same file.
-  if (mask & kSlash) {
-    std::string squeezed;
-    if (squeeze_path(s, squeezed))
-      if (Hit h = sensitive_path(squeezed)) return {h.rule, std::min(h.pos, raw.size() - 1)};
-  }
   return {};
 }
 
@@ -1730,25 +1779,36 @@ void scan_value(std::string_view value, const ScanOptions& options, std::vector<
   if (!remaining || !(mask & (kPercent | kBackslash | kHigh))) return;
   // Second look after decoding: up to three rounds of percent-decoding and
   // JSON unescaping (double and triple encoding, either inside the other).
-  std::string cur(value), next;
+  // `cur` holds the value only once a round changed it; the searches (and,
+  // in the first round, the class mask) only skip copies that would change
+  // nothing.
+  std::string cur, next;
+  std::string_view view = value;
   bool changed = false;
   for (int round = 0; round < 3; ++round) {
     bool step = false;
-    // The searches only skip copies that would change nothing.
-    if (find_char(cur, '%') != kNpos && decode_round(cur, next)) {
+    bool first = round == 0;
+    if ((!first || (mask & kPercent)) && find_char(view, '%') != kNpos &&
+        decode_round(view, next)) {
       cur.swap(next);
+      view = cur;
       step = true;
     }
-    if (find_char(cur, '\\') != kNpos && json_unescape_round(cur, next)) {
+    if ((!first || step || (mask & kBackslash)) && find_char(view, '\\') != kNpos &&
+        json_unescape_round(view, next)) {
       cur.swap(next);
+      view = cur;
       step = true;
     }
     if (!step) break;
     changed = true;
   }
+  uint32_t vmask = mask;  // the classes of `view`
   if (changed) {
     fold_overlong(cur);
+    view = cur;
     uint32_t dmask = options.prefilter ? class_mask(cur) : kAllClasses;
+    vmask = dmask;
     Lower dlower(cur, lower_buf);
     for (int i = 0; i < kDetectorCount; ++i) {
       auto d = static_cast<Detector>(i);
@@ -1761,10 +1821,8 @@ void scan_value(std::string_view value, const ScanOptions& options, std::vector<
   }
   // Hosts written with look-alike dots and digits (IDNA folds them).
   constexpr DetectorSet kSsrfBit = detector_bit(Detector::kSsrf);
-  if (!(remaining & kSsrfBit) || !(mask & kHigh)) return;
-  bool lead = false;
-  for (char c : {'\xe2', '\xe3', '\xef'}) lead = lead || find_char(cur, c) != kNpos;
-  if (!lead || !fold_host_lookalikes(cur, next)) return;
+  if (!(remaining & kSsrfBit) || !(vmask & kHigh) || !has_host_lookalike(view)) return;
+  if (!fold_host_lookalikes(view, next)) return;
   uint32_t fmask = options.prefilter ? class_mask(next) : kAllClasses;
   Lower flower(next, lower_buf);
   if (Hit h = detect_ssrf(next, flower, fmask))

@@ -257,6 +257,19 @@ TEST(InspectDetectors, UrlsThatWhatwgParsersReadAsLoopbackOrMetadata) {
                 "scheme myhttp:/127.0.0.1 is not special"});
 }
 
+// Found by the differential fuzz target: a JSON escape that decodes to a
+// fullwidth slash put non-ASCII into the decoded value only, and the
+// look-alike fold was gated on the original value's classes.
+TEST(InspectDetectors, PrefilterFindsTheSameAfterDecodingToNonAscii) {
+  for (const char* v : {R"(FF:/\uFF0F0../F#:/h)", R"(http:\uFF0F\uFF0F127.0.0.1/)"}) {
+    std::string with, without;
+    for (const Match& m : scan(v, true)) with += std::string(m.rule) + " ";
+    for (const Match& m : scan(v, false)) without += std::string(m.rule) + " ";
+    EXPECT_EQ(with, without) << v;
+  }
+  EXPECT_TRUE(detects(R"(http:\uFF0F\uFF0F127.0.0.1/)", Detector::kSsrf));
+}
+
 TEST(InspectDetectors, DetectorSetLimitsWhatRuns) {
   std::vector<Match> out;
   ScanOptions o;
