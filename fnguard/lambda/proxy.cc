@@ -523,7 +523,14 @@ void Proxy::serve(int client_fd) {
     up.reset();
   };
   auto ensure_upstream = [&]() -> Status {
-    if (up) return Ok{};
+    if (up) {
+      // A kept-alive connection the endpoint closed while idle (or that
+      // holds bytes nobody asked for) would lose the request written into
+      // it: check it like the spare, with one poll that does not wait.
+      pollfd p{up.get(), POLLIN | POLLRDHUP, 0};
+      if (!upstream->has_buffered() && ::poll(&p, 1, 0) == 0) return Ok{};
+      drop_upstream();
+    }
     up = take_spare_upstream();
     if (!up) {
       auto fd = http::connect_tcp(config_.upstream);
@@ -706,10 +713,8 @@ void Proxy::serve(int client_fd) {
           break;
         }
         // Blocked: fetch the next invocation for the runtime on its behalf.
-        if (!resp.keep_alive) {
-          drop_upstream();
-          if (!ensure_upstream().ok()) return;
-        }
+        if (!resp.keep_alive) drop_upstream();
+        if (!ensure_upstream().ok()) return;
         if (!http::write_all(up.get(), rq.raw).ok()) return;
         have_final = false;
       }

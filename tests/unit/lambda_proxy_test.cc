@@ -829,6 +829,49 @@ TEST(LambdaProxy, AnInvocationTheProxyPublishesEndsTheDegradedEpisode) {
   proxy->stop();
 }
 
+TEST(LambdaProxy, AKeptAliveUpstreamConnectionTheEndpointClosedWhileIdleIsReplaced) {
+  // The endpoint closes a kept-alive connection after an idle timeout. The
+  // runtime's next request must go out on a new connection, not into the
+  // closed one (where it would be lost and the proxy would degrade).
+  const std::string accepted = "HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\n{}";
+  const std::string reply = next_response("req-2", "{}");
+  std::atomic<bool> idle_closed{false};
+  FakeUpstream up([&](int fd, int index) {
+    if (index == 0) {
+      read_until(fd, "{}");
+      send_all(fd, accepted);
+      ::shutdown(fd, SHUT_RDWR);  // idle timeout
+      idle_closed = true;
+      return;
+    }
+    read_until(fd, "\r\n\r\n");
+    send_all(fd, reply);
+    read_to_close(fd);
+  });
+  Recorder rec;
+  auto channel = supervisor::Channel::create({1}, false);
+  ASSERT_TRUE(channel.ok());
+  auto proxy = start_proxy(up.address(), channel->get(), {}, image::Mode::kOff, rec.fn());
+  UniqueFd c = connect_to(proxy->address());
+  send_all(c.get(),
+           "POST /2018-06-01/runtime/invocation/req-1/response HTTP/1.1\r\nHost: x\r\n"
+           "Content-Length: 2\r\n\r\n{}");
+  ASSERT_EQ(read_n(c.get(), accepted.size()), accepted);
+  for (int i = 0; i < 1000 && !idle_closed; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_TRUE(idle_closed);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the FIN reaches the proxy
+  send_all(c.get(), kNextRequest);
+  EXPECT_EQ(read_n(c.get(), reply.size()), reply);
+  EXPECT_EQ(up.connections(), 2);
+  EXPECT_FALSE(proxy->degraded()) << rec.all();
+  EXPECT_FALSE(page_degraded(**channel));
+  EXPECT_EQ(count_of(rec.all(), kDegradedEvent), 0u) << rec.all();
+  c.reset();
+  proxy->stop();
+}
+
 TEST(LambdaProxy, UnreachableUpstreamAnswers502) {
   uint16_t port = 0;
   std::string dead;
