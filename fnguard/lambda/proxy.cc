@@ -624,9 +624,25 @@ void Proxy::serve(int client_fd) {
       return std::nullopt;
     };
     if (expect_continue) {
-      auto r = next_answer();
-      if (!r) return;
-      have_final = *r;
+      // RFC 9110 lets the client send the body without waiting for 100
+      // Continue (curl waits 1 s), and lets the endpoint wait for the body
+      // without sending 100 (our runtime_api_server.cc does). Waiting for
+      // the endpoint alone would then hang both: whichever side moves first
+      // decides. The endpoint first (or both at once): its answer, as usual.
+      bool body_first = false;
+      if (rq.framing != http::Framing::kNone && !upstream->has_buffered()) {
+        body_first = client.has_buffered();
+        if (!body_first) {
+          pollfd fds[2] = {{up.get(), POLLIN, 0}, {client_fd, POLLIN, 0}};
+          if (wait_serving(fds, 2) < 0) return;
+          body_first = fds[0].revents == 0;
+        }
+      }
+      if (!body_first) {
+        auto r = next_answer();
+        if (!r) return;
+        have_final = *r;
+      }
     }
     // A final answer before 100 Continue: the body was never asked for, and
     // the client may still send it; this connection cannot be reused.

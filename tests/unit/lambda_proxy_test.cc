@@ -1044,6 +1044,68 @@ TEST(LambdaProxy, ExpectContinueWaitsForTheUpstreamsGoAhead) {
   EXPECT_EQ(seen, head + "hello");
 }
 
+TEST(LambdaProxy, ExpectContinueToAnEndpointThatWaitsForTheBodyForwardsTheBodyWhenItComes) {
+  // RFC 9110 lets an endpoint wait for the body instead of sending 100
+  // Continue (fnguard's own local Runtime API does), and lets the client send
+  // it unasked after a while (curl waits 1 s). The proxy must then forward
+  // the body, not wait for an interim answer that never comes.
+  const std::string head =
+      "POST /2018-06-01/runtime/invocation/r/response HTTP/1.1\r\nHost: x\r\n"
+      "Expect: 100-continue\r\nContent-Length: 5\r\n\r\n";
+  const std::string accepted = "HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\nok";
+  std::mutex mu;
+  std::condition_variable cv;
+  bool got_head = false;
+  std::string seen;
+  FakeUpstream up([&](int fd, int) {
+    std::string h = read_until(fd, "\r\n\r\n");
+    {
+      std::lock_guard<std::mutex> l(mu);
+      got_head = true;
+    }
+    cv.notify_all();
+    std::string body = read_n(fd, 5);  // no 100 Continue: the body first
+    seen = h + body;
+    send_all(fd, accepted);
+    read_to_close(fd);
+  });
+  auto proxy = start_proxy(up.address());
+  UniqueFd c = connect_to(proxy->address());
+  send_all(c.get(), head);
+  {
+    // The proxy has passed the head on and now waits for one side or the other.
+    std::unique_lock<std::mutex> l(mu);
+    ASSERT_TRUE(cv.wait_for(l, std::chrono::seconds(10), [&] { return got_head; }));
+  }
+  send_all(c.get(), "hello");  // the client's wait for 100 Continue is over
+  EXPECT_EQ(read_until(c.get(), "ok"), accepted);
+  EXPECT_EQ(seen, head + "hello");
+  c.reset();
+  proxy->stop();
+}
+
+TEST(LambdaProxy, ExpectContinueWithTheBodySentAlongWithTheHeadIsForwarded) {
+  // The same with a client that does not wait at all: head and body in one write.
+  const std::string request =
+      "POST /2018-06-01/runtime/invocation/r/response HTTP/1.1\r\n"
+      "Host: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\nhello";
+  const std::string accepted = "HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\nok";
+  std::string seen;
+  FakeUpstream up([&](int fd, int) {
+    seen = read_until(fd, "\r\n\r\n");
+    seen += read_n(fd, 5);
+    send_all(fd, accepted);
+    read_to_close(fd);
+  });
+  auto proxy = start_proxy(up.address());
+  UniqueFd c = connect_to(proxy->address());
+  send_all(c.get(), request);
+  EXPECT_EQ(read_until(c.get(), "ok"), accepted);
+  EXPECT_EQ(seen, request);
+  c.reset();
+  proxy->stop();
+}
+
 TEST(LambdaProxy, OtherPathsAndKeepAliveAreForwarded) {
   std::vector<std::string> targets;
   FakeUpstream up([&](int fd, int) {
