@@ -31,6 +31,11 @@ Error truncated() {
 
 }  // namespace
 
+Error Reader::failed(ReadFailure why, Error error) {
+  failure_ = why;
+  return error;
+}
+
 Result<size_t> Reader::fill(int timeout_ms) {
   if (timeout_ms >= 0) {
     pollfd p{fd_, POLLIN, 0};
@@ -38,27 +43,32 @@ Result<size_t> Reader::fill(int timeout_ms) {
     do {
       r = ::poll(&p, 1, timeout_ms);
     } while (r < 0 && errno == EINTR);
-    if (r < 0) return io_error("poll failed", errno);
-    if (r == 0) return make_error("timed out waiting for the HTTP peer",
-                                  "the other side is too slow or stuck");
+    if (r < 0) return failed(ReadFailure::kConnection, io_error("poll failed", errno));
+    if (r == 0) {
+      return failed(ReadFailure::kConnection, make_error("timed out waiting for the HTTP peer",
+                                                         "the other side is too slow or stuck"));
+    }
   }
   char tmp[kReadChunk];
   ssize_t n;
   do {
     n = ::recv(fd_, tmp, sizeof tmp, 0);
   } while (n < 0 && errno == EINTR);
-  if (n < 0) return io_error("reading from the HTTP peer failed", errno);
+  if (n < 0) {
+    return failed(ReadFailure::kConnection, io_error("reading from the HTTP peer failed", errno));
+  }
   buf_.append(tmp, static_cast<size_t>(n));
   return static_cast<size_t>(n);
 }
 
 Result<std::optional<Head>> Reader::read_head(bool is_request, const Limits& limits,
                                               std::string_view request_method, int timeout_ms) {
+  failure_ = ReadFailure::kNone;
   for (;;) {
     if (!buf_.empty()) {
       Head head;
       auto parsed = parse_head(buf_, is_request, limits, &head, request_method);
-      if (!parsed.ok()) return parsed.error();
+      if (!parsed.ok()) return failed(ReadFailure::kMalformed, parsed.error());
       if (parsed->has_value()) {
         buf_.erase(0, **parsed);
         return std::optional<Head>(std::move(head));
@@ -69,13 +79,14 @@ Result<std::optional<Head>> Reader::read_head(bool is_request, const Limits& lim
     if (!n.ok()) return n.error();
     if (*n == 0) {
       if (!had_bytes) return std::optional<Head>{};
-      return truncated();
+      return failed(ReadFailure::kConnection, truncated());
     }
   }
 }
 
 Status Reader::read_body(const Head& head, const Limits& limits, std::string* raw,
                          std::string* decoded, int timeout_ms, std::vector<Header>* trailers) {
+  failure_ = ReadFailure::kNone;
   switch (head.framing) {
     case Framing::kNone:
       return Ok{};
@@ -83,7 +94,7 @@ Status Reader::read_body(const Head& head, const Limits& limits, std::string* ra
       while (buf_.size() < head.content_length) {
         auto n = fill(timeout_ms);
         if (!n.ok()) return n.error();
-        if (*n == 0) return truncated();
+        if (*n == 0) return failed(ReadFailure::kConnection, truncated());
       }
       size_t len = static_cast<size_t>(head.content_length);
       if (raw != nullptr) raw->append(buf_, 0, len);
@@ -95,7 +106,7 @@ Status Reader::read_body(const Head& head, const Limits& limits, std::string* ra
       ChunkedDecoder dec(limits);
       for (;;) {
         auto used = dec.feed(buf_, decoded);
-        if (!used.ok()) return used.error();
+        if (!used.ok()) return failed(ReadFailure::kMalformed, used.error());
         if (raw != nullptr) raw->append(buf_, 0, *used);
         buf_.erase(0, *used);
         if (dec.done()) {
@@ -104,14 +115,15 @@ Status Reader::read_body(const Head& head, const Limits& limits, std::string* ra
         }
         auto n = fill(timeout_ms);
         if (!n.ok()) return n.error();
-        if (*n == 0) return truncated();
+        if (*n == 0) return failed(ReadFailure::kConnection, truncated());
       }
     }
     case Framing::kUntilClose: {
       for (;;) {
         if (buf_.size() > limits.max_body_bytes) {
-          return make_error("the response body is larger than the limit",
-                            "the peer sent more than fnguard accepts");
+          return failed(ReadFailure::kMalformed,
+                        make_error("the response body is larger than the limit",
+                                   "the peer sent more than fnguard accepts"));
         }
         auto n = fill(timeout_ms);
         if (!n.ok()) return n.error();
@@ -128,15 +140,16 @@ Status Reader::read_body(const Head& head, const Limits& limits, std::string* ra
 
 Status Reader::pump_body(const Head& head, const Limits& limits, int out_fd, std::string* copy,
                          int timeout_ms, std::string_view prefix) {
+  failure_ = ReadFailure::kNone;
   std::string_view pending = prefix;  // written with the first body bytes
   auto send = [&](std::string_view data) -> Status {
-    if (pending.empty()) return write_all(out_fd, data);
-    Status w = write_all(out_fd, pending, data);
+    Status w = pending.empty() ? write_all(out_fd, data) : write_all(out_fd, pending, data);
     pending = {};
+    if (!w.ok()) return failed(ReadFailure::kConnection, w.error());
     return w;
   };
   Status result = pump_body_inner(head, limits, send, copy, timeout_ms);
-  if (result.ok() && !pending.empty()) return write_all(out_fd, pending);
+  if (result.ok() && !pending.empty()) return send({});
   return result;
 }
 
@@ -160,14 +173,14 @@ Status Reader::pump_body_inner(const Head& head, const Limits& limits,
         if (left == 0) return Ok{};
         auto n = fill(timeout_ms);
         if (!n.ok()) return n.error();
-        if (*n == 0) return truncated();
+        if (*n == 0) return failed(ReadFailure::kConnection, truncated());
       }
     }
     case Framing::kChunked: {
       ChunkedDecoder dec(limits);
       for (;;) {
         auto used = dec.feed(buf_, copy);
-        if (!used.ok()) return used.error();
+        if (!used.ok()) return failed(ReadFailure::kMalformed, used.error());
         if (*used > 0) {
           // Forwarded as soon as read: a streaming response reaches the
           // client chunk by chunk, not when the handler finishes.
@@ -178,7 +191,7 @@ Status Reader::pump_body_inner(const Head& head, const Limits& limits,
         if (dec.done()) return Ok{};
         auto n = fill(timeout_ms);
         if (!n.ok()) return n.error();
-        if (*n == 0) return truncated();
+        if (*n == 0) return failed(ReadFailure::kConnection, truncated());
       }
     }
     case Framing::kUntilClose: {

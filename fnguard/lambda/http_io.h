@@ -25,6 +25,16 @@ namespace fnguard::lambda::http {
 
 using supervisor::UniqueFd;
 
+// Why the last read of a Reader failed. The error value says what happened in
+// words; this says whose fault it was, which callers act on: the proxy relays
+// bytes its parser refuses (kMalformed) raw, but a connection that failed
+// (kConnection) has nothing left to relay and is just closed.
+enum class ReadFailure : uint8_t {
+  kNone,        // the last read succeeded
+  kMalformed,   // the peer's bytes were refused: not HTTP as http.h parses it, or over a limit
+  kConnection,  // reset, closed mid-message, timed out, or poll/recv failed
+};
+
 class Reader {
  public:
   explicit Reader(int fd) : fd_(fd) {}
@@ -53,6 +63,10 @@ class Reader {
 
   int fd() const { return fd_; }
   bool has_buffered() const { return !buf_.empty(); }
+  // Set by every read_head(), read_body() and pump_body(): kNone when it
+  // succeeded, else why it failed. (pump_body() failing to write to
+  // `out_fd` counts as kConnection.)
+  ReadFailure last_failure() const { return failure_; }
 
  private:
   Status pump_body_inner(const Head& head, const Limits& limits,
@@ -60,9 +74,12 @@ class Reader {
                          int timeout_ms);
   // Appends at least one byte to buf_; 0 on EOF; error on failure or timeout.
   Result<size_t> fill(int timeout_ms);
+  // Record why a read failed and pass its error on.
+  Error failed(ReadFailure why, Error error);
 
   int fd_;
   std::string buf_;
+  ReadFailure failure_ = ReadFailure::kNone;
 };
 
 Status write_all(int fd, std::string_view data);

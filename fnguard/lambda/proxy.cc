@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -53,6 +54,42 @@ void copy_field(char* dst, size_t cap, const std::string& src) {
   std::memcpy(dst, src.data(), n);
   dst[n] = '\0';
 }
+
+// Finds a needle (ASCII, case-insensitive) in a byte stream that arrives in
+// pieces, an occurrence split across two pieces included. A raw relay uses it
+// to notice an invocation passing by without parsing what it relays.
+class StreamWatch {
+ public:
+  explicit StreamWatch(std::string_view needle) : needle_(needle) {}
+
+  // True when an occurrence ends in `piece`.
+  bool feed(std::string_view piece) {
+    std::string window = tail_;
+    window.append(piece.data(), piece.size());
+    auto same = [](char a, char b) { return lower(a) == lower(b); };
+    bool found = std::search(window.begin(), window.end(), needle_.begin(), needle_.end(), same) !=
+                 window.end();
+    // Shorter than the needle: no occurrence is ever counted twice.
+    size_t keep = std::min(window.size(), needle_.size() - 1);
+    tail_ = window.substr(window.size() - keep);
+    return found;
+  }
+
+ private:
+  static char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+  std::string_view needle_;
+  std::string tail_;  // the last needle.size() - 1 bytes fed
+};
+
+// What a raw relay watches for. From the runtime's side: the /next path (any
+// API version, any case), so the page is degraded before the request that
+// asks for an invocation reaches the endpoint. From the endpoint's side: the
+// header that only an invocation carries, which also catches a /next spelled
+// so that the first watch misses it (percent-encoded, say) but the endpoint
+// still understands.
+constexpr std::string_view kNextPathWatch = "/runtime/invocation/next";
+constexpr std::string_view kInvocationHeaderWatch = "Lambda-Runtime-Aws-Request-Id:";
 
 std::string json_escape(std::string_view s) {
   std::vector<char> buf(s.size() * 6 + 16);
@@ -278,13 +315,20 @@ void Proxy::emit(std::string json) const {
 }
 
 void Proxy::mark_degraded(const std::string& reason) {
-  if (config_.channel != nullptr) {
+  bool already;
+  {
+    // Under the page's lock, so that a publish() running beside us cannot
+    // clear the page after we set it but before we look at the flag.
     std::lock_guard<std::mutex> lock(context_mu_);
-    config_.channel->context_begin_write();
-    config_.channel->context()->degraded = 1;
-    config_.channel->context_end_write();
+    if (config_.channel != nullptr) {
+      config_.channel->context_begin_write();
+      config_.channel->context()->degraded = 1;
+      config_.channel->context_end_write();
+    }
+    already = degraded_.exchange(true);
   }
-  if (!degraded_.exchange(true)) {
+  // One event per degraded episode: publish() ends the episode.
+  if (!already) {
     emit(lifecycle_event("degraded", "protection degraded: " + reason, config_.function_name));
   }
 }
@@ -322,11 +366,16 @@ void write_taints(image::ContextPage* page, const std::vector<Taint>& taints) {
 }  // namespace
 
 void Proxy::publish(const Invocation& inv, const std::vector<Taint>& taints) {
-  if (config_.channel == nullptr) return;
   std::lock_guard<std::mutex> lock(context_mu_);
+  // The proxy has seen (and inspected) this invocation: the page is current
+  // again, whatever was relayed raw before. A later loss of track starts a
+  // new degraded episode, with its own lifecycle event.
+  degraded_.store(false);
+  if (config_.channel == nullptr) return;
   supervisor::Channel* ch = config_.channel;
   image::ContextPage* page = ch->context();
   ch->context_begin_write();
+  page->degraded = 0;
   page->invocation += 1;
   page->phase = image::Phase::kInvoke;
   page->deadline_ms = inv.deadline_ms;
@@ -411,16 +460,28 @@ Status Proxy::answer_blocked(const Invocation& inv, const InspectOutcome& outcom
   return Ok{};
 }
 
-void Proxy::relay_raw(int client_fd, http::Reader& client, int upstream_fd,
-                      http::Reader* upstream, std::string_view pending_to_upstream) {
-  // Both directions, byte for byte, until either side closes.
+void Proxy::relay_raw(int client_fd, http::Reader& client, int upstream_fd, http::Reader* upstream,
+                      std::string_view pending_to_upstream, const std::string& why) {
+  // Both directions, byte for byte, until either side closes. The page is
+  // marked degraded before bytes that hand over an invocation the proxy
+  // cannot see move on (each time: a published invocation may have ended an
+  // earlier episode meanwhile).
+  StreamWatch asks(kNextPathWatch);
+  StreamWatch hands_over(kInvocationHeaderWatch);
+  auto forward = [&](bool to_upstream, std::string_view data) -> bool {
+    if (data.empty()) return true;
+    if (to_upstream && asks.feed(data)) {
+      mark_degraded("a connection relayed raw (" + why + ") asks for an invocation");
+    }
+    if (!to_upstream && hands_over.feed(data)) {
+      mark_degraded("an invocation was handed over on a connection relayed raw (" + why + ")");
+    }
+    return http::write_all(to_upstream ? upstream_fd : client_fd, data).ok();
+  };
   std::string to_up(pending_to_upstream);
   to_up += client.take_buffered();
-  if (!to_up.empty() && !http::write_all(upstream_fd, to_up).ok()) return;
-  if (upstream != nullptr) {
-    std::string to_client = upstream->take_buffered();
-    if (!to_client.empty() && !http::write_all(client_fd, to_client).ok()) return;
-  }
+  if (!forward(true, to_up)) return;
+  if (upstream != nullptr && !forward(false, upstream->take_buffered())) return;
   char buf[64 * 1024];
   pollfd fds[2] = {{client_fd, POLLIN, 0}, {upstream_fd, POLLIN, 0}};
   while (!stopping_.load()) {
@@ -430,8 +491,7 @@ void Proxy::relay_raw(int client_fd, http::Reader& client, int upstream_fd,
       if ((fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
       ssize_t n = ::recv(fds[i].fd, buf, sizeof buf, 0);
       if (n <= 0) return;
-      int out = i == 0 ? upstream_fd : client_fd;
-      if (!http::write_all(out, std::string_view(buf, static_cast<size_t>(n))).ok()) return;
+      if (!forward(i == 0, std::string_view(buf, static_cast<size_t>(n)))) return;
     }
   }
 }
@@ -463,7 +523,14 @@ void Proxy::serve(int client_fd) {
     up.reset();
   };
   auto ensure_upstream = [&]() -> Status {
-    if (up) return Ok{};
+    if (up) {
+      // A kept-alive connection the endpoint closed while idle (or that
+      // holds bytes nobody asked for) would lose the request written into
+      // it: check it like the spare, with one poll that does not wait.
+      pollfd p{up.get(), POLLIN | POLLRDHUP, 0};
+      if (!upstream->has_buffered() && ::poll(&p, 1, 0) == 0) return Ok{};
+      drop_upstream();
+    }
     up = take_spare_upstream();
     if (!up) {
       auto fd = http::connect_tcp(config_.upstream);
@@ -484,12 +551,26 @@ void Proxy::serve(int client_fd) {
     }
     auto req = client.read_head(true, limits);
     if (!req.ok()) {
-      // The runtime sent something our strict parser refuses: do not break
-      // the function, relay it raw and say protection is degraded.
+      // Reset, or closed in the middle of a head: nothing to relay and
+      // nothing wrong with protection. Anything on the loopback can do that
+      // to the proxy's port; it must not switch anything off.
+      if (client.last_failure() != http::ReadFailure::kMalformed) return;
+      // Bytes our strict parser refuses: do not break a runtime whose HTTP
+      // we do not understand, relay them raw. That degrades protection only
+      // once the relayed bytes ask for an invocation (relay_raw() watches);
+      // until then no invocation passes unseen, so say what happened only.
       if (!ensure_upstream().ok()) return;
-      mark_degraded("a request from the runtime was not understood (" + req.error().message +
-                    "); relaying raw bytes");
-      relay_raw(client_fd, client, up.get(), upstream.get(), {});
+      const std::string why = "a request was not understood: " + req.error().message;
+      std::string head_bytes = client.take_buffered();
+      if (!StreamWatch(kNextPathWatch).feed(head_bytes)) {
+        emit(lifecycle_event("relayed_raw",
+                             "a malformed request arrived on the Runtime API proxy (" +
+                                 req.error().message +
+                                 ") and its connection is relayed raw; protection is not "
+                                 "degraded unless that connection asks for an invocation",
+                             config_.function_name));
+      }
+      relay_raw(client_fd, client, up.get(), upstream.get(), head_bytes, why);
       return;
     }
     if (!req->has_value()) return;  // runtime closed the connection
@@ -537,14 +618,31 @@ void Proxy::serve(int client_fd) {
     auto next_answer = [&]() -> std::optional<bool> {
       auto r = read_response();
       if (r.ok()) return *r;
+      const std::string why = "the Runtime API answer was not understood: " + r.error().message;
       mark_degraded("the Runtime API answer was not understood (" + r.error().message + ")");
-      relay_raw(client_fd, client, up.get(), upstream.get(), {});
+      relay_raw(client_fd, client, up.get(), upstream.get(), {}, why);
       return std::nullopt;
     };
     if (expect_continue) {
-      auto r = next_answer();
-      if (!r) return;
-      have_final = *r;
+      // RFC 9110 lets the client send the body without waiting for 100
+      // Continue (curl waits 1 s), and lets the endpoint wait for the body
+      // without sending 100 (our runtime_api_server.cc does). Waiting for
+      // the endpoint alone would then hang both: whichever side moves first
+      // decides. The endpoint first (or both at once): its answer, as usual.
+      bool body_first = false;
+      if (rq.framing != http::Framing::kNone && !upstream->has_buffered()) {
+        body_first = client.has_buffered();
+        if (!body_first) {
+          pollfd fds[2] = {{up.get(), POLLIN, 0}, {client_fd, POLLIN, 0}};
+          if (wait_serving(fds, 2) < 0) return;
+          body_first = fds[0].revents == 0;
+        }
+      }
+      if (!body_first) {
+        auto r = next_answer();
+        if (!r) return;
+        have_final = *r;
+      }
     }
     // A final answer before 100 Continue: the body was never asked for, and
     // the client may still send it; this connection cannot be reused.
@@ -631,10 +729,8 @@ void Proxy::serve(int client_fd) {
           break;
         }
         // Blocked: fetch the next invocation for the runtime on its behalf.
-        if (!resp.keep_alive) {
-          drop_upstream();
-          if (!ensure_upstream().ok()) return;
-        }
+        if (!resp.keep_alive) drop_upstream();
+        if (!ensure_upstream().ok()) return;
         if (!http::write_all(up.get(), rq.raw).ok()) return;
         have_final = false;
       }

@@ -39,11 +39,19 @@
 // thread with a "taints pending" mark the enforcer waited on) was measured
 // and lowered nothing: see docs/LAMBDA.md.
 //
-// Failure policy (fail open unless told otherwise): if a message cannot be
-// parsed (our parser is stricter than AWS), the connection falls back to a
-// raw byte relay, the context page is marked degraded and one lifecycle event
-// says "protection degraded"; invocations keep flowing. Security limit: in that
-// state events lose their request data and the inspector sees nothing.
+// Failure policy (fail open unless told otherwise). A runtime connection
+// that fails mid-request (reset, closed in the middle of a head) is closed:
+// nothing was relayed, so nothing changes. A message our strict parser
+// refuses (it is stricter than AWS) is not dropped: its connection falls back
+// to a raw byte relay. The context page is marked degraded only when an
+// invocation may pass unseen: at once for an endpoint answer we cannot parse,
+// and for a refused request once the relayed bytes ask for an invocation (the
+// /next path from the runtime) or hand one over (its request id header from
+// the endpoint); a refused request that does neither gets one `relayed_raw`
+// lifecycle event. Each degraded episode writes one `degraded` event and ends
+// when the proxy next publishes an invocation it has seen. Security limit:
+// while degraded, events lose their request data, taint rules do not match,
+// and the inspector sees nothing of what is relayed raw.
 #pragma once
 
 #include <poll.h>
@@ -167,10 +175,16 @@ class Proxy {
   void connect_spare_upstream();
   http::UniqueFd take_spare_upstream();
   void serve(int client_fd);
+  // Relays both directions byte for byte until either side closes. `why`
+  // (for events) says why the connection went raw. Degrades protection
+  // whenever the relayed bytes ask for or hand over an invocation.
   void relay_raw(int client_fd, http::Reader& client, int upstream_fd, http::Reader* upstream,
-                 std::string_view pending_to_upstream);
+                 std::string_view pending_to_upstream, const std::string& why);
+  // Marks the context page degraded; the first call of an episode (see
+  // publish()) emits the lifecycle event.
   void mark_degraded(const std::string& reason);
-  // Publishes the invocation and its taint values in the context page.
+  // Publishes the invocation and its taint values in the context page, and
+  // ends a degraded episode: the page is current again.
   void publish(const Invocation& inv, const std::vector<Taint>& taints);
   Status answer_blocked(const Invocation& inv, const InspectOutcome& outcome);
   std::string detection_event(const Invocation& inv, const Finding& finding,

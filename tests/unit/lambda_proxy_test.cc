@@ -614,6 +614,264 @@ TEST(LambdaProxy, MalformedRequestFromTheRuntimeStillReachesTheUpstream) {
   EXPECT_TRUE(proxy->degraded());
 }
 
+// Occurrences of `needle` in `text`.
+size_t count_of(const std::string& text, std::string_view needle) {
+  size_t n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+bool page_degraded(supervisor::Channel& channel) {
+  image::ContextPage snap;
+  EXPECT_TRUE(image::context_snapshot(channel.context(), &snap));
+  return snap.degraded != 0;
+}
+
+constexpr std::string_view kDegradedEvent = "\"kind\":\"lifecycle\",\"action\":\"degraded\"";
+constexpr std::string_view kRelayedRawEvent = "\"kind\":\"lifecycle\",\"action\":\"relayed_raw\"";
+
+TEST(LambdaProxy, AConnectionResetMidHeadIsDroppedWithoutDegradingProtection) {
+  // Anything on the loopback can reset a connection to the proxy's port (an
+  // SSRF, code in the function): a failed connection is not a request the
+  // proxy did not understand, and must not switch taint blocking off.
+  const std::string answer = "HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\n{}";
+  FakeUpstream up([&](int fd, int) {
+    while (!read_until(fd, "{}").empty()) send_all(fd, answer);
+  });
+  Recorder rec;
+  auto channel = supervisor::Channel::create({1}, false);
+  ASSERT_TRUE(channel.ok());
+  auto proxy = start_proxy(up.address(), channel->get(), {}, image::Mode::kOff, rec.fn());
+  UniqueFd c = connect_to(proxy->address());
+  // One whole exchange first: the proxy is serving this connection.
+  send_all(c.get(),
+           "POST /2018-06-01/runtime/init/error HTTP/1.1\r\nHost: x\r\n"
+           "Content-Length: 2\r\n\r\n{}");
+  ASSERT_EQ(read_n(c.get(), answer.size()), answer);
+  send_all(c.get(), "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHo");
+  linger rst{1, 0};  // close with RST
+  ASSERT_EQ(::setsockopt(c.get(), SOL_SOCKET, SO_LINGER, &rst, sizeof rst), 0);
+  c.reset();
+  proxy->stop();  // returns once the thread serving the connection is done with it
+  EXPECT_FALSE(proxy->degraded()) << rec.all();
+  EXPECT_FALSE(page_degraded(**channel));
+  EXPECT_EQ(rec.all(), "") << "a reset connection is not worth an event";
+}
+
+TEST(LambdaProxy, AConnectionClosedMidHeadIsDroppedWithoutDegradingProtection) {
+  FakeUpstream up([&](int fd, int) { read_to_close(fd); });
+  Recorder rec;
+  auto channel = supervisor::Channel::create({1}, false);
+  ASSERT_TRUE(channel.ok());
+  auto proxy = start_proxy(up.address(), channel->get(), {}, image::Mode::kOff, rec.fn());
+  UniqueFd c = connect_to(proxy->address());
+  send_all(c.get(), "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHo");
+  ::shutdown(c.get(), SHUT_WR);  // the peer is gone mid-head
+  EXPECT_EQ(read_to_close(c.get()), "") << "the proxy closes the connection without an answer";
+  EXPECT_FALSE(proxy->degraded()) << rec.all();
+  EXPECT_FALSE(page_degraded(**channel));
+  EXPECT_EQ(rec.all(), "");
+  c.reset();
+  proxy->stop();
+}
+
+TEST(LambdaProxy, AMalformedRequestThatAsksForNoInvocationIsRelayedRawAndOnlyReported) {
+  // A request the strict parser refuses is still relayed (a runtime whose
+  // HTTP we do not understand keeps working), but no invocation can pass
+  // unseen through it: protection stays on, one event says what happened.
+  const std::string odd = "GET /anything HTTP/1.1\nHost: x\n\n";
+  std::string seen;
+  FakeUpstream up([&](int fd, int) {
+    seen = read_until(fd, "\n\n");
+    send_all(fd, "raw answer");
+    read_to_close(fd);
+  });
+  Recorder rec;
+  auto channel = supervisor::Channel::create({1}, false);
+  ASSERT_TRUE(channel.ok());
+  auto proxy = start_proxy(up.address(), channel->get(), {}, image::Mode::kOff, rec.fn());
+  UniqueFd c = connect_to(proxy->address());
+  send_all(c.get(), odd);
+  EXPECT_EQ(read_n(c.get(), 10), "raw answer");
+  EXPECT_EQ(seen, odd);
+  EXPECT_FALSE(proxy->degraded()) << rec.all();
+  EXPECT_FALSE(page_degraded(**channel));
+  const std::string events = rec.all();
+  EXPECT_EQ(count_of(events, kRelayedRawEvent), 1u) << events;
+  EXPECT_NE(events.find("a malformed request arrived on the Runtime API proxy"), std::string::npos)
+      << events;
+  EXPECT_EQ(count_of(events, kDegradedEvent), 0u) << events;
+  c.reset();
+  proxy->stop();
+}
+
+TEST(LambdaProxy, AConnectionRelayedRawDegradesProtectionBeforeItsNextRequestLeaves) {
+  // The connection went raw on a request that asked for nothing; later it
+  // asks for an invocation (the path split over two writes). The page is
+  // degraded before that request reaches the endpoint, not after.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool got_part = false;
+  int degraded_at_part = -1, degraded_at_whole = -1;
+  auto channel = supervisor::Channel::create({1}, false);
+  ASSERT_TRUE(channel.ok());
+  FakeUpstream up([&](int fd, int) {
+    read_until(fd, "\n\n");
+    send_all(fd, "raw answer");
+    read_until(fd, "/runtime/invo");
+    {
+      std::lock_guard<std::mutex> l(mu);
+      degraded_at_part = page_degraded(**channel);
+      got_part = true;
+    }
+    cv.notify_all();
+    read_until(fd, "\r\n\r\n");
+    degraded_at_whole = page_degraded(**channel);
+    send_all(fd, next_response("unseen-1", "{}"));
+    read_to_close(fd);
+  });
+  Recorder rec;
+  auto proxy = start_proxy(up.address(), channel->get(), {}, image::Mode::kOff, rec.fn());
+  UniqueFd c = connect_to(proxy->address());
+  send_all(c.get(), "GET /anything HTTP/1.1\nHost: x\n\n");
+  EXPECT_EQ(read_n(c.get(), 10), "raw answer");
+  send_all(c.get(), "GET /2018-06-01/runtime/invo");
+  {
+    std::unique_lock<std::mutex> l(mu);
+    ASSERT_TRUE(cv.wait_for(l, std::chrono::seconds(10), [&] { return got_part; }));
+  }
+  send_all(c.get(), "cation/next HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(read_until(c.get(), "\r\n\r\n{}").find("unseen-1"), std::string::npos);
+  EXPECT_EQ(degraded_at_part, 0);
+  EXPECT_EQ(degraded_at_whole, 1) << "the request for an invocation left before the page said so";
+  EXPECT_TRUE(proxy->degraded());
+  const std::string events = rec.all();
+  EXPECT_EQ(count_of(events, kDegradedEvent), 1u) << events;
+  EXPECT_NE(events.find("asks for an invocation"), std::string::npos) << events;
+  c.reset();
+  proxy->stop();
+}
+
+TEST(LambdaProxy, AnInvocationHandedOverOnARawConnectionDegradesProtection) {
+  // A /next spelled so the proxy's watch on the request misses it (here
+  // percent-encoded, which a lenient endpoint may decode): the invocation
+  // header in the relayed answer degrades the page before the client has it.
+  const std::string odd = "GET /2018-06-01/runtime/invocation/%6Eext HTTP/1.1\nHost: x\n\n";
+  auto channel = supervisor::Channel::create({1}, false);
+  ASSERT_TRUE(channel.ok());
+  FakeUpstream up([&](int fd, int) {
+    read_until(fd, "\n\n");
+    send_all(fd, next_response("unseen-2", "{}"));
+    read_to_close(fd);
+  });
+  Recorder rec;
+  auto proxy = start_proxy(up.address(), channel->get(), {}, image::Mode::kOff, rec.fn());
+  UniqueFd c = connect_to(proxy->address());
+  send_all(c.get(), odd);
+  EXPECT_NE(read_until(c.get(), "\r\n\r\n{}").find("unseen-2"), std::string::npos);
+  EXPECT_TRUE(page_degraded(**channel));
+  const std::string events = rec.all();
+  EXPECT_EQ(count_of(events, kRelayedRawEvent), 1u) << events;
+  EXPECT_EQ(count_of(events, kDegradedEvent), 1u) << events;
+  EXPECT_NE(events.find("an invocation was handed over on a connection relayed raw"),
+            std::string::npos)
+      << events;
+  c.reset();
+  proxy->stop();
+}
+
+TEST(LambdaProxy, AnInvocationTheProxyPublishesEndsTheDegradedEpisode) {
+  // Degraded is not forever: once the proxy has seen and published an
+  // invocation, the page is current again; losing track later is a new
+  // episode with its own event.
+  const std::string garbage = "HTTP/1.1 200 OK\nBare-LF: yes\n\nbody-bytes";
+  std::atomic<int> nexts{0};
+  FakeUpstream up([&](int fd, int) {
+    read_until(fd, "\r\n\r\n");
+    if (nexts.fetch_add(1) == 1) {
+      send_all(fd, next_response("seen-1", "{}"));
+      read_to_close(fd);
+    } else {
+      send_all(fd, garbage);  // the 1st and 3rd /next: an answer the parser refuses
+    }
+  });
+  Recorder rec;
+  auto channel = supervisor::Channel::create({1}, false);
+  ASSERT_TRUE(channel.ok());
+  auto proxy = start_proxy(up.address(), channel->get(), {}, image::Mode::kOff, rec.fn());
+  {
+    UniqueFd c = connect_to(proxy->address());
+    send_all(c.get(), kNextRequest);
+    EXPECT_EQ(read_to_close(c.get()), garbage);
+  }
+  EXPECT_TRUE(proxy->degraded());
+  EXPECT_TRUE(page_degraded(**channel));
+  EXPECT_EQ(count_of(rec.all(), kDegradedEvent), 1u) << rec.all();
+
+  UniqueFd c2 = connect_to(proxy->address());
+  send_all(c2.get(), kNextRequest);
+  EXPECT_NE(read_until(c2.get(), "\r\n\r\n{}").find("seen-1"), std::string::npos);
+  EXPECT_FALSE(proxy->degraded());
+  image::ContextPage snap;
+  ASSERT_TRUE(image::context_snapshot((*channel)->context(), &snap));
+  EXPECT_EQ(snap.degraded, 0);
+  EXPECT_STREQ(snap.request_id, "seen-1");
+
+  {
+    UniqueFd c3 = connect_to(proxy->address());
+    send_all(c3.get(), kNextRequest);
+    EXPECT_EQ(read_to_close(c3.get()), garbage);
+  }
+  EXPECT_TRUE(proxy->degraded());
+  EXPECT_TRUE(page_degraded(**channel));
+  EXPECT_EQ(count_of(rec.all(), kDegradedEvent), 2u) << rec.all();
+  c2.reset();
+  proxy->stop();
+}
+
+TEST(LambdaProxy, AKeptAliveUpstreamConnectionTheEndpointClosedWhileIdleIsReplaced) {
+  // The endpoint closes a kept-alive connection after an idle timeout. The
+  // runtime's next request must go out on a new connection, not into the
+  // closed one (where it would be lost and the proxy would degrade).
+  const std::string accepted = "HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\n{}";
+  const std::string reply = next_response("req-2", "{}");
+  std::atomic<bool> idle_closed{false};
+  FakeUpstream up([&](int fd, int index) {
+    if (index == 0) {
+      read_until(fd, "{}");
+      send_all(fd, accepted);
+      ::shutdown(fd, SHUT_RDWR);  // idle timeout
+      idle_closed = true;
+      return;
+    }
+    read_until(fd, "\r\n\r\n");
+    send_all(fd, reply);
+    read_to_close(fd);
+  });
+  Recorder rec;
+  auto channel = supervisor::Channel::create({1}, false);
+  ASSERT_TRUE(channel.ok());
+  auto proxy = start_proxy(up.address(), channel->get(), {}, image::Mode::kOff, rec.fn());
+  UniqueFd c = connect_to(proxy->address());
+  send_all(c.get(),
+           "POST /2018-06-01/runtime/invocation/req-1/response HTTP/1.1\r\nHost: x\r\n"
+           "Content-Length: 2\r\n\r\n{}");
+  ASSERT_EQ(read_n(c.get(), accepted.size()), accepted);
+  for (int i = 0; i < 1000 && !idle_closed; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_TRUE(idle_closed);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the FIN reaches the proxy
+  send_all(c.get(), kNextRequest);
+  EXPECT_EQ(read_n(c.get(), reply.size()), reply);
+  EXPECT_EQ(up.connections(), 2);
+  EXPECT_FALSE(proxy->degraded()) << rec.all();
+  EXPECT_FALSE(page_degraded(**channel));
+  EXPECT_EQ(count_of(rec.all(), kDegradedEvent), 0u) << rec.all();
+  c.reset();
+  proxy->stop();
+}
+
 TEST(LambdaProxy, UnreachableUpstreamAnswers502) {
   uint16_t port = 0;
   std::string dead;
@@ -784,6 +1042,68 @@ TEST(LambdaProxy, ExpectContinueWaitsForTheUpstreamsGoAhead) {
   send_all(c.get(), "hello");
   EXPECT_EQ(read_until(c.get(), "ok"), "HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\nok");
   EXPECT_EQ(seen, head + "hello");
+}
+
+TEST(LambdaProxy, ExpectContinueToAnEndpointThatWaitsForTheBodyForwardsTheBodyWhenItComes) {
+  // RFC 9110 lets an endpoint wait for the body instead of sending 100
+  // Continue (fnguard's own local Runtime API does), and lets the client send
+  // it unasked after a while (curl waits 1 s). The proxy must then forward
+  // the body, not wait for an interim answer that never comes.
+  const std::string head =
+      "POST /2018-06-01/runtime/invocation/r/response HTTP/1.1\r\nHost: x\r\n"
+      "Expect: 100-continue\r\nContent-Length: 5\r\n\r\n";
+  const std::string accepted = "HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\nok";
+  std::mutex mu;
+  std::condition_variable cv;
+  bool got_head = false;
+  std::string seen;
+  FakeUpstream up([&](int fd, int) {
+    std::string h = read_until(fd, "\r\n\r\n");
+    {
+      std::lock_guard<std::mutex> l(mu);
+      got_head = true;
+    }
+    cv.notify_all();
+    std::string body = read_n(fd, 5);  // no 100 Continue: the body first
+    seen = h + body;
+    send_all(fd, accepted);
+    read_to_close(fd);
+  });
+  auto proxy = start_proxy(up.address());
+  UniqueFd c = connect_to(proxy->address());
+  send_all(c.get(), head);
+  {
+    // The proxy has passed the head on and now waits for one side or the other.
+    std::unique_lock<std::mutex> l(mu);
+    ASSERT_TRUE(cv.wait_for(l, std::chrono::seconds(10), [&] { return got_head; }));
+  }
+  send_all(c.get(), "hello");  // the client's wait for 100 Continue is over
+  EXPECT_EQ(read_until(c.get(), "ok"), accepted);
+  EXPECT_EQ(seen, head + "hello");
+  c.reset();
+  proxy->stop();
+}
+
+TEST(LambdaProxy, ExpectContinueWithTheBodySentAlongWithTheHeadIsForwarded) {
+  // The same with a client that does not wait at all: head and body in one write.
+  const std::string request =
+      "POST /2018-06-01/runtime/invocation/r/response HTTP/1.1\r\n"
+      "Host: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\nhello";
+  const std::string accepted = "HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\nok";
+  std::string seen;
+  FakeUpstream up([&](int fd, int) {
+    seen = read_until(fd, "\r\n\r\n");
+    seen += read_n(fd, 5);
+    send_all(fd, accepted);
+    read_to_close(fd);
+  });
+  auto proxy = start_proxy(up.address());
+  UniqueFd c = connect_to(proxy->address());
+  send_all(c.get(), request);
+  EXPECT_EQ(read_until(c.get(), "ok"), accepted);
+  EXPECT_EQ(seen, request);
+  c.reset();
+  proxy->stop();
 }
 
 TEST(LambdaProxy, OtherPathsAndKeepAliveAreForwarded) {
