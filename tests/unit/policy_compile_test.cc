@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -59,10 +60,22 @@ image::Decision connect4(const image::View& v, const char* ip, uint16_t port,
   return image::decide_net(v, Control::kNetOutbound, s, phase);
 }
 
-image::Decision exec_of(const image::View& v, const char* resolved, const char* invoked = nullptr) {
+// Every file "hashes" to bytes of 0xbb, unless `readable` is false (the
+// file cannot be hashed).
+bool hash_bb(void* readable, uint8_t out[32]) {
+  if (readable == nullptr) return false;
+  std::memset(out, 0xbb, 32);
+  return true;
+}
+
+image::Decision exec_of(const image::View& v, const char* resolved, const char* invoked = nullptr,
+                        bool readable = true) {
   image::ExecSubject s;
   s.resolved = resolved;
   s.invoked = invoked != nullptr ? invoked : resolved;
+  s.hash = hash_bb;
+  static int token;
+  s.hash_ctx = readable ? &token : nullptr;
   return image::decide_exec(v, s, Phase::kAny);
 }
 
@@ -238,6 +251,10 @@ process:
   EXPECT_EQ(rule_of(v, exec_of(v, "/opt/bad/a/b")), "process.exec.rules[2]");
   EXPECT_EQ(rule_of(v, exec_of(v, "/usr/local/bin/evil")), "process.exec.rules[3]");
   EXPECT_FALSE(exec_of(v, "/usr/bin/python3").blocks());
+  // A file that cannot be hashed matches the sha256 deny rule (fail closed).
+  auto unreadable = exec_of(v, "/usr/bin/python3", nullptr, /*readable=*/false);
+  EXPECT_TRUE(unreadable.blocks());
+  EXPECT_EQ(rule_of(v, unreadable), "process.exec.rules[1]");
   // Writable locations: the temporary directories, and exec from them is denied.
   EXPECT_TRUE(image::is_writable_location(v, "/tmp/payload"));
   EXPECT_TRUE(image::is_writable_location(v, "/dev/shm/x"));
