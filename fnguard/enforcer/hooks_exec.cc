@@ -1,8 +1,9 @@
 // Process hooks: every libc entry point that starts a program (execve,
 // execv, execvp, execvpe, execl, execlp, execle, fexecve, execveat,
-// posix_spawn, posix_spawnp, system, popen), dlopen, and the environment
-// functions that could strip the enforcer from children (setenv, unsetenv,
-// putenv, clearenv).
+// posix_spawn, posix_spawnp, system, popen, and glibc's public popen names
+// _IO_popen and _IO_proc_open), dlopen, and the environment functions that
+// could strip the enforcer from children (setenv, unsetenv, putenv,
+// clearenv).
 //
 // Decisions, stated plainly:
 // - process.exec is decided on the file that will run: `resolved` is the
@@ -837,6 +838,41 @@ FNGUARD_EXPORT FILE* popen(const char* command, const char* type) {
     return nullptr;
   }
   return real(command, type);
+}
+
+// glibc's public names of popen: _IO_popen is popen; _IO_proc_open runs
+// the command into a FILE the caller provides (what popen does inside libc).
+extern "C" FILE* _IO_popen(const char*, const char*);
+extern "C" FILE* _IO_proc_open(FILE*, const char*, const char*);
+
+FNGUARD_EXPORT FILE* _IO_popen(const char* command, const char* type) {
+  static auto real = FNGUARD_NEXT(_IO_popen);
+  if (real == nullptr) {
+    errno = ENOSYS;
+    return nullptr;
+  }
+  if (command == nullptr) return real(command, type);
+  int err = check_shell(command, "_IO_popen", __builtin_return_address(0));
+  if (err != 0) {
+    errno = err;
+    return nullptr;
+  }
+  return real(command, type);
+}
+
+FNGUARD_EXPORT FILE* _IO_proc_open(FILE* stream, const char* command, const char* type) {
+  static auto real = FNGUARD_NEXT(_IO_proc_open);
+  if (real == nullptr) {
+    errno = ENOSYS;
+    return nullptr;
+  }
+  if (command == nullptr) return real(stream, command, type);
+  int err = check_shell(command, "_IO_proc_open", __builtin_return_address(0));
+  if (err != 0) {
+    errno = err;
+    return nullptr;
+  }
+  return real(stream, command, type);
 }
 
 FNGUARD_EXPORT void* dlopen(const char* file, int mode) {

@@ -15,6 +15,7 @@
 //   numbers are rare; failing loudly beats silently losing protection.
 // - fcntl(F_SETFD) and ioctl(FIOCLEX) setting close-on-exec: ignored
 //   (returns success), so exec keeps the descriptor.
+// - glibc's public aliases __close, __dup2 and __fcntl behave the same.
 //
 // Not covered: the raw close/close_range/dup2 system calls (syscall(2),
 // inline assembly, static binaries); the seccomp backstop (issue 3) is the
@@ -30,6 +31,11 @@
 #include <climits>
 
 #include "fnguard/enforcer/runtime.h"
+
+// Public glibc aliases that no header declares.
+extern "C" int __close(int);
+extern "C" int __dup2(int, int);
+extern "C" int __fcntl(int, int, ...);
 
 namespace fnguard::enforcer {
 namespace {
@@ -57,6 +63,13 @@ FNGUARD_EXPORT int close(int fd) {
   return REAL(close)(fd);
 }
 
+// glibc's public aliases (__close, __dup2, __fcntl) are the same functions
+// under other names: they get the same treatment.
+FNGUARD_EXPORT int __close(int fd) {
+  if (is_own_fd(fd)) return 0;
+  return REAL(__close)(fd);
+}
+
 FNGUARD_EXPORT int close_range(unsigned int first, unsigned int last, int flags) {
   if (!active() || first > last) return REAL(close_range)(first, last, flags);
   return close_range_except_own(first, last, static_cast<unsigned>(flags));
@@ -82,6 +95,14 @@ FNGUARD_EXPORT int dup2(int oldfd, int newfd) {
     return -1;
   }
   return REAL(dup2)(oldfd, newfd);
+}
+
+FNGUARD_EXPORT int __dup2(int oldfd, int newfd) {
+  if (is_own_fd(newfd) && oldfd != newfd) {
+    errno = EBADF;
+    return -1;
+  }
+  return REAL(__dup2)(oldfd, newfd);
 }
 
 FNGUARD_EXPORT int dup3(int oldfd, int newfd, int flags) {
@@ -119,6 +140,14 @@ FNGUARD_EXPORT int fcntl64(int fd, int cmd, ...) {
   va_list ap;
   va_start(ap, cmd);
   int r = fcntl_common(fd, cmd, ap, REAL(fcntl64));
+  va_end(ap);
+  return r;
+}
+
+FNGUARD_EXPORT int __fcntl(int fd, int cmd, ...) {
+  va_list ap;
+  va_start(ap, cmd);
+  int r = fcntl_common(fd, cmd, ap, REAL(__fcntl));
   va_end(ap);
   return r;
 }

@@ -30,6 +30,25 @@
 // a file existed for an instant; documented as the one exception to
 // "nothing done").
 //
+// glibc's public aliases are hooked with the same checks: __open, __open64
+// (open), _IO_fopen (fopen), __xmknod/__xmknodat (mknod), and
+// _IO_file_fopen/_IO_file_open, which open a file into an existing FILE as
+// freopen does inside libc (decided before the call, as freopen is). The
+// GLIBC_PRIVATE __open_nocancel is not: it is libc's internal interface,
+// and code that looks it up is code that finds libc's functions itself (the
+// threat model's limit), as with dlsym(libc, "open").
+//
+// Calls that act on an open descriptor's file decide its /proc/self/fd
+// name: fchmod/fchown/f*xattr (write), freopen(NULL, mode, stream) (the
+// new mode's access: glibc reopens /proc/self/fd/N inside libc),
+// linkat(fd, "", AT_EMPTY_PATH) (read and write, like link()'s existing
+// path: any descriptor, O_PATH included, gets a new name), and
+// fchownat/fchmodat(fd, "", AT_EMPTY_PATH) (write). The kernel names a
+// file whose name was removed "PATH (deleted)"; the suffix is dropped
+// when that name no longer leads to the file, so literal rules still match.
+// A pathname AF_UNIX socket is decided here for hooks_net.cc
+// (check_unix_socket_path, file_checks.h).
+//
 // Re-entrancy: these hooks do not hold the Guard while they check, so a
 // signal handler that interrupts a check and opens a file is itself checked
 // (a Guard held across the check would let the handler through unchecked).
@@ -40,14 +59,15 @@
 // O_APPEND always write. fopen: "r" reads, "w"/"a" write, "+" both. link()
 // and rename() check their existing path as read *and* write (a new name for
 // the same content would otherwise let a read-protected file be read under
-// an allowed name) and the new path as write.
+// an allowed name) and the new path as write; renameat2(RENAME_EXCHANGE)
+// checks both paths as read and write (each content gets the other name).
 //
 // Not covered (stated plainly): raw system calls and static binaries (the
 // seccomp/Landlock backstop of issue 3 covers those); O_PATH opens and
-// O_TMPFILE (no content access by name; naming a tmpfile goes through
-// linkat(), which is checked); operations through an already-open descriptor
-// other than fchmod/fchown/f*xattr (ftruncate and write need a descriptor
-// opened for writing, which was checked at open; futimens is not checked);
+// O_TMPFILE (no content access by name; naming one goes through linkat(),
+// which is checked); operations through an already-open descriptor other
+// than those above (ftruncate and write need a descriptor opened for
+// writing, which was checked at open; futimens is not checked);
 // a race where a path component is swapped for a symbolic link between our
 // check and the kernel's walk (the post-open check still catches opens, but
 // a path operation may land); hard links created before the process started.
@@ -68,6 +88,7 @@
 #include <cstring>
 
 #include "fnguard/common/path.h"
+#include "fnguard/enforcer/file_checks.h"
 #include "fnguard/enforcer/runtime.h"
 #include "fnguard/events/json_writer.h"
 
@@ -77,6 +98,14 @@ extern "C" int __open_2(const char*, int);
 extern "C" int __open64_2(const char*, int);
 extern "C" int __openat_2(int, const char*, int);
 extern "C" int __openat64_2(int, const char*, int);
+// Public glibc aliases that no header declares (see the hooks below).
+extern "C" int __open(const char*, int, ...);
+extern "C" int __open64(const char*, int, ...);
+extern "C" FILE* _IO_fopen(const char*, const char*);
+extern "C" FILE* _IO_file_fopen(FILE*, const char*, const char*, int);
+extern "C" FILE* _IO_file_open(FILE*, const char*, int, int, int, int);
+extern "C" int __xmknod(int, const char*, mode_t, dev_t*);
+extern "C" int __xmknodat(int, int, const char*, mode_t, dev_t*);
 
 namespace fnguard::enforcer {
 namespace {
@@ -89,8 +118,24 @@ constexpr int kMaxLinkHops = 8;
 
 // ---- Path helpers ----------------------------------------------------------
 
+// True when `path` names the file open at `fd` (same device and inode,
+// without following a last symbolic link).
+bool names_file(int fd, const char* path) {
+  struct stat open_file {};
+  struct stat named {};
+  if (syscall(SYS_newfstatat, fd, "", &open_file, AT_EMPTY_PATH) != 0) return false;
+  if (syscall(SYS_newfstatat, AT_FDCWD, path, &named, AT_SYMLINK_NOFOLLOW) != 0) return false;
+  return open_file.st_dev == named.st_dev && open_file.st_ino == named.st_ino;
+}
+
 // The path of an open descriptor ("/proc/self/fd/N" link). False when it is
 // not a file-system path (pipe, socket) or cannot be read.
+//
+// The kernel appends " (deleted)" to the name of a file whose name was
+// removed (unlinked, st_nlink 0, or that one hard link removed). Rules are
+// written against the name the file had, so the suffix is dropped when the
+// name as shown does not lead to this file; a file whose real name ends in
+// " (deleted)" keeps it.
 bool fd_path(int fd, char* out, size_t cap) {
   char link[32] = "/proc/self/fd/";
   size_t len = std::strlen(link);
@@ -106,7 +151,15 @@ bool fd_path(int fd, char* out, size_t cap) {
   long n = syscall(SYS_readlinkat, AT_FDCWD, link, out, cap - 1);
   if (n <= 0) return false;
   out[n] = '\0';
-  return out[0] == '/';
+  if (out[0] != '/') return false;
+  static constexpr char kDeleted[] = " (deleted)";
+  constexpr long kDeletedLen = sizeof kDeleted - 1;
+  if (n > kDeletedLen && std::memcmp(out + n - kDeletedLen, kDeleted, kDeletedLen) == 0) {
+    int saved = errno;
+    if (!names_file(fd, out)) out[n - kDeletedLen] = '\0';
+    errno = saved;
+  }
+  return true;
 }
 
 // True when `path` is absolute and already normal (no "//", "." or ".."
@@ -486,6 +539,33 @@ int checked_path_op(const PathArg* args, int count, const char* op, int deny_err
   return real();
 }
 
+// The file an open descriptor refers to; AT_FDCWD is the working directory.
+bool descriptor_path(int fd, char* out) {
+  if (fd == AT_FDCWD) return syscall(SYS_getcwd, out, kPathMax) > 0 && out[0] == '/';
+  return fd >= 0 && fd_path(fd, out, kPathMax);
+}
+
+// Decides the file an open descriptor refers to (its /proc/self/fd name),
+// for calls that act on a descriptor's file rather than on a path (fchmod,
+// fchown, linkat/fchownat with AT_EMPTY_PATH, freopen with no path). False
+// when the call must fail. A descriptor that is no file-system object (a
+// pipe, a socket) or whose name cannot be read (no /proc) proceeds, as does
+// the enforcer's own. errno is preserved.
+bool descriptor_allowed(int fd, Access access, const char* op, const void* caller) {
+  if (!active() || !enabled(access) || inside_enforcer() || is_own_fd(fd)) return true;
+  int saved_errno = errno;
+  char path[kPathMax];
+  if (!descriptor_path(fd, path)) {
+    errno = saved_errno;
+    return true;
+  }
+  Finding finding;
+  finding.consider(decide(path, access), path);
+  if (finding.found) emit(finding, op, -1, nullptr, caller);
+  errno = saved_errno;
+  return !(finding.found && finding.decision.blocks());
+}
+
 #define CALLER __builtin_return_address(0)
 
 }  // namespace
@@ -545,6 +625,20 @@ FNGUARD_EXPORT int __openat_2(int dirfd, const char* path, int flags) {
 FNGUARD_EXPORT int __openat64_2(int dirfd, const char* path, int flags) {
   return checked_open(dirfd, path, flags, 0, "openat", CALLER,
                       [&] { return REAL(__openat64_2)(dirfd, path, flags); });
+}
+
+// glibc's public aliases of open (the same function under another name).
+
+FNGUARD_EXPORT int __open(const char* path, int flags, ...) {
+  MODE_ARG(flags);
+  return checked_open(AT_FDCWD, path, flags, mode, "__open", CALLER,
+                      [&] { return REAL(__open)(path, flags, mode); });
+}
+
+FNGUARD_EXPORT int __open64(const char* path, int flags, ...) {
+  MODE_ARG(flags);
+  return checked_open(AT_FDCWD, path, flags, mode, "__open64", CALLER,
+                      [&] { return REAL(__open64)(path, flags, mode); });
 }
 
 FNGUARD_EXPORT int creat(const char* path, mode_t mode) {
@@ -622,16 +716,26 @@ template <typename RealFreopen>
 FILE* checked_freopen(const char* path, const char* mode, FILE* stream, const void* caller,
                       RealFreopen real) {
   int flags = 0;
-  if (!active() || path == nullptr || !fopen_flags(mode, &flags) ||
-      !enabled(access_for_flags(flags))) {
+  if (!active() || !fopen_flags(mode, &flags) || !enabled(access_for_flags(flags))) {
     return real();
   }
-  PathArg arg{AT_FDCWD, path, access_for_flags(flags), true};
-  if (checked_path_op(&arg, 1, "freopen", EACCES, caller, [] { return 0; }) != 0) {
+  bool allowed;
+  if (path == nullptr) {
+    // freopen(NULL, mode, stream) reopens the stream's own file with the new
+    // mode (glibc opens /proc/self/fd/N internally, where no hook sees it):
+    // the file is decided with the new mode's access.
+    int saved_errno = errno;
+    int fd = stream != nullptr ? fileno(stream) : -1;
+    errno = saved_errno;
+    allowed = descriptor_allowed(fd, access_for_flags(flags), "freopen", caller);
+  } else {
+    PathArg arg{AT_FDCWD, path, access_for_flags(flags), true};
+    allowed = checked_path_op(&arg, 1, "freopen", EACCES, caller, [] { return 0; }) == 0;
+  }
+  if (!allowed) {
     // freopen closes the stream even when it fails.
-    int e = errno;
-    REAL(fclose)(stream);
-    errno = e;
+    if (stream != nullptr) REAL(fclose)(stream);
+    errno = EACCES;
     return nullptr;
   }
   return real();
@@ -655,6 +759,43 @@ FNGUARD_EXPORT FILE* freopen(const char* path, const char* mode, FILE* stream) {
 FNGUARD_EXPORT FILE* freopen64(const char* path, const char* mode, FILE* stream) {
   return checked_freopen(path, mode, stream, CALLER,
                          [&] { return REAL(freopen64)(path, mode, stream); });
+}
+
+// Public glibc names of the same stdio opens (libc's own calls to them do
+// not go through the dynamic linker, a program's do). _IO_fopen is fopen;
+// _IO_file_fopen and _IO_file_open open a file into an existing FILE (what
+// freopen does inside libc), so they are checked before, like freopen.
+
+FNGUARD_EXPORT FILE* _IO_fopen(const char* path, const char* mode) {
+  return checked_fopen(path, mode, CALLER, [&] { return REAL(_IO_fopen)(path, mode); });
+}
+
+namespace {
+
+// A path check before an open that the caller's libc call performs itself.
+bool stdio_open_allowed(const char* path, int flags, const char* op, const void* caller) {
+  if (path == nullptr || (flags & O_PATH) != 0 || (flags & __O_TMPFILE) == __O_TMPFILE) {
+    return true;
+  }
+  PathArg arg{AT_FDCWD, path, access_for_flags(flags), (flags & O_NOFOLLOW) == 0};
+  return checked_path_op(&arg, 1, op, EACCES, caller, [] { return 0; }) == 0;
+}
+
+}  // namespace
+
+FNGUARD_EXPORT FILE* _IO_file_fopen(FILE* stream, const char* path, const char* mode,
+                                    int is32not64) {
+  int flags = 0;
+  if (fopen_flags(mode, &flags) && !stdio_open_allowed(path, flags, "_IO_file_fopen", CALLER)) {
+    return nullptr;
+  }
+  return REAL(_IO_file_fopen)(stream, path, mode, is32not64);
+}
+
+FNGUARD_EXPORT FILE* _IO_file_open(FILE* stream, const char* path, int flags, int prot,
+                                   int read_write, int is32not64) {
+  if (!stdio_open_allowed(path, flags, "_IO_file_open", CALLER)) return nullptr;
+  return REAL(_IO_file_open)(stream, path, flags, prot, read_write, is32not64);
 }
 
 // ---- truncate ----------------------------------------------------------------------
@@ -686,7 +827,10 @@ FNGUARD_EXPORT int renameat(int fromfd, const char* from, int tofd, const char* 
 
 FNGUARD_EXPORT int renameat2(int fromfd, const char* from, int tofd, const char* to,
                              unsigned flags) {
-  PathArg args[2] = {{fromfd, from, kReadWrite, false}, {tofd, to, kWrite, false}};
+  // RENAME_EXCHANGE swaps the two: each file's content gets the other name,
+  // so both are the existing path of a rename (read and write).
+  Access to_access = (flags & RENAME_EXCHANGE) != 0 ? kReadWrite : kWrite;
+  PathArg args[2] = {{fromfd, from, kReadWrite, false}, {tofd, to, to_access, false}};
   return checked_path_op(args, 2, "renameat2", EACCES, CALLER,
                          [&] { return REAL(renameat2)(fromfd, from, tofd, to, flags); });
 }
@@ -697,11 +841,18 @@ FNGUARD_EXPORT int link(const char* from, const char* to) {
 }
 
 FNGUARD_EXPORT int linkat(int fromfd, const char* from, int tofd, const char* to, int flags) {
-  // linkat(fd, "", ..., AT_EMPTY_PATH) names an open file (an O_TMPFILE):
-  // only the new name is checked then.
-  bool empty = from != nullptr && from[0] == '\0';
-  PathArg args[2] = {{fromfd, empty ? nullptr : from, kReadWrite, (flags & AT_SYMLINK_FOLLOW) != 0},
-                     {tofd, to, kWrite, false}};
+  // linkat(fd, "", ..., AT_EMPTY_PATH) gives a new name to the file open at
+  // fd: an O_TMPFILE, but also any descriptor, O_PATH ones included (which
+  // are never checked at open). Like link()'s existing path, that file is
+  // decided for read and write.
+  bool by_descriptor = from != nullptr && from[0] == '\0' && (flags & AT_EMPTY_PATH) != 0;
+  if (by_descriptor && !descriptor_allowed(fromfd, kReadWrite, "linkat", CALLER)) {
+    errno = EACCES;
+    return -1;
+  }
+  PathArg args[2] = {
+      {fromfd, by_descriptor ? nullptr : from, kReadWrite, (flags & AT_SYMLINK_FOLLOW) != 0},
+      {tofd, to, kWrite, false}};
   return checked_path_op(args, 2, "linkat", EACCES, CALLER,
                          [&] { return REAL(linkat)(fromfd, from, tofd, to, flags); });
 }
@@ -758,7 +909,13 @@ FNGUARD_EXPORT int chmod(const char* path, mode_t mode) {
 }
 
 FNGUARD_EXPORT int fchmodat(int dirfd, const char* path, mode_t mode, int flags) {
-  PathArg arg{dirfd, path, kWrite, (flags & AT_SYMLINK_NOFOLLOW) == 0};
+  // AT_EMPTY_PATH with "" (fchmodat2, glibc 2.39+) acts on dirfd's file.
+  bool by_descriptor = path != nullptr && path[0] == '\0' && (flags & AT_EMPTY_PATH) != 0;
+  if (by_descriptor && !descriptor_allowed(dirfd, kWrite, "fchmodat", CALLER)) {
+    errno = EPERM;
+    return -1;
+  }
+  PathArg arg{dirfd, by_descriptor ? nullptr : path, kWrite, (flags & AT_SYMLINK_NOFOLLOW) == 0};
   return checked_path_op(&arg, 1, "fchmodat", EPERM, CALLER,
                          [&] { return REAL(fchmodat)(dirfd, path, mode, flags); });
 }
@@ -776,9 +933,14 @@ FNGUARD_EXPORT int lchown(const char* path, uid_t owner, gid_t group) {
 }
 
 FNGUARD_EXPORT int fchownat(int dirfd, const char* path, uid_t owner, gid_t group, int flags) {
-  // AT_EMPTY_PATH with "" acts on dirfd itself: a descriptor operation.
-  bool empty = path != nullptr && path[0] == '\0';
-  PathArg arg{dirfd, empty ? nullptr : path, kWrite, (flags & AT_SYMLINK_NOFOLLOW) == 0};
+  // AT_EMPTY_PATH with "" acts on dirfd's file itself (the working directory
+  // for AT_FDCWD): decided as fchown() decides its descriptor.
+  bool by_descriptor = path != nullptr && path[0] == '\0' && (flags & AT_EMPTY_PATH) != 0;
+  if (by_descriptor && !descriptor_allowed(dirfd, kWrite, "fchownat", CALLER)) {
+    errno = EPERM;
+    return -1;
+  }
+  PathArg arg{dirfd, by_descriptor ? nullptr : path, kWrite, (flags & AT_SYMLINK_NOFOLLOW) == 0};
   return checked_path_op(&arg, 1, "fchownat", EPERM, CALLER,
                          [&] { return REAL(fchownat)(dirfd, path, owner, group, flags); });
 }
@@ -832,6 +994,20 @@ FNGUARD_EXPORT int mknodat(int dirfd, const char* path, mode_t mode, dev_t dev) 
   PathArg arg{dirfd, path, kWrite, false};
   return checked_path_op(&arg, 1, "mknodat", EACCES, CALLER,
                          [&] { return REAL(mknodat)(dirfd, path, mode, dev); });
+}
+
+// The pre-2.33 names of mknod/mknodat, still exported by glibc (with a
+// version argument first).
+FNGUARD_EXPORT int __xmknod(int version, const char* path, mode_t mode, dev_t* dev) {
+  PathArg arg{AT_FDCWD, path, kWrite, false};
+  return checked_path_op(&arg, 1, "__xmknod", EACCES, CALLER,
+                         [&] { return REAL(__xmknod)(version, path, mode, dev); });
+}
+
+FNGUARD_EXPORT int __xmknodat(int version, int dirfd, const char* path, mode_t mode, dev_t* dev) {
+  PathArg arg{dirfd, path, kWrite, false};
+  return checked_path_op(&arg, 1, "__xmknodat", EACCES, CALLER,
+                         [&] { return REAL(__xmknodat)(version, dirfd, path, mode, dev); });
 }
 
 FNGUARD_EXPORT int mkfifo(const char* path, mode_t mode) {
@@ -940,21 +1116,10 @@ namespace {
 
 template <typename Real>
 int checked_fd_op(int fd, const char* op, Real real, const void* caller) {
-  if (!control_enabled(Control::kFilesWrite) || inside_enforcer() || is_own_fd(fd)) return real();
-  int saved_errno = errno;
-  char path[kPathMax];
-  if (!fd_path(fd, path, sizeof path)) {
-    errno = saved_errno;
-    return real();  // not a file-system object (pipe, socket) or no /proc
-  }
-  Finding finding;
-  finding.consider(decide(path, kWrite), path);
-  if (finding.found) emit(finding, op, -1, nullptr, caller);
-  if (finding.found && finding.decision.blocks()) {
+  if (!descriptor_allowed(fd, kWrite, op, caller)) {
     errno = EPERM;
     return -1;
   }
-  errno = saved_errno;
   return real();
 }
 
@@ -978,6 +1143,13 @@ FNGUARD_EXPORT int fsetxattr(int fd, const char* name, const void* value, size_t
 FNGUARD_EXPORT int fremovexattr(int fd, const char* name) {
   return checked_fd_op(
       fd, "fremovexattr", [&] { return REAL(fremovexattr)(fd, name); }, CALLER);
+}
+
+// ---- AF_UNIX socket files (for hooks_net.cc) -----------------------------------------
+
+int check_unix_socket_path(const char* path, bool create, const char* op, const void* caller) {
+  PathArg arg{AT_FDCWD, path, kWrite, !create};
+  return checked_path_op(&arg, 1, op, EACCES, caller, [] { return 0; }) == 0 ? 0 : EACCES;
 }
 
 }  // namespace fnguard::enforcer

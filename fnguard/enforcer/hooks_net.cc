@@ -1,13 +1,36 @@
-// Network hooks: outbound destinations (connect, sendto, sendmsg, sendmmsg)
-// are decided against network.outbound; local addresses that accept
-// connections from outside (bind, listen on a non-loopback address) against
-// network.inbound. Name look-ups (getaddrinfo, gethostbyname, gethostbyname2
-// and their _r forms) feed the name cache so that domain rules can match
-// the address a connect() goes to (name_cache.h).
+// Network hooks: outbound destinations (connect, sendto, sendmsg, sendmmsg,
+// and glibc's public alias __connect) are decided against network.outbound;
+// local addresses that accept connections from outside (bind, listen on a
+// non-loopback address) against network.inbound. Name look-ups
+// (getaddrinfo, gethostbyname, gethostbyname2 and their _r forms) feed the
+// name cache so that domain rules can match the address a connect() goes to
+// (name_cache.h).
 //
 // Decisions, stated plainly:
-// - Only AF_INET and AF_INET6 are decided; AF_UNIX, netlink and the rest
-//   pass through. IPv4-mapped IPv6 addresses are matched as IPv4.
+// - Addresses are read as the kernel reads them (classify() below cites the
+//   kernel functions): AF_INET from 16 bytes, AF_INET6 from 24
+//   (SIN6_LEN_RFC2133, no scope id), AF_UNSPEC as AF_INET where the kernel
+//   takes it so (a datagram sent on an IPv4 socket; bind() of INADDR_ANY on
+//   an IPv4 socket) and as "no address" where it means that (connect()
+//   disconnects; a datagram on a UDPv6 socket goes to the peer).
+//   IPv4-mapped IPv6 addresses are matched as IPv4.
+// - Fail closed: an address on an inet socket that is none of these (too
+//   short, another family) is refused in block mode with the errno the
+//   kernel gives it (EINVAL, EAFNOSUPPORT) without reaching the kernel, and
+//   reported by no event (the kernel refuses such a call too); monitor mode
+//   leaves it to the kernel.
+// - connect()/sendto() to the unspecified address (0.0.0.0, ::ffff:0.0.0.0,
+//   ::), which Linux routes to this host, is decided as the address it
+//   reaches: the socket's bound IPv4 address or 127.0.0.1, and ::1 (or
+//   ::ffff:127.0.0.1 on a socket bound to an IPv4-mapped address). The
+//   event's target is that address; "requested" in its detail is what the
+//   caller wrote.
+// - AF_UNIX: a pathname socket is a file. bind() is decided as files.write
+//   of the socket file it creates, connect() and a datagram sent to a path
+//   as files.write of the socket file (the kernel wants write permission on
+//   it), through the file hooks' path checks (file_checks.h). Abstract
+//   (sun_path[0] == 0) and unnamed sockets, netlink and the other families
+//   pass through.
 // - connect(): every call with an address (TCP and UDP). sendto()/sendmsg():
 //   only when an address is given and the socket is datagram or raw (a
 //   stream socket ignores the address) or MSG_FASTOPEN asks for a connect;
@@ -25,7 +48,8 @@
 //   return when a local firewall rule, iptables or a seccomp filter,
 //   refuses a packet; ECONNREFUSED would claim the peer answered), EACCES
 //   for bind() and listen() (what the kernel returns for a local address the
-//   process may not use, like a privileged port).
+//   process may not use, like a privileged port), EACCES for an AF_UNIX
+//   socket file (what the kernel returns without write permission on it).
 //
 // Limits (closed by seccomp/Landlock in issue 3, not here): raw syscalls and
 // io_uring connect bypass these hooks; names resolved without libc (own DNS
@@ -35,11 +59,14 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <cstddef>
 #include <cstring>
 
 #include "fnguard/enforcer/exec_syscalls.h"
+#include "fnguard/enforcer/file_checks.h"
 #include "fnguard/enforcer/name_cache.h"
 #include "fnguard/enforcer/runtime.h"
 #include "fnguard/events/json_writer.h"
@@ -55,22 +82,42 @@ struct Endpoint {
   uint16_t port = 0;
 };
 
+// The shortest addresses the kernel takes: a sockaddr_in (16 bytes), and
+// for IPv6 SIN6_LEN_RFC2133 (24 bytes: a sockaddr_in6 without the scope id,
+// which tcp_v6_connect, udpv6_sendmsg and inet6_bind all accept).
+constexpr socklen_t kInetLen = sizeof(sockaddr_in);
+constexpr socklen_t kInet6Len = 24;
+static_assert(offsetof(sockaddr_in6, sin6_scope_id) == kInet6Len);
+
+// Reads the bytes of an AF_INET address; the family field itself
+// is not looked at (AF_UNSPEC is read as AF_INET where the kernel does).
+void read_inet(const sockaddr* sa, Endpoint* out) {
+  sockaddr_in in;
+  std::memcpy(&in, sa, sizeof in);
+  out->family = AF_INET;
+  std::memcpy(out->addr, &in.sin_addr, 4);
+  out->port = ntohs(in.sin_port);
+}
+
+// Reads an IPv6 address of at least kInet6Len bytes (scope id not needed).
+void read_inet6(const sockaddr* sa, Endpoint* out) {
+  sockaddr_in6 in6{};
+  std::memcpy(&in6, sa, kInet6Len);
+  out->family = AF_INET6;
+  std::memcpy(out->addr, &in6.sin6_addr, 16);
+  out->port = ntohs(in6.sin6_port);
+}
+
+// The common forms, which need no knowledge of the socket: AF_INET from 16
+// bytes, AF_INET6 from 24. listen() reads what getsockname() gives back.
 bool parse_sockaddr(const sockaddr* sa, socklen_t len, Endpoint* out) {
   if (sa == nullptr || len < static_cast<socklen_t>(sizeof(sa_family_t))) return false;
-  if (sa->sa_family == AF_INET && len >= static_cast<socklen_t>(sizeof(sockaddr_in))) {
-    sockaddr_in in;
-    std::memcpy(&in, sa, sizeof in);
-    out->family = AF_INET;
-    std::memcpy(out->addr, &in.sin_addr, 4);
-    out->port = ntohs(in.sin_port);
+  if (sa->sa_family == AF_INET && len >= kInetLen) {
+    read_inet(sa, out);
     return true;
   }
-  if (sa->sa_family == AF_INET6 && len >= static_cast<socklen_t>(sizeof(sockaddr_in6))) {
-    sockaddr_in6 in6;
-    std::memcpy(&in6, sa, sizeof in6);
-    out->family = AF_INET6;
-    std::memcpy(out->addr, &in6.sin6_addr, 16);
-    out->port = ntohs(in6.sin6_port);
+  if (sa->sa_family == AF_INET6 && len >= kInet6Len) {
+    read_inet6(sa, out);
     return true;
   }
   return false;
@@ -124,6 +171,14 @@ int socket_type(int fd) {
   return r == 0 ? type : -1;
 }
 
+int socket_domain(int fd) {
+  int domain = 0;
+  socklen_t len = sizeof domain;
+  long r = sys::call(SYS_getsockopt, fd, SOL_SOCKET, SO_DOMAIN, reinterpret_cast<long>(&domain),
+                     reinterpret_cast<long>(&len));
+  return r == 0 ? domain : -1;
+}
+
 const char* protocol_name(int type) {
   switch (type) {
     case SOCK_STREAM:
@@ -157,7 +212,8 @@ bool has_domain_rules(const image::View& view, image::Control control) {
 // Taint for a destination: a value from the event (typically a URL) names
 // the address or one of the names this process resolved to it.
 image::Decision net_taint(const image::Decision& d, image::Control control, const Endpoint& e,
-                          char (*names)[kNameMax], size_t* name_count, bool* looked_up) {
+                          const Endpoint* requested, char (*names)[kNameMax], size_t* name_count,
+                          bool* looked_up) {
   if (!*looked_up) {
     *name_count = name_cache_lookup(e.family, e.addr, names, kNamesShown);
     *looked_up = true;
@@ -165,18 +221,26 @@ image::Decision net_taint(const image::Decision& d, image::Control control, cons
   char host[INET6_ADDRSTRLEN];
   host[0] = '\0';
   inet_ntop(e.family, e.addr, host, sizeof host);
-  const char* subjects[kNamesShown + 2];
+  char requested_host[INET6_ADDRSTRLEN];
+  requested_host[0] = '\0';
+  if (requested != nullptr) {
+    inet_ntop(requested->family, requested->addr, requested_host, sizeof requested_host);
+  }
+  const char* subjects[kNamesShown + 3];
   size_t n = 0;
   subjects[n++] = host;
+  if (requested_host[0] != '\0') subjects[n++] = requested_host;
   for (size_t i = 0; i < *name_count; ++i) subjects[n++] = names[i];
   subjects[n] = nullptr;
   return apply_taint(d, control, subjects, /*value_contains_subject=*/true);
 }
 
 // Decides one destination or local address. Returns 0 to proceed or the
-// errno to fail with; reports violations.
-int check_endpoint(image::Control control, int fd, const Endpoint& e, const char* op,
-                   const void* caller) {
+// errno to fail with; reports violations. `requested`: the address as the
+// caller wrote it, when `e` is where the kernel sends it instead (0.0.0.0);
+// the event then names both.
+int check_endpoint(image::Control control, int fd, const Endpoint& e, const Endpoint* requested,
+                   const char* op, const void* caller) {
   if (!active()) return 0;
   const image::View& view = policy();
   if (!control_enabled(control)) return 0;
@@ -203,7 +267,9 @@ int check_endpoint(image::Control control, int fd, const Endpoint& e, const char
   subject.names = name_ptrs;
   subject.name_count = name_count;
   image::Decision d = image::decide_net(view, control, subject, current_phase());
-  if (taint_enabled(control)) d = net_taint(d, control, e, names, &name_count, &looked_up);
+  if (taint_enabled(control)) {
+    d = net_taint(d, control, e, requested, names, &name_count, &looked_up);
+  }
   if (!d.reports()) return 0;
   if (control == image::Control::kNetOutbound && !looked_up) {
     name_count = name_cache_lookup(e.family, e.addr, names, kNamesShown);
@@ -216,6 +282,11 @@ int check_endpoint(image::Control control, int fd, const Endpoint& e, const char
   w.begin_object();
   w.field("op", op);
   w.field("family", e.family == AF_INET6 ? "inet6" : "inet");
+  if (requested != nullptr) {
+    char text[INET6_ADDRSTRLEN + 16];
+    format_endpoint(*requested, text, sizeof text);
+    w.field("requested", text);
+  }
   const char* protocol = protocol_name(socket_type(fd));
   if (protocol != nullptr) w.field("protocol", protocol);
   if (name_count > 0) {
@@ -243,14 +314,199 @@ bool address_used(int fd, int flags) {
   return type != SOCK_STREAM;
 }
 
+// ---- What an address argument means to the kernel ----------------------------
+
+enum class NetOp { kConnect, kSend, kBind };
+
+enum class AddressKind {
+  kNone,       // nothing to decide: no address is used (connect(AF_UNSPEC)
+               // disconnects; UDPv6 sendto with AF_UNSPEC uses the peer), an
+               // abstract or unnamed AF_UNIX address, or another family's
+               // socket (netlink, packet, ...)
+  kEndpoint,   // an IPv4/IPv6 address: network.outbound / network.inbound
+  kUnixPath,   // a pathname AF_UNIX socket: files.write
+  kMalformed,  // an inet socket given an address the kernel refuses: `error`
+};
+
+struct Address {
+  AddressKind kind = AddressKind::kNone;
+  Endpoint endpoint;
+  char path[sizeof(sockaddr_un::sun_path) + 1] = {};
+  int error = 0;
+};
+
+bool all_zero(const uint8_t* a, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    if (a[i] != 0) return false;
+  }
+  return true;
+}
+
+// A pathname AF_UNIX address: the path up to its first NUL (the kernel
+// reads at most `len` bytes). False for an abstract (sun_path[0] == 0) or
+// unnamed one, and for lengths the kernel refuses.
+bool unix_path(const sockaddr* sa, socklen_t len, char* out) {
+  constexpr socklen_t kPathOffset = offsetof(sockaddr_un, sun_path);
+  if (len <= kPathOffset || len > static_cast<socklen_t>(sizeof(sockaddr_un))) return false;
+  const char* p = reinterpret_cast<const sockaddr_un*>(sa)->sun_path;
+  size_t n = len - kPathOffset;
+  size_t i = 0;
+  while (i < n && p[i] != '\0') {
+    out[i] = p[i];
+    ++i;
+  }
+  out[i] = '\0';
+  return i > 0;
+}
+
+// Reads an address as the kernel does for this call. The usual forms
+// (AF_INET from 16 bytes, AF_INET6 from 24, AF_UNIX) need no system call;
+// anything else asks the socket's family (SO_DOMAIN) and follows the
+// kernel's rules for inet sockets:
+// - AF_UNSPEC: connect() disconnects (tcp, udp: __inet_stream_connect,
+//   inet_dgram_connect); sendto() on an IPv4 socket is IPv4 (udp_sendmsg,
+//   raw_sendmsg), on an IPv6 datagram socket it means "no address"
+//   (udpv6_sendmsg) and on an IPv6 raw socket it is IPv6 (rawv6_sendmsg);
+//   bind() on an IPv4 socket is 0.0.0.0 when the address is INADDR_ANY
+//   (inet_bind) and refused otherwise.
+// - anything else on an inet socket (too short, another family) is refused
+//   by the kernel with EINVAL (too short for the socket's family) or
+//   EAFNOSUPPORT: kMalformed, so that the caller can refuse it in block
+//   mode without relying on that.
+void classify(int fd, const sockaddr* sa, socklen_t len, NetOp op, Address* out) {
+  if (sa == nullptr) return;  // the kernel: EFAULT, or no address
+  bool has_family = len >= static_cast<socklen_t>(sizeof(sa_family_t));
+  int family = has_family ? sa->sa_family : -1;
+  if (family == AF_INET && len >= kInetLen) {
+    read_inet(sa, &out->endpoint);
+    out->kind = AddressKind::kEndpoint;
+    return;
+  }
+  if (family == AF_INET6 && len >= kInet6Len) {
+    read_inet6(sa, &out->endpoint);
+    out->kind = AddressKind::kEndpoint;
+    return;
+  }
+  if (family == AF_UNIX) {
+    if (unix_path(sa, len, out->path)) out->kind = AddressKind::kUnixPath;
+    return;
+  }
+  int domain = socket_domain(fd);
+  if (domain != AF_INET && domain != AF_INET6) return;  // not an inet socket (or no socket)
+  socklen_t needed = domain == AF_INET ? kInetLen : kInet6Len;
+  if (family == AF_UNSPEC) {
+    if (op == NetOp::kConnect) return;  // a disconnect
+    if (op == NetOp::kSend && domain == AF_INET && len >= kInetLen) {
+      read_inet(sa, &out->endpoint);
+      out->kind = AddressKind::kEndpoint;
+      return;
+    }
+    if (op == NetOp::kSend && domain == AF_INET6) {
+      if (socket_type(fd) != SOCK_RAW) return;  // UDPv6: no address, the peer's
+      if (len >= kInet6Len) {
+        read_inet6(sa, &out->endpoint);
+        out->kind = AddressKind::kEndpoint;
+        return;
+      }
+    }
+    if (op == NetOp::kBind && domain == AF_INET && len >= kInetLen) {
+      read_inet(sa, &out->endpoint);
+      if (all_zero(out->endpoint.addr, 4)) {
+        out->kind = AddressKind::kEndpoint;
+        return;
+      }
+    }
+  }
+  out->kind = AddressKind::kMalformed;
+  out->error = len < needed ? EINVAL : EAFNOSUPPORT;
+}
+
+// Where a connect/sendto to an unspecified address goes. Linux routes
+// 0.0.0.0 (also as ::ffff:0.0.0.0) to the socket's bound IPv4 address, or
+// 127.0.0.1 when it has none (ip_route_output_key_hash_rcu), and :: to ::1,
+// or ::ffff:127.0.0.1 on a socket bound to an IPv4-mapped address
+// (tcp_v6_connect, udpv6_sendmsg). False when `e` is not unspecified.
+bool reached_address(int fd, const Endpoint& e, Endpoint* out) {
+  bool mapped = e.family == AF_INET6 && is_mapped_v4(e.addr);
+  bool zero4 = (e.family == AF_INET && all_zero(e.addr, 4)) || (mapped && all_zero(e.addr + 12, 4));
+  bool zero6 = e.family == AF_INET6 && all_zero(e.addr, 16);
+  if (!zero4 && !zero6) return false;
+  sockaddr_storage local{};
+  socklen_t len = sizeof local;
+  long r =
+      sys::call(SYS_getsockname, fd, reinterpret_cast<long>(&local), reinterpret_cast<long>(&len));
+  Endpoint bound;
+  bool have_bound =
+      r == 0 && parse_sockaddr(reinterpret_cast<const sockaddr*>(&local), len, &bound);
+  bool bound_mapped = have_bound && bound.family == AF_INET6 && is_mapped_v4(bound.addr);
+  *out = e;
+  static const uint8_t kLoop4[4] = {127, 0, 0, 1};
+  if (zero4) {
+    const uint8_t* source = kLoop4;
+    if (have_bound && bound.family == AF_INET && !all_zero(bound.addr, 4)) source = bound.addr;
+    if (bound_mapped && !all_zero(bound.addr + 12, 4)) source = bound.addr + 12;
+    std::memcpy(mapped ? out->addr + 12 : out->addr, source, 4);
+    return true;
+  }
+  if (bound_mapped) {
+    static const uint8_t kMappedLoop[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 1};
+    std::memcpy(out->addr, kMappedLoop, 16);
+  } else {
+    out->addr[15] = 1;  // ::1
+  }
+  return true;
+}
+
+// Decides the address argument of connect/sendto/sendmsg/bind. Returns 0 to
+// proceed or the errno to fail with.
+int check_address(int fd, const sockaddr* sa, socklen_t len, NetOp op, const char* op_name,
+                  const void* caller) {
+  if (!active()) return 0;
+  image::Control control =
+      op == NetOp::kBind ? image::Control::kNetInbound : image::Control::kNetOutbound;
+  bool net = control_enabled(control);
+  bool files = control_enabled(image::Control::kFilesWrite);
+  if (!net && !files) return 0;
+  Address a;
+  classify(fd, sa, len, op, &a);
+  switch (a.kind) {
+    case AddressKind::kNone:
+      return 0;
+    case AddressKind::kUnixPath:
+      return files ? check_unix_socket_path(a.path, op == NetOp::kBind, op_name, caller) : 0;
+    case AddressKind::kMalformed:
+      // Fail closed: an address the enforcer cannot read must not reach the
+      // kernel in block mode, whatever the kernel would make of it.
+      return net && policy().control(control).mode == image::Mode::kBlock ? a.error : 0;
+    case AddressKind::kEndpoint:
+      break;
+  }
+  if (!net) return 0;
+  const Endpoint& e = a.endpoint;
+  if (op == NetOp::kBind) {
+    // A client binding port 0 accepts nothing by itself (listen() decides).
+    if (e.port == 0 || is_loopback(e)) return 0;
+    return check_endpoint(control, fd, e, nullptr, op_name, caller);
+  }
+  Endpoint reached;
+  if (reached_address(fd, e, &reached)) {
+    return check_endpoint(control, fd, reached, &e, op_name, caller);
+  }
+  return check_endpoint(control, fd, e, nullptr, op_name, caller);
+}
+
 int check_outbound_message(int fd, const sockaddr* addr, socklen_t len, int flags, const char* op,
                            const void* caller) {
-  Endpoint e;
-  if (!parse_sockaddr(addr, len, &e)) return 0;
-  if (!active() || policy().control(image::Control::kNetOutbound).mode == image::Mode::kOff)
+  if (!active()) return 0;
+  // Without network.outbound only a datagram to a unix socket file is
+  // decided: other sends cost nothing then (no SO_TYPE look-up).
+  bool to_unix = len >= static_cast<socklen_t>(sizeof(sa_family_t)) && addr->sa_family == AF_UNIX;
+  if (!control_enabled(image::Control::kNetOutbound) &&
+      !(to_unix && control_enabled(image::Control::kFilesWrite))) {
     return 0;
+  }
   if (!address_used(fd, flags)) return 0;
-  return check_endpoint(image::Control::kNetOutbound, fd, e, op, caller);
+  return check_address(fd, addr, len, NetOp::kSend, op, caller);
 }
 
 void record_addrinfo(const char* node, const addrinfo* res) {
@@ -281,17 +537,28 @@ void record_hostent(const char* name, const hostent* h) {
 using namespace fnguard::enforcer;  // NOLINT: the hooks are C symbols
 using fnguard::image::Control;
 
-FNGUARD_EXPORT int connect(int fd, const sockaddr* addr, socklen_t len) {
+namespace {
+
+int checked_connect(int fd, const sockaddr* addr, socklen_t len, const char* op,
+                    const void* caller) {
   static auto real = FNGUARD_NEXT(connect);
-  Endpoint e;
-  if (parse_sockaddr(addr, len, &e)) {
-    int err = check_endpoint(Control::kNetOutbound, fd, e, "connect", __builtin_return_address(0));
-    if (err != 0) {
-      errno = err;
-      return -1;
-    }
+  int err = check_address(fd, addr, len, NetOp::kConnect, op, caller);
+  if (err != 0) {
+    errno = err;
+    return -1;
   }
   return real(fd, addr, len);
+}
+
+}  // namespace
+
+FNGUARD_EXPORT int connect(int fd, const sockaddr* addr, socklen_t len) {
+  return checked_connect(fd, addr, len, "connect", __builtin_return_address(0));
+}
+
+// glibc's public alias of connect (the same function under another name).
+FNGUARD_EXPORT int __connect(int fd, const sockaddr* addr, socklen_t len) {
+  return checked_connect(fd, addr, len, "__connect", __builtin_return_address(0));
 }
 
 FNGUARD_EXPORT ssize_t sendto(int fd, const void* buf, size_t n, int flags, const sockaddr* addr,
@@ -309,7 +576,8 @@ FNGUARD_EXPORT ssize_t sendto(int fd, const void* buf, size_t n, int flags, cons
 
 FNGUARD_EXPORT ssize_t sendmsg(int fd, const msghdr* msg, int flags) {
   static auto real = FNGUARD_NEXT(sendmsg);
-  if (msg != nullptr && msg->msg_name != nullptr) {
+  // The kernel ignores msg_name when msg_namelen is 0 (no address).
+  if (msg != nullptr && msg->msg_name != nullptr && msg->msg_namelen != 0) {
     int err =
         check_outbound_message(fd, static_cast<const sockaddr*>(msg->msg_name), msg->msg_namelen,
                                flags, "sendmsg", __builtin_return_address(0));
@@ -326,7 +594,7 @@ FNGUARD_EXPORT int sendmmsg(int fd, mmsghdr* vec, unsigned int vlen, int flags) 
   if (vec != nullptr) {
     for (unsigned int i = 0; i < vlen; ++i) {
       const msghdr& m = vec[i].msg_hdr;
-      if (m.msg_name == nullptr) continue;
+      if (m.msg_name == nullptr || m.msg_namelen == 0) continue;
       int err = check_outbound_message(fd, static_cast<const sockaddr*>(m.msg_name), m.msg_namelen,
                                        flags, "sendmmsg", __builtin_return_address(0));
       if (err != 0) {
@@ -344,13 +612,10 @@ FNGUARD_EXPORT int sendmmsg(int fd, mmsghdr* vec, unsigned int vlen, int flags) 
 
 FNGUARD_EXPORT int bind(int fd, const sockaddr* addr, socklen_t len) {
   static auto real = FNGUARD_NEXT(bind);
-  Endpoint e;
-  if (parse_sockaddr(addr, len, &e) && e.port != 0 && !is_loopback(e)) {
-    int err = check_endpoint(Control::kNetInbound, fd, e, "bind", __builtin_return_address(0));
-    if (err != 0) {
-      errno = err;
-      return -1;
-    }
+  int err = check_address(fd, addr, len, NetOp::kBind, "bind", __builtin_return_address(0));
+  if (err != 0) {
+    errno = err;
+    return -1;
   }
   return real(fd, addr, len);
 }
@@ -365,7 +630,8 @@ FNGUARD_EXPORT int listen(int fd, int backlog) {
     Endpoint e;
     if (r == 0 && parse_sockaddr(reinterpret_cast<const sockaddr*>(&local), len, &e) &&
         !is_loopback(e)) {
-      int err = check_endpoint(Control::kNetInbound, fd, e, "listen", __builtin_return_address(0));
+      int err = check_endpoint(Control::kNetInbound, fd, e, nullptr, "listen",
+                               __builtin_return_address(0));
       if (err != 0) {
         errno = err;
         return -1;

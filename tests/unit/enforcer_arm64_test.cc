@@ -190,6 +190,30 @@ TEST(EnforcerArm64, MonitorModeLetsTheReadHappenAndReportsIt) {
       << r.dump();
 }
 
+// arm64's glibc exports the same public aliases as x86_64's (__open,
+// __open64, _IO_fopen, _IO_file_fopen, _IO_file_open, __xmknod): each is
+// decided like the call it stands for (enforcer_aliases_test.cc has them
+// all on x86_64).
+TEST(EnforcerArm64, GlibcAliasesOfOpenAreDecided) {
+  SKIP_WITHOUT_ARM64();
+  TempDir dir;
+  dir.write("secret", "TOPSECRET");
+  mkdir((dir / "locked").c_str(), 0755);
+  RunResult r = run_arm64(
+      compile("version: 1\nmode: block\nfiles:\n  read:\n    rules:\n      - deny: " +
+              dir / "secret" + "\n  write:\n    rules:\n      - deny: " + dir / "locked/**" + "\n"),
+      {arm64_probe(), "alias_open", dir / "secret", "alias_open64", dir / "secret", "alias_fopen",
+       dir / "secret", "alias_file_fopen", dir / "secret", "alias_file_open", dir / "secret",
+       "alias_mknod", dir / "locked/fifo"});
+  ASSERT_TRUE(r.hello) << r.dump();
+  EXPECT_EQ(r.out,
+            "alias_open err 13\nalias_open64 err 13\nalias_fopen err 13\n"
+            "alias_file_fopen err 13\nalias_file_open err 13\nalias_mknod err 13\n")
+      << r.dump();
+  EXPECT_FALSE(dir.exists("locked/fifo"));
+  EXPECT_EQ(r.find_events({kBlocked}).size(), 6u) << r.dump();
+}
+
 TEST(EnforcerArm64, ASymbolicLinkToADeniedFileIsRefused) {
   // Under qemu 7.2 this is the fallback path (no openat2): the file actually
   // opened is decided through /proc/self/fd and the descriptor closed.

@@ -3,7 +3,10 @@
 // cares about: the file was (not) read or written, the call failed with the
 // errno the OS would give, and the event names the control, rule and target.
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
+#include <cstring>
 #include <fstream>
 
 #include "tests/unit/enforcer_harness.h"
@@ -211,6 +214,192 @@ TEST(EnforcerFiles, NewNamesForAReadProtectedFileAreBlocked) {
   EXPECT_FALSE(dir.exists("copy"));
   EXPECT_FALSE(dir.exists("moved"));
   EXPECT_EQ(dir.read("secret"), "TOPSECRET");
+}
+
+// freopen(NULL, mode, stream) reopens the stream's own file with a new mode
+// (glibc opens /proc/self/fd/N inside libc): a file opened for reading must
+// not be reopened for writing when files.write denies it.
+TEST(EnforcerFiles, FreopenWithoutAPathDecidesTheStreamsFileWithTheNewMode) {
+  for (Mode mode : {Mode::kBlock, Mode::kMonitor}) {
+    TempDir dir;
+    dir.write("data", "keep");
+    RunResult r = run_protected(write_policy(dir / "data", mode),
+                                {probe_path(), "freopen_null", dir / "data", "w"});
+    auto events = r.find_events({"\"control\":\"files.write\"", "\"op\":\"freopen\"",
+                                 "\"target\":\"" + dir / "data" + "\""});
+    ASSERT_EQ(events.size(), 1u) << r.dump();
+    if (mode == Mode::kBlock) {
+      EXPECT_EQ(r.line("freopen_null"), std::string("freopen_null ") + kEacces) << r.dump();
+      EXPECT_EQ(dir.read("data"), "keep");
+      EXPECT_NE(events[0].find("\"action\":\"blocked\""), std::string::npos) << events[0];
+    } else {
+      EXPECT_EQ(r.line("freopen_null"), "freopen_null ok") << r.dump();
+      EXPECT_EQ(dir.read("data"), "PWNED");
+      EXPECT_NE(events[0].find("\"action\":\"allowed\""), std::string::npos) << events[0];
+    }
+  }
+  // Reopening for reading what may be read is no violation.
+  TempDir dir;
+  dir.write("data", "keep");
+  RunResult r =
+      run_protected(write_policy(dir / "data"), {probe_path(), "freopen_null", dir / "data", "r"});
+  EXPECT_EQ(r.line("freopen_null"), "freopen_null ok keep") << r.dump();
+  EXPECT_TRUE(r.events.empty()) << r.dump();
+}
+
+// renameat2(RENAME_EXCHANGE) gives the destination's content the source's
+// name: a read-protected destination is read under an allowed name.
+TEST(EnforcerFiles, RenameExchangeDecidesBothPathsForReadingAndWriting) {
+  TempDir dir;
+  dir.write("secret", "TOPSECRET");
+  dir.write("mine", "mine");
+  RunResult r = run_protected(read_policy(dir / "secret"),
+                              {probe_path(), "exchange", dir / "mine", dir / "secret"});
+  EXPECT_EQ(r.line("exchange"), std::string("exchange ") + kEacces) << r.dump();
+  EXPECT_EQ(dir.read("mine"), "mine");
+  EXPECT_EQ(dir.read("secret"), "TOPSECRET");
+  EXPECT_TRUE(r.has_event({"\"control\":\"files.read\"", "\"action\":\"blocked\"",
+                           "\"op\":\"renameat2\"", "\"target\":\"" + dir / "secret" + "\""}))
+      << r.dump();
+  // Without RENAME_EXCHANGE the destination is only written (replaced).
+  TempDir plain;
+  plain.write("secret", "TOPSECRET");
+  plain.write("mine", "mine");
+  RunResult moved = run_protected(read_policy(plain / "secret"),
+                                  {probe_path(), "rename", plain / "mine", plain / "secret"});
+  EXPECT_EQ(moved.line("rename"), "rename ok") << moved.dump();
+  EXPECT_EQ(plain.read("secret"), "mine");
+}
+
+// linkat(fd, "", ..., AT_EMPTY_PATH) names the file open at fd, including
+// an O_PATH descriptor (never checked at open): like link(), the file is
+// decided for reading and writing.
+TEST(EnforcerFiles, LinkatOfADescriptorDecidesTheDescriptorsFile) {
+  for (Mode mode : {Mode::kBlock, Mode::kMonitor}) {
+    TempDir dir;
+    dir.write("secret", "TOPSECRET");
+    RunResult r = run_protected(read_policy(dir / "secret", mode),
+                                {probe_path(), "linkfd", dir / "secret", dir / "pub"});
+    auto events = r.find_events({"\"control\":\"files.read\"", "\"op\":\"linkat\"",
+                                 "\"target\":\"" + dir / "secret" + "\""});
+    ASSERT_EQ(events.size(), 1u) << r.dump();
+    if (mode == Mode::kBlock) {
+      EXPECT_EQ(r.line("linkfd"), std::string("linkfd ") + kEacces) << r.dump();
+      EXPECT_FALSE(dir.exists("pub"));
+    } else {
+      EXPECT_EQ(r.line("linkfd"), "linkfd ok") << r.dump();
+      EXPECT_EQ(dir.read("pub"), "TOPSECRET");
+    }
+  }
+}
+
+// fchownat(fd, "", ..., AT_EMPTY_PATH) changes the owner of fd's file, as
+// fchown(fd) does, and is decided the same way.
+TEST(EnforcerFiles, FchownatOfADescriptorIsDecidedLikeFchown) {
+  TempDir dir;
+  dir.write("data", "keep");
+  RunResult r =
+      run_protected(write_policy(dir / "data"), {probe_path(), "fchownat_empty", dir / "data"});
+  EXPECT_EQ(r.line("fchownat_empty"), "fchownat_empty err 1") << r.dump();  // EPERM
+  EXPECT_TRUE(r.has_event({"\"control\":\"files.write\"", "\"action\":\"blocked\"",
+                           "\"op\":\"fchownat\"", "\"target\":\"" + dir / "data" + "\""}))
+      << r.dump();
+  RunResult allowed =
+      run_protected(write_policy(dir / "other"), {probe_path(), "fchownat_empty", dir / "data"});
+  EXPECT_EQ(allowed.line("fchownat_empty"), "fchownat_empty ok") << allowed.dump();
+  EXPECT_TRUE(allowed.events.empty()) << allowed.dump();
+}
+
+// The kernel names an unlinked file "PATH (deleted)"; the decision after an
+// open through /proc/self/fd uses PATH, so a literal rule still matches. A
+// file whose real name ends in " (deleted)" keeps its name.
+TEST(EnforcerFiles, AnUnlinkedFileIsDecidedByTheNameItHad) {
+  TempDir dir;
+  dir.write("lit", "LITERALSECRET");
+  RunResult r =
+      run_protected(read_policy(dir / "lit"), {probe_path(), "reopen_deleted", dir / "lit"});
+  EXPECT_EQ(r.line("reopen_deleted"), std::string("reopen_deleted ") + kEacces) << r.dump();
+  EXPECT_EQ(r.out.find("LITERALSECRET"), std::string::npos) << r.dump();
+  EXPECT_TRUE(r.has_event({"\"control\":\"files.read\"", "\"action\":\"blocked\"",
+                           "\"target\":\"" + dir / "lit" + "\""}))
+      << r.dump();
+
+  dir.write("name (deleted)", "NAMED");
+  ASSERT_EQ(symlink((dir / "name (deleted)").c_str(), (dir / "alias").c_str()), 0);
+  RunResult named =
+      run_protected(read_policy(dir / "name (deleted)"), {probe_path(), "read", dir / "alias"});
+  EXPECT_EQ(named.line("read"), std::string("read ") + kEacces) << named.dump();
+  EXPECT_TRUE(named.has_event({"\"target\":\"" + dir / "name (deleted)" + "\""})) << named.dump();
+}
+
+// A pathname AF_UNIX socket is a file: bind() creates it (files.write, like
+// mkfifo), connect() needs write access to it. Abstract sockets have no
+// file and are not decided.
+TEST(EnforcerFiles, UnixSocketFilesAreDecidedAsWrites) {
+  TempDir dir;
+  mkdir((dir / "locked").c_str(), 0755);
+  mkdir((dir / "open").c_str(), 0755);
+  // A server the program must not reach, made by the test (unprotected).
+  int server = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  ASSERT_GE(server, 0);
+  sockaddr_un sun{};
+  sun.sun_family = AF_UNIX;
+  std::string server_path = dir / "locked/server.sock";
+  ASSERT_LT(server_path.size(), sizeof sun.sun_path);
+  std::strcpy(sun.sun_path, server_path.c_str());
+  ASSERT_EQ(bind(server, reinterpret_cast<sockaddr*>(&sun), sizeof sun), 0);
+  ASSERT_EQ(listen(server, 4), 0);
+  std::string script =
+      "import socket, sys, os\n"
+      "def attempt(tag, fn):\n"
+      "  s = socket.socket(socket.AF_UNIX)\n"
+      "  try:\n    fn(s)\n    print(tag, 'ok')\n"
+      "  except OSError as e:\n    print(tag, 'err', e.errno)\n"
+      "  finally:\n    s.close()\n"
+      "d = sys.argv[1]\n"
+      "attempt('bind', lambda s: s.bind(d + '/locked/new.sock'))\n"
+      "attempt('relbind', lambda s: (os.chdir(d + '/locked'), s.bind('rel.sock')))\n"
+      "attempt('connect', lambda s: s.connect(d + '/locked/server.sock'))\n"
+      "os.chdir(d)\n"
+      "attempt('openbind', lambda s: s.bind(d + '/open/ok.sock'))\n"
+      "attempt('abstract', lambda s: s.bind('\\0fnguard-test-' + str(os.getpid())))\n";
+  PolicyImage policy;
+  policy.control(Control::kFilesWrite, Mode::kBlock).deny(dir / "locked/**");
+  RunResult r = run_protected(policy.build(), {"/usr/bin/python3", "-c", script, dir.path()});
+  EXPECT_EQ(r.line("bind"), "bind err 13") << r.dump();
+  EXPECT_EQ(r.line("relbind"), "relbind err 13") << r.dump();
+  EXPECT_EQ(r.line("connect"), "connect err 13") << r.dump();
+  EXPECT_EQ(r.line("openbind"), "openbind ok") << r.dump();
+  EXPECT_EQ(r.line("abstract"), "abstract ok") << r.dump();
+  EXPECT_FALSE(dir.exists("locked/new.sock"));
+  EXPECT_FALSE(dir.exists("locked/rel.sock"));
+  EXPECT_TRUE(dir.exists("open/ok.sock"));
+  int client = accept4(server, nullptr, nullptr, SOCK_CLOEXEC);
+  EXPECT_LT(client, 0) << "the connection arrived";
+  if (client >= 0) close(client);
+  EXPECT_TRUE(r.has_event({"\"control\":\"files.write\"", "\"action\":\"blocked\"",
+                           "\"op\":\"bind\"", "\"target\":\"" + dir / "locked/new.sock" + "\""}))
+      << r.dump();
+  EXPECT_TRUE(r.has_event({"\"control\":\"files.write\"", "\"action\":\"blocked\"",
+                           "\"op\":\"connect\"", "\"target\":\"" + server_path + "\""}))
+      << r.dump();
+  EXPECT_EQ(r.events.size(), 3u) << r.dump();
+
+  // Monitor: the connection is made and reported.
+  PolicyImage monitor;
+  monitor.control(Control::kFilesWrite, Mode::kMonitor).deny(dir / "locked/**");
+  RunResult m = run_protected(
+      monitor.build(),
+      {"/usr/bin/python3", "-c",
+       "import socket, sys\ns = socket.socket(socket.AF_UNIX)\ns.connect(sys.argv[1])\n"
+       "print('connect ok')\n",
+       server_path});
+  EXPECT_EQ(m.line("connect"), "connect ok") << m.dump();
+  client = accept4(server, nullptr, nullptr, SOCK_CLOEXEC);
+  EXPECT_GE(client, 0) << "the connection did not arrive";
+  if (client >= 0) close(client);
+  EXPECT_TRUE(m.has_event({"\"action\":\"allowed\"", "\"op\":\"connect\""})) << m.dump();
+  close(server);
 }
 
 TEST(EnforcerFiles, ProcSelfRootAndFdLinksAreResolved) {

@@ -262,6 +262,217 @@ TEST(EnforcerNet, DomainNamesAppearInTheEvent) {
   EXPECT_TRUE(r.has_event({kBlocked, "\"names\":[\"localhost\"]"})) << r.dump();
 }
 
+image::RuleSpec ip_rule(Verdict verdict, int family, const char* addr, unsigned prefix,
+                        uint16_t port = 0) {
+  image::RuleSpec spec;
+  spec.verdict = verdict;
+  spec.kind = image::MatchKind::kNetTarget;
+  spec.net.kind = family == AF_INET ? image::NetKind::kIpv4 : image::NetKind::kIpv6;
+  spec.net.prefix_len = static_cast<uint8_t>(prefix);
+  spec.net.port = port;
+  inet_pton(family, addr, spec.net.addr);
+  return spec;
+}
+
+// Python helpers that hand the kernel a raw sockaddr of a chosen length
+// through libc (the socket module always passes full-size addresses).
+const char* kRawAddressCode =
+    "import ctypes, struct\n"
+    "libc = ctypes.CDLL(None, use_errno=True)\n"
+    "def v4(family, host, port):\n"
+    "  return struct.pack('=H', family) + struct.pack('!H', port) + socket.inet_aton(host) + "
+    "bytes(8)\n"
+    "def v6(host, port):\n"
+    "  return struct.pack('=H', socket.AF_INET6) + struct.pack('!H', port) + bytes(4) + "
+    "socket.inet_pton(socket.AF_INET6, host) + bytes(4)\n"
+    "def call(tag, fn, s, addr, length):\n"
+    "  buf = ctypes.create_string_buffer(addr, len(addr))\n"
+    "  if fn == 'sendto':\n"
+    "    r = libc.sendto(s.fileno(), b'x', 1, 0, buf, length)\n"
+    "  else:\n"
+    "    r = getattr(libc, fn)(s.fileno(), buf, length)\n"
+    "  print(tag, 'ok' if r >= 0 else 'err %d' % ctypes.get_errno())\n";
+
+// The kernel takes IPv6 addresses from 24 bytes (SIN6_LEN_RFC2133, no scope
+// id): they are decided like full-size ones, IPv4-mapped ones as IPv4.
+TEST(EnforcerNet, ShortIpv6AddressesAreDecided) {
+  Server tcp4(SOCK_STREAM);
+  Server udp4(SOCK_DGRAM);
+  ASSERT_TRUE(tcp4.ok() && udp4.ok());
+  Server tcp6(SOCK_STREAM, AF_INET6);
+  PolicyImage policy;
+  policy.control(Control::kNetOutbound, Mode::kBlock)
+      .rule(ip_rule(Verdict::kDeny, AF_INET, "127.0.0.0", 8))
+      .rule(ip_rule(Verdict::kDeny, AF_INET6, "::1", 128));
+  std::string code = std::string(kRawAddressCode) +
+                     "call('mapped24', 'connect', socket.socket(socket.AF_INET6), "
+                     "v6('::ffff:127.0.0.1', " +
+                     tcp4.port_text() +
+                     "), 24)\n"
+                     "call('udp24', 'sendto', socket.socket(socket.AF_INET6, socket.SOCK_DGRAM), "
+                     "v6('::ffff:127.0.0.1', " +
+                     udp4.port_text() + "), 24)\n";
+  if (tcp6.ok()) {
+    code += "call('loop24', 'connect', socket.socket(socket.AF_INET6), v6('::1', " +
+            tcp6.port_text() + "), 24)\n";
+  }
+  RunResult r = run_python(policy, code);
+  EXPECT_EQ(r.line("mapped24"), "mapped24 err 1") << r.dump();
+  EXPECT_EQ(r.line("udp24"), "udp24 err 1") << r.dump();
+  EXPECT_FALSE(tcp4.something_arrived());
+  EXPECT_FALSE(udp4.something_arrived());
+  EXPECT_TRUE(r.has_event({kBlocked, "\"op\":\"connect\"", "\"family\":\"inet6\"",
+                           "\"target\":\"[::ffff:127.0.0.1]:" + tcp4.port_text() + "\""}))
+      << r.dump();
+  EXPECT_TRUE(r.has_event({kBlocked, "\"op\":\"sendto\"", "\"protocol\":\"udp\""})) << r.dump();
+  if (tcp6.ok()) {
+    EXPECT_EQ(r.line("loop24"), "loop24 err 1") << r.dump();
+    EXPECT_FALSE(tcp6.something_arrived());
+  }
+}
+
+// AF_UNSPEC: a datagram sent on an IPv4 socket goes to the address in it
+// (udp_sendmsg), a bind on an IPv4 socket with INADDR_ANY binds 0.0.0.0,
+// and a connect disconnects (which must keep working).
+TEST(EnforcerNet, UnspecifiedFamilyIsReadAsTheKernelReadsIt) {
+  for (Mode mode : {Mode::kBlock, Mode::kMonitor}) {
+    Server denied(SOCK_DGRAM);
+    Server allowed(SOCK_DGRAM);
+    ASSERT_TRUE(denied.ok() && allowed.ok());
+    PolicyImage policy;
+    policy.control(Control::kNetOutbound, mode)
+        .rule(ip_rule(Verdict::kDeny, AF_INET, "127.0.0.1", 32, denied.port()));
+    RunResult r = run_python(
+        policy, std::string(kRawAddressCode) +
+                    "u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                    "call('unspec', 'sendto', u, v4(socket.AF_UNSPEC, '127.0.0.1', " +
+                    denied.port_text() +
+                    "), 16)\n"
+                    "c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                    "c.connect(('127.0.0.1', " +
+                    allowed.port_text() +
+                    "))\n"
+                    "call('disconnect', 'connect', c, v4(socket.AF_UNSPEC, '0.0.0.0', 0), 16)\n"
+                    "try:\n  c.send(b'x')\n  print('send ok')\n"
+                    "except OSError as e:\n  print('send err', e.errno)\n");
+    EXPECT_EQ(r.line("disconnect"), "disconnect ok") << r.dump();
+    EXPECT_EQ(r.line("send"), "send err 89") << r.dump();  // EDESTADDRREQ: it was disconnected
+    if (mode == Mode::kBlock) {
+      EXPECT_EQ(r.line("unspec"), "unspec err 1") << r.dump();
+      EXPECT_FALSE(denied.something_arrived());
+      EXPECT_TRUE(r.has_event(
+          {kBlocked, "\"op\":\"sendto\"", "\"target\":\"127.0.0.1:" + denied.port_text() + "\""}))
+          << r.dump();
+    } else {
+      EXPECT_EQ(r.line("unspec"), "unspec ok") << r.dump();
+      EXPECT_TRUE(denied.something_arrived());
+      EXPECT_TRUE(r.has_event({kAllowed, "\"op\":\"sendto\""})) << r.dump();
+    }
+  }
+}
+
+TEST(EnforcerNet, UnspecifiedFamilyAndShortIpv6BindsAreDecidedAsInbound) {
+  uint16_t port = free_port();
+  std::string p = std::to_string(port);
+  PolicyImage policy;
+  policy.control(Control::kNetInbound, Mode::kBlock, Verdict::kDeny);
+  RunResult r = run_python(
+      policy, std::string(kRawAddressCode) +
+                  "call('unspec', 'bind', socket.socket(socket.AF_INET, socket.SOCK_DGRAM), "
+                  "v4(socket.AF_UNSPEC, '0.0.0.0', " +
+                  p +
+                  "), 16)\n"
+                  "call('short6', 'bind', socket.socket(socket.AF_INET6, socket.SOCK_DGRAM), "
+                  "v6('::', " +
+                  p +
+                  "), 24)\n"
+                  // The kernel refuses AF_UNSPEC with any other address (EAFNOSUPPORT).
+                  "call('unspec_host', 'bind', socket.socket(socket.AF_INET, socket.SOCK_DGRAM), "
+                  "v4(socket.AF_UNSPEC, '127.0.0.1', " +
+                  p + "), 16)\n");
+  EXPECT_EQ(r.line("unspec"), "unspec err 13") << r.dump();
+  EXPECT_EQ(r.line("short6"), "short6 err 13") << r.dump();
+  EXPECT_EQ(r.line("unspec_host"), "unspec_host err 97") << r.dump();
+  EXPECT_TRUE(r.has_event({"\"control\":\"network.inbound\"", kBlocked, "\"op\":\"bind\"",
+                           "\"target\":\"0.0.0.0:" + p + "\""}))
+      << r.dump();
+  EXPECT_TRUE(r.has_event({"\"control\":\"network.inbound\"", kBlocked, "\"op\":\"bind\"",
+                           "\"target\":\"[::]:" + p + "\""}))
+      << r.dump();
+}
+
+// An address on an inet socket that the enforcer does not read (too short,
+// another family) is refused in block mode with the errno the kernel gives
+// such an address, without reaching the kernel; monitor leaves it to the
+// kernel, which refuses it too.
+TEST(EnforcerNet, UnreadableInetAddressesFailAsTheKernelFailsThem) {
+  for (Mode mode : {Mode::kBlock, Mode::kMonitor}) {
+    PolicyImage policy;
+    policy.control(Control::kNetOutbound, mode);
+    RunResult r = run_python(
+        policy, std::string(kRawAddressCode) +
+                    "call('short4', 'connect', socket.socket(), v4(socket.AF_INET, "
+                    "'127.0.0.1', 9), 8)\n"
+                    "call('short6', 'connect', socket.socket(socket.AF_INET6), v6('::1', 9), 20)\n"
+                    "call('family', 'sendto', socket.socket(socket.AF_INET, socket.SOCK_DGRAM), "
+                    "struct.pack('=H', 0x1234) + bytes(14), 16)\n");
+    EXPECT_EQ(r.line("short4"), "short4 err 22") << r.dump();  // EINVAL
+    EXPECT_EQ(r.line("short6"), "short6 err 22") << r.dump();
+    EXPECT_EQ(r.line("family"), "family err 97") << r.dump();  // EAFNOSUPPORT
+    EXPECT_TRUE(r.events.empty()) << r.dump();
+  }
+}
+
+// Linux routes a connect to 0.0.0.0 (or ::) to the local host: it is decided
+// as the loopback address it reaches, and the event says what was asked.
+TEST(EnforcerNet, TheUnspecifiedAddressIsDecidedAsTheLoopbackItReaches) {
+  for (Mode mode : {Mode::kBlock, Mode::kMonitor}) {
+    Server tcp(SOCK_STREAM);
+    Server udp(SOCK_DGRAM);
+    ASSERT_TRUE(tcp.ok() && udp.ok());
+    Server tcp6(SOCK_STREAM, AF_INET6);
+    PolicyImage policy;
+    policy.control(Control::kNetOutbound, mode)
+        .rule(ip_rule(Verdict::kDeny, AF_INET, "127.0.0.0", 8))
+        .rule(ip_rule(Verdict::kDeny, AF_INET6, "::1", 128));
+    std::string code = connect_code("0.0.0.0", tcp.port()) +
+                       "u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ntry:\n"
+                       "  u.sendto(b'x', ('0.0.0.0', " +
+                       udp.port_text() +
+                       "))\n  print('sendto ok')\n"
+                       "except OSError as e:\n  print('sendto err', e.errno)\n";
+    if (tcp6.ok()) {
+      code += "s6 = socket.socket(socket.AF_INET6)\ntry:\n  s6.connect(('::', " + tcp6.port_text() +
+              "))\n  print('connect6 ok')\nexcept OSError as e:\n  print('connect6 err', "
+              "e.errno)\n";
+    }
+    RunResult r = run_python(policy, code);
+    std::string target = "\"target\":\"127.0.0.1:" + tcp.port_text() + "\"";
+    std::string requested = "\"requested\":\"0.0.0.0:" + tcp.port_text() + "\"";
+    if (mode == Mode::kBlock) {
+      EXPECT_EQ(r.line("connect"), "connect err 1") << r.dump();
+      EXPECT_EQ(r.line("sendto"), "sendto err 1") << r.dump();
+      EXPECT_FALSE(tcp.something_arrived());
+      EXPECT_FALSE(udp.something_arrived());
+      EXPECT_TRUE(r.has_event({kBlocked, "\"op\":\"connect\"", target, requested})) << r.dump();
+      EXPECT_TRUE(r.has_event(
+          {kBlocked, "\"op\":\"sendto\"", "\"requested\":\"0.0.0.0:" + udp.port_text() + "\""}))
+          << r.dump();
+      if (tcp6.ok()) {
+        EXPECT_EQ(r.line("connect6"), "connect6 err 1") << r.dump();
+        EXPECT_FALSE(tcp6.something_arrived());
+        EXPECT_TRUE(r.has_event({kBlocked, "\"target\":\"[::1]:" + tcp6.port_text() + "\"",
+                                 "\"requested\":\"[::]:" + tcp6.port_text() + "\""}))
+            << r.dump();
+      }
+    } else {
+      EXPECT_EQ(r.line("connect"), "connect ok") << r.dump();
+      EXPECT_TRUE(tcp.something_arrived());
+      EXPECT_TRUE(r.has_event({kAllowed, "\"op\":\"connect\"", target, requested})) << r.dump();
+    }
+  }
+}
+
 TEST(EnforcerNet, UnixSocketsPassThrough) {
   PolicyImage policy;
   policy.control(Control::kNetOutbound, Mode::kBlock, Verdict::kDeny);

@@ -23,6 +23,25 @@
 //   close FD             close(FD)
 //   exec PROG ARGS...    execv (the rest of the command line)
 //   forkexec PROG ARGS.. fork, child execv, parent waits; data = exit status
+//   freopen_null P MODE  fopen(P, "r"), then freopen(NULL, MODE); "w"/"a"
+//                        write "PWNED", "r" data = the content
+//   exchange A B         renameat2(A, B, RENAME_EXCHANGE)
+//   linkfd P NEW         open(P, O_PATH), linkat(fd, "", NEW, AT_EMPTY_PATH)
+//   fchownat_empty P     open(P, O_PATH), fchownat(fd, "", own uid and gid,
+//                        AT_EMPTY_PATH)
+//   reopen_deleted P     open(P, O_PATH), unlink(P), open /proc/self/fd/N
+//                        read-only + read; data = the content
+// glibc's public aliases of hooked functions (called by those names):
+//   alias_open P | alias_open64 P | alias_fopen P   __open, __open64,
+//                        _IO_fopen read-only + read; data = the content
+//   alias_file_fopen P | alias_file_open P   _IO_file_fopen / _IO_file_open
+//                        of P for reading into a closed FILE, + read
+//   alias_write P TEXT   __open(O_WRONLY|O_CREAT|O_TRUNC) + write
+//   alias_mknod P        __xmknod(P, a FIFO)
+//   alias_close FD | alias_dup2 FD | alias_cloexec FD   __close, __dup2(1, FD),
+//                        __fcntl(F_SETFD, FD_CLOEXEC)
+//   alias_proc_open CMD  _IO_proc_open(closed FILE, CMD, "r"); data = output
+//                        (must be the last operation: the program ends)
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -36,6 +55,21 @@
 
 #include <atomic>
 #include <string>
+
+// glibc's public aliases (exported, declared by no header).
+extern "C" {
+int __open(const char*, int, ...);
+int __open64(const char*, int, ...);
+FILE* _IO_fopen(const char*, const char*);
+FILE* _IO_file_fopen(FILE*, const char*, const char*, int);
+FILE* _IO_file_open(FILE*, const char*, int, int, int, int);
+int _IO_file_close_it(FILE*);
+FILE* _IO_proc_open(FILE*, const char*, const char*);
+int __xmknod(int, const char*, mode_t, dev_t*);
+int __close(int);
+int __dup2(int, int);
+int __fcntl(int, int, ...);
+}
 
 namespace {
 
@@ -83,6 +117,22 @@ void on_signal(int) {
   g_signal_result = fd >= 0 ? 0 : errno;
   if (fd >= 0) close(fd);
   errno = saved;
+}
+
+// A FILE that glibc's _IO_file_* functions can open into: a stream whose
+// file was closed (what freopen() does before it reopens).
+FILE* closed_stream() {
+  FILE* f = fopen("/dev/null", "r");
+  if (f != nullptr) _IO_file_close_it(f);
+  return f;
+}
+
+std::string read_stream(FILE* f) {
+  std::string out;
+  char buf[256];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+  return out;
 }
 
 }  // namespace
@@ -234,6 +284,95 @@ int main(int argc, char** argv) {
       waitpid(pid, &status, 0);
       result("forkexec", 0, std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : 128));
       return 0;
+    } else if (op == "freopen_null") {
+      FILE* f = fopen(arg(1), "r");
+      FILE* g = f != nullptr ? freopen(nullptr, arg(2), f) : nullptr;
+      std::string data;
+      if (g != nullptr) {
+        if (arg(2)[0] == 'r') {
+          data = read_stream(g);
+        } else {
+          fputs("PWNED", g);
+        }
+        fclose(g);
+      }
+      result("freopen_null", g != nullptr ? 0 : -1, data);
+      i += 2;
+    } else if (op == "exchange") {
+      result("exchange", renameat2(AT_FDCWD, arg(1), AT_FDCWD, arg(2), RENAME_EXCHANGE));
+      i += 2;
+    } else if (op == "linkfd") {
+      int fd = open(arg(1), O_PATH);
+      int rc = fd >= 0 ? linkat(fd, "", AT_FDCWD, arg(2), AT_EMPTY_PATH) : -1;
+      result("linkfd", rc);
+      if (fd >= 0) close(fd);
+      i += 2;
+    } else if (op == "fchownat_empty") {
+      int fd = open(arg(1), O_PATH);
+      int rc = fd >= 0 ? fchownat(fd, "", geteuid(), getegid(), AT_EMPTY_PATH) : -1;
+      result("fchownat_empty", rc);
+      if (fd >= 0) close(fd);
+      i += 1;
+    } else if (op == "reopen_deleted") {
+      int path_fd = open(arg(1), O_PATH);
+      int fd = -1;
+      if (path_fd >= 0 && unlink(arg(1)) == 0) {
+        fd = open(("/proc/self/fd/" + std::to_string(path_fd)).c_str(), O_RDONLY);
+      }
+      std::string data = fd >= 0 ? read_fd(fd) : "";
+      result("reopen_deleted", fd, data);
+      if (fd >= 0) close(fd);
+      if (path_fd >= 0) close(path_fd);
+      i += 1;
+    } else if (op == "alias_open" || op == "alias_open64") {
+      int fd = op == "alias_open" ? __open(arg(1), O_RDONLY) : __open64(arg(1), O_RDONLY);
+      std::string data = fd >= 0 ? read_fd(fd) : "";
+      if (fd >= 0) close(fd);
+      result(op.c_str(), fd, data);
+      i += 1;
+    } else if (op == "alias_fopen" || op == "alias_file_fopen" || op == "alias_file_open") {
+      FILE* f = nullptr;
+      if (op == "alias_fopen") {
+        f = _IO_fopen(arg(1), "r");
+      } else if (FILE* closed = closed_stream(); closed != nullptr) {
+        f = op == "alias_file_fopen" ? _IO_file_fopen(closed, arg(1), "r", 1)
+                                     : _IO_file_open(closed, arg(1), O_RDONLY, 0666, 8, 1);
+      }
+      std::string data = f != nullptr ? read_fd(fileno(f)) : "";
+      result(op.c_str(), f != nullptr ? 0 : -1, data);
+      i += 1;
+    } else if (op == "alias_write") {
+      int fd = __open(arg(1), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (fd >= 0) {
+        ssize_t n = write(fd, arg(2), strlen(arg(2)));
+        (void)n;
+        close(fd);
+      }
+      result("alias_write", fd);
+      i += 2;
+    } else if (op == "alias_mknod") {
+      dev_t dev = 0;
+      result("alias_mknod", __xmknod(0, arg(1), S_IFIFO | 0600, &dev));
+      i += 1;
+    } else if (op == "alias_close") {
+      result("alias_close", __close(atoi(arg(1))));
+      i += 1;
+    } else if (op == "alias_dup2") {
+      result("alias_dup2", __dup2(1, atoi(arg(1))));
+      i += 1;
+    } else if (op == "alias_cloexec") {
+      result("alias_cloexec", __fcntl(atoi(arg(1)), F_SETFD, FD_CLOEXEC));
+      i += 1;
+    } else if (op == "alias_proc_open") {
+      // _IO_proc_open writes a pid and a list link past the FILE (popen's
+      // own stream is larger): in fopen's allocation they land on the
+      // stream's lock, so this program ends at once, without stdio's exit
+      // handling (the operation must come last).
+      FILE* closed = closed_stream();
+      FILE* f = closed != nullptr ? _IO_proc_open(closed, arg(1), "r") : nullptr;
+      std::string data = f != nullptr ? read_fd(fileno(f)) : "";
+      result("alias_proc_open", f != nullptr ? 0 : -1, data);
+      _exit(0);
     } else {
       fprintf(stderr, "enforcer_probe: unknown operation %s\n", op.c_str());
       return 2;
