@@ -10,8 +10,6 @@
 namespace fnguard::enforcer {
 namespace {
 
-bool is_blank(uint8_t c) { return c == ' ' || c == '\t'; }
-
 template <typename Ehdr, typename Phdr>
 ProgramKind classify_class(const uint8_t* head, size_t length, ReadAt read_at, void* ctx) {
   if (length < sizeof(Ehdr)) return ProgramKind::kUnknown;
@@ -49,19 +47,6 @@ long fd_read_at(void* ctx, uint64_t offset, void* buf, size_t len) {
 
 }  // namespace
 
-bool parse_shebang(const uint8_t* head, size_t length, char* interpreter, size_t cap) {
-  if (cap == 0 || length < 3 || head[0] != '#' || head[1] != '!') return false;
-  size_t i = 2;
-  while (i < length && is_blank(head[i])) ++i;
-  size_t n = 0;
-  while (i < length && !is_blank(head[i]) && head[i] != '\n' && head[i] != '\0') {
-    if (n + 1 >= cap) return false;
-    interpreter[n++] = static_cast<char>(head[i++]);
-  }
-  interpreter[n] = '\0';
-  return n > 0;
-}
-
 ProgramKind classify_elf(const uint8_t* head, size_t length, ReadAt read_at, void* ctx) {
   if (length < EI_NIDENT || head[EI_MAG0] != ELFMAG0 || head[EI_MAG1] != ELFMAG1 ||
       head[EI_MAG2] != ELFMAG2 || head[EI_MAG3] != ELFMAG3) {
@@ -79,42 +64,67 @@ ProgramKind classify_elf(const uint8_t* head, size_t length, ReadAt read_at, voi
   return ProgramKind::kUnknown;
 }
 
-void probe_fd(int fd, ProgramInfo* info) {
+namespace {
+
+void reset(ProgramInfo* info) {
   info->kind = ProgramKind::kUnknown;
   info->interpreter[0] = '\0';
-  uint8_t head[kInterpreterMax];
+  info->argument[0] = '\0';
+  info->has_argument = false;
+  info->open_error = 0;
+}
+
+// Reads the head of `fd`; true when it is a "#!" script (info filled).
+bool probe_shebang(int fd, uint8_t (&head)[kInterpreterMax], size_t* length, ProgramInfo* info) {
   long got = sys::pread(fd, head, sizeof(head), 0);
-  if (got <= 0) return;
-  size_t length = static_cast<size_t>(got);
-  if (parse_shebang(head, length, info->interpreter, sizeof(info->interpreter))) {
+  if (got <= 0) return false;
+  *length = static_cast<size_t>(got);
+  if (parse_shebang(head, *length, info->interpreter, sizeof(info->interpreter), info->argument,
+                    sizeof(info->argument), &info->has_argument)) {
     info->kind = ProgramKind::kScript;
+    return true;
+  }
+  return false;
+}
+
+template <bool kElfToo>
+void probe_path_impl(int dirfd, const char* path, ProgramInfo* info) {
+  reset(info);
+  int fd = sys::openat(dirfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) {
+    info->open_error = -fd;
     return;
   }
+  if (kElfToo) {
+    probe_fd(fd, info);
+  } else {
+    uint8_t head[kInterpreterMax];
+    size_t length = 0;
+    probe_shebang(fd, head, &length, info);
+  }
+  sys::close(fd);
+}
+
+}  // namespace
+
+void probe_fd(int fd, ProgramInfo* info) {
+  reset(info);
+  uint8_t head[kInterpreterMax];
+  size_t length = 0;
+  if (probe_shebang(fd, head, &length, info) || length == 0) return;
   FdCtx ctx{fd};
   info->kind = classify_elf(head, length, fd_read_at, &ctx);
 }
 
 void probe_path(int dirfd, const char* path, ProgramInfo* info) {
-  info->kind = ProgramKind::kUnknown;
-  info->interpreter[0] = '\0';
-  int fd = sys::openat(dirfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
-  if (fd < 0) return;
-  probe_fd(fd, info);
-  sys::close(fd);
+  probe_path_impl<true>(dirfd, path, info);
 }
 
-bool is_dynamic_loader_name(const char* path) {
-  const char* name = path_basename(path);
-  auto starts = [name](const char* prefix) {
-    size_t i = 0;
-    while (prefix[i] != '\0') {
-      if (name[i] != prefix[i]) return false;
-      ++i;
-    }
-    return true;
-  };
-  return starts("ld-linux") || starts("ld64.so") || starts("ld-musl") || starts("ld.so");
+void probe_script(int dirfd, const char* path, ProgramInfo* info) {
+  probe_path_impl<false>(dirfd, path, info);
 }
+
+bool is_dynamic_loader_name(const char* path) { return loader_kind(path) != LoaderKind::kNone; }
 
 bool runs_static_program(const char* path) {
   ProgramInfo info;
@@ -125,7 +135,7 @@ bool runs_static_program(const char* path) {
     ++n;
   }
   current[n] = '\0';
-  for (int depth = 0; depth < 5; ++depth) {
+  for (int depth = 0; depth <= kMaxScriptDepth; ++depth) {
     probe_path(AT_FDCWD, current, &info);
     switch (info.kind) {
       case ProgramKind::kStaticElf:

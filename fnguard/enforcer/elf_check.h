@@ -10,16 +10,19 @@
 //
 // Limits, stated plainly:
 // - "No PT_INTERP" is how static binaries (and static-pie) are recognised.
-//   The dynamic loader itself (ld-linux*.so*, ld64.so*, ld-musl*) has no
-//   PT_INTERP either but honours LD_PRELOAD, so it is treated as dynamic.
-// - A file the process cannot read (execute-only, mode 0111) is kUnknown and
-//   not treated as static: the enforcer cannot see what it is. The seccomp
-//   exec supervisor (issue 3) closes that gap from outside the process.
+//   The dynamic loader itself (ld-linux*.so*, ld64.so*, ld.so*, ld-musl-*,
+//   see fnguard/common/exec_format.h) has no PT_INTERP either but honours
+//   LD_PRELOAD, so it is treated as dynamic.
+// - A file the process cannot read (execute-only, mode 0111) is kUnknown
+//   with `open_error` EACCES, and not treated as static: the enforcer cannot
+//   see what it is. The exec hooks decide what to do with it (hooks_exec.cc).
 // - binfmt_misc handlers (qemu, Java, Wine) are kUnknown.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+
+#include "fnguard/common/exec_format.h"
 
 namespace fnguard::enforcer {
 
@@ -30,18 +33,19 @@ enum class ProgramKind : uint8_t {
   kScript,       // "#!interpreter [arg]"
 };
 
-inline constexpr size_t kInterpreterMax = 256;  // the kernel's BINPRM_BUF_SIZE
+inline constexpr size_t kInterpreterMax = kShebangBufferSize;  // the kernel's BINPRM_BUF_SIZE
 
 struct ProgramInfo {
   ProgramKind kind = ProgramKind::kUnknown;
   char interpreter[kInterpreterMax] = {};  // kScript: the interpreter path as written
+  char argument[kInterpreterMax] = {};     // kScript: its optional argument, "" if none
+  bool has_argument = false;
+  int open_error = 0;  // probe_path: the errno of a failed open (EACCES: execute-only)
 };
 
-// Classifies a "#!" line from the first bytes of a file. Returns true and
-// fills `interpreter` (NUL-terminated) when `head` starts with "#!" followed
-// by an interpreter path, as the kernel parses it (blanks after "#!" skipped,
-// the path ends at a blank or newline).
-bool parse_shebang(const uint8_t* head, size_t length, char* interpreter, size_t cap);
+// "#!" lines are parsed by fnguard::parse_shebang (fnguard/common/exec_format.h),
+// as the kernel parses them.
+using fnguard::parse_shebang;
 
 // Classifies an ELF image given its first bytes and a way to read program
 // headers at an offset. `read_at(ctx, offset, buf, len)` returns the bytes
@@ -53,14 +57,23 @@ ProgramKind classify_elf(const uint8_t* head, size_t length, ReadAt read_at, voi
 void probe_fd(int fd, ProgramInfo* info);
 
 // Opens `path` read-only (raw openat, relative to `dirfd`), probes it and
-// closes it. kUnknown when it cannot be opened.
+// closes it. kUnknown when it cannot be opened (`open_error` says why).
 void probe_path(int dirfd, const char* path, ProgramInfo* info);
+
+// The same, but only for a "#!" line: kScript or kUnknown (no ELF parsing).
+void probe_script(int dirfd, const char* path, ProgramInfo* info);
+
+// The kernel follows a chain of "#!" scripts up to this many files (the
+// exec'd script and 4 nested script interpreters); the program after them
+// must not be a script (ELOOP). Measured on Linux 6.18: exec_binprm()
+// allows 5 binfmt rewrites.
+inline constexpr int kMaxScriptDepth = 5;
 
 // True when the basename looks like a dynamic loader (see the limits above).
 bool is_dynamic_loader_name(const char* path);
 
-// Follows "#!" interpreters (at most 4 levels, as the kernel does) and tells
-// whether the program that finally runs is a static ELF. `path` is absolute.
+// Follows "#!" interpreters (as deep as the kernel does) and tells whether
+// the program that finally runs is a static ELF. `path` is absolute.
 bool runs_static_program(const char* path);
 
 }  // namespace fnguard::enforcer

@@ -1,9 +1,10 @@
 // Process hooks: every libc entry point that starts a program (execve,
 // execv, execvp, execvpe, execl, execlp, execle, fexecve, execveat,
 // posix_spawn, posix_spawnp, system, popen, and glibc's public popen names
-// _IO_popen and _IO_proc_open), dlopen, and the environment functions that
-// could strip the enforcer from children (setenv, unsetenv, putenv,
-// clearenv).
+// _IO_popen and _IO_proc_open), dlopen and dlmopen, and the environment
+// functions that could strip the enforcer from children (setenv, unsetenv,
+// putenv, clearenv). posix_spawn's file actions are decided in
+// hooks_files.cc.
 //
 // Decisions, stated plainly:
 // - process.exec is decided on the file that will run: `resolved` is the
@@ -11,15 +12,41 @@
 //   /proc/self/fd), `invoked` the normalised path as asked. The *p variants
 //   search PATH as glibc does (first regular, executable candidate; "" in
 //   PATH is the cwd; no PATH means "/bin:/usr/bin") so the decision sees the
-//   same file. A "#!" script is decided as the script; its interpreter is
-//   named in the event's detail and checked for exec_from_writable and for
-//   being static, and an interpreter that an explicit process.exec rule
-//   denies blocks the script too ("#!/usr/bin/nc" would otherwise run a
-//   denied program under another name; the default is not applied to the
-//   interpreter, so default-deny policies need not list every interpreter).
-// - process.exec_from_writable: the resolved file (or a script's
-//   interpreter) lies in a writable location (image::is_writable_location),
-//   or is a memfd or a deleted file (fexecve/execveat of a descriptor).
+//   same file.
+// - What the kernel and the dynamic loader run without another exec is
+//   decided too (check_what_runs):
+//   - A "#!" script is decided as the script, and every interpreter of its
+//     chain (the kernel follows nested scripts: the exec'd one and up to 4
+//     script interpreters, then a program) is checked for exec_from_writable,
+//     and blocks the script when an explicit process.exec rule denies it
+//     ("#!/usr/bin/nc" would otherwise run a denied program under another
+//     name; the default is not applied to interpreters, so default-deny
+//     policies need not list every interpreter). A relative interpreter is
+//     resolved against the cwd, as the kernel opens it (also for execveat,
+//     whose directory descriptor names the script only). The first
+//     interpreter is named in the event's detail.
+//   - The dynamic loader run as a program (ld-linux*.so*, ld64.so*, ld.so*,
+//     ld-musl-*, see fnguard/common/exec_format.h), directly or as the last
+//     interpreter of a chain: its options are skipped as glibc 2.36 and musl
+//     parse them and its program is decided like an exec (rules, default,
+//     exec_from_writable), resolved against the cwd; events name the
+//     program as target and the loader in detail.loader. --list, --verify,
+//     --help and --version run nothing and are allowed.
+//   - Unverifiable (rule "process.exec.unverifiable", or
+//     "process.exec_from_writable.unverifiable" when only that control
+//     applies; blocked in block mode): an unknown loader option, a loader
+//     program named without '/' (glibc looks it up in ld.so.cache), a loader
+//     loading a loader, more than 64 arguments before the program, a relative
+//     posix_spawn program after a chdir file action, and a file we cannot
+//     read (execute-only, mode 0111) that the caller owns or may write: the
+//     kernel reads its "#!" line, we cannot, and the caller chose what it
+//     says. An unreadable file the caller could not have written (a system
+//     program installed execute-only) runs as before; the exec supervisor,
+//     with root, reads and decides it.
+// - process.exec_from_writable: the resolved file (or an interpreter, or the
+//   loader's program) lies in a writable location
+//   (image::is_writable_location), or is a memfd or a deleted file
+//   (fexecve/execveat of a descriptor).
 // - require.preload: when the image has kRequirePreload, running a static
 //   ELF (no PT_INTERP, see elf_check.h), or a set-user-ID/set-group-ID
 //   program that changes the process's identity (ld.so then ignores
@@ -30,7 +57,7 @@
 // - Blocked: the call fails with EACCES and nothing starts (posix_spawn*
 //   return EACCES; system() returns the status of a shell that could not
 //   run, 127 << 8, with errno EACCES; popen() returns NULL with EACCES;
-//   dlopen() returns NULL and dlerror() says why).
+//   dlopen() and dlmopen() return NULL and dlerror() says why).
 // - Every exec/spawn passes an environment carrying LD_PRELOAD and
 //   FNGUARD_ENFORCER (exec_env.h), also when the caller passed env={}.
 //   system()/popen() pass `environ` to /bin/sh, so `environ` is repaired
@@ -42,15 +69,20 @@
 // thread-local storage, with its parent. So no hook holds the re-entrancy
 // Guard across the real exec call (a successful exec would leave the parent
 // thread's guard depth raised forever, switching enforcement off in it), no
-// hook allocates, and all buffers are on the stack.
+// hook allocates, and all buffers are on the stack (the deepest path, a
+// posix_spawnp of a "#!" chain ending in the loader under name rules, uses
+// about 75 KiB of stack: -fstack-usage; the old single-interpreter check
+// about 55 KiB).
 //
 // Limits (closed by the seccomp exec supervisor of issue 3, not here):
 // - A raw syscall(SYS_execve), inline assembly, or a static binary's own
 //   execs never reach these hooks.
 // - The check and the exec are two steps: a file swapped between them
 //   (symlink race) is not seen.
-// - posix_spawn file actions that change directory (addchdir_np) make a
-//   relative path resolve elsewhere in the child than it was checked here.
+// - The loader is recognised by name: a copy of it under another name is
+//   not (exec_from_writable catches the copy where it is written). Libraries
+//   the loader is told to load (LD_PRELOAD, LD_AUDIT, --preload, --audit)
+//   are not decided.
 // - dlopen of a bare name is checked only along LD_LIBRARY_PATH (what the
 //   loader searches first for most programs); RPATH/RUNPATH/ld.so.cache
 //   locations are not writable locations on a normal system. The real
@@ -72,6 +104,7 @@
 #include <cstdarg>
 #include <cstring>
 
+#include "fnguard/common/exec_format.h"
 #include "fnguard/common/path.h"
 #include "fnguard/common/sha256.h"
 #include "fnguard/enforcer/elf_check.h"
@@ -79,6 +112,7 @@
 #include "fnguard/enforcer/exec_syscalls.h"
 #include "fnguard/enforcer/protocol.h"
 #include "fnguard/enforcer/runtime.h"
+#include "fnguard/enforcer/spawn_actions.h"
 #include "fnguard/events/json_writer.h"
 
 namespace fnguard::enforcer {
@@ -88,6 +122,7 @@ constexpr size_t kPathMax = 4096;
 constexpr size_t kDetailMax = 2048;
 constexpr size_t kArgvShown = 32;
 constexpr size_t kArgShownMax = 256;
+constexpr size_t kPathFieldMax = 512;  // a loader's path in the detail
 
 struct ExecTarget {
   char invoked[kPathMax];
@@ -250,15 +285,16 @@ bool hash_file(void* ctx, uint8_t out[32]) {
 }
 
 void write_detail(char* buf, size_t cap, const char* via, char* const* argv,
-                  const ProgramInfo& info, const char* reason) {
+                  const char* interpreter, const char* loader, const char* reason) {
   events::JsonWriter w(buf, cap);
   w.begin_object();
   w.field("via", via);
   if (argv != nullptr) {
+    // Leave room for the closing fields: a detail must stay valid JSON.
+    const size_t reserve = kArgShownMax * 2 + 256 + (loader != nullptr ? 2 * kPathFieldMax : 0);
     w.begin_array("argv");
     for (size_t i = 0; argv[i] != nullptr; ++i) {
-      // Leave room for the closing fields: a detail must stay valid JSON.
-      if (i >= kArgvShown || w.length() + kArgShownMax * 2 + 256 > cap) {
+      if (i >= kArgvShown || w.length() + reserve > cap) {
         w.element("...");
         break;
       }
@@ -268,7 +304,12 @@ void write_detail(char* buf, size_t cap, const char* via, char* const* argv,
     }
     w.end_array();
   }
-  if (info.kind == ProgramKind::kScript) w.field("interpreter", info.interpreter);
+  if (interpreter != nullptr) w.field("interpreter", interpreter);
+  if (loader != nullptr) {
+    char shown[kPathFieldMax];
+    copy_str(shown, sizeof shown, loader);
+    w.field("loader", shown);
+  }
   if (reason != nullptr) w.field("reason", reason);
   w.end_object();
   if (!w.ok()) copy_str(buf, cap, "{}");
@@ -286,6 +327,265 @@ void join_argv(char* const* argv, char* out, size_t cap) {
   out[len] = '\0';
 }
 
+// The violations of one exec, reported as they are found.
+struct ExecReport {
+  const char* via = nullptr;
+  char* const* argv = nullptr;
+  const void* caller = nullptr;
+  const char* interpreter = nullptr;    // the script's own "#!" interpreter, for the detail
+  const char* taint_subject = nullptr;  // the command line, when taint is on
+  bool blocked = false;
+
+  // `loader`: the dynamic loader that runs `target` (named in the detail).
+  void add(const image::Decision& d, const char* target, const char* reason,
+           const char* rule = nullptr, const char* loader = nullptr) {
+    if (!d.reports()) return;
+    char detail[kDetailMax];
+    write_detail(detail, sizeof detail, via, argv, interpreter, loader, reason);
+    Report r;
+    r.decision = d;
+    r.target = target;
+    r.detail = detail;
+    r.rule = rule;
+    r.taint_subject = taint_subject;
+    report_at(r, caller);
+    blocked = blocked || d.blocks();
+  }
+};
+
+// process.exec's rules (and default) for one file.
+image::Decision decide_file(const image::View& view, const ExecTarget& t, bool name_rules,
+                            LinkNames* links, image::Phase phase) {
+  image::ExecSubject subject;
+  subject.resolved = t.resolved;
+  subject.invoked = t.invoked;
+  subject.hash = hash_file;
+  subject.hash_ctx = const_cast<char*>(t.open_path);
+  if (name_rules) add_link_names(t, links, &subject);
+  return image::decide_exec(view, subject, phase);
+}
+
+image::Decision writable_violation(const image::View& view) {
+  image::Decision d;
+  d.control = image::Control::kExecFromWritable;
+  d.verdict = image::Verdict::kDeny;
+  d.mode = view.control(image::Control::kExecFromWritable).mode;
+  d.rule = image::kNoRule;
+  return d;
+}
+
+bool in_writable_location(const image::View& view, const ExecTarget& t) {
+  return t.special || is_writable_location(view, t.resolved);
+}
+
+bool has_deny_rules(const image::View& view) {
+  const image::ControlEntry& c = view.control(image::Control::kProcessExec);
+  for (uint32_t i = 0; i < c.rule_count; ++i) {
+    if (view.rule(c.first_rule + i).verdict == image::Verdict::kDeny) return true;
+  }
+  return false;
+}
+
+// An exec whose program fnguard cannot determine (an unknown loader option,
+// an unreadable script the caller could have written): a violation of the
+// controls the unknown program could break, in the stronger of their modes,
+// named "<control>.unverifiable". `exec_applies`: process.exec could deny it.
+struct Unverifiable {
+  image::Decision decision;
+  const char* rule = nullptr;
+};
+Unverifiable unverifiable(const image::View& view, bool exec_applies) {
+  image::Mode exec =
+      exec_applies ? view.control(image::Control::kProcessExec).mode : image::Mode::kOff;
+  image::Mode writable = view.control(image::Control::kExecFromWritable).mode;
+  Unverifiable u;
+  u.decision.verdict = image::Verdict::kDeny;
+  u.decision.rule = image::kNoRule;
+  if (exec >= writable) {
+    u.decision.control = image::Control::kProcessExec;
+    u.decision.mode = exec;
+    u.rule = "process.exec.unverifiable";
+  } else {
+    u.decision.control = image::Control::kExecFromWritable;
+    u.decision.mode = writable;
+    u.rule = "process.exec_from_writable.unverifiable";
+  }
+  return u;
+}
+
+// What every check of one exec needs to know.
+struct ExecContext {
+  const image::View& view;
+  image::Phase phase;
+  image::Mode exec_mode;
+  image::Mode writable_mode;
+  bool name_rules;
+  LinkNames* links;
+  ExecReport* report;
+};
+
+// The dynamic loader run as a program maps its first non-option argument
+// and runs it: no exec any layer sees. That program is decided like an exec
+// (process.exec rules and default, exec_from_writable), resolved against the
+// cwd as the loader opens it. `args` is the loader's argument vector
+// (`complete`: not cut short), `loader` the loader file.
+__attribute__((noinline)) void check_loader_program(const ExecContext& c, LoaderKind kind,
+                                                    const ExecTarget& loader,
+                                                    const char* const* args, size_t count,
+                                                    bool complete) {
+  LoaderScan scan = scan_loader_args(kind, args, count, complete);
+  const char* problem = nullptr;
+  ExecTarget program;
+  switch (scan.run) {
+    case LoaderRun::kNoProgram:
+      return;  // --list, --verify, --help, --version, a usage error: nothing runs
+    case LoaderRun::kUnknownOption:
+      problem = "the dynamic loader is given an option fnguard does not know";
+      break;
+    case LoaderRun::kTruncated:
+      problem = "the dynamic loader is given too many options to find its program";
+      break;
+    case LoaderRun::kProgram: {
+      const char* name = args[scan.index];
+      if (kind == LoaderKind::kGlibc && std::strchr(name, '/') == nullptr) {
+        // glibc's loader looks a name without '/' up in ld.so.cache.
+        problem = "the dynamic loader would look its program up by name";
+        break;
+      }
+      resolve_path(AT_FDCWD, name, false, &program);
+      if (!program.exists) return;  // the loader fails: nothing runs
+      if (loader_kind(program.resolved) != LoaderKind::kNone ||
+          loader_kind(program.invoked) != LoaderKind::kNone) {
+        problem = "the dynamic loader would load another loader";
+      }
+      break;
+    }
+  }
+  if (problem != nullptr) {
+    Unverifiable u = unverifiable(c.view, c.exec_mode != image::Mode::kOff);
+    c.report->add(u.decision, loader.resolved, problem, u.rule, loader.resolved);
+    return;
+  }
+  if (c.exec_mode != image::Mode::kOff) {
+    image::Decision d = decide_file(c.view, program, c.name_rules, c.links, c.phase);
+    c.report->add(d, program.resolved, "run through the dynamic loader", nullptr, loader.resolved);
+  }
+  if (c.writable_mode != image::Mode::kOff && in_writable_location(c.view, program)) {
+    c.report->add(writable_violation(c.view), program.resolved,
+                  program.special ? "the program run by the dynamic loader is a memfd or a "
+                                    "deleted file"
+                                  : "the program run by the dynamic loader lies in a writable "
+                                    "location",
+                  nullptr, loader.resolved);
+  }
+}
+
+// The kernel reads a "#!" line whatever the file's read permission, and an
+// execute-only file (mode 0111) cannot be read here. When the caller could
+// have written it (owns it or may write it), its "#!" line is the caller's
+// choice and may name a denied interpreter: the exec is unverifiable. A
+// file the caller could not have written (a system program installed
+// execute-only, like sudo on some distributions) runs as before.
+void check_unreadable(const ExecContext& c, const ExecTarget& file) {
+  bool exec_applies = c.exec_mode != image::Mode::kOff && has_deny_rules(c.view);
+  if (!exec_applies && c.writable_mode == image::Mode::kOff) return;
+  struct stat st;
+  long r = sys::call(SYS_newfstatat, AT_FDCWD, reinterpret_cast<long>(file.open_path),
+                     reinterpret_cast<long>(&st), 0);
+  if (r != 0 || !S_ISREG(st.st_mode)) return;
+  if (st.st_uid != geteuid() && sys::faccessat(AT_FDCWD, file.open_path, W_OK) != 0) return;
+  Unverifiable u = unverifiable(c.view, exec_applies);
+  c.report->add(u.decision, file.resolved,
+                "the program cannot be read to check its #! line, and the caller could have "
+                "written it",
+                u.rule);
+}
+
+// One level of a "#!" chain: the interpreter as written and its argument.
+struct ScriptLevel {
+  char interpreter[kInterpreterMax];
+  char argument[kInterpreterMax];
+  bool has_argument;
+};
+
+// The kernel runs a script's interpreter, and a script interpreter's own
+// interpreter (up to kMaxScriptDepth files), without any call a hook sees,
+// so "#!/usr/bin/nc" would run a denied program under another name. Every
+// interpreter of the chain is decided: an explicit deny rule of process.exec
+// (the control's default is not applied to interpreters, so a default-deny
+// policy need not list every interpreter its allowed scripts use) and
+// exec_from_writable. A relative interpreter is opened by the kernel
+// relative to the cwd (also for execveat: the directory descriptor names the
+// script only). The program at the end of the chain may be the dynamic
+// loader, whose argument vector the kernel built from the "#!" lines.
+__attribute__((noinline)) void check_what_runs(const ExecContext& c, const ExecTarget& t,
+                                               const ProgramInfo& first, char* const* argv) {
+  ScriptLevel levels[kMaxScriptDepth];
+  size_t depth = 0;
+  ExecTarget interpreter;
+  const ExecTarget* file = &t;
+  const ProgramInfo* info = &first;
+  ProgramInfo next;
+  const bool exec_on = c.exec_mode != image::Mode::kOff;
+  for (;;) {
+    if (info->kind == ProgramKind::kUnknown && info->open_error == EACCES) {
+      check_unreadable(c, *file);
+      return;
+    }
+    if (info->kind != ProgramKind::kScript) break;
+    if (depth == kMaxScriptDepth) return;  // the kernel refuses a deeper chain (ELOOP)
+    ScriptLevel& level = levels[depth++];
+    copy_str(level.interpreter, sizeof level.interpreter, info->interpreter);
+    copy_str(level.argument, sizeof level.argument, info->argument);
+    level.has_argument = info->has_argument;
+    resolve_path(AT_FDCWD, level.interpreter, false, &interpreter);
+    if (!interpreter.exists) return;  // the kernel fails with ENOENT
+    if (exec_on) {
+      image::Decision d = decide_file(c.view, interpreter, c.name_rules, c.links, c.phase);
+      if (d.rule != image::kNoRule && d.verdict == image::Verdict::kDeny) {
+        c.report->add(d, interpreter.resolved,
+                      depth == 1 ? "the script's interpreter is denied"
+                                 : "the interpreter of a nested script is denied");
+      }
+    }
+    if (c.writable_mode != image::Mode::kOff && in_writable_location(c.view, interpreter)) {
+      c.report->add(writable_violation(c.view), interpreter.resolved,
+                    depth == 1 ? "the script's interpreter lies in a writable location"
+                               : "the interpreter of a nested script lies in a writable location");
+    }
+    file = &interpreter;
+    probe_script(AT_FDCWD, interpreter.open_path, &next);
+    info = &next;
+  }
+
+  // By the name it was run as, or its own (musl's loader is its libc.so).
+  LoaderKind kind = loader_kind(file->resolved);
+  if (kind == LoaderKind::kNone) kind = loader_kind(file->invoked);
+  if (kind == LoaderKind::kNone) return;
+  // The loader's argument vector: as the caller passed it, or, at the end of
+  // a "#!" chain, as binfmt_script rebuilt it: the last interpreter, its
+  // argument, the interpreter before it, ..., the script, argv[1...].
+  constexpr size_t kLoaderArgsMax = 64;
+  const char* args[kLoaderArgsMax];
+  size_t n = 0;
+  size_t from = 0;  // the first of the caller's arguments still to copy
+  if (depth > 0) {
+    for (size_t j = depth; j-- > 0;) {
+      args[n++] = levels[j].interpreter;
+      if (levels[j].has_argument) args[n++] = levels[j].argument;
+    }
+    args[n++] = t.invoked;
+    from = 1;
+  }
+  size_t i = from;
+  if (argv != nullptr) {
+    if (depth > 0 && argv[0] == nullptr) i = 0;  // no argv[0] to replace
+    for (; argv[i] != nullptr && n < kLoaderArgsMax; ++i) args[n++] = argv[i];
+  }
+  bool complete = argv == nullptr || argv[i] == nullptr;
+  check_loader_program(c, kind, *file, args, n, complete);
+}
+
 // Decides one exec of `t`. Returns 0 to let it proceed, or the errno to fail
 // it with. Reports every violation. Must not hold anything past its return.
 int check_exec(const ExecTarget& t, char* const* argv, const char* via, const void* caller) {
@@ -294,89 +594,47 @@ int check_exec(const ExecTarget& t, char* const* argv, const char* via, const vo
   if (!guard.entered()) return 0;
   ErrnoSaver errno_saver;
   const image::View& view = policy();
-  image::Phase phase = current_phase();
+  const image::Mode exec_mode = view.control(image::Control::kProcessExec).mode;
+  const image::Mode writable_mode = view.control(image::Control::kExecFromWritable).mode;
 
   ProgramInfo info;
   probe_path(AT_FDCWD, t.open_path, &info);
-  char interpreter[kPathMax];
-  interpreter[0] = '\0';
-  if (info.kind == ProgramKind::kScript &&
-      normalize_path("/", info.interpreter, interpreter, sizeof interpreter) < 0) {
-    interpreter[0] = '\0';
-  }
 
-  ExecTarget interpreter_target;
   char command_line[4096];
   command_line[0] = '\0';
-  image::Decision decisions[4];
-  const char* reasons[4] = {nullptr, nullptr, nullptr, nullptr};
-  const char* rule_names[4] = {nullptr, nullptr, nullptr, nullptr};
-  const char* targets[4] = {t.resolved, t.resolved, t.resolved, t.resolved};
-  size_t count = 0;
+  ExecReport report;
+  report.via = via;
+  report.argv = argv;
+  report.caller = caller;
+  report.interpreter = info.kind == ProgramKind::kScript ? info.interpreter : nullptr;
+  LinkNames links;  // reused for every file decided below
+  ExecContext c{view,
+                current_phase(),
+                exec_mode,
+                writable_mode,
+                exec_mode != image::Mode::kOff && has_name_rules(view),
+                &links,
+                &report};
 
-  if (view.control(image::Control::kProcessExec).mode != image::Mode::kOff) {
-    image::ExecSubject subject;
-    subject.resolved = t.resolved;
-    subject.invoked = t.invoked;
-    subject.hash = hash_file;
-    subject.hash_ctx = const_cast<char*>(t.open_path);
-    LinkNames links;  // reused for the interpreter below
-    const bool name_rules = has_name_rules(view);
-    if (name_rules) add_link_names(t, &links, &subject);
-    decisions[count] = image::decide_exec(view, subject, phase);
+  if (exec_mode != image::Mode::kOff) {
+    image::Decision d = decide_file(view, t, c.name_rules, &links, c.phase);
     if (taint_enabled(image::Control::kProcessExec)) {
       // A value from the event anywhere in the command line: "ls /tmp; nc
       // host 4444" reaches exec as the arguments of "sh -c".
       join_argv(argv, command_line, sizeof command_line);
       const char* subjects[] = {command_line, t.invoked, t.resolved, nullptr};
-      decisions[count] = apply_taint(decisions[count], image::Control::kProcessExec, subjects);
+      d = apply_taint(d, image::Control::kProcessExec, subjects);
+      if (command_line[0] != '\0') report.taint_subject = command_line;
     }
-    ++count;
-
-    // The kernel runs a script's interpreter without any libc call we see,
-    // so "#!/usr/bin/nc" would run a denied program under another name. An
-    // interpreter that an explicit rule denies is therefore a violation;
-    // the control's default is not applied to it, so a default-deny policy
-    // need not list every interpreter its allowed scripts use.
-    if (info.kind == ProgramKind::kScript && interpreter[0] != '\0') {
-      ExecTarget* it = &interpreter_target;
-      resolve_path(AT_FDCWD, interpreter, false, it);
-      if (it->exists) {
-        image::ExecSubject isubject;
-        isubject.resolved = it->resolved;
-        isubject.invoked = it->invoked;
-        isubject.hash = hash_file;
-        isubject.hash_ctx = it->open_path;
-        if (name_rules) add_link_names(*it, &links, &isubject);
-        image::Decision d = image::decide_exec(view, isubject, phase);
-        if (d.rule != image::kNoRule && d.verdict == image::Verdict::kDeny) {
-          reasons[count] = "the script's interpreter is denied";
-          targets[count] = it->resolved;
-          decisions[count++] = d;
-        }
-      }
-    }
+    report.add(d, t.resolved, nullptr);
   }
-
-  image::Mode writable_mode = view.control(image::Control::kExecFromWritable).mode;
-  if (writable_mode != image::Mode::kOff) {
-    const char* reason = nullptr;
-    if (t.special) {
-      reason = "the program is a memfd or a deleted file";
-    } else if (is_writable_location(view, t.resolved)) {
-      reason = "the program lies in a writable location";
-    } else if (interpreter[0] != '\0' && is_writable_location(view, interpreter)) {
-      reason = "the script's interpreter lies in a writable location";
-    }
-    if (reason != nullptr) {
-      image::Decision d;
-      d.control = image::Control::kExecFromWritable;
-      d.verdict = image::Verdict::kDeny;
-      d.mode = writable_mode;
-      d.rule = image::kNoRule;
-      reasons[count] = reason;
-      decisions[count++] = d;
-    }
+  if (writable_mode != image::Mode::kOff && in_writable_location(view, t)) {
+    report.add(writable_violation(view), t.resolved,
+               t.special ? "the program is a memfd or a deleted file"
+                         : "the program lies in a writable location");
+  }
+  if (exec_mode != image::Mode::kOff || writable_mode != image::Mode::kOff) {
+    check_what_runs(c, t, info, argv);
   }
 
   const char* unfollowable = nullptr;
@@ -388,35 +646,35 @@ int check_exec(const ExecTarget& t, char* const* argv, const char* via, const vo
     }
   }
   if (unfollowable != nullptr) {
-    image::Mode mode = view.control(image::Control::kProcessExec).mode;
-    if (mode == image::Mode::kOff) mode = view.header().top_mode;
-    if (mode != image::Mode::kOff) {
-      image::Decision d;
-      d.control = image::Control::kProcessExec;
-      d.verdict = image::Verdict::kDeny;
-      d.mode = mode;
-      d.rule = image::kNoRule;
-      reasons[count] = unfollowable;
-      rule_names[count] = "require.preload";
-      decisions[count++] = d;
-    }
+    image::Decision d;
+    d.control = image::Control::kProcessExec;
+    d.verdict = image::Verdict::kDeny;
+    d.mode = exec_mode != image::Mode::kOff ? exec_mode : view.header().top_mode;
+    d.rule = image::kNoRule;
+    report.add(d, t.resolved, unfollowable, "require.preload");
   }
+  return report.blocked ? EACCES : 0;
+}
 
-  bool blocked = false;
-  for (size_t i = 0; i < count; ++i) {
-    if (!decisions[i].reports()) continue;
-    char detail[kDetailMax];
-    write_detail(detail, sizeof detail, via, argv, info, reasons[i]);
-    Report r;
-    r.decision = decisions[i];
-    r.target = targets[i];
-    r.detail = detail;
-    r.rule = rule_names[i];
-    r.taint_subject = command_line[0] != '\0' ? command_line : nullptr;
-    report_at(r, caller);
-    blocked = blocked || decisions[i].blocks();
-  }
-  return blocked ? EACCES : 0;
+// posix_spawn with a relative program path and file actions that change
+// directory first: the program is found relative to a directory that cannot
+// be known here (spawn_actions.h). Unverifiable; returns 0 or EACCES.
+int check_spawn_after_chdir(const char* path, char* const* argv, const char* via,
+                            const void* caller) {
+  if (!active()) return 0;
+  Guard guard;
+  if (!guard.entered()) return 0;
+  ErrnoSaver errno_saver;
+  const image::View& view = policy();
+  ExecReport report;
+  report.via = via;
+  report.argv = argv;
+  report.caller = caller;
+  Unverifiable u =
+      unverifiable(view, view.control(image::Control::kProcessExec).mode != image::Mode::kOff);
+  report.add(u.decision, path, "a relative program path after posix_spawn_file_actions_addchdir_np",
+             u.rule);
+  return report.blocked ? EACCES : 0;
 }
 
 // --- real functions -------------------------------------------------------
@@ -589,7 +847,7 @@ size_t count_list(const char* arg, va_list ap) {
 // dlerror() message for a blocked dlopen(), per thread.
 thread_local const char* t_dlerror = nullptr;
 
-bool library_in_writable_location(const char* file, const void* caller) {
+bool library_in_writable_location(const char* file, const char* via, const void* caller) {
   const image::View& view = policy();
   ExecTarget t;
   if (std::strchr(file, '/') != nullptr) {
@@ -628,7 +886,7 @@ bool library_in_writable_location(const char* file, const void* caller) {
   char detail[256];
   events::JsonWriter w(detail, sizeof detail);
   w.begin_object();
-  w.field("via", "dlopen");
+  w.field("via", via);
   w.field("reason", "a library loaded from a writable location");
   w.end_object();
   Report r;
@@ -754,11 +1012,16 @@ FNGUARD_EXPORT int posix_spawn(pid_t* pid, const char* path,
   static auto real = FNGUARD_NEXT(posix_spawn);
   if (real == nullptr) return ENOSYS;
   if (path == nullptr) return EFAULT;
-  ExecTarget t;
-  resolve_path(AT_FDCWD, path, false, &t);
-  if (t.exists) {
-    int err = check_exec(t, argv, "posix_spawn", __builtin_return_address(0));
+  if (path[0] != '/' && spawn_actions_change_directory(actions)) {
+    int err = check_spawn_after_chdir(path, argv, "posix_spawn", __builtin_return_address(0));
     if (err != 0) return err;
+  } else {
+    ExecTarget t;
+    resolve_path(AT_FDCWD, path, false, &t);
+    if (t.exists) {
+      int err = check_exec(t, argv, "posix_spawn", __builtin_return_address(0));
+      if (err != 0) return err;
+    }
   }
   EnvForExec env(envp);
   return real(pid, path, actions, attr, argv, env.get());
@@ -778,15 +1041,28 @@ FNGUARD_EXPORT int posix_spawnp(pid_t* pid, const char* file,
   const char* path = file;
   if (std::strchr(file, '/') == nullptr) {
     if (!find_in_path(file, candidate, sizeof candidate)) {
+      // Nothing here; after a change of directory a relative PATH entry
+      // may find something in the child.
+      if (spawn_actions_change_directory(actions)) {
+        int err = check_spawn_after_chdir(file, argv, "posix_spawnp", __builtin_return_address(0));
+        if (err != 0) return err;
+      }
       return real_spawnp(pid, file, actions, attr, argv, env.get());  // glibc's own error
     }
     path = candidate;
   }
-  ExecTarget t;
-  resolve_path(AT_FDCWD, path, false, &t);
-  if (t.exists) {
-    int err = check_exec(t, argv, "posix_spawnp", __builtin_return_address(0));
+  // glibc searches PATH in the child, after the file actions ran: a relative
+  // PATH entry, or a relative path, then names another file.
+  if (path[0] != '/' && spawn_actions_change_directory(actions)) {
+    int err = check_spawn_after_chdir(path, argv, "posix_spawnp", __builtin_return_address(0));
     if (err != 0) return err;
+  } else {
+    ExecTarget t;
+    resolve_path(AT_FDCWD, path, false, &t);
+    if (t.exists) {
+      int err = check_exec(t, argv, "posix_spawnp", __builtin_return_address(0));
+      if (err != 0) return err;
+    }
   }
   // Spawn exactly the file that was checked.
   return real_spawn(pid, path, actions, attr, argv, env.get());
@@ -875,29 +1151,50 @@ FNGUARD_EXPORT FILE* _IO_proc_open(FILE* stream, const char* command, const char
   return real(stream, command, type);
 }
 
+namespace {
+
+// dlopen() and dlmopen(): true when exec_from_writable blocks loading `file`
+// (then dlerror() says why).
+__attribute__((always_inline)) inline bool blocked_library(const char* file, const char* via,
+                                                           const void* caller) {
+  if (file == nullptr || !active() ||
+      policy().control(fnguard::image::Control::kExecFromWritable).mode ==
+          fnguard::image::Mode::kOff) {
+    return false;
+  }
+  bool blocked = false;
+  {
+    Guard guard;
+    if (guard.entered()) {
+      ErrnoSaver errno_saver;
+      blocked = library_in_writable_location(file, via, caller);
+    }
+  }
+  if (blocked) {
+    t_dlerror =
+        "fnguard: loading a library from a writable location is blocked by "
+        "process.exec_from_writable";
+  }
+  return blocked;
+}
+
+}  // namespace
+
 FNGUARD_EXPORT void* dlopen(const char* file, int mode) {
   static auto real = FNGUARD_NEXT(dlopen);
   if (real == nullptr) return nullptr;
-  if (file != nullptr && active() &&
-      policy().control(fnguard::image::Control::kExecFromWritable).mode !=
-          fnguard::image::Mode::kOff) {
-    bool blocked = false;
-    {
-      Guard guard;
-      if (guard.entered()) {
-        ErrnoSaver errno_saver;
-        blocked = library_in_writable_location(file, __builtin_return_address(0));
-      }
-    }
-    if (blocked) {
-      t_dlerror =
-          "fnguard: loading a library from a writable location is blocked by "
-          "process.exec_from_writable";
-      return nullptr;
-    }
-  }
+  if (blocked_library(file, "dlopen", __builtin_return_address(0))) return nullptr;
   // A tail call: the loader sees the caller's return address.
   return real(file, mode);
+}
+
+// dlmopen() loads into another link-map namespace (LM_ID_NEWLM): the same
+// file check as dlopen().
+FNGUARD_EXPORT void* dlmopen(Lmid_t lmid, const char* file, int mode) {
+  static auto real = FNGUARD_NEXT(dlmopen);
+  if (real == nullptr) return nullptr;
+  if (blocked_library(file, "dlmopen", __builtin_return_address(0))) return nullptr;
+  return real(lmid, file, mode);
 }
 
 FNGUARD_EXPORT char* dlerror() {

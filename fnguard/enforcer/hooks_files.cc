@@ -22,7 +22,9 @@
 //    OS fails them for a non-owner) and nothing is done. Monitor: it
 //    proceeds and an event with action "allowed" is sent.
 //
-// Also covered: mknod/mkfifo (create), lchmod and the path-based xattr
+// Also covered: posix_spawn_file_actions_addopen (the open glibc performs in
+// the spawned child, decided when the action is added; see the section
+// below), mknod/mkfifo (create), lchmod and the path-based xattr
 // setters/removers (ACLs and security labels change permissions), and the
 // mkstemp/mkdtemp family, whose libc implementations open internally (not
 // through a hookable call): the template is decided before, the created
@@ -75,6 +77,7 @@
 // lexical decision stands.
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -90,6 +93,7 @@
 #include "fnguard/common/path.h"
 #include "fnguard/enforcer/file_checks.h"
 #include "fnguard/enforcer/runtime.h"
+#include "fnguard/enforcer/spawn_actions.h"
 #include "fnguard/events/json_writer.h"
 
 // The fortified open variants (_FORTIFY_SOURCE) are not declared by the
@@ -1104,6 +1108,160 @@ FNGUARD_EXPORT char* mkdtemp(char* tmpl) {
       tmpl, "mkdtemp", CALLER, [&] { return REAL(mkdtemp)(tmpl) != nullptr ? 0 : -1; },
       [&](int) { syscall(SYS_unlinkat, AT_FDCWD, tmpl, AT_REMOVEDIR); });
   return r == 0 ? tmpl : nullptr;
+}
+
+// ---- posix_spawn file actions ----------------------------------------------------------
+//
+// glibc carries out a posix_spawn_file_actions_addopen() in the spawned child,
+// before the exec, with an internal open no hook sees; the program then reads
+// or writes the descriptor. So the open is decided when it is added, as
+// open(path, oflag) would be (relative paths against the cwd at that time,
+// links resolved now); a blocked one makes addopen return EACCES and the
+// action is never recorded.
+//
+// Actions run in order in the child, so a relative path added after
+// posix_spawn_file_actions_add(f)chdir_np() resolves against that directory,
+// not against the cwd it is decided on here. Such a combination cannot be
+// decided: a relative addopen on an actions object that received a chdir
+// action (spawn_actions.h) is a violation ("files.read.unverifiable" /
+// "files.write.unverifiable"), blocked in block mode.
+// Limit: the path is decided before the spawn; a file swapped for a link in
+// between is opened unchecked (the time-of-check window of every path check).
+
+namespace {
+
+constexpr size_t kChdirSlots = 32;
+std::atomic<const void*> g_chdir_actions[kChdirSlots];
+std::atomic<bool> g_chdir_overflow{false};
+
+}  // namespace
+
+void spawn_actions_note_chdir(const void* actions) {
+  for (auto& slot : g_chdir_actions) {
+    if (slot.load(std::memory_order_relaxed) == actions) return;
+  }
+  for (auto& slot : g_chdir_actions) {
+    const void* empty = nullptr;
+    if (slot.compare_exchange_strong(empty, actions)) return;
+  }
+  g_chdir_overflow.store(true);
+}
+
+void spawn_actions_forget(const void* actions) {
+  for (auto& slot : g_chdir_actions) {
+    const void* expected = actions;
+    slot.compare_exchange_strong(expected, nullptr);
+  }
+}
+
+bool spawn_actions_change_directory(const void* actions) {
+  if (actions == nullptr) return false;
+  if (g_chdir_overflow.load()) return true;
+  for (auto& slot : g_chdir_actions) {
+    if (slot.load() == actions) return true;
+  }
+  return false;
+}
+
+namespace {
+
+// The access cannot be decided: a violation of the file control(s) it
+// touches, in the stronger of their modes.
+__attribute__((noinline)) bool report_unverifiable_open(const char* path, int oflag, Access access,
+                                                        const void* caller) {
+  const image::View& view = policy();
+  Decision d;
+  d.verdict = image::Verdict::kDeny;
+  d.rule = image::kNoRule;
+  const char* rule = nullptr;
+  if (access.read && control_enabled(Control::kFilesRead)) {
+    d.control = Control::kFilesRead;
+    d.mode = view.control(Control::kFilesRead).mode;
+    rule = "files.read.unverifiable";
+  }
+  if (access.write && control_enabled(Control::kFilesWrite) &&
+      view.control(Control::kFilesWrite).mode > d.mode) {
+    d.control = Control::kFilesWrite;
+    d.mode = view.control(Control::kFilesWrite).mode;
+    rule = "files.write.unverifiable";
+  }
+  if (!d.reports()) return false;
+  char detail[kPathMax + 256];
+  char text[128];
+  flags_text(oflag, text, sizeof text);
+  events::JsonWriter w(detail, sizeof detail);
+  w.begin_object();
+  w.field("op", "posix_spawn_file_actions_addopen");
+  w.field("flags", text);
+  w.field("reason", "a relative path after posix_spawn_file_actions_addchdir_np");
+  w.end_object();
+  Report r;
+  r.decision = d;
+  r.target = path;
+  r.detail = w.ok() ? detail : nullptr;
+  r.rule = rule;
+  report_at(r, caller);
+  return d.blocks();
+}
+
+}  // namespace
+
+FNGUARD_EXPORT int posix_spawn_file_actions_addopen(posix_spawn_file_actions_t* actions, int fd,
+                                                    const char* path, int oflag, mode_t mode) {
+  auto real = REAL(posix_spawn_file_actions_addopen);
+  if (real == nullptr) return ENOSYS;
+  if (!active() || path == nullptr || (oflag & O_PATH) != 0 ||
+      (oflag & __O_TMPFILE) == __O_TMPFILE) {
+    return real(actions, fd, path, oflag, mode);
+  }
+  Access access = access_for_flags(oflag);
+  if (!enabled(access) || inside_enforcer()) return real(actions, fd, path, oflag, mode);
+  int saved_errno = errno;
+  if (path[0] != '/' && spawn_actions_change_directory(actions)) {
+    bool blocked = report_unverifiable_open(path, oflag, access, CALLER);
+    errno = saved_errno;
+    if (blocked) return EACCES;
+    return real(actions, fd, path, oflag, mode);
+  }
+  Finding finding;
+  PathArg arg{AT_FDCWD, path, access, (oflag & O_NOFOLLOW) == 0};
+  if (path[0] != '\0') check_path(arg, &finding);
+  if (finding.found) emit(finding, "posix_spawn_file_actions_addopen", oflag, path, CALLER);
+  errno = saved_errno;
+  if (finding.found && finding.decision.blocks()) return EACCES;  // an error number, as glibc's
+  return real(actions, fd, path, oflag, mode);
+}
+
+FNGUARD_EXPORT int posix_spawn_file_actions_addchdir_np(posix_spawn_file_actions_t* actions,
+                                                        const char* path) {
+  auto real = REAL(posix_spawn_file_actions_addchdir_np);
+  if (real == nullptr) return ENOSYS;
+  int rc = real(actions, path);
+  if (rc == 0 && active()) spawn_actions_note_chdir(actions);
+  return rc;
+}
+
+FNGUARD_EXPORT int posix_spawn_file_actions_addfchdir_np(posix_spawn_file_actions_t* actions,
+                                                         int fd) {
+  auto real = REAL(posix_spawn_file_actions_addfchdir_np);
+  if (real == nullptr) return ENOSYS;
+  int rc = real(actions, fd);
+  if (rc == 0 && active()) spawn_actions_note_chdir(actions);
+  return rc;
+}
+
+FNGUARD_EXPORT int posix_spawn_file_actions_init(posix_spawn_file_actions_t* actions) {
+  auto real = REAL(posix_spawn_file_actions_init);
+  if (real == nullptr) return ENOSYS;
+  spawn_actions_forget(actions);  // a new object at the address of one never destroyed
+  return real(actions);
+}
+
+FNGUARD_EXPORT int posix_spawn_file_actions_destroy(posix_spawn_file_actions_t* actions) {
+  auto real = REAL(posix_spawn_file_actions_destroy);
+  if (real == nullptr) return ENOSYS;
+  spawn_actions_forget(actions);
+  return real(actions);
 }
 
 // ---- descriptor-based permission changes ----------------------------------------------

@@ -22,6 +22,7 @@
 #include <system_error>
 #include <vector>
 
+#include "fnguard/common/exec_format.h"
 #include "fnguard/common/path.h"
 #include "fnguard/common/sha256.h"
 #include "fnguard/events/json_writer.h"
@@ -61,6 +62,47 @@ int read_remote_string(int mem_fd, uint64_t addr, std::string* out) {
   }
   return ENAMETOOLONG;
 }
+
+// Reads the argument vector at `addr` (an array of pointers ending with
+// NULL, native word size: the filter admits the native ABI only): at most
+// kMaxArgs strings, `complete` false when there are more. Returns 0 or an
+// errno (EFAULT: unreadable, ENAMETOOLONG: an argument longer than PATH_MAX).
+int read_remote_argv(int mem_fd, uint64_t addr, std::vector<std::string>* args, bool* complete) {
+  constexpr size_t kMaxArgs = 64;
+  args->clear();
+  *complete = true;
+  if (addr == 0) return 0;  // NULL argv: the kernel runs it with none
+  for (size_t i = 0;; ++i) {
+    uint64_t ptr = 0;
+    if (pread(mem_fd, &ptr, sizeof ptr, static_cast<off_t>(addr + i * sizeof ptr)) !=
+        static_cast<ssize_t>(sizeof ptr)) {
+      return EFAULT;
+    }
+    if (ptr == 0) return 0;
+    if (i == kMaxArgs) {
+      *complete = false;
+      return 0;
+    }
+    std::string arg;
+    if (int err = read_remote_string(mem_fd, ptr, &arg); err != 0) return err;
+    args->push_back(std::move(arg));
+  }
+}
+
+// Closes a descriptor when it goes out of scope.
+class UniqueFd {
+ public:
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  ~UniqueFd() {
+    if (fd_ >= 0) close(fd_);
+  }
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
 
 struct HashCtx {
   const std::string* path;
@@ -157,6 +199,8 @@ std::string exec_event(const image::View& image, const image::Decision& d, const
   w.begin_object("detail");
   w.field("syscall", syscall_name);
   if (!invoked.empty() && invoked != v.target) w.field("invoked", invoked.c_str());
+  if (!v.loader.empty()) w.field("loader", v.loader.c_str());
+  if (!v.reason.empty()) w.field("reason", v.reason.c_str());
   w.end_object();
   write_process(w, pid);
   w.end_object();
@@ -264,13 +308,329 @@ int resolve_as(pid_t pid, const std::string& start, std::string* out, std::strin
 
 }  // namespace
 
+namespace {
+
+// A decision about one exec, before the one to report is chosen.
+struct Candidate {
+  image::Decision decision;
+  std::string target;
+  std::string invoked;
+  std::string reason;
+  std::string loader;
+  const char* rule = nullptr;  // overrides image::rule_name()
+};
+
+// A file the exec will run, resolved as the process sees it.
+struct RunFile {
+  std::string resolved;
+  std::string invoked;
+  std::string open_path;  // what the supervisor opens to read or hash it
+  bool anonymous = false;
+  std::vector<std::string> link_names;
+};
+
+image::Decision decide_file(const image::View& image, const RunFile& f, image::Phase phase) {
+  HashCtx hctx{&f.open_path};
+  image::ExecSubject subject;
+  subject.resolved = f.resolved.c_str();
+  subject.invoked = f.invoked.c_str();
+  subject.hash = hash_file;
+  subject.hash_ctx = &hctx;
+  std::vector<const char*> names;
+  for (const std::string& n : f.link_names) names.push_back(n.c_str());
+  subject.link_names = names.data();
+  subject.link_name_count = names.size();
+  return image::decide_exec(image, subject, phase);
+}
+
+image::Decision writable_decision(const image::View& image, const RunFile& f) {
+  image::Decision d;
+  d.control = image::Control::kExecFromWritable;
+  d.mode = image.control(image::Control::kExecFromWritable).mode;
+  d.rule = image::kNoRule;
+  d.verdict = (f.anonymous || image::is_writable_location(image, f.resolved.c_str()))
+                  ? image::Verdict::kDeny
+                  : image::Verdict::kAllow;
+  return d;
+}
+
+bool has_deny_rules(const image::View& image) {
+  const image::ControlEntry& c = image.control(image::Control::kProcessExec);
+  for (uint32_t i = 0; i < c.rule_count; ++i) {
+    if (image.rule(c.first_rule + i).verdict == image::Verdict::kDeny) return true;
+  }
+  return false;
+}
+
+// An exec whose program cannot be determined: as in the preload
+// (hooks_exec.cc), a violation of the controls it could break, in the
+// stronger of their modes.
+Candidate unverifiable(const image::View& image, bool exec_applies, std::string target,
+                       std::string reason) {
+  image::Mode exec =
+      exec_applies ? image.control(image::Control::kProcessExec).mode : image::Mode::kOff;
+  image::Mode writable = image.control(image::Control::kExecFromWritable).mode;
+  Candidate c;
+  c.decision.verdict = image::Verdict::kDeny;
+  c.decision.rule = image::kNoRule;
+  if (exec >= writable) {
+    c.decision.control = image::Control::kProcessExec;
+    c.decision.mode = exec;
+    c.rule = "process.exec.unverifiable";
+  } else {
+    c.decision.control = image::Control::kExecFromWritable;
+    c.decision.mode = writable;
+    c.rule = "process.exec_from_writable.unverifiable";
+  }
+  c.target = std::move(target);
+  c.reason = std::move(reason);
+  return c;
+}
+
+// The effective uid of `pid` (from /proc/<pid>/status), or -1.
+int64_t euid_of(pid_t pid) {
+  std::string path = "/proc/" + std::to_string(pid) + "/status";
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  char buf[4096];
+  ssize_t n = read(fd, buf, sizeof(buf) - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  buf[n] = '\0';
+  const char* uid = strstr(buf, "\nUid:");
+  long real = -1, effective = -1;
+  if (uid == nullptr || sscanf(uid + 5, "%ld %ld", &real, &effective) != 2) return -1;
+  return effective;
+}
+
+// Reads the "#!" head of a regular file. Returns 0 (head filled, possibly
+// short), or the errno of the failed open.
+int read_head(const std::string& path, std::string* head) {
+  head->clear();
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return errno;
+  if (!S_ISREG(st.st_mode)) return 0;  // the kernel runs regular files only
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) return errno;
+  char buf[kShebangBufferSize];
+  ssize_t n = pread(fd, buf, sizeof buf, 0);
+  close(fd);
+  if (n > 0) head->assign(buf, static_cast<size_t>(n));
+  return 0;
+}
+
+// The cwd of the process, read once and only when a relative name needs it.
+class ProcessCwd {
+ public:
+  explicit ProcessCwd(pid_t pid) : pid_(pid) {}
+  const std::string& get() {
+    if (!read_) {
+      value_ = read_link("/proc/" + std::to_string(pid_) + "/cwd");
+      read_ = true;
+    }
+    return value_;
+  }
+
+ private:
+  pid_t pid_;
+  bool read_ = false;
+  std::string value_;
+};
+
+enum class Lookup { kFound, kMissing, kNoCwd };
+
+// Resolves `name` (absolute, or relative to the process's cwd) as process
+// `pid` will. kMissing: it does not exist (the kernel or the loader then
+// fails); kNoCwd: a relative name, and the cwd cannot be read.
+Lookup resolve_file(pid_t pid, ProcessCwd* cwd, const std::string& name, RunFile* f) {
+  std::string base = "/";
+  if (name.empty() || name[0] != '/') {
+    base = cwd->get();
+    if (base.empty() || base[0] != '/') return Lookup::kNoCwd;
+  }
+  char normal[PATH_MAX];
+  if (normalize_path(base.c_str(), name.c_str(), normal, sizeof normal) < 0)
+    return Lookup::kMissing;
+  f->invoked = normal;
+  f->link_names.clear();
+  std::string start = name[0] == '/' ? name : base + "/" + name;
+  int err = resolve_as(pid, start, &f->resolved, &f->open_path, &f->anonymous, &f->link_names);
+  return err == 0 ? Lookup::kFound : Lookup::kMissing;
+}
+
+struct ChainLevel {
+  std::string interpreter;
+  std::string argument;
+  bool has_argument = false;
+};
+
+// The program the dynamic loader `loader` runs, given its argument vector.
+void check_loader_program(const image::View& image, image::Phase phase, pid_t pid, ProcessCwd* cwd,
+                          LoaderKind kind, const RunFile& loader,
+                          const std::vector<std::string>& args, bool complete,
+                          std::vector<Candidate>* out) {
+  const bool exec_on = image.control(image::Control::kProcessExec).mode != image::Mode::kOff;
+  std::vector<const char*> argp;
+  for (const std::string& a : args) argp.push_back(a.c_str());
+  LoaderScan scan = scan_loader_args(kind, argp.data(), argp.size(), complete);
+  const char* problem = nullptr;
+  RunFile program;
+  switch (scan.run) {
+    case LoaderRun::kNoProgram:
+      return;
+    case LoaderRun::kUnknownOption:
+      problem = "the dynamic loader is given an option fnguard does not know";
+      break;
+    case LoaderRun::kTruncated:
+      problem = "the dynamic loader is given too many options to find its program";
+      break;
+    case LoaderRun::kProgram: {
+      const std::string& name = args[scan.index];
+      if (kind == LoaderKind::kGlibc && name.find('/') == std::string::npos) {
+        problem = "the dynamic loader would look its program up by name";
+        break;
+      }
+      Lookup found = name.empty() ? Lookup::kMissing : resolve_file(pid, cwd, name, &program);
+      if (found == Lookup::kMissing) return;  // the loader fails: nothing runs
+      if (found == Lookup::kNoCwd) {
+        problem = "the working directory the loader's program is relative to cannot be read";
+        break;
+      }
+      if (loader_kind(program.resolved.c_str()) != LoaderKind::kNone ||
+          loader_kind(program.invoked.c_str()) != LoaderKind::kNone) {
+        problem = "the dynamic loader would load another loader";
+      }
+      break;
+    }
+  }
+  if (problem != nullptr) {
+    Candidate c = unverifiable(image, exec_on, loader.resolved, problem);
+    c.loader = loader.resolved;
+    out->push_back(std::move(c));
+    return;
+  }
+  Candidate c;
+  c.target = program.resolved;
+  c.invoked = program.invoked;
+  c.loader = loader.resolved;
+  c.decision = decide_file(image, program, phase);
+  c.reason = "run through the dynamic loader";
+  out->push_back(c);
+  c.decision = writable_decision(image, program);
+  c.reason = "the program run by the dynamic loader lies in a writable location";
+  out->push_back(std::move(c));
+}
+
+// Follows the "#!" chain from `first` (as deep as the kernel does) and the
+// dynamic loader at its end, adding a candidate for each file that runs.
+void check_what_runs(const image::View& image, image::Phase phase, pid_t pid, const RunFile& first,
+                     const ArgvReader& read_argv, std::vector<Candidate>* out) {
+  const image::Mode exec_mode = image.control(image::Control::kProcessExec).mode;
+  const image::Mode writable_mode = image.control(image::Control::kExecFromWritable).mode;
+  if (exec_mode == image::Mode::kOff && writable_mode == image::Mode::kOff) return;
+  ProcessCwd cwd(pid);
+  std::vector<ChainLevel> levels;
+  RunFile current = first;
+  constexpr size_t kMaxScriptDepth = 5;  // as elf_check.h: 5 scripts, then a program
+  for (;;) {
+    std::string head;
+    int err = read_head(current.open_path, &head);
+    if (err == EACCES) {
+      // The kernel reads a "#!" line whatever the read permission; the
+      // supervisor (without root) cannot. A file the process owns may name
+      // a denied interpreter.
+      bool exec_applies = exec_mode != image::Mode::kOff && has_deny_rules(image);
+      struct stat st;
+      if ((exec_applies || writable_mode != image::Mode::kOff) &&
+          stat(current.open_path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+          static_cast<int64_t>(st.st_uid) == euid_of(pid)) {
+        out->push_back(unverifiable(
+            image, exec_applies, current.resolved,
+            "the program cannot be read to check its #! line, and the caller could have "
+            "written it"));
+      }
+      return;
+    }
+    char interpreter[kShebangBufferSize];
+    char argument[kShebangBufferSize];
+    bool has_argument = false;
+    if (err != 0 ||
+        !parse_shebang(reinterpret_cast<const uint8_t*>(head.data()), head.size(), interpreter,
+                       sizeof interpreter, argument, sizeof argument, &has_argument)) {
+      break;
+    }
+    if (levels.size() == kMaxScriptDepth) return;  // the kernel refuses (ELOOP)
+    levels.push_back({interpreter, argument, has_argument});
+    // The kernel opens the interpreter relative to the cwd.
+    RunFile next;
+    Lookup found = resolve_file(pid, &cwd, interpreter, &next);
+    if (found == Lookup::kMissing) return;  // ENOENT: nothing runs
+    if (found == Lookup::kNoCwd) {
+      out->push_back(unverifiable(image, exec_mode != image::Mode::kOff, current.resolved,
+                                  "the working directory a relative #! interpreter is opened "
+                                  "in cannot be read"));
+      return;
+    }
+    const bool nested = levels.size() > 1;
+    image::Decision d = decide_file(image, next, phase);
+    if (d.rule != image::kNoRule && d.verdict == image::Verdict::kDeny) {
+      Candidate c;
+      c.decision = d;
+      c.target = next.resolved;
+      c.invoked = next.invoked;
+      c.reason = nested ? "the interpreter of a nested script is denied"
+                        : "the script's interpreter is denied";
+      out->push_back(std::move(c));
+    }
+    Candidate w;
+    w.decision = writable_decision(image, next);
+    w.target = next.resolved;
+    w.invoked = next.invoked;
+    w.reason = nested ? "the interpreter of a nested script lies in a writable location"
+                      : "the script's interpreter lies in a writable location";
+    out->push_back(std::move(w));
+    current = std::move(next);
+  }
+
+  // By the name it was run as, or its own (musl's loader is its libc.so).
+  LoaderKind kind = loader_kind(current.resolved.c_str());
+  if (kind == LoaderKind::kNone) kind = loader_kind(current.invoked.c_str());
+  if (kind == LoaderKind::kNone) return;
+  std::vector<std::string> argv;
+  bool complete = true;
+  int err = read_argv ? read_argv(&argv, &complete) : ENOSYS;
+  if (err != 0) {
+    Candidate c = unverifiable(image, exec_mode != image::Mode::kOff, current.resolved,
+                               "the dynamic loader's argument list cannot be read");
+    c.loader = current.resolved;
+    out->push_back(std::move(c));
+    return;
+  }
+  // At the end of a "#!" chain the kernel rebuilt the vector: the last
+  // interpreter, its argument, ..., the script, then argv[1...].
+  std::vector<std::string> args;
+  if (!levels.empty()) {
+    for (auto it = levels.rbegin(); it != levels.rend(); ++it) {
+      args.push_back(it->interpreter);
+      if (it->has_argument) args.push_back(it->argument);
+    }
+    args.push_back(first.invoked);
+    for (size_t i = 1; i < argv.size(); ++i) args.push_back(std::move(argv[i]));
+  } else {
+    args = std::move(argv);
+  }
+  check_loader_program(image, phase, pid, &cwd, kind, current, args, complete, out);
+}
+
+}  // namespace
+
 ExecVerdict decide_exec_request(const image::View& image, image::Phase phase,
                                 const std::string& base_dir, const std::string& path,
-                                const std::string& fd_path, pid_t pid) {
+                                const std::string& fd_path, pid_t pid,
+                                const ArgvReader& read_argv) {
   ExecVerdict v;
   if (pid <= 0) pid = getpid();
-  std::string resolved, invoked, open_path;
-  bool anonymous = false;
+  RunFile target;
   std::string start;
   if (!fd_path.empty()) {
     start = fd_path;
@@ -287,60 +647,63 @@ ExecVerdict decide_exec_request(const image::View& image, image::Phase phase,
       v.error = ENAMETOOLONG;
       return v;
     }
-    invoked = normal;
+    target.invoked = normal;
     // What the kernel will open: the path as given (symbolic links, and ".."
     // after them), not its lexical normal form.
     start = path[0] == '/' ? path : base_dir + "/" + path;
   }
-  std::vector<std::string> link_names;
-  if (int err = resolve_as(pid, start, &resolved, &open_path, &anonymous, &link_names);
+  if (int err = resolve_as(pid, start, &target.resolved, &target.open_path, &target.anonymous,
+                           &target.link_names);
       err != 0) {
     // Answer the error ourselves: letting the kernel retry the lookup would
     // let a racing thread create the file in between.
     v.allow = false;
     v.error = err;
-    v.target = invoked.empty() ? start : invoked;
+    v.target = target.invoked.empty() ? start : target.invoked;
     return v;
   }
-  if (invoked.empty()) invoked = resolved;
-  v.target = resolved;
+  if (target.invoked.empty()) target.invoked = target.resolved;
+  v.target = target.resolved;
+  v.invoked = target.invoked;
 
-  HashCtx hctx{&open_path};
-  image::ExecSubject subject;
-  subject.resolved = resolved.c_str();
-  subject.invoked = invoked.c_str();
-  subject.hash = hash_file;
-  subject.hash_ctx = &hctx;
-  std::vector<const char*> names;
-  for (const std::string& n : link_names) names.push_back(n.c_str());
-  subject.link_names = names.data();
-  subject.link_name_count = names.size();
-  image::Decision exec = image::decide_exec(image, subject, phase);
+  std::vector<Candidate> candidates;
+  Candidate exec;
+  exec.decision = decide_file(image, target, phase);
+  exec.target = target.resolved;
+  exec.invoked = target.invoked;
+  candidates.push_back(exec);
+  Candidate writable = exec;
+  writable.decision = writable_decision(image, target);
+  candidates.push_back(std::move(writable));
+  check_what_runs(image, phase, pid, target, read_argv, &candidates);
 
-  image::Decision writable;
-  writable.control = image::Control::kExecFromWritable;
-  writable.mode = image.control(image::Control::kExecFromWritable).mode;
-  writable.rule = image::kNoRule;
-  writable.verdict = (anonymous || image::is_writable_location(image, resolved.c_str()))
-                         ? image::Verdict::kDeny
-                         : image::Verdict::kAllow;
-
-  const image::Decision* chosen = nullptr;
-  if (exec.blocks())
-    chosen = &exec;
-  else if (writable.blocks())
-    chosen = &writable;
-  else if (exec.reports())
-    chosen = &exec;
-  else if (writable.reports())
-    chosen = &writable;
+  // One event per exec: the first decision that blocks, else the first
+  // that reports.
+  const Candidate* chosen = nullptr;
+  for (const Candidate& c : candidates) {
+    if (c.decision.blocks()) {
+      chosen = &c;
+      break;
+    }
+  }
+  for (size_t i = 0; chosen == nullptr && i < candidates.size(); ++i) {
+    if (candidates[i].decision.reports()) chosen = &candidates[i];
+  }
   if (chosen != nullptr) {
-    char name[128];
-    image::rule_name(image, *chosen, name, sizeof(name));
-    v.rule = name;
+    if (chosen->rule != nullptr) {
+      v.rule = chosen->rule;
+    } else {
+      char name[128];
+      image::rule_name(image, chosen->decision, name, sizeof(name));
+      v.rule = name;
+    }
     v.reported = true;
-    v.decision = *chosen;
-    if (chosen->blocks()) {
+    v.decision = chosen->decision;
+    v.target = chosen->target;
+    v.invoked = chosen->invoked;
+    v.reason = chosen->reason;
+    v.loader = chosen->loader;
+    if (chosen->decision.blocks()) {
       v.allow = false;
       v.error = EACCES;
     }
@@ -521,16 +884,21 @@ void ExecSupervisor::handle(void* notif_buf, void* resp_buf) {
   const char* syscall_name = is_execveat ? "execveat" : "execve";
   int dirfd = AT_FDCWD;
   uint64_t path_addr = notif->data.args[0];
+  uint64_t argv_addr = notif->data.args[1];
   int flags = 0;
   if (is_execveat) {
     dirfd = static_cast<int>(notif->data.args[0]);
     path_addr = notif->data.args[1];
+    argv_addr = notif->data.args[2];
     flags = static_cast<int>(notif->data.args[4]);
   }
 
   const std::string proc = "/proc/" + std::to_string(pid);
-  int mem = open((proc + "/mem").c_str(), O_RDONLY | O_CLOEXEC);
-  if (mem < 0) {
+  // Kept open until the decision: the argument vector is read through it
+  // later, and a descriptor opened before the ID_VALID check below names the
+  // memory of the process that asked, whatever happens to the pid after.
+  UniqueFd mem(open((proc + "/mem").c_str(), O_RDONLY | O_CLOEXEC));
+  if (mem.get() < 0) {
     if (ioctl(listener_, SECCOMP_IOCTL_NOTIF_ID_VALID, &notif->id) != 0) {
       gone_.fetch_add(1, std::memory_order_relaxed);
       return;
@@ -539,8 +907,7 @@ void ExecSupervisor::handle(void* notif_buf, void* resp_buf) {
     return;
   }
   std::string path;
-  int read_error = read_remote_string(mem, path_addr, &path);
-  close(mem);
+  int read_error = read_remote_string(mem.get(), path_addr, &path);
   // The memory we read belongs to the process that asked only if the
   // notification is still pending (no pid reuse in between).
   if (ioctl(listener_, SECCOMP_IOCTL_NOTIF_ID_VALID, &notif->id) != 0) {
@@ -563,15 +930,13 @@ void ExecSupervisor::handle(void* notif_buf, void* resp_buf) {
     }
   }
   image::Phase phase = options_.phase ? options_.phase() : image::Phase::kAny;
-  ExecVerdict v = decide_exec_request(image_, phase, base_dir, path, fd_path, pid);
+  const int mem_fd = mem.get();
+  ArgvReader read_argv = [mem_fd, argv_addr](std::vector<std::string>* args, bool* complete) {
+    return read_remote_argv(mem_fd, argv_addr, args, complete);
+  };
+  ExecVerdict v = decide_exec_request(image_, phase, base_dir, path, fd_path, pid, read_argv);
   if (v.reported && options_.emit) {
-    char normal[PATH_MAX];
-    std::string invoked;
-    if (!path.empty() && normalize_path(base_dir.empty() ? "/" : base_dir.c_str(), path.c_str(),
-                                        normal, sizeof(normal)) >= 0) {
-      invoked = normal;
-    }
-    std::string json = exec_event(image_, v.decision, v, pid, syscall_name, invoked);
+    std::string json = exec_event(image_, v.decision, v, pid, syscall_name, v.invoked);
     if (!json.empty()) options_.emit(std::move(json));
   }
   answer(v.allow, v.error);

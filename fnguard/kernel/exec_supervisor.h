@@ -22,6 +22,15 @@
 //   pending and later execve with ENOSYS: nothing runs undecided.
 // - The first exec of the launched process (the command itself) is allowed
 //   without a decision: it is fnguard's own exec, the one the user asked for.
+// - What runs is decided, not only the file named: each interpreter of a
+//   chain of "#!" scripts (explicit deny rules and exec_from_writable, as in
+//   the preload), and the program the dynamic loader runs when the loader
+//   itself is exec'd (`ld-linux-x86-64.so.2 PROG`); for that the argument
+//   vector is read from the process's memory too, only when the program is
+//   the loader. An argument vector that cannot be read, an unknown loader
+//   option, or a "#!" file the supervisor cannot read but the process owns
+//   make the exec unverifiable: refused in block mode
+//   ("<control>.unverifiable").
 #pragma once
 
 #include <sys/types.h>
@@ -74,7 +83,19 @@ struct ExecVerdict {
   std::string rule;    // rule name when reported, else empty
   bool reported = false;
   image::Decision decision;  // the decision reported (valid when reported)
+  // For the event's detail (empty when not applicable): the path as the
+  // process named it, why the decision was made on another file than the one
+  // exec'd (an interpreter, the loader's program), and the dynamic loader
+  // that runs `target`.
+  std::string invoked;
+  std::string reason;
+  std::string loader;
 };
+
+// Reads the argument vector of the exec being decided (argv[0] first) into
+// `args`. Sets `complete` to false when only the first arguments were read.
+// Returns 0, or an errno when it cannot be read.
+using ArgvReader = std::function<int(std::vector<std::string>* args, bool* complete)>;
 
 class ExecSupervisor {
  public:
@@ -136,10 +157,12 @@ class ExecSupervisor {
 // Decides an exec of `path` (as process `pid` named it) relative to
 // `base_dir`, or of the open file `fd_path` (/proc/<pid>/fd/N) when path is
 // empty. Paths are resolved as `pid` sees them ("/proc/self" is its own);
-// pid 0 means the caller. Exposed for tests and benchmarks; the thread uses
-// it too.
+// pid 0 means the caller. `read_argv` is called only when the program that
+// runs is the dynamic loader; without it that exec is unverifiable. Exposed
+// for tests and benchmarks; the thread uses it too.
 ExecVerdict decide_exec_request(const image::View& image, image::Phase phase,
                                 const std::string& base_dir, const std::string& path,
-                                const std::string& fd_path, pid_t pid = 0);
+                                const std::string& fd_path, pid_t pid = 0,
+                                const ArgvReader& read_argv = nullptr);
 
 }  // namespace fnguard::kernel

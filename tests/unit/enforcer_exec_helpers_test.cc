@@ -17,6 +17,10 @@
 namespace fnguard::enforcer {
 namespace {
 
+using fnguard::LoaderKind;
+using fnguard::LoaderRun;
+using fnguard::LoaderScan;
+
 std::string temp_file(const std::string& content, const char* name) {
   std::string path = std::string(::testing::TempDir()) + "/" + name;
   std::ofstream(path) << content;
@@ -56,6 +60,16 @@ TEST(ElfCheck, ScriptsFollowTheirInterpreter) {
   // A script whose interpreter is a script whose interpreter is static.
   std::string chained = temp_file("#!" + static_script + "\n", "chained.sh");
   EXPECT_TRUE(runs_static_program(chained.c_str()));
+
+  // The kernel runs five scripts in a row (the exec'd one and four nested
+  // interpreters) before the program; a sixth fails with ELOOP.
+  std::string previous = static_script;
+  for (int i = 2; i <= 5; ++i) {
+    previous = temp_file("#!" + previous + "\n", ("chain" + std::to_string(i)).c_str());
+  }
+  EXPECT_TRUE(runs_static_program(previous.c_str())) << "five scripts, then busybox";
+  std::string too_deep = temp_file("#!" + previous + "\n", "chain6");
+  EXPECT_FALSE(runs_static_program(too_deep.c_str())) << "six scripts: the exec fails";
 }
 
 TEST(ElfCheck, GarbageAndTruncatedFilesAreUnknown) {
@@ -101,6 +115,106 @@ TEST(ElfCheck, ShebangParsing) {
   EXPECT_STREQ(interp, "/bin/bash");
   EXPECT_FALSE(parse("# comment"));
   EXPECT_FALSE(parse("#!   \n"));
+}
+
+// The kernel's binfmt_script: one optional argument (the whole rest of the
+// line), relative interpreters kept as written, a line without a newline
+// accepted only when the name visibly ends inside the 256-byte buffer.
+TEST(ElfCheck, ShebangParsingMatchesTheKernel) {
+  char interp[kInterpreterMax];
+  char arg[kInterpreterMax];
+  bool has_arg = false;
+  auto parse = [&](const std::string& s) {
+    return parse_shebang(reinterpret_cast<const uint8_t*>(s.data()), s.size(), interp,
+                         sizeof interp, arg, sizeof arg, &has_arg);
+  };
+  ASSERT_TRUE(parse("#!/usr/bin/env  python3 -u  \nprint(1)\n"));
+  EXPECT_STREQ(interp, "/usr/bin/env");
+  EXPECT_TRUE(has_arg);
+  EXPECT_STREQ(arg, "python3 -u");  // one argument: the rest, trailing blanks trimmed
+  ASSERT_TRUE(parse("#!python3.11\n"));
+  EXPECT_STREQ(interp, "python3.11");  // relative: the kernel opens it against the cwd
+  EXPECT_FALSE(has_arg);
+  ASSERT_TRUE(parse("#!/usr/bin/python3.11 -cimport\tos;print(1)\n"));
+  EXPECT_STREQ(arg, "-cimport\tos;print(1)");
+  ASSERT_TRUE(parse("#!/bin/sh\t\n"));
+  EXPECT_FALSE(has_arg);
+  ASSERT_TRUE(parse(std::string("#!/bin/sh -e\0junk\n", 19)));
+  EXPECT_STREQ(interp, "/bin/sh");
+  EXPECT_STREQ(arg, "-e");
+  // No newline in the buffer: the name must end (blank or NUL) inside it.
+  std::string long_name = "#!/" + std::string(300, 'a');
+  EXPECT_FALSE(parse(long_name));
+  std::string long_arg = "#!/bin/sh " + std::string(300, 'x');
+  ASSERT_TRUE(parse(long_arg));
+  EXPECT_STREQ(interp, "/bin/sh");
+  EXPECT_EQ(std::strlen(arg), 255u - 10u);  // cut at the kernel's buffer
+}
+
+TEST(ExecFormat, LoaderNames) {
+  EXPECT_EQ(loader_kind("/lib64/ld-linux-x86-64.so.2"), LoaderKind::kGlibc);
+  EXPECT_EQ(loader_kind("/lib/ld-linux-aarch64.so.1"), LoaderKind::kGlibc);
+  EXPECT_EQ(loader_kind("/lib/ld-linux.so.2"), LoaderKind::kGlibc);
+  EXPECT_EQ(loader_kind("/lib64/ld64.so.2"), LoaderKind::kGlibc);
+  EXPECT_EQ(loader_kind("/lib/ld.so.1"), LoaderKind::kGlibc);
+  EXPECT_EQ(loader_kind("/lib/ld-musl-x86_64.so.1"), LoaderKind::kMusl);
+  EXPECT_EQ(loader_kind("/usr/lib/x86_64-linux-musl/libc.so"), LoaderKind::kMusl);
+  EXPECT_EQ(loader_kind("/lib/libc.musl-x86_64.so.1"), LoaderKind::kMusl);
+  EXPECT_EQ(loader_kind("/lib/x86_64-linux-gnu/libc.so.6"), LoaderKind::kNone);
+  EXPECT_EQ(loader_kind("/usr/bin/ld"), LoaderKind::kNone);
+  EXPECT_EQ(loader_kind("/usr/bin/ld-linux-notes.txt"), LoaderKind::kNone);
+  EXPECT_EQ(loader_kind("/usr/bin/ldd"), LoaderKind::kNone);
+}
+
+LoaderScan scan(LoaderKind kind, std::vector<const char*> args, bool complete = true) {
+  return scan_loader_args(kind, args.data(), args.size(), complete);
+}
+
+// glibc 2.36 rtld: options without a value, options with one, the modes that
+// run nothing; an unknown option is reported (the caller fails closed).
+TEST(ExecFormat, GlibcLoaderArguments) {
+  const LoaderKind g = LoaderKind::kGlibc;
+  LoaderScan s = scan(g, {"ld.so", "/usr/bin/id", "-un"});
+  EXPECT_EQ(s.run, LoaderRun::kProgram);
+  EXPECT_EQ(s.index, 1u);
+  s = scan(g, {"ld.so", "--inhibit-cache", "--library-path", "/x", "--argv0", "id", "--audit",
+               "a.so", "--preload", "p.so", "--inhibit-rpath", "l", "--glibc-hwcaps-prepend", "v3",
+               "--glibc-hwcaps-mask", "v2", "./prog", "--list"});
+  EXPECT_EQ(s.run, LoaderRun::kProgram);
+  EXPECT_EQ(s.index, 16u);
+  s = scan(g, {"ld.so", "-x"});  // one dash: a program name
+  EXPECT_EQ(s.run, LoaderRun::kProgram);
+  EXPECT_EQ(s.index, 1u);
+  s = scan(g, {"ld.so", "--", "--list"});  // "--" ends the options (2.36 refuses it)
+  EXPECT_EQ(s.run, LoaderRun::kProgram);
+  EXPECT_EQ(s.index, 2u);
+  for (const char* mode :
+       {"--list", "--verify", "--help", "--version", "--list-tunables", "--list-diagnostics"}) {
+    EXPECT_EQ(scan(g, {"ld.so", "--argv0", "x", mode, "/usr/bin/id"}).run, LoaderRun::kNoProgram)
+        << mode;
+  }
+  EXPECT_EQ(scan(g, {"ld.so"}).run, LoaderRun::kNoProgram);
+  EXPECT_EQ(scan(g, {"ld.so", "--library-path"}).run, LoaderRun::kNoProgram);
+  s = scan(g, {"ld.so", "--library-path=/x", "/usr/bin/id"});
+  EXPECT_EQ(s.run, LoaderRun::kUnknownOption);
+  EXPECT_EQ(s.index, 1u);
+  EXPECT_EQ(scan(g, {"ld.so", "--future-option", "v", "/usr/bin/id"}).run,
+            LoaderRun::kUnknownOption);
+  EXPECT_EQ(scan(g, {"ld.so", "--preload", "x"}, false).run, LoaderRun::kTruncated);
+  EXPECT_EQ(scan(g, {"ld.so", "--inhibit-cache"}, false).run, LoaderRun::kTruncated);
+}
+
+TEST(ExecFormat, MuslLoaderArguments) {
+  const LoaderKind m = LoaderKind::kMusl;
+  LoaderScan s = scan(
+      m, {"ld-musl", "--library-path", "/x", "--preload=a.so", "--argv0", "n", "--", "--prog"});
+  EXPECT_EQ(s.run, LoaderRun::kProgram);
+  EXPECT_EQ(s.index, 7u);
+  EXPECT_EQ(scan(m, {"ld-musl", "--list", "/bin/x"}).run, LoaderRun::kNoProgram);
+  EXPECT_EQ(scan(m, {"/usr/bin/ldd", "/bin/x"}).run, LoaderRun::kNoProgram);
+  EXPECT_EQ(scan(m, {"ld-musl", "--verify", "/bin/x"}).run, LoaderRun::kUnknownOption);
+  EXPECT_EQ(scan(m, {"ld-musl", "--preloadx", "/bin/x"}).run, LoaderRun::kUnknownOption);
+  EXPECT_EQ(scan(m, {"ld-musl", "--argv0"}).run, LoaderRun::kNoProgram);
 }
 
 TEST(ExecEnv, ComposePreloadPutsOursFirstOnce) {

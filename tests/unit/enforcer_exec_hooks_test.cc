@@ -581,3 +581,372 @@ TEST(EnforcerExec, SetgidProgramIsRefusedUnderRequirePreload) {
 
 }  // namespace
 }  // namespace fnguard::testing
+
+namespace fnguard::testing {
+namespace {
+
+// The dynamic loader run as a program (F2 of the enforcer review): it maps
+// its first non-option argument and runs it, so that program is decided
+// like an exec, in both modes, whatever loader options come before it.
+const char* kLoader = "/lib64/ld-linux-x86-64.so.2";
+const char* kMuslLoader = "/lib/ld-musl-x86_64.so.1";
+
+PolicyImage deny_touch(Mode mode) {
+  PolicyImage policy;
+  policy.control(Control::kProcessExec, mode).rule(name_rule(Verdict::kDeny, "touch"));
+  return policy;
+}
+
+// Python code that runs each argv of `runs` (a Python list literal) with
+// subprocess and prints "run<i> rc N" or "run<i> err N".
+std::string run_each(const std::string& runs) {
+  return "import subprocess\n"
+         "for i, argv in enumerate(" +
+         runs +
+         "):\n"
+         "  try:\n    print('run%d rc' % i, subprocess.run(argv).returncode)\n"
+         "  except OSError as e:\n    print('run%d err' % i, e.errno)\n";
+}
+
+TEST(EnforcerExec, DynamicLoaderRunningADeniedProgramIsBlocked) {
+  if (access(kLoader, X_OK) != 0) GTEST_SKIP() << "no x86-64 glibc loader here";
+  for (Mode mode : {Mode::kBlock, Mode::kMonitor}) {
+    Scripts s;
+    std::string m = s.dir() / "m";
+    RunResult r = run_python(
+        deny_touch(mode),
+        run_each(std::string("[['") + kLoader + "', '/usr/bin/touch', '" + m + "0'], ['" + kLoader +
+                 "', '--inhibit-cache', '--library-path', '/nonexistent', '--argv0', " +
+                 "'x', '--preload', '', '/usr/bin/touch', '" + m + "1'], ['" + kLoader +
+                 "', '--', '/usr/bin/touch', '" + m + "2']]") +
+            "import os\nprint('system', os.system('" + kLoader + " /usr/bin/touch " + m + "3'))\n",
+        s);
+    if (mode == Mode::kBlock) {
+      for (int i = 0; i < 3; ++i) {
+        EXPECT_FALSE(s.dir().exists("m" + std::to_string(i))) << i << r.dump();
+        EXPECT_EQ(r.line("run" + std::to_string(i)), "run" + std::to_string(i) + " err 13")
+            << r.dump();
+      }
+      EXPECT_FALSE(s.dir().exists("m3")) << r.dump();
+      EXPECT_EQ(r.line("system"), "system 32256") << r.dump();  // sh: 126
+      EXPECT_EQ(
+          r.find_events({"\"control\":\"process.exec\"", kBlocked,
+                         "\"rule\":\"process.exec.rules[0]\"", "\"target\":\"/usr/bin/touch\"",
+                         "\"loader\":\"", "run through the dynamic loader"})
+              .size(),
+          4u)
+          << r.dump();
+    } else {
+      for (int i = 0; i < 2; ++i) EXPECT_TRUE(s.dir().exists("m" + std::to_string(i))) << r.dump();
+      EXPECT_TRUE(s.dir().exists("m3")) << r.dump();
+      EXPECT_TRUE(r.has_event({"\"control\":\"process.exec\"", kAllowed,
+                               "\"target\":\"/usr/bin/touch\"", "\"loader\":\""}))
+          << r.dump();
+    }
+  }
+}
+
+// --list, --verify, --help and --version run no program: allowed, no event.
+// An option the parser does not know is refused in block mode (its
+// argument count is unknown), and so is a program given by bare name
+// (glibc looks it up in ld.so.cache).
+TEST(EnforcerExec, DynamicLoaderListingIsAllowedUnknownOptionsFailClosed) {
+  if (access(kLoader, X_OK) != 0) GTEST_SKIP() << "no x86-64 glibc loader here";
+  Scripts s;
+  RunResult r = run_python(
+      deny_touch(Mode::kBlock),
+      "import subprocess\n"
+      "for i, argv in enumerate([['" +
+          std::string(kLoader) + "', '--list', '/usr/bin/touch'], ['" + kLoader +
+          "', '--verify', '/usr/bin/touch'], ['" + kLoader +
+          "', '--version']]):\n"
+          "  p = subprocess.run(argv, capture_output=True)\n"
+          "  print('ok%d' % i, p.returncode)\n" +
+          run_each(std::string("[['") + kLoader + "', '--future-option', '/usr/bin/touch', '" +
+                   (s.dir() / "m") + "'], ['" + kLoader + "', 'touch']]"),
+      s);
+  EXPECT_EQ(r.line("ok0"), "ok0 0") << r.dump();
+  EXPECT_EQ(r.line("ok1"), "ok1 0") << r.dump();
+  EXPECT_EQ(r.line("ok2"), "ok2 0") << r.dump();
+  EXPECT_EQ(r.line("run0"), "run0 err 13") << r.dump();
+  EXPECT_EQ(r.line("run1"), "run1 err 13") << r.dump();
+  EXPECT_TRUE(r.has_event(
+      {kBlocked, "\"rule\":\"process.exec.unverifiable\"", "an option fnguard does not know"}))
+      << r.dump();
+  EXPECT_TRUE(r.has_event(
+      {kBlocked, "\"rule\":\"process.exec.unverifiable\"", "look its program up by name"}))
+      << r.dump();
+  EXPECT_FALSE(r.has_event({"--list"})) << r.dump();
+}
+
+// exec_from_writable holds for the program the loader runs, relative to the
+// cwd as the loader opens it; musl's loader too.
+TEST(EnforcerExec, DynamicLoaderRunningAProgramFromTmpIsBlocked) {
+  if (access(kLoader, X_OK) != 0) GTEST_SKIP() << "no x86-64 glibc loader here";
+  Scripts s;
+  ASSERT_EQ(std::system(("cp /usr/bin/touch " + (s.dir() / "dropped")).c_str()), 0);
+  std::string runs = std::string("[['") + kLoader + "', './dropped', 'm0'], ['" + kLoader + "', '" +
+                     (s.dir() / "dropped") + "', 'm1']";
+  bool musl = access(kMuslLoader, X_OK) == 0;
+  if (musl) runs += std::string(", ['") + kMuslLoader + "', '--preload', 'x', './dropped', 'm2']";
+  RunResult r = run_python(writable_tmp(Mode::kBlock), run_each(runs + "]"), s);
+  EXPECT_EQ(r.line("run0"), "run0 err 13") << r.dump();
+  EXPECT_EQ(r.line("run1"), "run1 err 13") << r.dump();
+  EXPECT_FALSE(s.dir().exists("m0")) << r.dump();
+  EXPECT_FALSE(s.dir().exists("m1")) << r.dump();
+  EXPECT_EQ(r.find_events({"\"control\":\"process.exec_from_writable\"", kBlocked,
+                           "\"target\":\"" + (s.dir() / "dropped") + "\"", "\"loader\":\""})
+                .size(),
+            musl ? 3u : 2u)
+      << r.dump();
+  if (musl) {
+    EXPECT_EQ(r.line("run2"), "run2 err 13") << r.dump();
+  }
+}
+
+// A "#!" line naming the loader: the kernel builds the loader's argument
+// vector from the line and the caller's argv ("#!ld.so --argv0" makes the
+// script path the value of --argv0 and argv[1] the program).
+TEST(EnforcerExec, ScriptWhoseInterpreterIsTheLoaderIsDecidedOnItsProgram) {
+  if (access(kLoader, X_OK) != 0) GTEST_SKIP() << "no x86-64 glibc loader here";
+  Scripts s;
+  s.dir().write("wrapper", std::string("#!") + kLoader + " --argv0\n");
+  chmod((s.dir() / "wrapper").c_str(), 0755);
+  RunResult r = run_python(
+      deny_touch(Mode::kBlock),
+      run_each("[['" + (s.dir() / "wrapper") + "', '/usr/bin/touch', '" + (s.dir() / "m") + "']]"),
+      s);
+  EXPECT_FALSE(s.dir().exists("m")) << r.dump();
+  EXPECT_EQ(r.line("run0"), "run0 err 13") << r.dump();
+  EXPECT_TRUE(
+      r.has_event({kBlocked, "\"target\":\"/usr/bin/touch\"", "run through the dynamic loader"}))
+      << r.dump();
+}
+
+// F3: the kernel follows nested "#!" scripts (A's interpreter is script B,
+// whose interpreter is denied), and opens a relative interpreter against
+// the cwd.
+TEST(EnforcerExec, NestedScriptWithADeniedInterpreterIsBlocked) {
+  for (Mode mode : {Mode::kBlock, Mode::kMonitor}) {
+    Scripts s;
+    std::string nc = s.add("nc");
+    s.dir().write("inner", "#!" + nc + "\n");
+    s.dir().write("wrapper", "#!" + s.path("inner") + "\n");
+    chmod((s.dir() / "inner").c_str(), 0755);
+    chmod((s.dir() / "wrapper").c_str(), 0755);
+    RunResult r = run_python(deny_nc(mode), kRunWrapper, s);
+    if (mode == Mode::kBlock) {
+      EXPECT_FALSE(s.ran("nc")) << r.dump();
+      EXPECT_EQ(r.line("run"), "run err 13") << r.dump();
+      EXPECT_TRUE(r.has_event(
+          {kBlocked, "\"target\":\"" + nc + "\"", "the interpreter of a nested script is denied"}))
+          << r.dump();
+    } else {
+      EXPECT_TRUE(s.ran("nc")) << r.dump();
+      EXPECT_TRUE(r.has_event(
+          {kAllowed, "\"target\":\"" + nc + "\"", "the interpreter of a nested script is denied"}))
+          << r.dump();
+    }
+  }
+}
+
+TEST(EnforcerExec, RelativeInterpreterIsResolvedAgainstTheCwd) {
+  Scripts s;
+  std::string nc = s.add("nc");
+  s.dir().write("wrapper", "#!nc\n");  // relative: the cwd's nc (run_python's cwd is the dir)
+  chmod((s.dir() / "wrapper").c_str(), 0755);
+  RunResult r = run_python(deny_nc(Mode::kBlock), kRunWrapper, s);
+  EXPECT_FALSE(s.ran("nc")) << r.dump();
+  EXPECT_EQ(r.line("run"), "run err 13") << r.dump();
+  EXPECT_TRUE(
+      r.has_event({kBlocked, "\"target\":\"" + nc + "\"", "the script's interpreter is denied"}))
+      << r.dump();
+}
+
+// F3c: an execute-only script (mode 0111) cannot be read by the process,
+// but the kernel reads its "#!" line. One the caller owns could name a
+// denied interpreter: refused in block mode as unverifiable. One it could
+// not have written (owned by root, not writable) still runs.
+TEST(EnforcerExec, ExecuteOnlyScriptTheCallerOwnsIsRefused) {
+  Scripts s;
+  // The shebang's argument alone runs code: no need to read the script.
+  s.dir().write("mine", "#!/usr/bin/touch " + (s.dir() / "mine.ran") + "\n");
+  s.dir().write("foreign", "#!/bin/mkdir " + (s.dir() / "foreign.ran") + "\n");
+  std::string prelude;
+  if (geteuid() == 0) {
+    // Run as nobody: root reads anything. "mine" belongs to nobody, "foreign" to root.
+    ASSERT_EQ(chown((s.dir() / "mine").c_str(), 65534, 65534), 0);
+    ASSERT_EQ(chmod(s.dir().path().c_str(), 0777), 0);
+    prelude = "import os\nos.setgroups([])\nos.setgid(65534)\nos.setuid(65534)\n";
+  } else {
+    GTEST_SKIP() << "needs root to make a file the test user cannot write";
+  }
+  chmod((s.dir() / "mine").c_str(), 0111);
+  chmod((s.dir() / "foreign").c_str(), 0111);
+  RunResult r =
+      run_python(deny_touch(Mode::kBlock), prelude + run_each("[['./mine'], ['./foreign']]"), s);
+  EXPECT_EQ(r.line("run0"), "run0 err 13") << r.dump();
+  EXPECT_FALSE(s.dir().exists("mine.ran")) << r.dump();
+  EXPECT_TRUE(r.has_event({kBlocked, "\"rule\":\"process.exec.unverifiable\"",
+                           "\"target\":\"" + (s.dir() / "mine") + "\"", "cannot be read"}))
+      << r.dump();
+  EXPECT_TRUE(s.dir().exists("foreign.ran")) << r.dump();
+  EXPECT_FALSE(r.has_event({"\"target\":\"" + (s.dir() / "foreign") + "\""})) << r.dump();
+}
+
+}  // namespace
+}  // namespace fnguard::testing
+
+namespace fnguard::testing {
+namespace {
+
+// F1: posix_spawn file actions open files in the child with an internal
+// call no hook sees; addopen is decided as an open would be.
+PolicyImage files_policy(const Scripts& s, Mode mode) {
+  PolicyImage policy;
+  policy.control(Control::kFilesRead, mode).deny(s.dir().path() + "/secret/**");
+  policy.control(Control::kFilesWrite, mode).deny(s.dir().path() + "/protected/**");
+  return policy;
+}
+
+TEST(EnforcerExec, PosixSpawnFileActionsOpenIsDecidedLikeOpen) {
+  for (Mode mode : {Mode::kBlock, Mode::kMonitor}) {
+    Scripts s;
+    ASSERT_EQ(mkdir((s.dir() / "secret").c_str(), 0755), 0);
+    ASSERT_EQ(mkdir((s.dir() / "protected").c_str(), 0755), 0);
+    s.dir().write("secret/key", "TOPSECRET\n");
+    s.dir().write("protected/data", "original\n");
+    RunResult r = run_python(
+        files_policy(s, mode),
+        "import os\n"
+        "def spawn(tag, prog, argv, actions):\n"
+        "  try:\n"
+        "    pid = os.posix_spawn(prog, argv, os.environ, file_actions=actions)\n"
+        "    print(tag, 'status', os.waitpid(pid, 0)[1])\n"
+        "  except OSError as e:\n    print(tag, 'err', e.errno)\n"
+        "spawn('write', '/bin/echo', ['echo', 'PWNED'], [(os.POSIX_SPAWN_OPEN, 1, "
+        "'protected/data', os.O_WRONLY | os.O_TRUNC, 0)])\n"
+        "r, w = os.pipe()\n"
+        "spawn('read', '/bin/cat', ['cat'], [(os.POSIX_SPAWN_OPEN, 0, '" +
+            (s.dir() / "secret/key") +
+            "', os.O_RDONLY, 0), (os.POSIX_SPAWN_DUP2, w, 1)])\n"
+            "os.close(w)\nprint('leaked', os.read(r, 100))\n"
+            "spawn('null', '/bin/true', ['true'], [(os.POSIX_SPAWN_OPEN, 0, '/dev/null', "
+            "os.O_RDONLY, 0)])\n",
+        s);
+    EXPECT_EQ(r.line("null"), "null status 0") << r.dump();
+    if (mode == Mode::kBlock) {
+      EXPECT_EQ(r.line("write"), "write err 13") << r.dump();
+      EXPECT_EQ(r.line("read"), "read err 13") << r.dump();
+      EXPECT_EQ(r.line("leaked"), "leaked b''") << r.dump();
+      EXPECT_EQ(s.dir().read("protected/data"), "original\n");
+      EXPECT_TRUE(r.has_event({"\"control\":\"files.write\"", kBlocked,
+                               "\"target\":\"" + (s.dir() / "protected/data") + "\"",
+                               "\"op\":\"posix_spawn_file_actions_addopen\"",
+                               "\"flags\":\"O_WRONLY|O_TRUNC\""}))
+          << r.dump();
+      EXPECT_TRUE(r.has_event({"\"control\":\"files.read\"", kBlocked,
+                               "\"target\":\"" + (s.dir() / "secret/key") + "\"",
+                               "\"op\":\"posix_spawn_file_actions_addopen\""}))
+          << r.dump();
+    } else {
+      EXPECT_EQ(r.line("read"), "read status 0") << r.dump();
+      EXPECT_EQ(r.line("leaked"), "leaked b'TOPSECRET\\n'") << r.dump();
+      EXPECT_EQ(s.dir().read("protected/data"), "PWNED\n");
+      EXPECT_TRUE(r.has_event(
+          {"\"control\":\"files.read\"", kAllowed, "\"op\":\"posix_spawn_file_actions_addopen\""}))
+          << r.dump();
+    }
+  }
+}
+
+// A relative path added after posix_spawn_file_actions_addchdir_np resolves
+// in the child against that directory: it cannot be decided now, so block
+// mode refuses it; a relative path without a chdir, and an absolute path
+// after one, are decided normally.
+TEST(EnforcerExec, PosixSpawnRelativeOpenAfterAddchdirIsRefused) {
+  Scripts s;
+  ASSERT_EQ(mkdir((s.dir() / "secret").c_str(), 0755), 0);
+  s.dir().write("secret/key", "TOPSECRET\n");
+  s.dir().write("public", "PUBLIC\n");
+  RunResult r = run_python(
+      files_policy(s, Mode::kBlock),
+      "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+      "def actions():\n"
+      "  a = ctypes.create_string_buffer(256)\n"
+      "  assert libc.posix_spawn_file_actions_init(a) == 0\n  return a\n"
+      "a = actions()\n"
+      "print('chdir', libc.posix_spawn_file_actions_addchdir_np(a, b'secret'))\n"
+      "print('relative', libc.posix_spawn_file_actions_addopen(a, 0, b'key', 0, 0))\n"
+      "print('absolute', libc.posix_spawn_file_actions_addopen(a, 0, b'" +
+          (s.dir() / "public") +
+          "', 0, 0))\n"
+          "libc.posix_spawn_file_actions_destroy(a)\n"
+          "b = actions()\n"
+          "print('plain', libc.posix_spawn_file_actions_addopen(b, 0, b'public', 0, 0))\n"
+          "libc.posix_spawn_file_actions_destroy(b)\n",
+      s);
+  EXPECT_EQ(r.line("chdir"), "chdir 0") << r.dump();
+  EXPECT_EQ(r.line("relative"), "relative 13") << r.dump();
+  EXPECT_EQ(r.line("absolute"), "absolute 0") << r.dump();
+  EXPECT_EQ(r.line("plain"), "plain 0") << r.dump();
+  EXPECT_TRUE(r.has_event({kBlocked, "\"rule\":\"files.read.unverifiable\"", "\"target\":\"key\"",
+                           "after posix_spawn_file_actions_addchdir_np"}))
+      << r.dump();
+}
+
+// The same holds for the program of posix_spawn: "./nc" after a chdir
+// action is the nc of that directory, which cannot be decided beforehand.
+TEST(EnforcerExec, PosixSpawnRelativeProgramAfterAddchdirIsRefused) {
+  Scripts s;
+  ASSERT_EQ(mkdir((s.dir() / "sub").c_str(), 0755), 0);
+  s.add("sub/nc");
+  s.add("ok");
+  RunResult r = run_python(
+      deny_nc(Mode::kBlock),
+      "import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+      "argv = (ctypes.c_char_p * 2)(b'nc', None)\nenv = (ctypes.c_char_p * 1)(None)\n"
+      "pid = ctypes.c_int()\n"
+      "a = ctypes.create_string_buffer(256)\nlibc.posix_spawn_file_actions_init(a)\n"
+      "libc.posix_spawn_file_actions_addchdir_np(a, b'sub')\n"
+      "print('spawn', libc.posix_spawn(ctypes.byref(pid), b'./nc', a, None, argv, env))\n"
+      "libc.posix_spawn_file_actions_destroy(a)\n"
+      "b = ctypes.create_string_buffer(256)\nlibc.posix_spawn_file_actions_init(b)\n"
+      "rc = libc.posix_spawn(ctypes.byref(pid), b'./ok', b, None, argv, env)\n"
+      "print('plain', rc, os.waitpid(pid.value, 0)[1] if rc == 0 else '')\n",
+      s);
+  EXPECT_EQ(r.line("spawn"), "spawn 13") << r.dump();
+  EXPECT_FALSE(s.ran("sub/nc")) << r.dump();
+  EXPECT_EQ(r.line("plain"), "plain 0 0") << r.dump();
+  EXPECT_TRUE(s.ran("ok")) << r.dump();
+  EXPECT_TRUE(r.has_event({kBlocked, "\"rule\":\"process.exec.unverifiable\"",
+                           "\"target\":\"./nc\"", "after posix_spawn_file_actions_addchdir_np"}))
+      << r.dump();
+}
+
+// F11: dlmopen loads a library into a new namespace: the same check as dlopen.
+TEST(EnforcerExec, DlmopenFromTmpIsBlocked) {
+  Scripts s;
+  std::string lib = s.dir() / "libz-copy.so";
+  ASSERT_EQ(std::system(("cp /usr/lib/x86_64-linux-gnu/libz.so.1 " + lib).c_str()), 0);
+  RunResult r =
+      run_python(writable_tmp(Mode::kBlock),
+                 "import ctypes\nlibc = ctypes.CDLL(None)\n"
+                 "libc.dlmopen.restype = ctypes.c_void_p\n"
+                 "libc.dlerror.restype = ctypes.c_char_p\n"
+                 "h = libc.dlmopen(ctypes.c_long(-1), b'" +
+                     lib +
+                     "', 2)\n"
+                     "print('dlmopen', h is None, b'fnguard' in (libc.dlerror() or b''))\n"
+                     "h = libc.dlmopen(ctypes.c_long(-1), b'libz.so.1', 2)\n"
+                     "print('system', h is not None)\n",
+                 s);
+  EXPECT_EQ(r.line("dlmopen"), "dlmopen True True") << r.dump();
+  EXPECT_EQ(r.line("system"), "system True") << r.dump();
+  EXPECT_TRUE(r.has_event({"\"control\":\"process.exec_from_writable\"", kBlocked,
+                           "\"via\":\"dlmopen\"", "\"target\":\"" + lib + "\""}))
+      << r.dump();
+}
+
+}  // namespace
+}  // namespace fnguard::testing

@@ -651,6 +651,203 @@ TEST(ExecDecision, AFileThatCannotBeHashedMatchesDenyRulesAndNoAllowRule) {
   rmdir(tmpl);
 }
 
+// The dynamic loader run as a program (`ld.so PROG`) maps PROG and runs it
+// without an exec: the supervisor reads the argument vector from the
+// stopped process's memory and decides PROG too.
+const char* kLoader = "/lib64/ld-linux-x86-64.so.2";
+
+int try_exec_argv(std::vector<const char*> args) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    args.push_back(nullptr);
+    char* const envp[] = {nullptr};
+    syscall(SYS_execve, args[0], const_cast<char* const*>(args.data()), envp);
+    _exit(100 + errno);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!WIFEXITED(status)) return -1;
+  int code = WEXITSTATUS(status);
+  return code >= 100 ? code - 100 : code == 0 ? 0 : -code;
+}
+
+TEST_F(ExecTest, DynamicLoaderCannotRunADeniedProgram) {
+  if (access(kLoader, X_OK) != 0) GTEST_SKIP() << "no x86-64 glibc loader here";
+  Events events;
+  auto backstop = prepare(&events);
+  ASSERT_TRUE(backstop);
+  std::string out = launch(backstop.get(), [] {
+    char tmp[] = "/tmp/fnguard-ldso-XXXXXX";
+    int fd = mkstemp(tmp);
+    int in = open("/usr/bin/env", O_RDONLY);
+    char buf[65536];
+    ssize_t n;
+    while ((n = read(in, buf, sizeof buf)) > 0) (void)!write(fd, buf, static_cast<size_t>(n));
+    close(in);
+    fchmod(fd, 0755);
+    close(fd);
+    std::string r;
+    r += "plain=" + std::to_string(try_exec_argv({kLoader, "/usr/bin/true"})) + ";";
+    r += "options=" +
+         std::to_string(try_exec_argv({kLoader, "--argv0", "x", "--inhibit-cache", "--library-path",
+                                       "/", "/usr/bin/true"})) +
+         ";";
+    r += "allowed=" + std::to_string(try_exec_argv({kLoader, "/usr/bin/env"})) + ";";
+    r += "list=" + std::to_string(try_exec_argv({kLoader, "--list", "/usr/bin/true"})) + ";";
+    r += "unknown=" + std::to_string(try_exec_argv({kLoader, "--bogus", "/usr/bin/env"})) + ";";
+    r += "tmp=" + std::to_string(try_exec_argv({kLoader, tmp})) + ";";
+    unlink(tmp);
+    return r;
+  });
+  EXPECT_EQ(out, "plain=13;options=13;allowed=0;list=0;unknown=13;tmp=13;");
+  std::string ev = events.all();
+  EXPECT_NE(ev.find("\"target\":\"/usr/bin/true\""), std::string::npos) << ev;
+  EXPECT_NE(ev.find("\"loader\":\"/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2\""),
+            std::string::npos)
+      << ev;
+  EXPECT_NE(ev.find("run through the dynamic loader"), std::string::npos) << ev;
+  EXPECT_NE(ev.find("\"rule\":\"process.exec.unverifiable\""), std::string::npos) << ev;
+  EXPECT_NE(ev.find("the program run by the dynamic loader lies in a writable location"),
+            std::string::npos)
+      << ev;
+}
+
+// process.exec only: `true` denied by name, exec_from_writable off, so that
+// scripts in /tmp are decided on their interpreters.
+std::vector<uint8_t> exec_only_image() {
+  auto b = testing::base_builder(Mode::kBlock);
+  b.set_control(Control::kProcessExec, Mode::kBlock, Verdict::kAllow);
+  b.add_rule(Control::kProcessExec, testing::name_rule(Verdict::kDeny, "true", 0));
+  return b.finish();
+}
+
+struct ScriptDir {
+  ScriptDir() {
+    char tmpl[] = "/tmp/fnguard-scripts-XXXXXX";
+    path = mkdtemp(tmpl) != nullptr ? tmpl : "/tmp";
+  }
+  ~ScriptDir() { (void)!std::system(("rm -rf '" + path + "'").c_str()); }
+  std::string write(const std::string& name, const std::string& text, mode_t mode = 0755) const {
+    std::string file = path + "/" + name;
+    int fd = open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    (void)!::write(fd, text.data(), text.size());
+    close(fd);
+    chmod(file.c_str(), mode);
+    return file;
+  }
+  std::string path;
+};
+
+// A process whose cwd is `dir`, for decisions made "as it sees them".
+struct ProcessIn {
+  explicit ProcessIn(const char* dir) {
+    pid = fork();
+    if (pid == 0) {
+      if (chdir(dir) != 0) _exit(1);
+      pause();
+      _exit(0);
+    }
+    for (int i = 0; i < 1000 && read_link_cwd() != dir; ++i) usleep(1000);
+  }
+  ~ProcessIn() {
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+  }
+  std::string read_link_cwd() const {
+    char buf[4096];
+    ssize_t n = readlink(("/proc/" + std::to_string(pid) + "/cwd").c_str(), buf, sizeof buf);
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+  }
+  pid_t pid;
+};
+
+// The kernel follows "#!" scripts four levels deep and opens a relative
+// interpreter against the cwd: the supervisor decides every interpreter.
+TEST(ExecDecision, EveryInterpreterOfAScriptChainIsDecided) {
+  std::vector<uint8_t> bytes = exec_only_image();
+  image::View view(bytes.data(), bytes.size());
+  ScriptDir d;
+  std::string direct = d.write("direct", "#!/usr/bin/true\n");
+  std::string inner = d.write("inner", "#!/usr/bin/true -x\n");
+  std::string outer = d.write("outer", "#!" + inner + "\n");
+  std::string relative = d.write("relative", "#!true\n");
+  std::string allowed = d.write("allowed", "#!/bin/sh\n");
+  ProcessIn in_usr_bin("/usr/bin");
+  for (const std::string& script : {direct, outer, relative}) {
+    ExecVerdict v = decide_exec_request(view, image::Phase::kAny, "", script, "", in_usr_bin.pid);
+    EXPECT_FALSE(v.allow) << script;
+    EXPECT_EQ(v.target, "/usr/bin/true") << script;
+    EXPECT_EQ(v.rule, "process.exec.rules[0]") << script;
+    EXPECT_NE(v.reason.find("interpreter"), std::string::npos) << script << ": " << v.reason;
+  }
+  EXPECT_EQ(decide_exec_request(view, image::Phase::kAny, "", outer, "", 0).reason,
+            "the interpreter of a nested script is denied");
+  // In another cwd the relative interpreter is another file (none here).
+  ProcessIn in_root("/");
+  EXPECT_TRUE(decide_exec_request(view, image::Phase::kAny, "", relative, "", in_root.pid).allow);
+  EXPECT_TRUE(decide_exec_request(view, image::Phase::kAny, "", allowed, "", 0).allow);
+}
+
+// The argument vector decides which program the loader runs; one that
+// cannot be read, or an unknown option, fails closed.
+TEST(ExecDecision, TheLoadersProgramIsDecidedFromItsArguments) {
+  if (access(kLoader, X_OK) != 0) GTEST_SKIP() << "no x86-64 glibc loader here";
+  std::vector<uint8_t> bytes = exec_only_image();
+  image::View view(bytes.data(), bytes.size());
+  auto decide = [&](std::vector<std::string> args, bool complete = true, int error = 0) {
+    ArgvReader reader = [&](std::vector<std::string>* out, bool* c) {
+      *out = args;
+      *c = complete;
+      return error;
+    };
+    return decide_exec_request(view, image::Phase::kAny, "", kLoader, "", 0, reader);
+  };
+  ExecVerdict v = decide({"ld.so", "--preload", "", "/usr/bin/true"});
+  EXPECT_FALSE(v.allow);
+  EXPECT_EQ(v.target, "/usr/bin/true");
+  EXPECT_EQ(v.loader, "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2");
+  EXPECT_TRUE(decide({"ld.so", "/usr/bin/env"}).allow);
+  EXPECT_TRUE(decide({"ld.so", "--verify", "/usr/bin/true"}).allow);
+  EXPECT_TRUE(decide({"ld.so"}).allow);
+  EXPECT_EQ(decide({"ld.so", "--new-option", "/usr/bin/env"}).rule, "process.exec.unverifiable");
+  EXPECT_FALSE(decide({"ld.so", "--inhibit-cache"}, false).allow);  // cut short
+  EXPECT_FALSE(decide({}, true, EFAULT).allow);                     // unreadable
+  EXPECT_FALSE(decide_exec_request(view, image::Phase::kAny, "", kLoader, "", 0, nullptr).allow);
+  // Through a "#!" line: the kernel puts the line before the caller's argv.
+  ScriptDir d;
+  std::string script = d.write("s", std::string("#!") + kLoader + " --argv0\n");
+  ArgvReader argv = [](std::vector<std::string>* out, bool* c) {
+    *out = {"s", "/usr/bin/true"};
+    *c = true;
+    return 0;
+  };
+  v = decide_exec_request(view, image::Phase::kAny, "", script, "", 0, argv);
+  EXPECT_FALSE(v.allow);
+  EXPECT_EQ(v.target, "/usr/bin/true");
+}
+
+// A supervisor without root cannot read an execute-only script; one that
+// the process owns could name a denied interpreter: unverifiable, refused.
+TEST(ExecDecision, AnUnreadableScriptTheProcessOwnsIsRefused) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to hand the script to another user";
+  std::vector<uint8_t> bytes = exec_only_image();
+  ScriptDir d;
+  chmod(d.path.c_str(), 0755);
+  std::string mine = d.write("mine", "#!/usr/bin/true\n", 0111);
+  std::string foreign = d.write("foreign", "#!/usr/bin/true\n", 0111);
+  ASSERT_EQ(chown(mine.c_str(), 65534, 65534), 0);
+  std::string out = testing::run_in_child([&] {
+    if (setgid(65534) != 0 || setuid(65534) != 0) return std::string("setuid failed");
+    image::View view(bytes.data(), bytes.size());
+    ExecVerdict a = decide_exec_request(view, image::Phase::kAny, "", mine, "", 0);
+    ExecVerdict b = decide_exec_request(view, image::Phase::kAny, "", foreign, "", 0);
+    return a.rule + "," + std::to_string(a.allow) + "," + std::to_string(b.allow);
+  });
+  EXPECT_EQ(out, "process.exec.unverifiable,0,1");
+}
+
 TEST(Backstop, KernelOffDegradesOrRefuses) {
   auto b = testing::base_builder(Mode::kBlock);
   auto bytes = b.finish();

@@ -1,0 +1,80 @@
+// How the kernel and the dynamic loader read what an exec will run, for the
+// two layers that decide execs (the preload's exec hooks and the seccomp exec
+// supervisor), so that both see the same program:
+// - a "#!" line, parsed as the kernel's binfmt_script does (interpreter and
+//   its one optional argument);
+// - the dynamic loader run as a program (`ld-linux-x86-64.so.2 PROG`,
+//   `ld-musl-x86_64.so.1 PROG`): which argument it will load and run, after
+//   its own options, as glibc's rtld (2.36) and musl's ldso parse them.
+//
+// No allocation, no system calls: callable from hooks, vfork children and
+// the supervisor alike.
+//
+// Limits, stated plainly:
+// - The loader is recognised by its file name (glibc: ld-linux*.so*,
+//   ld64.so*, ld.so*; musl, whose loader is its libc: ld-musl-*,
+//   libc.musl-*, libc.so), as exec'd or as resolved. A copy or hard link under
+//   another name is not; that is the same limit as for any renamed copy of a
+//   program (exec_from_writable and sha256 rules cover copies).
+// - An option this parser does not know (a newer loader's) is reported as
+//   such, so that callers can fail closed: its argument count is unknown.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace fnguard {
+
+// The kernel reads the first BINPRM_BUF_SIZE bytes of a file for "#!".
+inline constexpr size_t kShebangBufferSize = 256;
+
+// Parses a "#!" line from the first `length` bytes of a file exactly as
+// Linux's binfmt_script (5.1+) does: bytes past the end of a short file count
+// as NUL; the line ends at the first newline (or, with none in the buffer,
+// at its last byte, provided the interpreter name is followed by a blank or
+// NUL there, else the kernel refuses the file); trailing blanks are trimmed;
+// the interpreter name ends at a blank or NUL; the rest after blanks, up to a
+// NUL or the end of the line, is the single optional argument.
+// Returns true and fills `interpreter` (and `argument`, "" when there is none;
+// `*has_argument` tells the two apart) when the kernel would run an
+// interpreter. `argument` may be null.
+bool parse_shebang(const uint8_t* head, size_t length, char* interpreter, size_t cap,
+                   char* argument = nullptr, size_t argument_cap = 0, bool* has_argument = nullptr);
+
+enum class LoaderKind : uint8_t {
+  kNone = 0,  // not a dynamic loader
+  kGlibc,     // ld-linux*.so*, ld64.so*, ld.so*
+  kMusl,      // ld-musl-*, libc.musl-*, libc.so
+};
+
+// What the file name `path` (its basename) says the program is.
+LoaderKind loader_kind(const char* path);
+
+enum class LoaderRun : uint8_t {
+  kProgram,        // the loader runs args[index]
+  kNoProgram,      // it runs nothing: --list, --verify, --help, --version,
+                   // --list-tunables, --list-diagnostics (glibc), --list or
+                   // "ldd" (musl), or a usage error (no program, a missing value)
+  kUnknownOption,  // args[index] is an option this parser does not know
+  kTruncated,      // the list ended before the program, and it is incomplete
+};
+
+struct LoaderScan {
+  LoaderRun run = LoaderRun::kNoProgram;
+  size_t index = 0;
+};
+
+// Finds the program the loader of `kind` runs given the argument vector
+// `args[0..count)` (args[0] is the loader's argv[0]). `complete` is false when
+// the caller could hand over only the first `count` arguments of a longer
+// vector. glibc 2.36 rtld options without a value: --list, --verify,
+// --inhibit-cache, --list-tunables, --list-diagnostics, --help, --version;
+// with one value: --library-path, --inhibit-rpath, --audit, --preload,
+// --argv0, --glibc-hwcaps-prepend, --glibc-hwcaps-mask. musl: --list,
+// --library-path, --preload, --argv0 (value separate or after '='), "--" ends
+// the options. glibc 2.36 rejects "--"; it is taken as the end of the options
+// here too, which can only decide more. An argument starting with a single
+// '-' is a program name for both.
+LoaderScan scan_loader_args(LoaderKind kind, const char* const* args, size_t count, bool complete);
+
+}  // namespace fnguard
