@@ -181,8 +181,13 @@ void write_process(events::JsonWriter& w, pid_t pid) {
 
 std::string exec_event(const image::View& image, const image::Decision& d, const ExecVerdict& v,
                        pid_t pid, const char* syscall_name, const std::string& invoked) {
-  char buf[4096];
-  events::JsonWriter w(buf, sizeof(buf));
+  // Room for every field escaped at its worst (\u00XX, six bytes a byte)
+  // and the process's exe path: a path of several kilobytes must not make
+  // the event vanish (until the tenth session of 2026-11-23 a 4 KB buffer
+  // dropped such events, and monitor mode ran the exec unreported).
+  std::vector<char> buf(1024 + 6 * (v.rule.size() + v.target.size() + invoked.size() +
+                                    v.loader.size() + v.reason.size() + PATH_MAX));
+  events::JsonWriter w(buf.data(), buf.size());
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   char when[32];

@@ -209,6 +209,33 @@ TEST_F(ExecTest, RefusedCallsAreEventsInBlockMode) {
   EXPECT_NE(ev.find("\"rule\":\"kernel.denylist.kill\""), std::string::npos) << ev;
 }
 
+// A denied exec through a path of several kilobytes is still an event (a
+// 4 KB buffer once dropped it, and monitor mode then ran it unreported).
+TEST_F(ExecTest, AnExecThroughAVeryLongPathIsStillAnEvent) {
+  char tmpl[] = "/tmp/fnguard-long-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string dir = tmpl;
+  std::vector<std::string> made;
+  while (dir.size() < 3700) {
+    dir += "/" + std::string(200, 'd');
+    ASSERT_EQ(mkdir(dir.c_str(), 0700), 0) << dir.size();
+    made.push_back(dir);
+  }
+  std::string link = dir + "/true";  // the image denies the name "true"
+  ASSERT_EQ(symlink("/usr/bin/env", link.c_str()), 0);
+  Events events;
+  auto backstop = prepare(&events);
+  ASSERT_TRUE(backstop);
+  std::string out = launch(backstop.get(), [&] { return std::to_string(try_exec(link.c_str())); });
+  EXPECT_EQ(out, std::to_string(EACCES));
+  std::string ev = events.all();
+  EXPECT_NE(ev.find("\"target\":\"/usr/bin/env\""), std::string::npos) << ev.substr(0, 300);
+  EXPECT_NE(ev.find(std::string(200, 'd') + "/true\""), std::string::npos) << ev.substr(0, 300);
+  unlink(link.c_str());
+  for (auto it = made.rbegin(); it != made.rend(); ++it) rmdir(it->c_str());
+  rmdir(tmpl);
+}
+
 TEST_F(ExecTest, ManyExecsNoLostDecisionNoLeakedDescriptor) {
   Events events;
   int fds_before = count_fds();
