@@ -77,7 +77,12 @@ const char* glob_validate(const char* glob, size_t* error_offset) {
   return nullptr;
 }
 
-bool glob_match(const char* glob, const char* text) {
+namespace {
+
+// glob_match, or with `prefix`, whether some string that starts with
+// `text` matches: the text running out before the glob is then a success
+// (whatever is left of the glob can match some continuation).
+bool match(const char* glob, const char* text, bool prefix) {
   const char* g = glob;
   const char* t = text;
   // Backtracking state: the most recent star of any kind, and the most
@@ -113,6 +118,7 @@ bool glob_match(const char* glob, const char* text) {
       continue;
     }
     if (*t == '\0') {
+      if (prefix) return true;
       // Trailing "/**": "/tmp" against "/tmp/**".
       if (g[0] == '/' && g[1] == '*' && g[2] == '*' && g[3] == '\0') return true;
       if (*g == '\0') return true;
@@ -150,6 +156,12 @@ bool glob_match(const char* glob, const char* text) {
     star_crosses = true;
   }
 }
+
+}  // namespace
+
+bool glob_match(const char* glob, const char* text) { return match(glob, text, false); }
+
+bool glob_match_prefix(const char* glob, const char* text) { return match(glob, text, true); }
 
 bool glob_is_literal(const char* glob) {
   for (const char* p = glob; *p != '\0'; ++p) {

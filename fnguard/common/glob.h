@@ -23,6 +23,11 @@ const char* glob_validate(const char* glob, size_t* error_offset);
 // True when the whole of `text` matches `glob`. `glob` must be valid.
 bool glob_match(const char* glob, const char* text);
 
+// True when some string that starts with `text` matches `glob` (`text` is
+// a prefix of a match): with text "DIR/", whether the glob can match
+// something inside DIR. `glob` must be valid.
+bool glob_match_prefix(const char* glob, const char* text);
+
 // True when the glob has no wildcard (it matches one string only).
 bool glob_is_literal(const char* glob);
 

@@ -490,7 +490,32 @@ struct PathArg {
   const char* path;
   Access access;
   bool follow_last;
+  // The existing path of a rename: when it is a directory, every file
+  // below gets a new name, so a deny rule for anything inside decides too.
+  bool moves_tree = false;
 };
+
+// The deny rules for anything inside directory `dir` (a rename of it would
+// move those files out from under their rules: renaming /tmp/.aws moves a
+// honeypot's credentials to an unwatched name).
+void check_inside(const char* dir, Access access, Finding* finding) {
+  struct stat st;
+  if (syscall(SYS_newfstatat, AT_FDCWD, dir, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+      !S_ISDIR(st.st_mode)) {
+    return;
+  }
+  char slash[kPathMax];
+  size_t n = strnlen(dir, kPathMax);
+  if (n + 2 > kPathMax) return;
+  std::memcpy(slash, dir, n);
+  if (n == 0 || slash[n - 1] != '/') slash[n++] = '/';
+  slash[n] = '\0';
+  image::Phase phase = current_phase();
+  if (access.read && control_enabled(Control::kFilesRead))
+    finding->consider(image::decide_inside(policy(), Control::kFilesRead, slash, phase), dir);
+  if (access.write && control_enabled(Control::kFilesWrite))
+    finding->consider(image::decide_inside(policy(), Control::kFilesWrite, slash, phase), dir);
+}
 
 // Checks one path of a path operation. Returns false when the call must
 // fail; findings accumulate in `finding`.
@@ -505,6 +530,8 @@ void check_path(const PathArg& arg, Finding* finding) {
   int saved = errno;
   if (canonical_path(arg.dirfd, arg.path, arg.follow_last, resolved)) {
     finding->consider(decide(resolved, arg.access), resolved);
+    if (arg.moves_tree && !(finding->found && finding->decision.blocks()))
+      check_inside(resolved, Access{true, true}, finding);
   }
   errno = saved;
 }
@@ -819,12 +846,12 @@ FNGUARD_EXPORT int truncate64(const char* path, off64_t length) {
 // ---- rename, link, symlink, unlink, mkdir, rmdir --------------------------------------
 
 FNGUARD_EXPORT int rename(const char* from, const char* to) {
-  PathArg args[2] = {{AT_FDCWD, from, kReadWrite, false}, {AT_FDCWD, to, kWrite, false}};
+  PathArg args[2] = {{AT_FDCWD, from, kReadWrite, false, true}, {AT_FDCWD, to, kWrite, false}};
   return checked_path_op(args, 2, "rename", EACCES, CALLER, [&] { return REAL(rename)(from, to); });
 }
 
 FNGUARD_EXPORT int renameat(int fromfd, const char* from, int tofd, const char* to) {
-  PathArg args[2] = {{fromfd, from, kReadWrite, false}, {tofd, to, kWrite, false}};
+  PathArg args[2] = {{fromfd, from, kReadWrite, false, true}, {tofd, to, kWrite, false}};
   return checked_path_op(args, 2, "renameat", EACCES, CALLER,
                          [&] { return REAL(renameat)(fromfd, from, tofd, to); });
 }
@@ -834,7 +861,9 @@ FNGUARD_EXPORT int renameat2(int fromfd, const char* from, int tofd, const char*
   // RENAME_EXCHANGE swaps the two: each file's content gets the other name,
   // so both are the existing path of a rename (read and write).
   Access to_access = (flags & RENAME_EXCHANGE) != 0 ? kReadWrite : kWrite;
-  PathArg args[2] = {{fromfd, from, kReadWrite, false}, {tofd, to, to_access, false}};
+  bool exchange = (flags & RENAME_EXCHANGE) != 0;
+  PathArg args[2] = {{fromfd, from, kReadWrite, false, true},
+                     {tofd, to, to_access, false, exchange}};
   return checked_path_op(args, 2, "renameat2", EACCES, CALLER,
                          [&] { return REAL(renameat2)(fromfd, from, tofd, to, flags); });
 }

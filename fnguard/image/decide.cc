@@ -88,6 +88,26 @@ Decision decide_path(const View& view, Control control, const char* path, Phase 
   });
 }
 
+Decision decide_inside(const View& view, Control control, const char* dir_slash, Phase phase) {
+  const ControlEntry& entry = view.control(control);
+  Decision d;
+  d.control = control;
+  d.mode = entry.mode;
+  d.verdict = Verdict::kAllow;
+  for (uint32_t i = 0; i < entry.rule_count; ++i) {
+    uint32_t index = entry.first_rule + i;
+    const Rule& rule = view.rule(index);
+    if (rule.verdict != Verdict::kDeny || rule.kind != MatchKind::kPathGlob) continue;
+    if (!phase_applies(rule.phase, phase)) continue;
+    if (glob_match_prefix(view.str(rule.pattern), dir_slash)) {
+      d.verdict = Verdict::kDeny;
+      d.rule = index;
+      return d;
+    }
+  }
+  return d;
+}
+
 Decision decide_exec(const View& view, const ExecSubject& subject, Phase phase) {
   const char* resolved_name = path_basename(subject.resolved);
   const char* invoked_name =

@@ -34,6 +34,13 @@ struct Decision {
 // files.read, files.write, kWritable: `path` is a normal absolute path.
 Decision decide_path(const View& view, Control control, const char* path, Phase phase);
 
+// files.read, files.write: the first deny rule whose glob can match a path
+// inside the directory `dir_slash` ("/tmp/x/", with its trailing slash),
+// for an operation that moves or removes the whole tree under it (a
+// directory rename gives every file below a new name). Allow rules and the
+// default do not count: the result names a deny rule or allows.
+Decision decide_inside(const View& view, Control control, const char* dir_slash, Phase phase);
+
 // A candidate for process.exec. `resolved` is the canonical path of the file
 // (symbolic links resolved); `invoked` the normal absolute path as the caller
 // named it (may equal `resolved`). Path globs match `resolved`; names match

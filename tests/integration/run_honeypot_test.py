@@ -134,14 +134,21 @@ class HoneypotTest(unittest.TestCase):
                 "    try:\n"
                 "        op(decoy, decoy + '.2'); sys.stdout.write('DONE %s\\n' % op.__name__)\n"
                 "    except PermissionError:\n"
-                "        sys.stdout.write('DENIED %s\\n' % op.__name__)\n")
+                "        sys.stdout.write('DENIED %s\\n' % op.__name__)\n"
+                "aws = os.path.dirname(decoy)\n"
+                "try:\n"
+                "    os.rename(aws, aws + '.moved'); sys.stdout.write('DONE rename-dir\\n')\n"
+                "except PermissionError:\n"
+                "    sys.stdout.write('DENIED rename-dir\\n')\n")
         policy = POLICY.format(env="false", decoy=self.decoy)
         r = t.run([t.PYTHON, "-c", code, self.decoy, link], policy=policy, mode="block", events="-")
         self.assertEqual(r.returncode, 0, r)
         self.assertNotIn("READ", r.stdout)
         self.assertNotIn("DONE", r.stdout)
-        self.assertEqual(r.stdout.count("DENIED"), 6, r.stdout)
+        self.assertEqual(r.stdout.count("DENIED"), 7, r.stdout)
         self.assertGreaterEqual(t.occurrences(r, kind="honeypot", target=self.decoy, action="blocked"), 6)
+        # Renaming the decoy's directory would move it out from under its rule.
+        t.assert_event(self, r, kind="honeypot", target=os.path.dirname(self.decoy), action="blocked")
 
     def test_every_path_to_a_process_environment_is_a_touch(self):
         # /proc/PID/task/TID/environ is the same environment under another name.

@@ -271,6 +271,36 @@ TEST(EnforcerFiles, RenameExchangeDecidesBothPathsForReadingAndWriting) {
   EXPECT_EQ(plain.read("secret"), "mine");
 }
 
+// Renaming a directory gives every file below it a new name: a rename of
+// an ancestor of a protected file (or of a honeypot's directory) would move
+// it out from under its rule. Such a rename is decided by the deny rules
+// for anything inside; renaming a directory with nothing protected inside
+// is not.
+TEST(EnforcerFiles, RenamingADirectoryAboveAProtectedFileIsDecidedByItsRule) {
+  TempDir dir;
+  mkdir((dir / "box").c_str(), 0755);
+  mkdir((dir / "box/secret").c_str(), 0755);
+  dir.write("box/secret/key", "TOPSECRET");
+  mkdir((dir / "plain").c_str(), 0755);
+  dir.write("plain/notes", "notes");
+  RunResult r = run_protected(read_policy(dir / "box/secret/**"),
+                              {probe_path(), "rename", dir / "box", dir / "moved"});
+  EXPECT_EQ(r.line("rename"), std::string("rename ") + kEacces) << r.dump();
+  EXPECT_TRUE(dir.exists("box/secret/key"));
+  EXPECT_TRUE(
+      r.has_event({"\"control\":\"files.read\"", "\"action\":\"blocked\"",
+                   "\"rule\":\"files.read.rules[0]\"", "\"target\":\"" + dir / "box" + "\""}))
+      << r.dump();
+  RunResult ok = run_protected(read_policy(dir / "box/secret/**"),
+                               {probe_path(), "rename", dir / "plain", dir / "plain2"});
+  EXPECT_EQ(ok.line("rename"), "rename ok") << ok.dump();
+  EXPECT_TRUE(dir.exists("plain2/notes"));
+  // A rule with a wildcard above the directory can match inside it too.
+  RunResult wild = run_protected(read_policy(dir.path() + "/**/key"),
+                                 {probe_path(), "rename", dir / "box", dir / "moved"});
+  EXPECT_EQ(wild.line("rename"), std::string("rename ") + kEacces) << wild.dump();
+}
+
 // linkat(fd, "", ..., AT_EMPTY_PATH) names the file open at fd, including
 // an O_PATH descriptor (never checked at open): like link(), the file is
 // decided for reading and writing.

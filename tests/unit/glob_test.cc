@@ -48,3 +48,24 @@ TEST(Glob, LiteralPrefix) {
 
 }  // namespace
 }  // namespace fnguard
+
+namespace fnguard {
+namespace {
+
+TEST(GlobPrefix, SaysWhetherAGlobCanMatchInsideADirectory) {
+  EXPECT_TRUE(glob_match_prefix("/tmp/box/secret/**", "/tmp/box/"));
+  EXPECT_TRUE(glob_match_prefix("/tmp/box/secret/**", "/tmp/"));
+  EXPECT_TRUE(glob_match_prefix("/tmp/**/key", "/tmp/box/"));
+  EXPECT_TRUE(glob_match_prefix("/tmp/*/key", "/tmp/box/"));
+  EXPECT_TRUE(glob_match_prefix("/proc/**/environ", "/proc/1/task/"));
+  EXPECT_TRUE(glob_match_prefix("/tmp/.aws/credentials", "/tmp/.aws/"));
+  EXPECT_FALSE(glob_match_prefix("/tmp/box/secret/**", "/tmp/other/"));
+  EXPECT_FALSE(glob_match_prefix("/tmp/*.key", "/tmp/box/"));  // '*' stays in /tmp
+  EXPECT_FALSE(glob_match_prefix("/tmp/box", "/tmp/box/"));    // the directory itself
+  EXPECT_FALSE(glob_match_prefix("/etc/shadow", "/tmp/"));
+  // A full match is a prefix match too.
+  EXPECT_TRUE(glob_match_prefix("/tmp/a?c", "/tmp/abc"));
+}
+
+}  // namespace
+}  // namespace fnguard
