@@ -1,5 +1,6 @@
-// libFuzzer target: glob_match against a plain recursive reference matcher
-// written from the grammar in fnguard/common/glob.h. Input: GLOB "\n" TEXT.
+// libFuzzer target: glob_match and glob_match_prefix against a plain
+// recursive reference matcher written from the grammar in
+// fnguard/common/glob.h. Input: GLOB "\n" TEXT.
 // Invalid globs must be refused by glob_validate (and are then skipped); for
 // valid ones the two matchers must agree, else the target traps.
 #include <cstddef>
@@ -20,6 +21,7 @@ struct Reference {
   const char* t;
   size_t glen;
   size_t tlen;
+  bool prefix = false;  // glob_match_prefix: the text may run out first
   signed char memo[kMax + 1][kMax + 1];
 
   // Parses the class at g[gi] == '['; returns its length, sets *hit.
@@ -59,6 +61,7 @@ struct Reference {
   }
 
   bool compute(size_t gi, size_t ti) {
+    if (prefix && ti == tlen) return true;
     if (gi == glen) return ti == tlen;
     if (ti == tlen && std::strcmp(g + gi, "/**") == 0) return true;
     char c = g[gi];
@@ -103,9 +106,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ref.glen = glob.size();
   ref.tlen = text.size();
   std::memset(ref.memo, -1, sizeof ref.memo);
+  ref.prefix = false;
   bool want = ref.match(0, 0);
   bool got = fnguard::glob_match(glob.c_str(), text.c_str());
   if (want != got) __builtin_trap();
+  // glob_match_prefix against the same reference with the text allowed to
+  // run out first; a match is always a prefix match.
+  ref.prefix = true;
+  std::memset(ref.memo, -1, sizeof ref.memo);
+  bool want_prefix = ref.match(0, 0);
+  bool got_prefix = fnguard::glob_match_prefix(glob.c_str(), text.c_str());
+  if (want_prefix != got_prefix || (got && !got_prefix)) __builtin_trap();
   // A literal glob matches exactly itself, and its literal dir prefix is a prefix.
   if (fnguard::glob_is_literal(glob.c_str()) && got != (glob == text)) {
     if (!(text.empty() && glob.empty())) __builtin_trap();
