@@ -19,12 +19,14 @@
 
 #include <algorithm>
 #include <cctype>
+#include <exception>
 #include <system_error>
 #include <vector>
 
 #include "fnguard/common/path.h"
 #include "fnguard/common/sha256.h"
 #include "fnguard/events/json_writer.h"
+#include "fnguard/events/lifecycle.h"
 #include "fnguard/image/decide.h"
 #include "fnguard/kernel/denylist.h"
 
@@ -395,7 +397,7 @@ Status ExecSupervisor::start_thread(ListenerSource receive) {
         if (listener < 0) return;
         attach(listener, pid);
       }
-      run();
+      serve();
     });
   } catch (const std::system_error& e) {
     return make_error(std::string("cannot start exec supervision: ") + e.what());
@@ -415,7 +417,8 @@ ExecSupervisor::~ExecSupervisor() {
 }
 
 ExecSupervisorStats ExecSupervisor::stats() const {
-  return ExecSupervisorStats{decided_.load(), allowed_.load(), blocked_.load(), gone_.load()};
+  return ExecSupervisorStats{decided_.load(), allowed_.load(), blocked_.load(), gone_.load(),
+                             stopped_.load()};
 }
 
 void ExecSupervisor::receive_and_answer() {
@@ -428,21 +431,54 @@ void ExecSupervisor::receive_and_answer() {
   handle(notif_.data(), resp_.data());
 }
 
-void ExecSupervisor::run() {
+std::string ExecSupervisor::run() {
   for (;;) {
     struct pollfd fds[2] = {{listener_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
     int n = poll(fds, 2, -1);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return;
+      // EINVAL when RLIMIT_NOFILE fell below 2 (someone lowered it), ENOMEM.
+      return std::string("poll: ") + strerror(errno);
     }
-    if (fds[1].revents != 0) return;
+    if (fds[1].revents != 0) return {};
     if (fds[0].revents & POLLIN) {
       receive_and_answer();
       continue;
     }
     // POLLHUP: every process using the filter has exited.
-    if (fds[0].revents & (POLLHUP | POLLERR | POLLNVAL)) return;
+    if (fds[0].revents & POLLHUP) return {};
+    if (fds[0].revents & (POLLERR | POLLNVAL)) return "the listener failed";
+  }
+}
+
+void ExecSupervisor::serve() {
+  std::string why;
+  try {
+    why = run();
+  } catch (const std::exception& e) {
+    why = e.what();
+  }
+  // Whatever ended the loop, nobody answers from here on: close the
+  // listener so that the kernel fails every pending and later notified call
+  // (execs, refused calls) with ENOSYS instead of leaving it waiting. The
+  // destructor reads listener_ only after joining this thread.
+  close(listener_);
+  listener_ = -1;
+  if (why.empty()) return;
+  stopped_.store(true);
+  if (!options_.emit) return;
+  try {
+    events::LifecycleEvent ev("enforcement");
+    auto& w = ev.json();
+    w.field("level", "error");
+    std::string message = "exec supervision stopped (" + why +
+                          "): every later exec and refused call in the protected processes fails "
+                          "with ENOSYS";
+    w.field("message", message.c_str());
+    w.field("layer", "exec_supervision");
+    options_.emit(ev.finish());
+  } catch (const std::exception&) {
+    // Nothing more to say it with; the listener is closed (fail closed).
   }
 }
 

@@ -19,7 +19,11 @@
 //   died and whose pid was reused is not mistaken for the one that asked.
 // - Fail closed: execs wait until answered. If the supervisor thread or the
 //   whole fnguard process dies, the listener closes and the kernel fails every
-//   pending and later execve with ENOSYS: nothing runs undecided.
+//   pending and later execve with ENOSYS: nothing runs undecided. The thread
+//   closes the listener itself whenever it stops serving for any reason but
+//   the destructor (poll failing under a lowered RLIMIT_NOFILE, say), and says
+//   so in an "enforcement" lifecycle event, rather than leave execs waiting
+//   for an answer nobody will give.
 // - The first exec of the launched process (the command itself) is allowed
 //   without a decision: it is fnguard's own exec, the one the user asked for.
 #pragma once
@@ -63,7 +67,8 @@ struct ExecSupervisorStats {
   uint64_t decided = 0;  // notifications answered
   uint64_t allowed = 0;
   uint64_t blocked = 0;
-  uint64_t gone = 0;  // the process died or the pid was reused before the answer
+  uint64_t gone = 0;     // the process died or the pid was reused before the answer
+  bool stopped = false;  // the thread stopped serving before the destructor asked
 };
 
 // The outcome of one decision, for callers that test or benchmark it.
@@ -115,7 +120,11 @@ class ExecSupervisor {
 
  private:
   ExecSupervisor() = default;
-  void run();
+  // Serves notifications until the listener hangs up or stop_fd_ is
+  // written; returns why it stopped otherwise (empty when it was asked to).
+  std::string run();
+  // run(), then the listener is closed whatever happened (fail closed).
+  void serve();
   void handle(void* notif, void* resp);
   // Receives and answers one pending notification.
   void receive_and_answer();
@@ -131,6 +140,7 @@ class ExecSupervisor {
   std::vector<RefusedCall> refused_;
   std::thread thread_;
   std::atomic<uint64_t> decided_{0}, allowed_{0}, blocked_{0}, gone_{0};
+  std::atomic<bool> stopped_{false};
 };
 
 // Decides an exec of `path` (as process `pid` named it) relative to

@@ -3,7 +3,8 @@
 // syscall, execveat of a descriptor, a memfd, a copy in /tmp), allowed
 // programs still run, each violation is an event naming the rule with
 // "enforcement":"seccomp", many execs lose no decision and leak no
-// descriptor, and when the supervisor goes away execs fail instead of running.
+// descriptor, and when the supervisor (or only its thread) goes away execs
+// fail instead of running or waiting.
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -206,6 +208,59 @@ TEST_F(ExecTest, RefusedCallsAreEventsInBlockMode) {
   std::string ev = events.all();
   EXPECT_NE(ev.find("\"rule\":\"kernel.denylist.ptrace\""), std::string::npos) << ev;
   EXPECT_NE(ev.find("\"rule\":\"kernel.denylist.kill\""), std::string::npos) << ev;
+}
+
+// The exec thread stops serving on its own (here: poll fails because
+// RLIMIT_NOFILE fell below its two descriptors, as a prlimit64 on the
+// supervisor from a protected process could make it). It closes the listener on the way
+// out, so later execs fail with ENOSYS instead of hanging, and an
+// "enforcement" lifecycle event says supervision stopped.
+TEST_F(ExecTest, AnExecThreadThatStopsFailsLaterExecsClosedAndSaysSo) {
+  Events events;
+  auto backstop = prepare(&events);
+  ASSERT_TRUE(backstop);
+  int go[2], p[2];
+  ASSERT_EQ(pipe(go), 0);
+  ASSERT_EQ(pipe(p), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(go[1]);
+    close(p[0]);
+    if (Backstop::child_hook(backstop.get()) != 0) _exit(125);
+    char c;
+    (void)!read(go[0], &c, 1);
+    // The thread wakes for this one (and cannot open our memory: EACCES),
+    // then its next poll fails.
+    int first = try_exec("/usr/bin/env");
+    alarm(10);  // a hang is the bug: die rather than wait
+    int second = try_exec("/usr/bin/env");
+    std::string out = std::to_string(first) + "," + std::to_string(second);
+    (void)!write(p[1], out.data(), out.size());
+    _exit(0);
+  }
+  close(go[0]);
+  close(p[1]);
+  ASSERT_TRUE(backstop->on_started(pid));
+  struct rlimit saved;
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  struct rlimit one = {1, saved.rlim_max};
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &one), 0);
+  (void)!write(go[1], "x", 1);
+  char buf[64] = {};
+  ssize_t n = read(p[0], buf, sizeof buf - 1);
+  setrlimit(RLIMIT_NOFILE, &saved);
+  close(go[1]);
+  close(p[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_GT(n, 0);
+  std::string got(buf);
+  EXPECT_EQ(got.substr(got.find(',') + 1), std::to_string(ENOSYS))
+      << got << ": an exec waited or ran with nobody to decide it";
+  EXPECT_TRUE(backstop->exec_stats().stopped);
+  std::string ev = events.all();
+  EXPECT_NE(ev.find("\"kind\":\"lifecycle\",\"action\":\"enforcement\""), std::string::npos) << ev;
+  EXPECT_NE(ev.find("exec supervision stopped (poll: Invalid argument)"), std::string::npos) << ev;
 }
 
 TEST_F(ExecTest, ManyExecsNoLostDecisionNoLeakedDescriptor) {
