@@ -352,8 +352,7 @@ Result<std::unique_ptr<ExecSupervisor>> ExecSupervisor::create(image::View image
   const DeniedSyscall* table = denied_syscalls(&count);
   for (size_t i = 0; i < count; ++i) {
     int nr = seccomp_syscall_resolve_name(table[i].name);
-    if (nr != __NR_SCMP_ERROR)
-      s->refused_.push_back({nr, table[i].error, table[i].name, table[i].reason});
+    if (nr != __NR_SCMP_ERROR) s->refused_.push_back({nr, &table[i]});
   }
   s->stop_fd_ = eventfd(0, EFD_CLOEXEC);
   if (s->stop_fd_ < 0) {
@@ -505,13 +504,41 @@ void ExecSupervisor::handle(void* notif_buf, void* resp_buf) {
   };
 
   if (notif->data.nr != SYS_execve && notif->data.nr != SYS_execveat) {
+    // The entry that refuses these arguments; or none, when the filter handed
+    // the call over only because an id in it might be one of our threads
+    // (denylist.h) and it is not: then it continues.
+    uint64_t args[6];
+    for (int i = 0; i < 6; ++i) args[i] = notif->data.args[i];
+    SupervisorIds ids;
+    ids.pid = getpid();
+    ids.pgid = getpgrp();
+    ids.is_thread = [](pid_t id) {
+      // Signal 0 to our own thread `id` checks it exists and sends nothing.
+      // Any answer but "no such thread" counts as ours: fail closed.
+      return syscall(SYS_tgkill, getpid(), id, 0) == 0 || errno != ESRCH;
+    };
+    if (notif->data.nr == SYS_kill && static_cast<uint32_t>(args[0]) == 0) {
+      pid_t caller_group = getpgid(pid);  // kill(0): the caller's group
+      ids.caller_pgid = caller_group > 0 ? caller_group : 0;
+    }
+    const DeniedSyscall* first = nullptr;
+    bool handed_over = false;
     for (const RefusedCall& call : refused_) {
-      if (call.nr == notif->data.nr) {
-        refuse(call, notif_buf, resp_buf);
+      if (call.nr != notif->data.nr) continue;
+      if (first == nullptr) first = call.entry;
+      if (call_matches(*call.entry, args, ids)) {
+        refuse(*call.entry, notif_buf, resp_buf);
         return;
       }
+      handed_over |= supervisor_decides(*call.entry, args);
     }
-    answer(false, EPERM);  // not a call we asked to see: refuse
+    if (handed_over) {
+      answer(true, 0);  // aimed at someone else: register arguments, no window
+    } else if (first != nullptr) {
+      refuse(*first, notif_buf, resp_buf);  // the filter refused it: so do we
+    } else {
+      answer(false, EPERM);  // not a call we asked to see: refuse
+    }
     return;
   }
 
@@ -585,7 +612,7 @@ void ExecSupervisor::handle(void* notif_buf, void* resp_buf) {
 
 namespace fnguard::kernel {
 
-void ExecSupervisor::refuse(const RefusedCall& call, void* notif_buf, void* resp_buf) {
+void ExecSupervisor::refuse(const DeniedSyscall& call, void* notif_buf, void* resp_buf) {
   auto* notif = static_cast<struct seccomp_notif*>(notif_buf);
   auto* resp = static_cast<struct seccomp_notif_resp*>(resp_buf);
   const pid_t pid = static_cast<pid_t>(notif->pid);
@@ -617,7 +644,24 @@ void ExecSupervisor::refuse(const RefusedCall& call, void* notif_buf, void* resp
     w.begin_object("detail");
     w.field("syscall", call.name);
     w.field("reason", call.reason);
+    // Only the arguments the entry looks at: the others hold whatever the
+    // registers held, and would make every repeat a new event (no folding).
     w.field_int("arg0", static_cast<int64_t>(notif->data.args[0]));
+    switch (call.match) {
+      case ArgMatch::kSocketRaw:
+      case ArgMatch::kCommand:
+      case ArgMatch::kFlag:
+      case ArgMatch::kLimitsSupervisor:  // the resource; arg2 is a pointer
+        w.field_int("arg1", static_cast<int64_t>(notif->data.args[1]));
+        break;
+      case ArgMatch::kCommandWithValue:
+      case ArgMatch::kOwnerIsSupervisor:
+        w.field_int("arg1", static_cast<int64_t>(notif->data.args[1]));
+        w.field_int("arg2", static_cast<int64_t>(notif->data.args[2]));
+        break;
+      default:
+        break;
+    }
     w.end_object();
     write_process(w, pid);
     w.end_object();

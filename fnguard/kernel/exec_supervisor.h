@@ -24,6 +24,10 @@
 //   the destructor (poll failing under a lowered RLIMIT_NOFILE, say), and says
 //   so in an "enforcement" lifecycle event, rather than leave execs waiting
 //   for an answer nobody will give.
+// - Refused calls that reach the supervisor (FilterSpec::notify_denylist) are
+//   answered with their errno and an event; a call the filter handed over only
+//   because it may name one of the supervisor's threads (denylist.h) and that
+//   does not, continues.
 // - The first exec of the launched process (the command itself) is allowed
 //   without a decision: it is fnguard's own exec, the one the user asked for.
 #pragma once
@@ -55,12 +59,13 @@ struct ExecSupervisorOptions {
   pid_t first_pid = 0;
 };
 
-// A refused call that reached the supervisor (FilterSpec::notify_denylist).
+struct DeniedSyscall;
+
+// A denylist entry, by this architecture's syscall number
+// (FilterSpec::notify_denylist hands its calls to the supervisor).
 struct RefusedCall {
   int nr;
-  int error;
-  const char* name;
-  const char* reason;
+  const DeniedSyscall* entry;
 };
 
 struct ExecSupervisorStats {
@@ -128,7 +133,7 @@ class ExecSupervisor {
   void handle(void* notif, void* resp);
   // Receives and answers one pending notification.
   void receive_and_answer();
-  void refuse(const RefusedCall& call, void* notif, void* resp);
+  void refuse(const DeniedSyscall& entry, void* notif, void* resp);
 
   int listener_ = -1;
   int stop_fd_ = -1;

@@ -3,13 +3,15 @@
 // syscall, execveat of a descriptor, a memfd, a copy in /tmp), allowed
 // programs still run, each violation is an event naming the rule with
 // "enforcement":"seccomp", many execs lose no decision and leak no
-// descriptor, and when the supervisor (or only its thread) goes away execs
-// fail instead of running or waiting.
+// descriptor, calls aimed at the supervisor or any of its threads are
+// refused while the same calls aimed elsewhere continue, and when the
+// supervisor (or only its thread) goes away execs fail instead of running
+// or waiting.
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -210,9 +212,96 @@ TEST_F(ExecTest, RefusedCallsAreEventsInBlockMode) {
   EXPECT_NE(ev.find("\"rule\":\"kernel.denylist.kill\""), std::string::npos) << ev;
 }
 
+// kill, rt_sigqueueinfo, prlimit64 and F_SETOWN take the id of any thread
+// and act on its whole process. The filter cannot know the supervisor's
+// thread ids, so it hands these calls over and the supervisor refuses the
+// ones that name it or one of its threads; the rest continue, without an
+// event. (Signal 0 and unchanged limits keep the test harmless.)
+TEST_F(ExecTest, CallsAimedAtTheSupervisorOrAnyOfItsThreadsAreRefused) {
+  Events events;
+  auto backstop = prepare(&events);
+  ASSERT_TRUE(backstop);
+  ASSERT_TRUE(backstop->status().denylist);
+  testing::ParkedThread helper;  // a thread of the supervisor (this process)
+  const pid_t thread = helper.tid();
+  std::string out = launch(backstop.get(), [thread] {
+    const pid_t sup = getppid();
+    auto res = [](const char* name, long rc) {
+      return std::string(name) + "=" + (rc < 0 ? std::to_string(errno) : "ok") + ";";
+    };
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    si.si_code = SI_QUEUE;
+    struct rlimit files;
+    getrlimit(RLIMIT_NOFILE, &files);
+    int p[2];
+    if (pipe(p) != 0) return std::string("pipe");
+    std::string r;
+    // Refused: the supervisor by its pid, its group, or a thread id.
+    r += res("kill_thread", kill(thread, 0));
+    r += res("kill_supervisor", kill(sup, 0));
+    r += res("kill_group", kill(0, 0));
+    r += res("sigqueue_thread", syscall(SYS_rt_sigqueueinfo, thread, 0, &si));
+    r += res("prlimit_thread", syscall(SYS_prlimit64, thread, RLIMIT_NOFILE, &files, nullptr));
+    r += res("setown_thread", fcntl(p[0], F_SETOWN, thread));
+    r += res("setown_group", fcntl(p[0], F_SETOWN, -getpgrp()));
+    r += res("tkill_thread", syscall(SYS_tkill, thread, 0));
+    r += res("pidfd_thread", syscall(SYS_pidfd_open, thread, O_EXCL /* PIDFD_THREAD */));
+    r += "|";
+    // Continued: the caller itself, its child, its own new group.
+    pid_t child = fork();
+    if (child == 0) {
+      pause();
+      _exit(0);
+    }
+    r += res("kill_child", kill(child, 0));
+    r += res("kill_self", kill(getpid(), 0));
+    r += res("sigqueue_self", syscall(SYS_rt_sigqueueinfo, getpid(), 0, &si));
+    r += res("prlimit_own_pid", syscall(SYS_prlimit64, getpid(), RLIMIT_NOFILE, &files, nullptr));
+    r += res("prlimit_child", syscall(SYS_prlimit64, child, RLIMIT_NOFILE, &files, nullptr));
+    r += res("setown_self", fcntl(p[0], F_SETOWN, getpid()));
+    r += res("setown_none", fcntl(p[0], F_SETOWN, 0));
+    kill(child, SIGKILL);
+    waitpid(child, nullptr, 0);
+    int q[2];
+    if (pipe(q) != 0) return std::string("pipe");
+    pid_t leader = fork();
+    if (leader == 0) {
+      setsid();  // a group without the supervisor: kill(0) reaches only it
+      int rc = kill(0, 0) == 0 ? 0 : errno;
+      (void)!write(q[1], &rc, sizeof rc);
+      _exit(0);
+    }
+    int rc = -1;
+    (void)!read(q[0], &rc, sizeof rc);
+    waitpid(leader, nullptr, 0);
+    r += "kill_own_new_group=" + (rc == 0 ? std::string("ok") : std::to_string(rc)) + ";";
+    return r;
+  });
+  EXPECT_EQ(out,
+            "kill_thread=1;kill_supervisor=1;kill_group=1;sigqueue_thread=1;prlimit_thread=1;"
+            "setown_thread=1;setown_group=1;tkill_thread=1;pidfd_thread=1;|"
+            "kill_child=ok;kill_self=ok;sigqueue_self=ok;prlimit_own_pid=ok;prlimit_child=ok;"
+            "setown_self=ok;setown_none=ok;kill_own_new_group=ok;");
+  std::string ev = events.all();
+  for (const char* rule :
+       {"kill", "rt_sigqueueinfo", "prlimit64", "fcntl", "tkill", "pidfd_open"}) {
+    EXPECT_NE(ev.find(std::string("\"rule\":\"kernel.denylist.") + rule + "\""), std::string::npos)
+        << rule << "\n"
+        << ev;
+  }
+  // One event per refused call, none for the calls that continued.
+  size_t refused = 0;
+  for (size_t at = ev.find("kernel.denylist."); at != std::string::npos;
+       at = ev.find("\"rule\":\"kernel.denylist.", at + 1)) {
+    ++refused;
+  }
+  EXPECT_EQ(refused, 9u) << ev;
+}
+
 // The exec thread stops serving on its own (here: poll fails because
 // RLIMIT_NOFILE fell below its two descriptors, as a prlimit64 on the
-// supervisor from a protected process could make it). It closes the listener on the way
+// supervisor did before it was refused). It closes the listener on the way
 // out, so later execs fail with ENOSYS instead of hanging, and an
 // "enforcement" lifecycle event says supervision stopped.
 TEST_F(ExecTest, AnExecThreadThatStopsFailsLaterExecsClosedAndSaysSo) {
