@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <exception>
 #include <system_error>
 #include <vector>
 
@@ -26,6 +27,7 @@
 #include "fnguard/common/path.h"
 #include "fnguard/common/sha256.h"
 #include "fnguard/events/json_writer.h"
+#include "fnguard/events/lifecycle.h"
 #include "fnguard/image/decide.h"
 #include "fnguard/kernel/denylist.h"
 
@@ -750,8 +752,7 @@ Result<std::unique_ptr<ExecSupervisor>> ExecSupervisor::create(image::View image
   const DeniedSyscall* table = denied_syscalls(&count);
   for (size_t i = 0; i < count; ++i) {
     int nr = seccomp_syscall_resolve_name(table[i].name);
-    if (nr != __NR_SCMP_ERROR)
-      s->refused_.push_back({nr, table[i].error, table[i].name, table[i].reason});
+    if (nr != __NR_SCMP_ERROR) s->refused_.push_back({nr, &table[i]});
   }
   s->stop_fd_ = eventfd(0, EFD_CLOEXEC);
   if (s->stop_fd_ < 0) {
@@ -795,7 +796,7 @@ Status ExecSupervisor::start_thread(ListenerSource receive) {
         if (listener < 0) return;
         attach(listener, pid);
       }
-      run();
+      serve();
     });
   } catch (const std::system_error& e) {
     return make_error(std::string("cannot start exec supervision: ") + e.what());
@@ -815,7 +816,8 @@ ExecSupervisor::~ExecSupervisor() {
 }
 
 ExecSupervisorStats ExecSupervisor::stats() const {
-  return ExecSupervisorStats{decided_.load(), allowed_.load(), blocked_.load(), gone_.load()};
+  return ExecSupervisorStats{decided_.load(), allowed_.load(), blocked_.load(), gone_.load(),
+                             stopped_.load()};
 }
 
 void ExecSupervisor::receive_and_answer() {
@@ -828,21 +830,54 @@ void ExecSupervisor::receive_and_answer() {
   handle(notif_.data(), resp_.data());
 }
 
-void ExecSupervisor::run() {
+std::string ExecSupervisor::run() {
   for (;;) {
     struct pollfd fds[2] = {{listener_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
     int n = poll(fds, 2, -1);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return;
+      // EINVAL when RLIMIT_NOFILE fell below 2 (someone lowered it), ENOMEM.
+      return std::string("poll: ") + strerror(errno);
     }
-    if (fds[1].revents != 0) return;
+    if (fds[1].revents != 0) return {};
     if (fds[0].revents & POLLIN) {
       receive_and_answer();
       continue;
     }
     // POLLHUP: every process using the filter has exited.
-    if (fds[0].revents & (POLLHUP | POLLERR | POLLNVAL)) return;
+    if (fds[0].revents & POLLHUP) return {};
+    if (fds[0].revents & (POLLERR | POLLNVAL)) return "the listener failed";
+  }
+}
+
+void ExecSupervisor::serve() {
+  std::string why;
+  try {
+    why = run();
+  } catch (const std::exception& e) {
+    why = e.what();
+  }
+  // Whatever ended the loop, nobody answers from here on: close the
+  // listener so that the kernel fails every pending and later notified call
+  // (execs, refused calls) with ENOSYS instead of leaving it waiting. The
+  // destructor reads listener_ only after joining this thread.
+  close(listener_);
+  listener_ = -1;
+  if (why.empty()) return;
+  stopped_.store(true);
+  if (!options_.emit) return;
+  try {
+    events::LifecycleEvent ev("enforcement");
+    auto& w = ev.json();
+    w.field("level", "error");
+    std::string message = "exec supervision stopped (" + why +
+                          "): every later exec and refused call in the protected processes fails "
+                          "with ENOSYS";
+    w.field("message", message.c_str());
+    w.field("layer", "exec_supervision");
+    options_.emit(ev.finish());
+  } catch (const std::exception&) {
+    // Nothing more to say it with; the listener is closed (fail closed).
   }
 }
 
@@ -869,13 +904,41 @@ void ExecSupervisor::handle(void* notif_buf, void* resp_buf) {
   };
 
   if (notif->data.nr != SYS_execve && notif->data.nr != SYS_execveat) {
+    // The entry that refuses these arguments; or none, when the filter handed
+    // the call over only because an id in it might be one of our threads
+    // (denylist.h) and it is not: then it continues.
+    uint64_t args[6];
+    for (int i = 0; i < 6; ++i) args[i] = notif->data.args[i];
+    SupervisorIds ids;
+    ids.pid = getpid();
+    ids.pgid = getpgrp();
+    ids.is_thread = [](pid_t id) {
+      // Signal 0 to our own thread `id` checks it exists and sends nothing.
+      // Any answer but "no such thread" counts as ours: fail closed.
+      return syscall(SYS_tgkill, getpid(), id, 0) == 0 || errno != ESRCH;
+    };
+    if (notif->data.nr == SYS_kill && static_cast<uint32_t>(args[0]) == 0) {
+      pid_t caller_group = getpgid(pid);  // kill(0): the caller's group
+      ids.caller_pgid = caller_group > 0 ? caller_group : 0;
+    }
+    const DeniedSyscall* first = nullptr;
+    bool handed_over = false;
     for (const RefusedCall& call : refused_) {
-      if (call.nr == notif->data.nr) {
-        refuse(call, notif_buf, resp_buf);
+      if (call.nr != notif->data.nr) continue;
+      if (first == nullptr) first = call.entry;
+      if (call_matches(*call.entry, args, ids)) {
+        refuse(*call.entry, notif_buf, resp_buf);
         return;
       }
+      handed_over |= supervisor_decides(*call.entry, args);
     }
-    answer(false, EPERM);  // not a call we asked to see: refuse
+    if (handed_over) {
+      answer(true, 0);  // aimed at someone else: register arguments, no window
+    } else if (first != nullptr) {
+      refuse(*first, notif_buf, resp_buf);  // the filter refused it: so do we
+    } else {
+      answer(false, EPERM);  // not a call we asked to see: refuse
+    }
     return;
   }
 
@@ -951,7 +1014,7 @@ void ExecSupervisor::handle(void* notif_buf, void* resp_buf) {
 
 namespace fnguard::kernel {
 
-void ExecSupervisor::refuse(const RefusedCall& call, void* notif_buf, void* resp_buf) {
+void ExecSupervisor::refuse(const DeniedSyscall& call, void* notif_buf, void* resp_buf) {
   auto* notif = static_cast<struct seccomp_notif*>(notif_buf);
   auto* resp = static_cast<struct seccomp_notif_resp*>(resp_buf);
   const pid_t pid = static_cast<pid_t>(notif->pid);
@@ -983,7 +1046,24 @@ void ExecSupervisor::refuse(const RefusedCall& call, void* notif_buf, void* resp
     w.begin_object("detail");
     w.field("syscall", call.name);
     w.field("reason", call.reason);
+    // Only the arguments the entry looks at: the others hold whatever the
+    // registers held, and would make every repeat a new event (no folding).
     w.field_int("arg0", static_cast<int64_t>(notif->data.args[0]));
+    switch (call.match) {
+      case ArgMatch::kSocketRaw:
+      case ArgMatch::kCommand:
+      case ArgMatch::kFlag:
+      case ArgMatch::kLimitsSupervisor:  // the resource; arg2 is a pointer
+        w.field_int("arg1", static_cast<int64_t>(notif->data.args[1]));
+        break;
+      case ArgMatch::kCommandWithValue:
+      case ArgMatch::kOwnerIsSupervisor:
+        w.field_int("arg1", static_cast<int64_t>(notif->data.args[1]));
+        w.field_int("arg2", static_cast<int64_t>(notif->data.args[2]));
+        break;
+      default:
+        break;
+    }
     w.end_object();
     write_process(w, pid);
     w.end_object();

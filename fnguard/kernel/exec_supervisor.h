@@ -19,7 +19,15 @@
 //   died and whose pid was reused is not mistaken for the one that asked.
 // - Fail closed: execs wait until answered. If the supervisor thread or the
 //   whole fnguard process dies, the listener closes and the kernel fails every
-//   pending and later execve with ENOSYS: nothing runs undecided.
+//   pending and later execve with ENOSYS: nothing runs undecided. The thread
+//   closes the listener itself whenever it stops serving for any reason but
+//   the destructor (poll failing under a lowered RLIMIT_NOFILE, say), and says
+//   so in an "enforcement" lifecycle event, rather than leave execs waiting
+//   for an answer nobody will give.
+// - Refused calls that reach the supervisor (FilterSpec::notify_denylist) are
+//   answered with their errno and an event; a call the filter handed over only
+//   because it may name one of the supervisor's threads (denylist.h) and that
+//   does not, continues.
 // - The first exec of the launched process (the command itself) is allowed
 //   without a decision: it is fnguard's own exec, the one the user asked for.
 // - What runs is decided, not only the file named: each interpreter of a
@@ -60,19 +68,21 @@ struct ExecSupervisorOptions {
   pid_t first_pid = 0;
 };
 
-// A refused call that reached the supervisor (FilterSpec::notify_denylist).
+struct DeniedSyscall;
+
+// A denylist entry, by this architecture's syscall number
+// (FilterSpec::notify_denylist hands its calls to the supervisor).
 struct RefusedCall {
   int nr;
-  int error;
-  const char* name;
-  const char* reason;
+  const DeniedSyscall* entry;
 };
 
 struct ExecSupervisorStats {
   uint64_t decided = 0;  // notifications answered
   uint64_t allowed = 0;
   uint64_t blocked = 0;
-  uint64_t gone = 0;  // the process died or the pid was reused before the answer
+  uint64_t gone = 0;     // the process died or the pid was reused before the answer
+  bool stopped = false;  // the thread stopped serving before the destructor asked
 };
 
 // The outcome of one decision, for callers that test or benchmark it.
@@ -136,11 +146,15 @@ class ExecSupervisor {
 
  private:
   ExecSupervisor() = default;
-  void run();
+  // Serves notifications until the listener hangs up or stop_fd_ is
+  // written; returns why it stopped otherwise (empty when it was asked to).
+  std::string run();
+  // run(), then the listener is closed whatever happened (fail closed).
+  void serve();
   void handle(void* notif, void* resp);
   // Receives and answers one pending notification.
   void receive_and_answer();
-  void refuse(const RefusedCall& call, void* notif, void* resp);
+  void refuse(const DeniedSyscall& entry, void* notif, void* resp);
 
   int listener_ = -1;
   int stop_fd_ = -1;
@@ -152,6 +166,7 @@ class ExecSupervisor {
   std::vector<RefusedCall> refused_;
   std::thread thread_;
   std::atomic<uint64_t> decided_{0}, allowed_{0}, blocked_{0}, gone_{0};
+  std::atomic<bool> stopped_{false};
 };
 
 // Decides an exec of `path` (as process `pid` named it) relative to

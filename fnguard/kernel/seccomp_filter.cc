@@ -10,6 +10,7 @@
 #include "fnguard/kernel/seccomp_filter.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -20,8 +21,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <initializer_list>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "fnguard/kernel/bpf_template.h"
 #include "fnguard/kernel/denylist.h"
@@ -57,33 +60,49 @@ int add_entry(scmp_filter_ctx ctx, const DeniedSyscall& entry, const FilterSpec&
   if (nr == __NR_SCMP_ERROR) return 0;  // not on this architecture: nothing to refuse
   uint32_t action = SCMP_ACT_ERRNO(static_cast<uint32_t>(entry.error));
   if (spec.notify_denylist && spec.supervise_exec && entry.error == EPERM) action = SCMP_ACT_NOTIFY;
+  // Calls that accept any of the supervisor's thread ids go to the
+  // supervisor, which knows them (denylist.h, supervisor_decides()); the
+  // rules below then only widen what reaches it.
+  const bool supervisor_looks = action == SCMP_ACT_NOTIFY && entry.any_thread;
+  // Every rule of one syscall is OR-ed; the comparisons of one rule AND-ed.
+  auto add_rules = [&](std::initializer_list<std::vector<struct scmp_arg_cmp>> rules) {
+    for (const std::vector<struct scmp_arg_cmp>& r : rules) {
+      if (int rc = add(ctx, action, nr, static_cast<unsigned>(r.size()), r.data()); rc != 0)
+        return rc;
+    }
+    return 0;
+  };
+  const struct scmp_arg_cmp a2_set = SCMP_A2(SCMP_CMP_NE, 0);
   switch (entry.match) {
     case ArgMatch::kAlways:
       return add(ctx, action, nr);
-    case ArgMatch::kSocketPacket: {
-      struct scmp_arg_cmp cmp = SCMP_A0(SCMP_CMP_MASKED_EQ, kLow32, AF_PACKET);
-      return add(ctx, action, nr, 1, &cmp);
-    }
-    case ArgMatch::kSocketRaw: {
+    case ArgMatch::kSocketPacket:
+      return add_rules({{SCMP_A0(SCMP_CMP_MASKED_EQ, kLow32, AF_PACKET)}});
+    case ArgMatch::kSocketRaw:
       // The type argument carries SOCK_NONBLOCK/SOCK_CLOEXEC above the type bits.
-      struct scmp_arg_cmp cmp = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_RAW);
-      return add(ctx, action, nr, 1, &cmp);
-    }
+      return add_rules({{SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_RAW)}});
     case ArgMatch::kCloneNamespace: {
-      // One rule per flag: the rules of one syscall are OR-ed.
+      // One rule per flag.
       const uint64_t flags[] = {
           CLONE_NEWNS,   CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
           CLONE_NEWUSER, CLONE_NEWPID,    CLONE_NEWNET, 0x80 /* CLONE_NEWTIME */};
       for (uint64_t f : flags) {
-        struct scmp_arg_cmp cmp = SCMP_A0(SCMP_CMP_MASKED_EQ, f, f);
-        if (int rc = add(ctx, action, nr, 1, &cmp); rc != 0) return rc;
+        if (int rc = add_rules({{SCMP_A0(SCMP_CMP_MASKED_EQ, f, f)}}); rc != 0) return rc;
       }
       return 0;
     }
-    case ArgMatch::kTargetsSupervisor: {
+    case ArgMatch::kCommand:
+      return add_rules({{SCMP_A1(SCMP_CMP_MASKED_EQ, kLow32, entry.value)}});
+    case ArgMatch::kCommandWithValue:
+      return add_rules({{SCMP_A1(SCMP_CMP_MASKED_EQ, kLow32, entry.value), a2_set}});
+    case ArgMatch::kFlag:
+      return add_rules({{SCMP_A1(SCMP_CMP_MASKED_EQ, entry.value, entry.value)}});
+    case ArgMatch::kTargetsSupervisor:
+    case ArgMatch::kKillsSupervisor: {
+      if (supervisor_looks) return add(ctx, action, nr);
       std::vector<uint64_t> targets;
       if (values.pid) targets.push_back(*values.pid);
-      if (std::string(entry.name) == "kill") {
+      if (entry.match == ArgMatch::kKillsSupervisor) {
         targets.push_back(kLow32);  // kill(-1): every process we may signal
         if (values.neg_pgid) {
           targets.push_back(*values.neg_pgid);
@@ -91,8 +110,25 @@ int add_entry(scmp_filter_ctx ctx, const DeniedSyscall& entry, const FilterSpec&
         }
       }
       for (uint64_t t : targets) {
-        struct scmp_arg_cmp cmp = SCMP_A0(SCMP_CMP_MASKED_EQ, kLow32, t);
-        if (int rc = add(ctx, action, nr, 1, &cmp); rc != 0) return rc;
+        if (int rc = add_rules({{SCMP_A0(SCMP_CMP_MASKED_EQ, kLow32, t)}}); rc != 0) return rc;
+      }
+      return 0;
+    }
+    case ArgMatch::kLimitsSupervisor:
+      // pid 0 is the caller itself (glibc's setrlimit): never handed over.
+      if (supervisor_looks) return add_rules({{SCMP_A0(SCMP_CMP_NE, 0), a2_set}});
+      if (!values.pid) return 0;
+      return add_rules({{SCMP_A0(SCMP_CMP_MASKED_EQ, kLow32, *values.pid), a2_set}});
+    case ArgMatch::kOwnerIsSupervisor: {
+      const struct scmp_arg_cmp setown = SCMP_A1(SCMP_CMP_MASKED_EQ, kLow32, F_SETOWN);
+      if (supervisor_looks) return add_rules({{setown}});
+      if (values.pid) {
+        if (int rc = add_rules({{setown, SCMP_A2(SCMP_CMP_MASKED_EQ, kLow32, *values.pid)}});
+            rc != 0)
+          return rc;
+      }
+      if (values.neg_pgid) {
+        return add_rules({{setown, SCMP_A2(SCMP_CMP_MASKED_EQ, kLow32, *values.neg_pgid)}});
       }
       return 0;
     }

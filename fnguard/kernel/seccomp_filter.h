@@ -14,9 +14,11 @@
 // - A filter sees registers, not memory: it can refuse socket(AF_PACKET) but
 //   not check a path or a sockaddr. Paths are for the preload and Landlock;
 //   exec paths go to the supervisor via user notification.
-// - Signals to the supervisor are refused by pid; a pidfd obtained by opening
-//   /proc/<pid> and pidfd_send_signal is not (Landlock's signal scope, ABI 6,
-//   closes that on kernels that have it).
+// - Signals, resource limits and SIGIO ownership aimed at the supervisor are
+//   refused by its pid and process group; ids of its other threads only with
+//   a listener, through the supervisor (denylist.h). A pidfd obtained by
+//   opening /proc/<pid> and pidfd_send_signal is not refused (Landlock's
+//   signal scope, ABI 6, closes that on kernels that have it).
 #pragma once
 
 #include <linux/filter.h>
@@ -38,8 +40,8 @@ struct FilterSpec {
   // Needs the same listener as supervise_exec. clone3 stays silent: glibc
   // tries it for every thread and process it creates.
   bool notify_denylist = false;
-  pid_t supervisor_pid = 0;   // kill/tgkill/pidfd_open aimed here are refused (0: none)
-  pid_t supervisor_pgid = 0;  // kill(-pgid) and kill(0) refused when the child shares it
+  pid_t supervisor_pid = 0;   // signals, pidfds, limits aimed here are refused (0: none)
+  pid_t supervisor_pgid = 0;  // kill(-pgid), kill(0), F_SETOWN(-pgid) refused (0: none)
 };
 
 struct BpfProgram {

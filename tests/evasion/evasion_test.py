@@ -154,6 +154,9 @@ TECHNIQUES = [
     Technique("a child that kills or signals the supervisor", "kill_supervisor", "supervisor",
               lambda e: e.get("rule", "").startswith("kernel.denylist.") and "kill" in e.get("rule", ""),
               accept=lambda out: "supervisor still there" in out),
+    Technique("signals, SIGIO, a thread pidfd and limits aimed at a supervisor thread", "supervisor_thread",
+              "supervisor", lambda e: e.get("rule") == "kernel.denylist.kill",
+              accept=lambda out: "supervisor still there" in out and " succeeded" not in out),
 ]
 
 RESULTS = []  # (technique, stopped by, evidence)

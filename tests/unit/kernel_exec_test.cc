@@ -3,7 +3,10 @@
 // syscall, execveat of a descriptor, a memfd, a copy in /tmp), allowed
 // programs still run, each violation is an event naming the rule with
 // "enforcement":"seccomp", many execs lose no decision and leak no
-// descriptor, and when the supervisor goes away execs fail instead of running.
+// descriptor, calls aimed at the supervisor or any of its threads are
+// refused while the same calls aimed elsewhere continue, and when the
+// supervisor (or only its thread) goes away execs fail instead of running
+// or waiting.
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +14,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -234,6 +238,146 @@ TEST_F(ExecTest, AnExecThroughAVeryLongPathIsStillAnEvent) {
   unlink(link.c_str());
   for (auto it = made.rbegin(); it != made.rend(); ++it) rmdir(it->c_str());
   rmdir(tmpl);
+}
+
+// kill, rt_sigqueueinfo, prlimit64 and F_SETOWN take the id of any thread
+// and act on its whole process. The filter cannot know the supervisor's
+// thread ids, so it hands these calls over and the supervisor refuses the
+// ones that name it or one of its threads; the rest continue, without an
+// event. (Signal 0 and unchanged limits keep the test harmless.)
+TEST_F(ExecTest, CallsAimedAtTheSupervisorOrAnyOfItsThreadsAreRefused) {
+  Events events;
+  auto backstop = prepare(&events);
+  ASSERT_TRUE(backstop);
+  ASSERT_TRUE(backstop->status().denylist);
+  testing::ParkedThread helper;  // a thread of the supervisor (this process)
+  const pid_t thread = helper.tid();
+  std::string out = launch(backstop.get(), [thread] {
+    const pid_t sup = getppid();
+    auto res = [](const char* name, long rc) {
+      return std::string(name) + "=" + (rc < 0 ? std::to_string(errno) : "ok") + ";";
+    };
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    si.si_code = SI_QUEUE;
+    struct rlimit files;
+    getrlimit(RLIMIT_NOFILE, &files);
+    int p[2];
+    if (pipe(p) != 0) return std::string("pipe");
+    std::string r;
+    // Refused: the supervisor by its pid, its group, or a thread id.
+    r += res("kill_thread", kill(thread, 0));
+    r += res("kill_supervisor", kill(sup, 0));
+    r += res("kill_group", kill(0, 0));
+    r += res("sigqueue_thread", syscall(SYS_rt_sigqueueinfo, thread, 0, &si));
+    r += res("prlimit_thread", syscall(SYS_prlimit64, thread, RLIMIT_NOFILE, &files, nullptr));
+    r += res("setown_thread", fcntl(p[0], F_SETOWN, thread));
+    r += res("setown_group", fcntl(p[0], F_SETOWN, -getpgrp()));
+    r += res("tkill_thread", syscall(SYS_tkill, thread, 0));
+    r += res("pidfd_thread", syscall(SYS_pidfd_open, thread, O_EXCL /* PIDFD_THREAD */));
+    r += "|";
+    // Continued: the caller itself, its child, its own new group.
+    pid_t child = fork();
+    if (child == 0) {
+      pause();
+      _exit(0);
+    }
+    r += res("kill_child", kill(child, 0));
+    r += res("kill_self", kill(getpid(), 0));
+    r += res("sigqueue_self", syscall(SYS_rt_sigqueueinfo, getpid(), 0, &si));
+    r += res("prlimit_own_pid", syscall(SYS_prlimit64, getpid(), RLIMIT_NOFILE, &files, nullptr));
+    r += res("prlimit_child", syscall(SYS_prlimit64, child, RLIMIT_NOFILE, &files, nullptr));
+    r += res("setown_self", fcntl(p[0], F_SETOWN, getpid()));
+    r += res("setown_none", fcntl(p[0], F_SETOWN, 0));
+    kill(child, SIGKILL);
+    waitpid(child, nullptr, 0);
+    int q[2];
+    if (pipe(q) != 0) return std::string("pipe");
+    pid_t leader = fork();
+    if (leader == 0) {
+      setsid();  // a group without the supervisor: kill(0) reaches only it
+      int rc = kill(0, 0) == 0 ? 0 : errno;
+      (void)!write(q[1], &rc, sizeof rc);
+      _exit(0);
+    }
+    int rc = -1;
+    (void)!read(q[0], &rc, sizeof rc);
+    waitpid(leader, nullptr, 0);
+    r += "kill_own_new_group=" + (rc == 0 ? std::string("ok") : std::to_string(rc)) + ";";
+    return r;
+  });
+  EXPECT_EQ(out,
+            "kill_thread=1;kill_supervisor=1;kill_group=1;sigqueue_thread=1;prlimit_thread=1;"
+            "setown_thread=1;setown_group=1;tkill_thread=1;pidfd_thread=1;|"
+            "kill_child=ok;kill_self=ok;sigqueue_self=ok;prlimit_own_pid=ok;prlimit_child=ok;"
+            "setown_self=ok;setown_none=ok;kill_own_new_group=ok;");
+  std::string ev = events.all();
+  for (const char* rule :
+       {"kill", "rt_sigqueueinfo", "prlimit64", "fcntl", "tkill", "pidfd_open"}) {
+    EXPECT_NE(ev.find(std::string("\"rule\":\"kernel.denylist.") + rule + "\""), std::string::npos)
+        << rule << "\n"
+        << ev;
+  }
+  // One event per refused call, none for the calls that continued.
+  size_t refused = 0;
+  for (size_t at = ev.find("kernel.denylist."); at != std::string::npos;
+       at = ev.find("\"rule\":\"kernel.denylist.", at + 1)) {
+    ++refused;
+  }
+  EXPECT_EQ(refused, 9u) << ev;
+}
+
+// The exec thread stops serving on its own (here: poll fails because
+// RLIMIT_NOFILE fell below its two descriptors, as a prlimit64 on the
+// supervisor did before it was refused). It closes the listener on the way
+// out, so later execs fail with ENOSYS instead of hanging, and an
+// "enforcement" lifecycle event says supervision stopped.
+TEST_F(ExecTest, AnExecThreadThatStopsFailsLaterExecsClosedAndSaysSo) {
+  Events events;
+  auto backstop = prepare(&events);
+  ASSERT_TRUE(backstop);
+  int go[2], p[2];
+  ASSERT_EQ(pipe(go), 0);
+  ASSERT_EQ(pipe(p), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(go[1]);
+    close(p[0]);
+    if (Backstop::child_hook(backstop.get()) != 0) _exit(125);
+    char c;
+    (void)!read(go[0], &c, 1);
+    // The thread wakes for this one (and cannot open our memory: EACCES),
+    // then its next poll fails.
+    int first = try_exec("/usr/bin/env");
+    alarm(10);  // a hang is the bug: die rather than wait
+    int second = try_exec("/usr/bin/env");
+    std::string out = std::to_string(first) + "," + std::to_string(second);
+    (void)!write(p[1], out.data(), out.size());
+    _exit(0);
+  }
+  close(go[0]);
+  close(p[1]);
+  ASSERT_TRUE(backstop->on_started(pid));
+  struct rlimit saved;
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  struct rlimit one = {1, saved.rlim_max};
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &one), 0);
+  (void)!write(go[1], "x", 1);
+  char buf[64] = {};
+  ssize_t n = read(p[0], buf, sizeof buf - 1);
+  setrlimit(RLIMIT_NOFILE, &saved);
+  close(go[1]);
+  close(p[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_GT(n, 0);
+  std::string got(buf);
+  EXPECT_EQ(got.substr(got.find(',') + 1), std::to_string(ENOSYS))
+      << got << ": an exec waited or ran with nobody to decide it";
+  EXPECT_TRUE(backstop->exec_stats().stopped);
+  std::string ev = events.all();
+  EXPECT_NE(ev.find("\"kind\":\"lifecycle\",\"action\":\"enforcement\""), std::string::npos) << ev;
+  EXPECT_NE(ev.find("exec supervision stopped (poll: Invalid argument)"), std::string::npos) << ev;
 }
 
 TEST_F(ExecTest, ManyExecsNoLostDecisionNoLeakedDescriptor) {

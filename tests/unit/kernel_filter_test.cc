@@ -1,13 +1,20 @@
 // The seccomp denylist takes effect: each refused call fails with its errno
-// in a process that loaded the filter, ordinary calls still work, and upper
-// register bits cannot smuggle a refused argument past the filter.
+// in a process that loaded the filter, ordinary calls still work, calls aimed
+// at the supervisor are refused while the same calls aimed at the caller or
+// another process still work, and upper register bits cannot smuggle a
+// refused argument past the filter. (With a listener the supervisor also
+// refuses its threads' ids: kernel_exec_test.cc.)
 #include <errno.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <linux/io_uring.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -21,6 +28,7 @@
 namespace fnguard::kernel {
 namespace {
 
+using testing::ParkedThread;
 using testing::run_in_child;
 
 // "name=errno;" for each probe, so a failure message says which call leaked.
@@ -93,6 +101,123 @@ TEST_F(FilterTest, OrdinaryCallsStillWork) {
     return r;
   });
   EXPECT_EQ(out, "tcp=ok;udp=ok;getppid=ok;kill_self=ok;fork=ok;");
+}
+
+long sigqueue(pid_t pid, int sig) {
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  si.si_signo = sig;
+  si.si_code = SI_QUEUE;
+  return syscall(SYS_rt_sigqueueinfo, pid, sig, &si);
+}
+
+long tgsigqueue(pid_t tgid, pid_t tid, int sig) {
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  si.si_signo = sig;
+  si.si_code = SI_QUEUE;
+  return syscall(SYS_rt_tgsigqueueinfo, tgid, tid, sig, &si);
+}
+
+constexpr unsigned kPidfdThread = O_EXCL;  // PIDFD_THREAD, Linux 6.9
+
+// The filter with the supervisor's pid and group and no listener (as on a
+// kernel without user notification): every way to signal it, take a handle
+// on it, change its limits or make it the owner of SIGIO is refused. Signal
+// 0 and unchanged limits keep the test harmless if a call got through.
+TEST_F(FilterTest, RefusesCallsAimedAtTheSupervisor) {
+  FilterSpec spec;
+  spec.supervisor_pid = getpid();
+  spec.supervisor_pgid = getpgrp();
+  auto program = build_filter(spec);
+  ASSERT_TRUE(program) << program.error().to_string();
+  ParkedThread helper;
+  const pid_t thread = helper.tid();
+  std::string out = run_in_child([&] {
+    if (install_filter(*program, false) != 0) return std::string("install failed");
+    const pid_t sup = getppid();
+    std::string r;
+    r += result("tkill_thread", syscall(SYS_tkill, thread, 0));
+    r += result("tkill_self", syscall(SYS_tkill, gettid(), 0));
+    r += result("tgkill_thread", syscall(SYS_tgkill, sup, thread, 0));
+    r += result("sigqueue", sigqueue(sup, 0));
+    r += result("tgsigqueue", tgsigqueue(sup, thread, 0));
+    r += result("pidfd_open", syscall(SYS_pidfd_open, sup, 0));
+    r += result("pidfd_open_thread", syscall(SYS_pidfd_open, getpid(), kPidfdThread));
+    r += result("pidfd_getfd", syscall(SYS_pidfd_getfd, 0, 0, 0));
+    struct rlimit cpu;
+    if (syscall(SYS_prlimit64, sup, RLIMIT_CPU, nullptr, &cpu) != 0) return std::string("read");
+    r += result("prlimit", syscall(SYS_prlimit64, sup, RLIMIT_CPU, &cpu, nullptr));
+    r += result("prlimit_hi",
+                syscall(SYS_prlimit64, 0xdead00000000ull | sup, RLIMIT_CPU, &cpu, nullptr));
+    int p[2];
+    if (pipe(p) != 0) return std::string("pipe");
+    r += result("setown", fcntl(p[0], F_SETOWN, sup));
+    r += result("setown_group", fcntl(p[0], F_SETOWN, -getpgrp()));
+    struct f_owner_ex owner = {F_OWNER_TID, thread};
+    r += result("setown_ex", fcntl(p[0], F_SETOWN_EX, &owner));
+    r += result("setsig", fcntl(p[0], F_SETSIG, SIGKILL));
+    int s = socket(AF_UNIX, SOCK_STREAM, 0);
+    int id = sup;
+    r += result("fiosetown", ioctl(s, FIOSETOWN, &id));
+    r += result("siocspgrp", ioctl(s, SIOCSPGRP, &id));
+    return r;
+  });
+  EXPECT_EQ(out,
+            "tkill_thread=1;tkill_self=1;tgkill_thread=1;sigqueue=1;tgsigqueue=1;pidfd_open=1;"
+            "pidfd_open_thread=1;pidfd_getfd=1;prlimit=1;prlimit_hi=1;setown=1;setown_group=1;"
+            "setown_ex=1;setsig=1;fiosetown=1;siocspgrp=1;");
+}
+
+// The same calls aimed at the caller itself, or only reading, still work:
+// a function sets its own limits (glibc passes pid 0), owns its own SIGIO,
+// signals itself.
+TEST_F(FilterTest, TheSameCallsAimedElsewhereStillWork) {
+  FilterSpec spec;
+  spec.supervisor_pid = getpid();
+  spec.supervisor_pgid = getpgrp();
+  auto program = build_filter(spec);
+  ASSERT_TRUE(program) << program.error().to_string();
+  ParkedThread helper;
+  const pid_t thread = helper.tid();
+  std::string out = run_in_child([&] {
+    if (install_filter(*program, false) != 0) return std::string("install failed");
+    const pid_t sup = getppid();
+    std::string r;
+    struct rlimit files;
+    r += result("prlimit_read_supervisor",
+                syscall(SYS_prlimit64, sup, RLIMIT_NOFILE, nullptr, &files));
+    r += result("prlimit_self", syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, &files, nullptr));
+    r +=
+        result("prlimit_own_pid", syscall(SYS_prlimit64, getpid(), RLIMIT_NOFILE, &files, nullptr));
+    r += result("setrlimit", setrlimit(RLIMIT_NOFILE, &files));
+    int p[2];
+    if (pipe(p) != 0) return std::string("pipe");
+    r += result("setown_self", fcntl(p[0], F_SETOWN, getpid()));
+    r += std::string("getown=") + (fcntl(p[0], F_GETOWN) == getpid() ? "self" : "other") + ";";
+    r += result("setown_none", fcntl(p[0], F_SETOWN, 0));
+    r += result("setsig_default", fcntl(p[0], F_SETSIG, 0));
+    struct f_owner_ex owner;
+    r += result("getown_ex", fcntl(p[0], F_GETOWN_EX, &owner));
+    int s = socket(AF_UNIX, SOCK_STREAM, 0);
+    int one = 1;
+    r += result("fionbio", ioctl(s, FIONBIO, &one));
+    r += result("sigqueue_self", sigqueue(getpid(), 0));
+    r += result("tgsigqueue_self", tgsigqueue(getpid(), gettid(), 0));
+    r += result("tgkill_self", syscall(SYS_tgkill, getpid(), gettid(), 0));
+    r += result("tgkill_wrong_group", syscall(SYS_tgkill, thread, thread, 0));
+    long pidfd = syscall(SYS_pidfd_open, getpid(), 0);
+    r += result("pidfd_open_self", pidfd < 0 && errno == ENOSYS ? 0 : pidfd);
+    // Known limit without a listener: the filter cannot tell the
+    // supervisor's other threads from anyone else (denylist.h).
+    r += result("kill_thread_without_listener", kill(thread, 0));
+    return r;
+  });
+  EXPECT_EQ(out,
+            "prlimit_read_supervisor=ok;prlimit_self=ok;prlimit_own_pid=ok;setrlimit=ok;"
+            "setown_self=ok;getown=self;setown_none=ok;setsig_default=ok;getown_ex=ok;fionbio=ok;"
+            "sigqueue_self=ok;tgsigqueue_self=ok;tgkill_self=ok;tgkill_wrong_group=3;"
+            "pidfd_open_self=ok;kill_thread_without_listener=ok;");
 }
 
 #if defined(__x86_64__)

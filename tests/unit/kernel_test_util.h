@@ -5,8 +5,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdint>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "fnguard/image/builder.h"
@@ -77,5 +79,32 @@ std::string run_in_child(Fn fn, int* exit_status = nullptr) {
   if (exit_status) *exit_status = status;
   return out;
 }
+
+// A second thread of this process (the supervisor in these tests), parked
+// until destroyed: its id is what an attacker finds in /proc/<pid>/task.
+class ParkedThread {
+ public:
+  ParkedThread() {
+    if (pipe(wake_) != 0) return;
+    thread_ = std::thread([this] {
+      tid_.store(gettid());
+      char c;
+      (void)!read(wake_[0], &c, 1);
+    });
+    while (tid_.load() == 0) usleep(100);
+  }
+  ~ParkedThread() {
+    (void)!write(wake_[1], "x", 1);
+    if (thread_.joinable()) thread_.join();
+    close(wake_[0]);
+    close(wake_[1]);
+  }
+  pid_t tid() const { return tid_.load(); }
+
+ private:
+  int wake_[2] = {-1, -1};
+  std::atomic<pid_t> tid_{0};
+  std::thread thread_;
+};
 
 }  // namespace fnguard::kernel::testing
