@@ -64,7 +64,11 @@ constexpr DeniedSyscall kTable[] = {
     // Raw and packet sockets: forging traffic, sniffing, and bypassing
     // connect()-based network rules.
     {"socket", ArgMatch::kSocketPacket, EPERM, "packet sockets sniff and forge traffic"},
-    {"socket", ArgMatch::kSocketRaw, EPERM, "raw sockets forge traffic and bypass connect rules"},
+    {"socket", ArgMatch::kSocketRaw, EPERM,
+     "raw IP sockets forge traffic and bypass connect rules"},
+    // A file handle names a file with no path, past every path rule (it
+    // needs CAP_DAC_READ_SEARCH, which a function running as root has).
+    {"open_by_handle_at", ArgMatch::kAlways, EPERM, "opens files by handle, past path rules"},
     // The supervisor lives outside the protected process; it must stay alive,
     // unsignalled and within its resource limits (it decides every exec). The
     // protected code has the supervisor's uid, so the kernel lets it do all
@@ -142,7 +146,8 @@ bool call_matches(const DeniedSyscall& entry, const uint64_t args[6], const Supe
     case ArgMatch::kSocketPacket:
       return low32(args[0]) == AF_PACKET;
     case ArgMatch::kSocketRaw:
-      return (args[1] & 0xf) == SOCK_RAW;
+      return (low32(args[0]) == AF_INET || low32(args[0]) == AF_INET6) &&
+             (args[1] & 0xf) == SOCK_RAW;
     case ArgMatch::kCloneNamespace:
       return (args[0] & (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC |
                          CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | 0x80 /* CLONE_NEWTIME */)) !=

@@ -32,7 +32,7 @@ namespace fnguard::kernel {
 enum class ArgMatch {
   kAlways,             // every call is refused
   kSocketPacket,       // socket(AF_PACKET, ...)
-  kSocketRaw,          // socket(*, SOCK_RAW | flags, ...)
+  kSocketRaw,          // socket(AF_INET or AF_INET6, SOCK_RAW | flags, ...)
   kCloneNamespace,     // clone(flags) with any CLONE_NEW* bit
   kCommand,            // arg1 == value: an fcntl or ioctl command
   kCommandWithValue,   // arg1 == value and arg2 != 0: fcntl(fd, F_SETSIG, signal)

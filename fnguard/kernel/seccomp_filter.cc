@@ -79,8 +79,13 @@ int add_entry(scmp_filter_ctx ctx, const DeniedSyscall& entry, const FilterSpec&
     case ArgMatch::kSocketPacket:
       return add_rules({{SCMP_A0(SCMP_CMP_MASKED_EQ, kLow32, AF_PACKET)}});
     case ArgMatch::kSocketRaw:
-      // The type argument carries SOCK_NONBLOCK/SOCK_CLOEXEC above the type bits.
-      return add_rules({{SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_RAW)}});
+      // The type argument carries SOCK_NONBLOCK/SOCK_CLOEXEC above the type
+      // bits. IP families only: a netlink socket is SOCK_RAW too, and is how
+      // getifaddrs (Node's os.networkInterfaces) lists interfaces.
+      return add_rules({{SCMP_A0(SCMP_CMP_MASKED_EQ, kLow32, AF_INET),
+                         SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_RAW)},
+                        {SCMP_A0(SCMP_CMP_MASKED_EQ, kLow32, AF_INET6),
+                         SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_RAW)}});
     case ArgMatch::kCloneNamespace: {
       // One rule per flag.
       const uint64_t flags[] = {

@@ -134,6 +134,8 @@ std::vector<uint64_t> argument_values(const Pair& p) {
                                0xf,
                                AF_PACKET,
                                AF_INET,
+                               AF_INET6,
+                               AF_NETLINK,
                                SOCK_RAW | SOCK_CLOEXEC,
                                SOCK_RAW | SOCK_NONBLOCK,
                                SOCK_STREAM,

@@ -63,6 +63,8 @@ TEST_F(FilterTest, RefusesTheDenylist) {
     r += result("userfaultfd", syscall(SYS_userfaultfd, 0));
     r += result("packet", socket(AF_PACKET, SOCK_RAW, 0));
     r += result("raw", socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP));
+    r += result("raw6", socket(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6));
+    r += result("by_handle", syscall(SYS_open_by_handle_at, AT_FDCWD, nullptr, O_RDONLY));
     r += result("clone3", syscall(SYS_clone3, nullptr, 0));
     r += result("kill_supervisor", kill(getppid(), 0));
     // The kernel reads pid_t from the low 32 bits: garbage above them must
@@ -73,7 +75,8 @@ TEST_F(FilterTest, RefusesTheDenylist) {
   });
   EXPECT_EQ(out,
             "io_uring_setup=1;ptrace=1;process_vm_readv=1;bpf=1;unshare=1;mount=1;userfaultfd=1;"
-            "packet=1;raw=1;clone3=38;kill_supervisor=1;kill_supervisor_hi=1;kill_all=1;");
+            "packet=1;raw=1;raw6=1;by_handle=1;clone3=38;kill_supervisor=1;kill_supervisor_hi=1;"
+            "kill_all=1;");
 }
 
 TEST_F(FilterTest, OrdinaryCallsStillWork) {
@@ -90,6 +93,11 @@ TEST_F(FilterTest, OrdinaryCallsStillWork) {
     long u = socket(AF_INET, SOCK_DGRAM, 0);
     r += result("udp", u);
     if (u >= 0) close(static_cast<int>(u));
+    // A netlink socket is SOCK_RAW too: getifaddrs (Node's
+    // os.networkInterfaces) lists the interfaces through one.
+    long nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, 0 /* NETLINK_ROUTE */);
+    r += result("netlink", nl);
+    if (nl >= 0) close(static_cast<int>(nl));
     r += result("getppid", getppid());
     r += result("kill_self", kill(getpid(), 0));
     pid_t child = fork();  // glibc's fork uses clone without namespace flags
@@ -100,7 +108,7 @@ TEST_F(FilterTest, OrdinaryCallsStillWork) {
         std::string("fork=") + (WIFEXITED(status) && WEXITSTATUS(status) == 7 ? "ok" : "bad") + ";";
     return r;
   });
-  EXPECT_EQ(out, "tcp=ok;udp=ok;getppid=ok;kill_self=ok;fork=ok;");
+  EXPECT_EQ(out, "tcp=ok;udp=ok;netlink=ok;getppid=ok;kill_self=ok;fork=ok;");
 }
 
 long sigqueue(pid_t pid, int sig) {
