@@ -200,6 +200,19 @@ LoaderKind loader_kind(const char* path) {
   return LoaderKind::kNone;
 }
 
+const char* loader_trace_entry(LoaderKind kind) {
+  return kind == LoaderKind::kGlibc ? "LD_TRACE_LOADED_OBJECTS=" : nullptr;
+}
+
+bool loader_env_traces(LoaderKind kind, const char* const* envp) {
+  const char* entry = loader_trace_entry(kind);
+  if (entry == nullptr || envp == nullptr) return false;
+  for (; *envp != nullptr; ++envp) {
+    if (starts_with(*envp, entry)) return true;
+  }
+  return false;
+}
+
 LoaderScan scan_loader_args(LoaderKind kind, const char* const* args, size_t count, bool complete) {
   switch (kind) {
     case LoaderKind::kGlibc:

@@ -64,6 +64,29 @@ struct LoaderScan {
   size_t index = 0;
 };
 
+// The environment entry prefix ("NAME=") that makes the loader of `kind`
+// list the libraries of its program and exit without running it, or null
+// when that loader has none. glibc 2.36 (elf/rtld.c, process_envvars):
+// "LD_TRACE_LOADED_OBJECTS=" with any value, even empty, selects trace
+// mode, which is how ldd runs the loader (`LD_TRACE_LOADED_OBJECTS=1 ld.so
+// FILE`). rtld then maps FILE and its libraries, prints them and exits:
+// no constructor runs, the relocation ldd -d/-r ask for (LD_WARN,
+// LD_BIND_NOW) is done with __RTLD_NOIFUNC (no IFUNC resolver runs), and no
+// option returns the loader to the normal mode (--list and --verify select
+// other modes that run nothing either). An entry without '=' is ignored.
+// Not recognised: LD_TRACE_PRELINKING, which selected trace mode before
+// glibc 2.36 removed prelink support; on 2.36 it is ignored and the program
+// runs. musl's loader has no such variable (its ldd is `--list` or the name
+// "ldd", see scan_loader_args).
+// Limit: audit modules (LD_AUDIT, --audit) are loaded and run in trace mode
+// as in --list mode; the libraries the loader is told to load are not
+// decided by fnguard in any mode.
+const char* loader_trace_entry(LoaderKind kind);
+
+// True when an entry of `envp` (null-terminated; may be null) makes the
+// loader of `kind` only list its program's libraries (loader_trace_entry).
+bool loader_env_traces(LoaderKind kind, const char* const* envp);
+
 // Finds the program the loader of `kind` runs given the argument vector
 // `args[0..count)` (args[0] is the loader's argv[0]). `complete` is false when
 // the caller could hand over only the first `count` arguments of a longer

@@ -126,7 +126,7 @@ void probe_script(int dirfd, const char* path, ProgramInfo* info) {
 
 bool is_dynamic_loader_name(const char* path) { return loader_kind(path) != LoaderKind::kNone; }
 
-bool runs_static_program(const char* path) {
+bool runs_static_program(const char* path, const char* name) {
   ProgramInfo info;
   char current[kInterpreterMax];
   size_t n = 0;
@@ -139,6 +139,7 @@ bool runs_static_program(const char* path) {
     probe_path(AT_FDCWD, current, &info);
     switch (info.kind) {
       case ProgramKind::kStaticElf:
+        if (depth == 0) return name == nullptr || !is_dynamic_loader_name(name);
         return !is_dynamic_loader_name(current);
       case ProgramKind::kScript:
         // The kernel resolves the interpreter path as written (relative to

@@ -73,7 +73,14 @@ inline constexpr int kMaxScriptDepth = 5;
 bool is_dynamic_loader_name(const char* path);
 
 // Follows "#!" interpreters (as deep as the kernel does) and tells whether
-// the program that finally runs is a static ELF. `path` is absolute.
-bool runs_static_program(const char* path);
+// the program that finally runs is a static ELF. `path` is absolute (what is
+// opened). The dynamic loader has no PT_INTERP but is no static program: it
+// honours LD_PRELOAD for the program it runs. It is recognised by name:
+// `name` for the first file (its own name when `path` is /proc/self/fd/N,
+// as for fexecve; null when no name may exempt it, as for a memfd, whose
+// name is the caller's choice), an interpreter by the name its "#!" line
+// gives.
+bool runs_static_program(const char* path, const char* name);
+inline bool runs_static_program(const char* path) { return runs_static_program(path, path); }
 
 }  // namespace fnguard::enforcer

@@ -31,7 +31,10 @@
 //     parse them and its program is decided like an exec (rules, default,
 //     exec_from_writable), resolved against the cwd; events name the
 //     program as target and the loader in detail.loader. --list, --verify,
-//     --help and --version run nothing and are allowed.
+//     --help and --version run nothing and are allowed, and so does glibc's
+//     loader given LD_TRACE_LOADED_OBJECTS in the exec's environment (what
+//     ldd runs: trace mode lists the program's libraries, see
+//     loader_trace_entry in exec_format.h).
 //   - Unverifiable (rule "process.exec.unverifiable", or
 //     "process.exec_from_writable.unverifiable" when only that control
 //     applies; blocked in block mode): an unknown loader option, a loader
@@ -202,7 +205,11 @@ void resolve_path(int dirfd, const char* path, bool nofollow, ExecTarget* t) {
   }
   t->exists = true;
   t->special = is_special_target(t->resolved);
-  copy_str(t->open_path, sizeof t->open_path, t->resolved);
+  // A memfd or deleted file reached through /proc/self/fd/N has no path of
+  // its own ("/memfd:x (deleted)" opens nothing): it is read (hashed,
+  // probed for require.preload) through the link it was named by. (Until
+  // 2026-11-24 a static program run this way was not seen as one.)
+  copy_str(t->open_path, sizeof t->open_path, t->special ? t->invoked : t->resolved);
 }
 
 // The basenames along the chain of symbolic links from `invoked` (a normal
@@ -517,9 +524,11 @@ struct ScriptLevel {
 // exec_from_writable. A relative interpreter is opened by the kernel
 // relative to the cwd (also for execveat: the directory descriptor names the
 // script only). The program at the end of the chain may be the dynamic
-// loader, whose argument vector the kernel built from the "#!" lines.
+// loader, whose argument vector the kernel built from the "#!" lines, and
+// whose mode the exec's environment `envp` may set.
 __attribute__((noinline)) void check_what_runs(const ExecContext& c, const ExecTarget& t,
-                                               const ProgramInfo& first, char* const* argv) {
+                                               const ProgramInfo& first, char* const* argv,
+                                               char* const* envp) {
   ScriptLevel levels[kMaxScriptDepth];
   size_t depth = 0;
   ExecTarget interpreter;
@@ -562,6 +571,9 @@ __attribute__((noinline)) void check_what_runs(const ExecContext& c, const ExecT
   LoaderKind kind = loader_kind(file->resolved);
   if (kind == LoaderKind::kNone) kind = loader_kind(file->invoked);
   if (kind == LoaderKind::kNone) return;
+  // ldd: LD_TRACE_LOADED_OBJECTS puts glibc's loader in trace mode, which
+  // lists the libraries and runs nothing, whatever the arguments say.
+  if (loader_env_traces(kind, envp)) return;
   // The loader's argument vector: as the caller passed it, or, at the end of
   // a "#!" chain, as binfmt_script rebuilt it: the last interpreter, its
   // argument, the interpreter before it, ..., the script, argv[1...].
@@ -586,9 +598,12 @@ __attribute__((noinline)) void check_what_runs(const ExecContext& c, const ExecT
   check_loader_program(c, kind, *file, args, n, complete);
 }
 
-// Decides one exec of `t`. Returns 0 to let it proceed, or the errno to fail
+// Decides one exec of `t` with the argument vector `argv` and the
+// environment `envp` the caller passes (the hooks add only LD_PRELOAD and
+// FNGUARD_ENFORCER to it). Returns 0 to let it proceed, or the errno to fail
 // it with. Reports every violation. Must not hold anything past its return.
-int check_exec(const ExecTarget& t, char* const* argv, const char* via, const void* caller) {
+int check_exec(const ExecTarget& t, char* const* argv, char* const* envp, const char* via,
+               const void* caller) {
   if (!active()) return 0;
   Guard guard;
   if (!guard.entered()) return 0;
@@ -634,12 +649,15 @@ int check_exec(const ExecTarget& t, char* const* argv, const char* via, const vo
                          : "the program lies in a writable location");
   }
   if (exec_mode != image::Mode::kOff || writable_mode != image::Mode::kOff) {
-    check_what_runs(c, t, info, argv);
+    check_what_runs(c, t, info, argv, envp);
   }
 
   const char* unfollowable = nullptr;
   if ((view.header().flags & image::kRequirePreload) != 0 && t.exists) {
-    if (runs_static_program(t.open_path)) {
+    // The loader is exempted by the file's own name (t.resolved), not by
+    // /proc/self/fd/N (fexecve); a memfd's or deleted file's name proves
+    // nothing.
+    if (runs_static_program(t.open_path, t.special ? nullptr : t.resolved)) {
       unfollowable = "static binary: the enforcer cannot follow it";
     } else if (gains_privileges(t.open_path)) {
       unfollowable = "set-user-ID or set-group-ID program: the loader ignores LD_PRELOAD";
@@ -729,7 +747,7 @@ int checked_execve(int dirfd, const char* path, char* const argv[], char* const 
   }
   // A file that does not exist cannot run: let the kernel say ENOENT.
   if (t.exists || empty_path) {
-    int err = check_exec(t, argv, via, caller);
+    int err = check_exec(t, argv, envp, via, caller);
     if (err != 0) {
       errno = err;
       return -1;
@@ -1019,7 +1037,7 @@ FNGUARD_EXPORT int posix_spawn(pid_t* pid, const char* path,
     ExecTarget t;
     resolve_path(AT_FDCWD, path, false, &t);
     if (t.exists) {
-      int err = check_exec(t, argv, "posix_spawn", __builtin_return_address(0));
+      int err = check_exec(t, argv, envp, "posix_spawn", __builtin_return_address(0));
       if (err != 0) return err;
     }
   }
@@ -1060,7 +1078,7 @@ FNGUARD_EXPORT int posix_spawnp(pid_t* pid, const char* file,
     ExecTarget t;
     resolve_path(AT_FDCWD, path, false, &t);
     if (t.exists) {
-      int err = check_exec(t, argv, "posix_spawnp", __builtin_return_address(0));
+      int err = check_exec(t, argv, envp, "posix_spawnp", __builtin_return_address(0));
       if (err != 0) return err;
     }
   }
@@ -1076,7 +1094,7 @@ int check_shell(const char* command, const char* via, const void* caller) {
   ExecTarget t;
   resolve_path(AT_FDCWD, kShell, false, &t);
   const char* argv[] = {"sh", "-c", command, nullptr};
-  int err = t.exists ? check_exec(t, const_cast<char* const*>(argv), via, caller) : 0;
+  int err = t.exists ? check_exec(t, const_cast<char* const*>(argv), environ, via, caller) : 0;
   if (err == 0) {
     Guard guard;
     if (guard.entered()) repair_environ(real_setenv());

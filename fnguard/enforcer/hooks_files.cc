@@ -42,7 +42,9 @@
 //
 // Calls that act on an open descriptor's file decide its /proc/self/fd
 // name: fchmod/fchown/f*xattr (write), freopen(NULL, mode, stream) (the
-// new mode's access: glibc reopens /proc/self/fd/N inside libc),
+// access the new mode adds to what the descriptor already has, from
+// F_GETFL: glibc reopens /proc/self/fd/N inside libc; the same access again
+// adds nothing, an O_PATH descriptor has none),
 // linkat(fd, "", AT_EMPTY_PATH) (read and write, like link()'s existing
 // path: any descriptor, O_PATH included, gets a new name), and
 // fchownat/fchmodat(fd, "", AT_EMPTY_PATH) (write). The kernel names a
@@ -743,6 +745,21 @@ FILE* checked_fopen(const char* path, const char* mode, const void* caller, Real
   return f;
 }
 
+// The access the open descriptor `fd` already has (F_GETFL, by the raw
+// call: fcntl is hooked): none for an O_PATH descriptor, which can neither
+// read nor write, or when it cannot be read. errno is preserved.
+Access held_access(int fd) {
+  int saved_errno = errno;
+  long flags = fd >= 0 ? syscall(SYS_fcntl, fd, F_GETFL) : -1;
+  errno = saved_errno;
+  Access a;
+  if (flags < 0 || (flags & O_PATH) != 0) return a;
+  int mode = static_cast<int>(flags) & O_ACCMODE;
+  a.read = mode == O_RDONLY || mode == O_RDWR;
+  a.write = mode == O_WRONLY || mode == O_RDWR;
+  return a;
+}
+
 template <typename RealFreopen>
 FILE* checked_freopen(const char* path, const char* mode, FILE* stream, const void* caller,
                       RealFreopen real) {
@@ -753,12 +770,21 @@ FILE* checked_freopen(const char* path, const char* mode, FILE* stream, const vo
   bool allowed;
   if (path == nullptr) {
     // freopen(NULL, mode, stream) reopens the stream's own file with the new
-    // mode (glibc opens /proc/self/fd/N internally, where no hook sees it):
-    // the file is decided with the new mode's access.
+    // mode (glibc opens /proc/self/fd/N internally, where no hook sees it).
+    // The file is decided for the access the new mode adds to what the
+    // descriptor already has: the same access again gives the process
+    // nothing new (freopen(NULL, "wb", stdout) with stdout redirected by the
+    // shell to a file outside the allowed places), while a read-only
+    // descriptor reopened for writing, or a write-only or O_PATH one
+    // reopened for reading, gains access. (Truncation by "w" needs no more
+    // than the write access the descriptor has: ftruncate would do.)
     int saved_errno = errno;
     int fd = stream != nullptr ? fileno(stream) : -1;
     errno = saved_errno;
-    allowed = descriptor_allowed(fd, access_for_flags(flags), "freopen", caller);
+    Access wanted = access_for_flags(flags);
+    Access held = held_access(fd);
+    Access added{wanted.read && !held.read, wanted.write && !held.write};
+    allowed = (!added.read && !added.write) || descriptor_allowed(fd, added, "freopen", caller);
   } else {
     PathArg arg{AT_FDCWD, path, access_for_flags(flags), true};
     allowed = checked_path_op(&arg, 1, "freopen", EACCES, caller, [] { return 0; }) == 0;
@@ -1153,31 +1179,37 @@ FNGUARD_EXPORT char* mkdtemp(char* tmpl) {
 // not against the cwd it is decided on here. Such a combination cannot be
 // decided: a relative addopen on an actions object that received a chdir
 // action (spawn_actions.h) is a violation ("files.read.unverifiable" /
-// "files.write.unverifiable"), blocked in block mode.
+// "files.write.unverifiable"), blocked in block mode. Every chdir action is
+// tracked: while kSpawnChdirSlots (128) live objects hold one, a further
+// add(f)chdir_np fails with ENOMEM and adds nothing.
 // Limit: the path is decided before the spawn; a file swapped for a link in
 // between is opened unchecked (the time-of-check window of every path check).
 
 namespace {
 
-constexpr size_t kChdirSlots = 32;
-std::atomic<const void*> g_chdir_actions[kChdirSlots];
-std::atomic<bool> g_chdir_overflow{false};
+// The actions objects that received a change of directory (spawn_actions.h).
+std::atomic<const void*> g_chdir_actions[kSpawnChdirSlots];
 
 }  // namespace
 
-void spawn_actions_note_chdir(const void* actions) {
+bool spawn_actions_note_chdir(const void* actions, bool* added) {
+  *added = false;
   for (auto& slot : g_chdir_actions) {
-    if (slot.load(std::memory_order_relaxed) == actions) return;
+    if (slot.load() == actions) return true;
   }
   for (auto& slot : g_chdir_actions) {
     const void* empty = nullptr;
-    if (slot.compare_exchange_strong(empty, actions)) return;
+    if (slot.compare_exchange_strong(empty, actions)) {
+      *added = true;
+      return true;
+    }
   }
-  g_chdir_overflow.store(true);
+  return false;
 }
 
 void spawn_actions_forget(const void* actions) {
   for (auto& slot : g_chdir_actions) {
+    if (slot.load(std::memory_order_relaxed) != actions) continue;
     const void* expected = actions;
     slot.compare_exchange_strong(expected, nullptr);
   }
@@ -1185,7 +1217,6 @@ void spawn_actions_forget(const void* actions) {
 
 bool spawn_actions_change_directory(const void* actions) {
   if (actions == nullptr) return false;
-  if (g_chdir_overflow.load()) return true;
   for (auto& slot : g_chdir_actions) {
     if (slot.load() == actions) return true;
   }
@@ -1261,22 +1292,35 @@ FNGUARD_EXPORT int posix_spawn_file_actions_addopen(posix_spawn_file_actions_t* 
   return real(actions, fd, path, oflag, mode);
 }
 
+namespace {
+
+// Records the change of directory before glibc adds it (`add`), so that no
+// actions object changes directory untracked: with the table full the
+// action is not added and the call fails with ENOMEM (spawn_actions.h).
+template <typename AddAction>
+int add_chdir_action(const void* actions, AddAction add) {
+  if (!active()) return add();
+  bool added = false;
+  if (!spawn_actions_note_chdir(actions, &added)) return ENOMEM;
+  int rc = add();
+  if (rc != 0 && added) spawn_actions_forget(actions);
+  return rc;
+}
+
+}  // namespace
+
 FNGUARD_EXPORT int posix_spawn_file_actions_addchdir_np(posix_spawn_file_actions_t* actions,
                                                         const char* path) {
   auto real = REAL(posix_spawn_file_actions_addchdir_np);
   if (real == nullptr) return ENOSYS;
-  int rc = real(actions, path);
-  if (rc == 0 && active()) spawn_actions_note_chdir(actions);
-  return rc;
+  return add_chdir_action(actions, [&] { return real(actions, path); });
 }
 
 FNGUARD_EXPORT int posix_spawn_file_actions_addfchdir_np(posix_spawn_file_actions_t* actions,
                                                          int fd) {
   auto real = REAL(posix_spawn_file_actions_addfchdir_np);
   if (real == nullptr) return ENOSYS;
-  int rc = real(actions, fd);
-  if (rc == 0 && active()) spawn_actions_note_chdir(actions);
-  return rc;
+  return add_chdir_action(actions, [&] { return real(actions, fd); });
 }
 
 FNGUARD_EXPORT int posix_spawn_file_actions_init(posix_spawn_file_actions_t* actions) {

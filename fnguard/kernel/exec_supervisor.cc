@@ -41,6 +41,8 @@ std::string read_link(const std::string& path) {
   return std::string(buf, static_cast<size_t>(n));
 }
 
+constexpr uint64_t kPage = 4096;
+
 // Reads a NUL-terminated string of at most PATH_MAX bytes at `addr` in the
 // process whose memory is open on `mem_fd`. Reads page by page so that a
 // string ending just before an unmapped page is still read. Returns 0 or an
@@ -48,7 +50,6 @@ std::string read_link(const std::string& path) {
 int read_remote_string(int mem_fd, uint64_t addr, std::string* out) {
   out->clear();
   if (addr == 0) return EFAULT;
-  constexpr uint64_t kPage = 4096;
   char chunk[kPage];
   while (out->size() < PATH_MAX) {
     size_t want = static_cast<size_t>(kPage - (addr % kPage));
@@ -66,29 +67,80 @@ int read_remote_string(int mem_fd, uint64_t addr, std::string* out) {
 }
 
 // Reads the argument vector at `addr` (an array of pointers ending with
-// NULL, native word size: the filter admits the native ABI only): at most
-// kMaxArgs strings, `complete` false when there are more. Returns 0 or an
-// errno (EFAULT: unreadable, ENAMETOOLONG: an argument longer than PATH_MAX).
-int read_remote_argv(int mem_fd, uint64_t addr, std::vector<std::string>* args, bool* complete) {
+// NULL, native word size: the filter admits the native ABI only) as far as
+// it can: at most kMaxArgs strings, and it stops before the first argument
+// it cannot read in full (unreadable, or PATH_MAX bytes or longer). Either
+// way `complete` is then false and the vector ends there. Only the
+// arguments up to the loader's program decide what runs (scan_loader_args):
+// a long one after the program (a `python3 -c` script) does not matter,
+// one before it (an option's value) leaves the program unknown, and the
+// exec is unverifiable. (Until 2026-11-24 any argument of 4 KiB
+// or more made the whole exec unverifiable.)
+void read_remote_argv(int mem_fd, uint64_t addr, std::vector<std::string>* args, bool* complete) {
   constexpr size_t kMaxArgs = 64;
   args->clear();
   *complete = true;
-  if (addr == 0) return 0;  // NULL argv: the kernel runs it with none
+  if (addr == 0) return;  // NULL argv: the kernel runs it with none
   for (size_t i = 0;; ++i) {
     uint64_t ptr = 0;
     if (pread(mem_fd, &ptr, sizeof ptr, static_cast<off_t>(addr + i * sizeof ptr)) !=
         static_cast<ssize_t>(sizeof ptr)) {
-      return EFAULT;
-    }
-    if (ptr == 0) return 0;
-    if (i == kMaxArgs) {
       *complete = false;
-      return 0;
+      return;
     }
+    if (ptr == 0) return;
     std::string arg;
-    if (int err = read_remote_string(mem_fd, ptr, &arg); err != 0) return err;
+    if (i == kMaxArgs || read_remote_string(mem_fd, ptr, &arg) != 0) {
+      *complete = false;
+      return;
+    }
     args->push_back(std::move(arg));
   }
+}
+
+// True when the string at `addr` in the process starts with the `length`
+// bytes of `prefix` (which holds no NUL). Reads only those bytes, page by
+// page (a shorter string may end just before an unmapped page).
+bool remote_starts_with(int mem_fd, uint64_t addr, const char* prefix, size_t length) {
+  char buf[64];
+  if (addr == 0 || length > sizeof buf) return false;
+  size_t got = 0;
+  while (got < length) {
+    size_t want = std::min<size_t>(length - got, kPage - (addr + got) % kPage);
+    ssize_t n = pread(mem_fd, buf + got, want, static_cast<off_t>(addr + got));
+    if (n <= 0) return false;
+    got += static_cast<size_t>(n);
+    if (memcmp(buf, prefix, got) != 0) return false;  // also a string that ends before
+  }
+  return true;
+}
+
+// True when the environment at `addr` (an exec's envp: pointers ending with
+// NULL) holds an entry that starts with `prefix`. Reads the pointers in
+// page-bounded batches, and only the prefix's length of each entry, of at
+// most kMaxEntries entries. An environment that cannot be read, or a longer
+// one, counts as not holding it: the caller then decides the exec as if the
+// entry were absent, which decides more, never less.
+bool remote_env_has(int mem_fd, uint64_t addr, const char* prefix) {
+  constexpr size_t kMaxEntries = 16384;
+  if (addr == 0) return false;  // NULL envp: the kernel passes an empty one
+  const size_t length = strlen(prefix);
+  uint64_t ptrs[512];
+  size_t seen = 0;
+  while (seen < kMaxEntries) {
+    size_t bytes = std::min<size_t>(sizeof ptrs, kPage - addr % kPage);
+    bytes -= bytes % sizeof(uint64_t);
+    if (bytes == 0) bytes = sizeof(uint64_t);  // one pointer across a page boundary
+    ssize_t n = pread(mem_fd, ptrs, bytes, static_cast<off_t>(addr));
+    if (n < static_cast<ssize_t>(sizeof(uint64_t))) return false;
+    size_t count = static_cast<size_t>(n) / sizeof(uint64_t);
+    for (size_t i = 0; i < count && seen < kMaxEntries; ++i, ++seen) {
+      if (ptrs[i] == 0) return false;
+      if (remote_starts_with(mem_fd, ptrs[i], prefix, length)) return true;
+    }
+    addr += count * sizeof(uint64_t);
+  }
+  return false;
 }
 
 // Closes a descriptor when it goes out of scope.
@@ -489,7 +541,9 @@ void check_loader_program(const image::View& image, image::Phase phase, pid_t pi
       problem = "the dynamic loader is given an option fnguard does not know";
       break;
     case LoaderRun::kTruncated:
-      problem = "the dynamic loader is given too many options to find its program";
+      problem =
+          "the dynamic loader's arguments before its program cannot all be read (more than 64, "
+          "or one of PATH_MAX bytes or more)";
       break;
     case LoaderRun::kProgram: {
       const std::string& name = args[scan.index];
@@ -531,7 +585,8 @@ void check_loader_program(const image::View& image, image::Phase phase, pid_t pi
 // Follows the "#!" chain from `first` (as deep as the kernel does) and the
 // dynamic loader at its end, adding a candidate for each file that runs.
 void check_what_runs(const image::View& image, image::Phase phase, pid_t pid, const RunFile& first,
-                     const ArgvReader& read_argv, std::vector<Candidate>* out) {
+                     const ArgvReader& read_argv, const EnvReader& env_has,
+                     std::vector<Candidate>* out) {
   const image::Mode exec_mode = image.control(image::Control::kProcessExec).mode;
   const image::Mode writable_mode = image.control(image::Control::kExecFromWritable).mode;
   if (exec_mode == image::Mode::kOff && writable_mode == image::Mode::kOff) return;
@@ -603,6 +658,12 @@ void check_what_runs(const image::View& image, image::Phase phase, pid_t pid, co
   LoaderKind kind = loader_kind(current.resolved.c_str());
   if (kind == LoaderKind::kNone) kind = loader_kind(current.invoked.c_str());
   if (kind == LoaderKind::kNone) return;
+  // ldd: LD_TRACE_LOADED_OBJECTS in the exec's environment puts glibc's
+  // loader in trace mode, which lists the libraries and runs nothing,
+  // whatever the arguments say (exec_format.h). An environment that cannot
+  // be read counts as without it: the program is decided.
+  const char* trace = loader_trace_entry(kind);
+  if (trace != nullptr && env_has && env_has(trace)) return;
   std::vector<std::string> argv;
   bool complete = true;
   int err = read_argv ? read_argv(&argv, &complete) : ENOSYS;
@@ -633,8 +694,8 @@ void check_what_runs(const image::View& image, image::Phase phase, pid_t pid, co
 
 ExecVerdict decide_exec_request(const image::View& image, image::Phase phase,
                                 const std::string& base_dir, const std::string& path,
-                                const std::string& fd_path, pid_t pid,
-                                const ArgvReader& read_argv) {
+                                const std::string& fd_path, pid_t pid, const ArgvReader& read_argv,
+                                const EnvReader& env_has) {
   ExecVerdict v;
   if (pid <= 0) pid = getpid();
   RunFile target;
@@ -682,7 +743,7 @@ ExecVerdict decide_exec_request(const image::View& image, image::Phase phase,
   Candidate writable = exec;
   writable.decision = writable_decision(image, target);
   candidates.push_back(std::move(writable));
-  check_what_runs(image, phase, pid, target, read_argv, &candidates);
+  check_what_runs(image, phase, pid, target, read_argv, env_has, &candidates);
 
   // One event per exec: the first decision that blocks, else the first
   // that reports.
@@ -953,11 +1014,13 @@ void ExecSupervisor::handle(void* notif_buf, void* resp_buf) {
   int dirfd = AT_FDCWD;
   uint64_t path_addr = notif->data.args[0];
   uint64_t argv_addr = notif->data.args[1];
+  uint64_t envp_addr = notif->data.args[2];
   int flags = 0;
   if (is_execveat) {
     dirfd = static_cast<int>(notif->data.args[0]);
     path_addr = notif->data.args[1];
     argv_addr = notif->data.args[2];
+    envp_addr = notif->data.args[3];
     flags = static_cast<int>(notif->data.args[4]);
   }
 
@@ -1000,9 +1063,14 @@ void ExecSupervisor::handle(void* notif_buf, void* resp_buf) {
   image::Phase phase = options_.phase ? options_.phase() : image::Phase::kAny;
   const int mem_fd = mem.get();
   ArgvReader read_argv = [mem_fd, argv_addr](std::vector<std::string>* args, bool* complete) {
-    return read_remote_argv(mem_fd, argv_addr, args, complete);
+    read_remote_argv(mem_fd, argv_addr, args, complete);
+    return 0;
   };
-  ExecVerdict v = decide_exec_request(image_, phase, base_dir, path, fd_path, pid, read_argv);
+  EnvReader env_has = [mem_fd, envp_addr](const char* prefix) {
+    return remote_env_has(mem_fd, envp_addr, prefix);
+  };
+  ExecVerdict v =
+      decide_exec_request(image_, phase, base_dir, path, fd_path, pid, read_argv, env_has);
   if (v.reported && options_.emit) {
     std::string json = exec_event(image_, v.decision, v, pid, syscall_name, v.invoked);
     if (!json.empty()) options_.emit(std::move(json));

@@ -35,10 +35,15 @@
 //   the preload), and the program the dynamic loader runs when the loader
 //   itself is exec'd (`ld-linux-x86-64.so.2 PROG`); for that the argument
 //   vector is read from the process's memory too, only when the program is
-//   the loader. An argument vector that cannot be read, an unknown loader
-//   option, or a "#!" file the supervisor cannot read but the process owns
-//   make the exec unverifiable: refused in block mode
-//   ("<control>.unverifiable").
+//   the loader, as far as the program (at most 64 arguments, each shorter
+//   than PATH_MAX; later ones do not matter), and the environment is
+//   searched for glibc's LD_TRACE_LOADED_OBJECTS (ldd: the loader lists the
+//   program's libraries and runs nothing; at most 16384 entries, only the
+//   first bytes of each; one that cannot be read counts as absent). Those
+//   reads share the time-of-check window above. Arguments before the
+//   program that cannot be read, an unknown loader option, or a "#!" file
+//   the supervisor cannot read but the process owns make the exec
+//   unverifiable: refused in block mode ("<control>.unverifiable").
 #pragma once
 
 #include <sys/types.h>
@@ -103,9 +108,15 @@ struct ExecVerdict {
 };
 
 // Reads the argument vector of the exec being decided (argv[0] first) into
-// `args`. Sets `complete` to false when only the first arguments were read.
-// Returns 0, or an errno when it cannot be read.
+// `args`. Sets `complete` to false when only the first arguments were read
+// (more than fit, or the next one could not be read in full). Returns 0, or
+// an errno when it cannot be read at all.
 using ArgvReader = std::function<int(std::vector<std::string>* args, bool* complete)>;
+
+// Tells whether the environment of the exec being decided holds an entry
+// that starts with `prefix` ("NAME="). False when it holds none or cannot
+// be read.
+using EnvReader = std::function<bool(const char* prefix)>;
 
 class ExecSupervisor {
  public:
@@ -172,12 +183,14 @@ class ExecSupervisor {
 // Decides an exec of `path` (as process `pid` named it) relative to
 // `base_dir`, or of the open file `fd_path` (/proc/<pid>/fd/N) when path is
 // empty. Paths are resolved as `pid` sees them ("/proc/self" is its own);
-// pid 0 means the caller. `read_argv` is called only when the program that
-// runs is the dynamic loader; without it that exec is unverifiable. Exposed
-// for tests and benchmarks; the thread uses it too.
+// pid 0 means the caller. `read_argv` and `env_has` are called only when the
+// program that runs is the dynamic loader; without `read_argv` that exec is
+// unverifiable, without `env_has` its environment counts as holding
+// nothing. Exposed for tests and benchmarks; the thread uses it too.
 ExecVerdict decide_exec_request(const image::View& image, image::Phase phase,
                                 const std::string& base_dir, const std::string& path,
                                 const std::string& fd_path, pid_t pid = 0,
-                                const ArgvReader& read_argv = nullptr);
+                                const ArgvReader& read_argv = nullptr,
+                                const EnvReader& env_has = nullptr);
 
 }  // namespace fnguard::kernel

@@ -46,6 +46,21 @@ TEST(ElfCheck, DynamicLoaderIsNotTreatedAsStatic) {
   EXPECT_FALSE(runs_static_program(loader));
 }
 
+// fexecve: the loader opened as /proc/self/fd/N is recognised by the name
+// the caller gives (the file's own); without one (a memfd's name proves
+// nothing) it counts as the static ELF it is.
+TEST(ElfCheck, TheLoaderBehindADescriptorIsRecognisedByTheNameGiven) {
+  const char* loader = "/lib64/ld-linux-x86-64.so.2";
+  if (access(loader, R_OK) != 0) GTEST_SKIP() << "no x86-64 loader on this machine";
+  int fd = open(loader, O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  std::string proc = "/proc/self/fd/" + std::to_string(fd);
+  EXPECT_TRUE(runs_static_program(proc.c_str()));
+  EXPECT_TRUE(runs_static_program(proc.c_str(), nullptr));
+  EXPECT_FALSE(runs_static_program(proc.c_str(), loader));
+  close(fd);
+}
+
 TEST(ElfCheck, ScriptsFollowTheirInterpreter) {
   std::string dynamic_script = temp_file("#! /bin/sh -e\necho hi\n", "dyn.sh");
   ProgramInfo info;
@@ -215,6 +230,29 @@ TEST(ExecFormat, MuslLoaderArguments) {
   EXPECT_EQ(scan(m, {"ld-musl", "--verify", "/bin/x"}).run, LoaderRun::kUnknownOption);
   EXPECT_EQ(scan(m, {"ld-musl", "--preloadx", "/bin/x"}).run, LoaderRun::kUnknownOption);
   EXPECT_EQ(scan(m, {"ld-musl", "--argv0"}).run, LoaderRun::kNoProgram);
+}
+
+// glibc 2.36 rtld: LD_TRACE_LOADED_OBJECTS with any value, even empty,
+// selects trace mode (what ldd runs); an entry without '=' is ignored, and
+// so is LD_TRACE_PRELINKING since 2.36. musl's loader has no such variable.
+TEST(ExecFormat, TraceModeComesFromTheEnvironment) {
+  auto traces = [](LoaderKind kind, std::vector<const char*> env) {
+    env.push_back(nullptr);
+    return loader_env_traces(kind, env.data());
+  };
+  const LoaderKind g = LoaderKind::kGlibc;
+  EXPECT_TRUE(traces(g, {"PATH=/bin", "LD_TRACE_LOADED_OBJECTS=1", "LD_WARN="}));
+  EXPECT_TRUE(traces(g, {"LD_TRACE_LOADED_OBJECTS="}));
+  EXPECT_FALSE(traces(g, {"LD_TRACE_LOADED_OBJECTS"}));
+  EXPECT_FALSE(traces(g, {"LD_TRACE_LOADED_OBJECTSX=1"}));
+  EXPECT_FALSE(traces(g, {"LD_TRACE_PRELINKING=1"}));
+  EXPECT_FALSE(traces(g, {"X_LD_TRACE_LOADED_OBJECTS=1"}));
+  EXPECT_FALSE(traces(g, {}));
+  EXPECT_FALSE(loader_env_traces(g, nullptr));
+  EXPECT_FALSE(traces(LoaderKind::kMusl, {"LD_TRACE_LOADED_OBJECTS=1"}));
+  EXPECT_FALSE(traces(LoaderKind::kNone, {"LD_TRACE_LOADED_OBJECTS=1"}));
+  EXPECT_STREQ(loader_trace_entry(g), "LD_TRACE_LOADED_OBJECTS=");
+  EXPECT_EQ(loader_trace_entry(LoaderKind::kMusl), nullptr);
 }
 
 TEST(ExecEnv, ComposePreloadPutsOursFirstOnce) {

@@ -7,6 +7,8 @@
 // under require.preload, and libraries from writable places are not loaded.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -723,6 +725,129 @@ TEST(EnforcerExec, ScriptWhoseInterpreterIsTheLoaderIsDecidedOnItsProgram) {
       << r.dump();
 }
 
+// glibc's ldd runs `LD_TRACE_LOADED_OBJECTS=1 ld.so FILE`: the variable,
+// with any value (glibc 2.36 rtld), puts the loader in trace mode, which
+// lists FILE's libraries and runs nothing, like --list. So ldd of a denied
+// program, or of one in a writable place, works; without the variable the
+// program is still decided, and LD_TRACE_PRELINKING (ignored since glibc
+// 2.36: the program runs) changes nothing.
+TEST(EnforcerExec, DynamicLoaderInTraceModeForLddRunsNothingAndIsAllowed) {
+  if (access(kLoader, X_OK) != 0) GTEST_SKIP() << "no x86-64 glibc loader here";
+  for (Mode mode : {Mode::kBlock, Mode::kMonitor}) {
+    Scripts s;
+    ASSERT_EQ(std::system(("cp /usr/bin/touch " + (s.dir() / "dropped")).c_str()), 0);
+    PolicyImage policy = writable_tmp(mode);
+    policy.control(Control::kProcessExec, mode).rule(name_rule(Verdict::kDeny, "touch"));
+    std::string m = s.dir() / "m";
+    const std::string code = "L = '" + std::string(kLoader) + "'\nM = '" + m + "'\n" + R"(
+import os, subprocess
+def run(tag, argv, extra):
+  env = dict(os.environ)
+  env.update(extra)
+  try:
+    p = subprocess.run(argv, env=env, capture_output=True)
+    print(tag, 'rc', p.returncode, b'libc.so' in p.stdout)
+  except OSError as e:
+    print(tag, 'err', e.errno)
+run('trace', [L, '/usr/bin/touch', M + '0'], {'LD_TRACE_LOADED_OBJECTS': '1'})
+run('empty', [L, './dropped', M + '1'], {'LD_TRACE_LOADED_OBJECTS': ''})
+run('ldd_denied', ['/usr/bin/ldd', '/usr/bin/touch'], {})
+run('ldd_tmp', ['/usr/bin/ldd', './dropped'], {})
+run('plain', [L, '/usr/bin/touch', M + '2'], {})
+run('prelink', [L, '/usr/bin/touch', M + '3'], {'LD_TRACE_PRELINKING': '1'})
+)";
+    RunResult r = run_python(policy, code, s);
+    EXPECT_EQ(r.line("trace"), "trace rc 0 True") << r.dump();
+    EXPECT_EQ(r.line("empty"), "empty rc 0 True") << r.dump();
+    EXPECT_EQ(r.line("ldd_denied"), "ldd_denied rc 0 True") << r.dump();
+    EXPECT_EQ(r.line("ldd_tmp"), "ldd_tmp rc 0 True") << r.dump();
+    EXPECT_FALSE(s.dir().exists("m0")) << r.dump();
+    EXPECT_FALSE(s.dir().exists("m1")) << r.dump();
+    EXPECT_TRUE(r.find_events({"\"control\":\"process.exec_from_writable\""}).empty()) << r.dump();
+    EXPECT_EQ(
+        r.find_events({"\"control\":\"process.exec\"", mode == Mode::kBlock ? kBlocked : kAllowed,
+                       "\"target\":\"/usr/bin/touch\"", "run through the dynamic loader"})
+            .size(),
+        2u)
+        << r.dump();
+    if (mode == Mode::kBlock) {
+      EXPECT_EQ(r.line("plain"), "plain err 13") << r.dump();
+      EXPECT_EQ(r.line("prelink"), "prelink err 13") << r.dump();
+      EXPECT_FALSE(s.dir().exists("m2")) << r.dump();
+      EXPECT_FALSE(s.dir().exists("m3")) << r.dump();
+    } else {
+      EXPECT_TRUE(s.dir().exists("m2")) << r.dump();
+      EXPECT_TRUE(s.dir().exists("m3")) << r.dump();
+    }
+  }
+}
+
+// fexecve (execveat AT_EMPTY_PATH) of the loader is no static binary under
+// require.preload: the loader is recognised by the name of the file the
+// descriptor refers to, not by /proc/self/fd/N. A static binary stays
+// refused, also in a memfd named like the loader (a memfd's name is the
+// caller's choice), and also when a memfd or a deleted file is run by its
+// /proc/self/fd/N path (which used to escape the check: the file's name,
+// "/memfd:x (deleted)", opens nothing).
+TEST(EnforcerExec, FexecveOfTheLoaderIsNotAStaticBinaryUnderRequirePreload) {
+  if (access(kLoader, X_OK) != 0) GTEST_SKIP() << "no x86-64 glibc loader here";
+  if (access("/usr/bin/busybox", X_OK) != 0) GTEST_SKIP() << "busybox-static is not installed";
+  Scripts s;
+  PolicyImage policy;
+  policy.control(Control::kProcessExec, Mode::kBlock);
+  std::vector<uint8_t> bytes = policy.build();
+  image::Header header;
+  std::memcpy(&header, bytes.data(), sizeof header);
+  header.flags |= image::kRequirePreload;
+  std::memcpy(bytes.data(), &header, sizeof header);
+  RunOptions options;
+  options.cwd = s.dir().path();
+  const std::string code = "L = '" + std::string(kLoader) + "'\n" + R"(
+import os
+def run(tag, open_fd, argv):
+  pid = os.fork()
+  if pid == 0:
+    try:
+      os.execve(open_fd(), argv, dict(os.environ))
+    except OSError as e:
+      os._exit(100 + e.errno)
+  print(tag, os.waitpid(pid, 0)[1] >> 8)
+def memfd():
+  fd = os.memfd_create('ld-linux-x86-64.so.2', 0)
+  os.write(fd, open('/usr/bin/busybox', 'rb').read())
+  return fd
+def deleted():
+  with open('/usr/bin/busybox', 'rb') as f:
+    open('bb', 'wb').write(f.read())
+  os.chmod('bb', 0o755)
+  fd = os.open('bb', os.O_RDONLY)
+  os.unlink('bb')
+  return fd
+def by_path(open_fd):
+  return lambda: '/proc/self/fd/%d' % open_fd()
+run('loader', lambda: os.open(L, os.O_RDONLY), ['ld', '/usr/bin/touch', 'loader.ran'])
+run('static', lambda: os.open('/usr/bin/busybox', os.O_RDONLY), ['busybox', 'touch', 'static.ran'])
+run('memfd', memfd, ['busybox', 'touch', 'memfd.ran'])
+run('memfd_path', by_path(memfd), ['busybox', 'touch', 'memfd_path.ran'])
+run('deleted_path', by_path(deleted), ['busybox', 'touch', 'deleted_path.ran'])
+)";
+  RunResult r = run_protected(bytes, {kPython, "-c", code}, options);
+  EXPECT_EQ(r.line("loader"), "loader 0") << r.dump();
+  EXPECT_TRUE(s.dir().exists("loader.ran")) << r.dump();
+  EXPECT_EQ(r.line("static"), "static 113") << r.dump();
+  EXPECT_EQ(r.line("memfd"), "memfd 113") << r.dump();
+  EXPECT_EQ(r.line("memfd_path"), "memfd_path 113") << r.dump();
+  EXPECT_EQ(r.line("deleted_path"), "deleted_path 113") << r.dump();
+  for (const char* ran : {"static.ran", "memfd.ran", "memfd_path.ran", "deleted_path.ran"}) {
+    EXPECT_FALSE(s.dir().exists(ran)) << ran << r.dump();
+  }
+  EXPECT_EQ(r.find_events({kBlocked, "\"rule\":\"require.preload\"", "static binary"}).size(), 4u)
+      << r.dump();
+  char loader[PATH_MAX];
+  ASSERT_NE(realpath(kLoader, loader), nullptr);
+  EXPECT_TRUE(r.find_events({"\"target\":\"" + std::string(loader) + "\""}).empty()) << r.dump();
+}
+
 // F3: the kernel follows nested "#!" scripts (A's interpreter is script B,
 // whose interpreter is denied), and opens a relative interpreter against
 // the cwd.
@@ -922,6 +1047,54 @@ TEST(EnforcerExec, PosixSpawnRelativeProgramAfterAddchdirIsRefused) {
   EXPECT_TRUE(r.has_event({kBlocked, "\"rule\":\"process.exec.unverifiable\"",
                            "\"target\":\"./nc\"", "after posix_spawn_file_actions_addchdir_np"}))
       << r.dump();
+}
+
+// Change-of-directory actions are tracked exactly in a fixed table: an
+// actions object that cannot be tracked (more live ones than the table
+// holds) gets ENOMEM from addchdir_np and no chdir action, so every object
+// that changes directory still refuses relative paths, and nothing is left
+// over once the objects are destroyed (until 2026-11-24 a full
+// table made every later relative addopen and spawn fail for the rest of the
+// process).
+TEST(EnforcerExec, PosixSpawnChdirActionsLeaveNothingBehindOnceDestroyed) {
+  Scripts s;
+  ASSERT_EQ(mkdir((s.dir() / "secret").c_str(), 0755), 0);
+  s.dir().write("secret/key", "TOPSECRET\n");
+  s.dir().write("public", "PUBLIC\n");
+  s.add("ok");
+  PolicyImage policy = files_policy(s, Mode::kBlock);
+  policy.control(Control::kProcessExec, Mode::kBlock);
+  RunResult r = run_python(
+      policy,
+      "import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+      "def actions():\n"
+      "  a = ctypes.create_string_buffer(256)\n"
+      "  assert libc.posix_spawn_file_actions_init(a) == 0\n  return a\n"
+      "many = [actions() for _ in range(300)]\n"
+      "rcs = [libc.posix_spawn_file_actions_addchdir_np(a, b'secret') for a in many]\n"
+      "print('chdir', sorted(set(rcs)), rcs.count(0) > 32)\n"
+      "print('relative', sorted(set(libc.posix_spawn_file_actions_addopen(a, 0, b'key', 0, 0)\n"
+      "                             for a, rc in zip(many, rcs) if rc == 0)))\n"
+      "print('untracked', sorted(set(libc.posix_spawn_file_actions_addopen(a, 0, b'public', 0, 0)\n"
+      "                              for a, rc in zip(many, rcs) if rc != 0)))\n"
+      "for a in many:\n  libc.posix_spawn_file_actions_destroy(a)\n"
+      "b = actions()\n"
+      "print('after', libc.posix_spawn_file_actions_addopen(b, 0, b'public', 0, 0))\n"
+      "argv = (ctypes.c_char_p * 2)(b'ok', None)\nenv = (ctypes.c_char_p * 1)(None)\n"
+      "pid = ctypes.c_int()\n"
+      "rc = libc.posix_spawn(ctypes.byref(pid), b'./ok', b, None, argv, env)\n"
+      "print('spawn', rc, os.waitpid(pid.value, 0)[1] if rc == 0 else '')\n"
+      "print('again', libc.posix_spawn_file_actions_addchdir_np(b, b'secret'),\n"
+      "      libc.posix_spawn_file_actions_addopen(b, 0, b'key', 0, 0))\n"
+      "libc.posix_spawn_file_actions_destroy(b)\n",
+      s);
+  EXPECT_EQ(r.line("chdir"), "chdir [0, 12] True") << r.dump();
+  EXPECT_EQ(r.line("relative"), "relative [13]") << r.dump();
+  EXPECT_EQ(r.line("untracked"), "untracked [0]") << r.dump();
+  EXPECT_EQ(r.line("after"), "after 0") << r.dump();
+  EXPECT_EQ(r.line("spawn"), "spawn 0 0") << r.dump();
+  EXPECT_TRUE(s.ran("ok")) << r.dump();
+  EXPECT_EQ(r.line("again"), "again 0 13") << r.dump();
 }
 
 // F11: dlmopen loads a library into a new namespace: the same check as dlopen.

@@ -247,6 +247,60 @@ TEST(EnforcerFiles, FreopenWithoutAPathDecidesTheStreamsFileWithTheNewMode) {
   EXPECT_TRUE(r.events.empty()) << r.dump();
 }
 
+// A descriptor the process already holds (stdout redirected by the shell to
+// a file outside the allowed places) is reopened with the access it has:
+// freopen(NULL, "wb", stdout) adds nothing and must not fail (or close the
+// stream). Only the access the new mode adds is decided: a read-only
+// descriptor reopened for writing, a write-only or O_PATH one reopened for
+// reading.
+TEST(EnforcerFiles, FreopenWithoutAPathDecidesOnlyTheAccessTheDescriptorLacks) {
+  for (Mode mode : {Mode::kBlock, Mode::kMonitor}) {
+    const bool block = mode == Mode::kBlock;
+    struct Case {
+      const char* file;
+      const char* held;
+      const char* reopen;
+      const char* control;  // the control decided, or null: nothing added
+      const char* content;  // the file afterwards (the test writes "old")
+    };
+    const Case cases[] = {
+        {"out", "w", "wb", nullptr, "PWNED"},
+        {"out", "w", "a", nullptr, "oldPWNED"},
+        {"out", "rw", "r+", nullptr, "PWNED"},
+        {"out", "r", "w", "files.write", block ? "old" : "PWNED"},
+        {"secret", "w", "r+", "files.read", block ? "old" : "PWNED"},
+        {"secret", "path", "r", "files.read", "old"},
+    };
+    for (const Case& c : cases) {
+      TempDir dir;
+      dir.write("out", "old");
+      dir.write("secret", "old");
+      PolicyImage policy;
+      policy.control(Control::kFilesRead, mode).deny(dir / "secret");
+      policy.control(Control::kFilesWrite, mode).deny(dir / "out");
+      RunResult r = run_protected(policy.build(),
+                                  {probe_path(), "freopen_held", dir / c.file, c.held, c.reopen});
+      std::string what = std::string(c.file) + " " + c.held + " -> " + c.reopen;
+      EXPECT_EQ(dir.read(c.file), c.content) << what << r.dump();
+      if (c.control == nullptr) {
+        EXPECT_EQ(r.line("freopen_held"), "freopen_held ok") << what << r.dump();
+        EXPECT_TRUE(r.events.empty()) << what << r.dump();
+        continue;
+      }
+      auto events = r.find_events({std::string("\"control\":\"") + c.control + "\"",
+                                   "\"op\":\"freopen\"", "\"target\":\"" + dir / c.file + "\"",
+                                   block ? "\"action\":\"blocked\"" : "\"action\":\"allowed\""});
+      EXPECT_EQ(events.size(), 1u) << what << r.dump();
+      if (block) {
+        EXPECT_EQ(r.line("freopen_held"), std::string("freopen_held ") + kEacces)
+            << what << r.dump();
+      } else {
+        EXPECT_EQ(r.line("freopen_held").rfind("freopen_held ok", 0), 0u) << what << r.dump();
+      }
+    }
+  }
+}
+
 // renameat2(RENAME_EXCHANGE) gives the destination's content the source's
 // name: a read-protected destination is read under an allowed name.
 TEST(EnforcerFiles, RenameExchangeDecidesBothPathsForReadingAndWriting) {

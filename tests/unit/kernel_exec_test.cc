@@ -827,14 +827,15 @@ TEST(ExecDecision, AFileThatCannotBeHashedMatchesDenyRulesAndNoAllowRule) {
 // stopped process's memory and decides PROG too.
 const char* kLoader = "/lib64/ld-linux-x86-64.so.2";
 
-int try_exec_argv(std::vector<const char*> args) {
+int try_exec_argv(std::vector<const char*> args, std::vector<const char*> env = {}) {
   pid_t pid = fork();
   if (pid == 0) {
     int null = open("/dev/null", O_WRONLY);
     dup2(null, 1);
     args.push_back(nullptr);
-    char* const envp[] = {nullptr};
-    syscall(SYS_execve, args[0], const_cast<char* const*>(args.data()), envp);
+    env.push_back(nullptr);
+    syscall(SYS_execve, args[0], const_cast<char* const*>(args.data()),
+            const_cast<char* const*>(env.data()));
     _exit(100 + errno);
   }
   int status = 0;
@@ -883,6 +884,83 @@ TEST_F(ExecTest, DynamicLoaderCannotRunADeniedProgram) {
   EXPECT_NE(ev.find("the program run by the dynamic loader lies in a writable location"),
             std::string::npos)
       << ev;
+}
+
+// A copy of /usr/bin/env in /tmp (a writable location), for the loader to run.
+std::string copy_to_tmp() {
+  char tmp[] = "/tmp/fnguard-ldso-XXXXXX";
+  int fd = mkstemp(tmp);
+  int in = open("/usr/bin/env", O_RDONLY);
+  char buf[65536];
+  ssize_t n;
+  while ((n = read(in, buf, sizeof buf)) > 0) (void)!write(fd, buf, static_cast<size_t>(n));
+  close(in);
+  fchmod(fd, 0755);
+  close(fd);
+  return tmp;
+}
+
+// glibc's ldd runs `LD_TRACE_LOADED_OBJECTS=1 ld.so FILE`: in trace mode
+// (the variable with any value, glibc 2.36) the loader lists FILE's
+// libraries and runs nothing. The supervisor reads the exec's environment
+// (here after many other entries) and allows it, whatever FILE is; without
+// the variable (or with an entry lacking '=', which rtld ignores, or with
+// LD_TRACE_PRELINKING, ignored since 2.36) FILE is decided as before.
+TEST_F(ExecTest, DynamicLoaderInTraceModeRunsNothingAndIsAllowed) {
+  if (access(kLoader, X_OK) != 0) GTEST_SKIP() << "no x86-64 glibc loader here";
+  Events events;
+  auto backstop = prepare(&events);
+  ASSERT_TRUE(backstop);
+  std::string out = launch(backstop.get(), [] {
+    std::string tmp = copy_to_tmp();
+    std::vector<std::string> storage;
+    for (int i = 0; i < 700; ++i) storage.push_back("V" + std::to_string(i) + "=x");
+    std::vector<const char*> many;
+    for (const std::string& e : storage) many.push_back(e.c_str());
+    many.push_back("LD_TRACE_LOADED_OBJECTS=1");
+    std::string r;
+    r += "trace=" +
+         std::to_string(try_exec_argv({kLoader, "/usr/bin/true"}, {"LD_TRACE_LOADED_OBJECTS=1"})) +
+         ";";
+    r += "empty=" +
+         std::to_string(try_exec_argv({kLoader, tmp.c_str()}, {"LD_TRACE_LOADED_OBJECTS="})) + ";";
+    r += "many=" + std::to_string(try_exec_argv({kLoader, "/usr/bin/true"}, many)) + ";";
+    r += "noeq=" +
+         std::to_string(try_exec_argv({kLoader, "/usr/bin/true"}, {"LD_TRACE_LOADED_OBJECTS"})) +
+         ";";
+    r += "prelink=" +
+         std::to_string(try_exec_argv({kLoader, "/usr/bin/true"}, {"LD_TRACE_PRELINKING=1"})) + ";";
+    r += "plain=" + std::to_string(try_exec_argv({kLoader, tmp.c_str()})) + ";";
+    unlink(tmp.c_str());
+    return r;
+  });
+  EXPECT_EQ(out, "trace=0;empty=0;many=0;noeq=13;prelink=13;plain=13;") << events.all();
+}
+
+// Only the arguments up to the loader's program decide what it runs: long
+// ones after it (a 5 KB `python3 -c` script, JSON) are not read in full and
+// do not matter. One before the program (an option's value) that cannot be
+// read in full still fails closed.
+TEST_F(ExecTest, LongArgumentsAfterTheLoadersProgramDoNotMatter) {
+  if (access(kLoader, X_OK) != 0) GTEST_SKIP() << "no x86-64 glibc loader here";
+  Events events;
+  auto backstop = prepare(&events);
+  ASSERT_TRUE(backstop);
+  std::string out = launch(backstop.get(), [] {
+    std::string big(5000, 'x');
+    std::vector<const char*> many = {kLoader, "/usr/bin/echo"};
+    for (int i = 0; i < 70; ++i) many.push_back(big.c_str());
+    std::string r;
+    r += "after=" + std::to_string(try_exec_argv({kLoader, "/usr/bin/echo", big.c_str()})) + ";";
+    r += "many=" + std::to_string(try_exec_argv(many)) + ";";
+    r += "denied=" + std::to_string(try_exec_argv({kLoader, "/usr/bin/true", big.c_str()})) + ";";
+    r += "before=" +
+         std::to_string(try_exec_argv({kLoader, "--argv0", big.c_str(), "/usr/bin/echo"})) + ";";
+    return r;
+  });
+  EXPECT_EQ(out, "after=0;many=0;denied=13;before=13;") << events.all();
+  EXPECT_NE(events.all().find("\"rule\":\"process.exec.unverifiable\""), std::string::npos)
+      << events.all();
 }
 
 // process.exec only: `true` denied by name, exec_from_writable off, so that
@@ -984,6 +1062,9 @@ TEST(ExecDecision, TheLoadersProgramIsDecidedFromItsArguments) {
   EXPECT_TRUE(decide({"ld.so"}).allow);
   EXPECT_EQ(decide({"ld.so", "--new-option", "/usr/bin/env"}).rule, "process.exec.unverifiable");
   EXPECT_FALSE(decide({"ld.so", "--inhibit-cache"}, false).allow);  // cut short
+  // Cut short after the program (a long argument follows it): decided on it.
+  EXPECT_TRUE(decide({"ld.so", "/usr/bin/env"}, false).allow);
+  EXPECT_EQ(decide({"ld.so", "/usr/bin/true"}, false).rule, "process.exec.rules[0]");
   EXPECT_FALSE(decide({}, true, EFAULT).allow);                     // unreadable
   EXPECT_FALSE(decide_exec_request(view, image::Phase::kAny, "", kLoader, "", 0, nullptr).allow);
   // Through a "#!" line: the kernel puts the line before the caller's argv.
@@ -997,6 +1078,38 @@ TEST(ExecDecision, TheLoadersProgramIsDecidedFromItsArguments) {
   v = decide_exec_request(view, image::Phase::kAny, "", script, "", 0, argv);
   EXPECT_FALSE(v.allow);
   EXPECT_EQ(v.target, "/usr/bin/true");
+}
+
+// ldd's trace mode: with LD_TRACE_LOADED_OBJECTS in the exec's environment
+// the glibc loader runs nothing, so neither its program nor its argument
+// vector matters. Without the environment reader the entry counts as absent.
+TEST(ExecDecision, TheLoaderInTraceModeRunsNothing) {
+  if (access(kLoader, X_OK) != 0) GTEST_SKIP() << "no x86-64 glibc loader here";
+  std::vector<uint8_t> bytes = exec_only_image();
+  image::View view(bytes.data(), bytes.size());
+  std::vector<std::string> asked;
+  EnvReader tracing = [&](const char* prefix) {
+    asked.push_back(prefix);
+    return true;
+  };
+  EnvReader plain = [](const char*) { return false; };
+  ArgvReader argv = [](std::vector<std::string>* out, bool* c) {
+    *out = {"ld.so", "/usr/bin/true"};
+    *c = true;
+    return 0;
+  };
+  ArgvReader unreadable = [](std::vector<std::string>*, bool*) { return EFAULT; };
+  auto decide = [&](const std::string& path, const ArgvReader& a, const EnvReader& e) {
+    return decide_exec_request(view, image::Phase::kAny, "", path, "", 0, a, e);
+  };
+  EXPECT_TRUE(decide(kLoader, argv, tracing).allow);
+  EXPECT_EQ(asked, std::vector<std::string>{"LD_TRACE_LOADED_OBJECTS="});
+  EXPECT_TRUE(decide(kLoader, unreadable, tracing).allow);
+  EXPECT_FALSE(decide(kLoader, argv, plain).allow);
+  EXPECT_FALSE(decide(kLoader, argv, nullptr).allow);
+  asked.clear();
+  EXPECT_TRUE(decide("/usr/bin/env", argv, tracing).allow);  // no loader: not asked
+  EXPECT_TRUE(asked.empty());
 }
 
 // A supervisor without root cannot read an execute-only script; one that

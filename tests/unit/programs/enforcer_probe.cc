@@ -25,6 +25,11 @@
 //   forkexec PROG ARGS.. fork, child execv, parent waits; data = exit status
 //   freopen_null P MODE  fopen(P, "r"), then freopen(NULL, MODE); "w"/"a"
 //                        write "PWNED", "r" data = the content
+//   freopen_held P ACC MODE  a descriptor for P opened with a raw openat
+//                        (as a shell's redirection hands one over: no hook
+//                        sees it) for ACC ("r", "w", "rw" or "path":
+//                        O_PATH), fdopen'ed, then freopen(NULL, MODE); as
+//                        freopen_null for the rest
 //   exchange A B         renameat2(A, B, RENAME_EXCHANGE)
 //   linkfd P NEW         open(P, O_PATH), linkat(fd, "", NEW, AT_EMPTY_PATH)
 //   fchownat_empty P     open(P, O_PATH), fchownat(fd, "", own uid and gid,
@@ -50,6 +55,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -298,6 +304,23 @@ int main(int argc, char** argv) {
       }
       result("freopen_null", g != nullptr ? 0 : -1, data);
       i += 2;
+    } else if (op == "freopen_held") {
+      std::string acc = arg(2);
+      int flags = acc == "w" ? O_WRONLY : acc == "rw" ? O_RDWR : acc == "path" ? O_PATH : O_RDONLY;
+      int fd = static_cast<int>(syscall(SYS_openat, AT_FDCWD, arg(1), flags));
+      FILE* f = fd >= 0 ? fdopen(fd, acc == "w" ? "w" : acc == "rw" ? "r+" : "r") : nullptr;
+      FILE* g = f != nullptr ? freopen(nullptr, arg(3), f) : nullptr;
+      std::string data;
+      if (g != nullptr) {
+        if (arg(3)[0] == 'r' && strchr(arg(3), '+') == nullptr) {
+          data = read_stream(g);
+        } else {
+          fputs("PWNED", g);
+        }
+        fclose(g);
+      }
+      result("freopen_held", g != nullptr ? 0 : -1, data);
+      i += 3;
     } else if (op == "exchange") {
       result("exchange", renameat2(AT_FDCWD, arg(1), AT_FDCWD, arg(2), RENAME_EXCHANGE));
       i += 2;
