@@ -168,6 +168,8 @@ Result<std::unique_ptr<Backstop>> Backstop::prepare(image::View image, BackstopO
     }
   } else {
     LandlockPlan plan = plan_landlock(image, f.landlock_abi, b->options_.exec_dirs);
+    // The command inherits our standard descriptors (a shell's redirection).
+    plan_inherited_files({STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}, &plan);
     st.notes = plan.notes;
     st.landlock = plan.summary();
     if (plan.active()) {

@@ -228,6 +228,31 @@ LandlockPlan plan_landlock(const image::View& image, int abi,
   return plan;
 }
 
+void plan_inherited_files(const std::vector<int>& fds, LandlockPlan* plan) {
+  if (!plan->restrict_write) return;
+  for (int fd : fds) {
+    int fd_flags = fcntl(fd, F_GETFD);
+    int flags = fcntl(fd, F_GETFL);
+    struct stat st;
+    if (fd_flags < 0 || (fd_flags & FD_CLOEXEC) != 0 || flags < 0 || (flags & O_PATH) != 0 ||
+        ((flags & O_ACCMODE) != O_WRONLY && (flags & O_ACCMODE) != O_RDWR) || fstat(fd, &st) != 0 ||
+        !S_ISREG(st.st_mode)) {
+      continue;
+    }
+    std::string link = "/proc/self/fd/" + std::to_string(fd);
+    char name[PATH_MAX];
+    ssize_t n = readlink(link.c_str(), name, sizeof name - 1);
+    std::string shown = n > 0 ? std::string(name, static_cast<size_t>(n)) : link;
+    // The rule is made from the descriptor's own file (create_landlock_ruleset
+    // opens the magic link), not from its name, which may have changed.
+    plan->paths.push_back({link, (ll::kFsWriteFile | ll::kFsTruncate) & plan->handled_fs});
+    plan->notes.push_back("descriptor " + std::to_string(fd) + " is open for writing on " + shown +
+                          " when the command starts: Landlock lets the command write that file "
+                          "wherever it lies, also through a reopen (freopen(NULL, \"wb\", "
+                          "stdout))");
+  }
+}
+
 Result<int> create_landlock_ruleset(const LandlockPlan& plan) {
   ll::RulesetAttr attr{};
   attr.handled_access_fs = plan.handled_fs;

@@ -11,7 +11,11 @@
 //   allow glob ("/tmp/**" -> /tmp; "/srv/out/*.log" -> /srv/out, widened to
 //   every file beneath). Deny rules cannot be expressed (Landlock only
 //   allows) and are left to the preload. A default-allow write control is a
-//   deny list and is not expressed at all.
+//   deny list and is not expressed at all. A regular file the command
+//   inherits open for writing (a shell's `> out.log`) may be written and
+//   truncated wherever it lies (plan_inherited_files): the descriptor can
+//   write it already, and a reopen (freopen(NULL, "wb", stdout)) gains
+//   nothing.
 // - process.exec_from_writable (block): execute is allowed only beneath the
 //   system and code directories that are not writable locations (exec_dirs).
 //   memfds and anything under /tmp cannot be executed.
@@ -64,6 +68,16 @@ struct LandlockPlan {
 // candidate directories exist.
 LandlockPlan plan_landlock(const image::View& image, int abi,
                            const std::vector<std::string>& extra_exec_dirs);
+
+// Adds a file rule (write and truncate) for each of `fds` that is open for
+// writing on a regular file and is inherited across exec (no close-on-exec):
+// the launcher's 0, 1 and 2, which the command inherits. The process can
+// write such a file through the descriptor already; the rule lets it reopen
+// the file for writing too, which freopen(NULL, mode, stream) does
+// (/proc/self/fd/N), as the preload allows it (it decides only the access a
+// reopen adds). Only when writes are restricted; each rule is named in the
+// notes. Read-only descriptors, directories, pipes and sockets get nothing.
+void plan_inherited_files(const std::vector<int>& fds, LandlockPlan* plan);
 
 // Creates the ruleset in the supervisor (before fork). Returns the ruleset
 // fd (close-on-exec; the caller owns it).

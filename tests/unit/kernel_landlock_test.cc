@@ -184,6 +184,54 @@ TEST_F(LandlockApply, AnAllowedPathThatIsAPipeIsLeftOutNotFatal) {
   EXPECT_EQ(out, "allowed=0,denied=13,pipe=0");
 }
 
+// A regular file the command inherits open for writing (a shell's
+// `> out.log` outside the allowed directories) may be reopened for writing,
+// as freopen(NULL, "wb", stdout) does through /proc/self/fd/1: the
+// descriptor writes it already. Nothing else there, and not a file
+// inherited read-only or close-on-exec.
+TEST_F(LandlockApply, AFileInheritedOpenForWritingMayBeReopened) {
+  auto b = testing::base_builder(Mode::kBlock);
+  b.set_control(Control::kFilesWrite, Mode::kBlock, Verdict::kDeny);
+  b.add_rule(Control::kFilesWrite, testing::path_rule(Verdict::kAllow, root_ + "/allowed/**", 0));
+  auto bytes = b.finish();
+  LandlockPlan plan = plan_landlock(image::View(bytes.data(), bytes.size()), abi_, {});
+  for (const char* name : {"/denied/out", "/denied/in", "/denied/private"}) {
+    ASSERT_EQ(try_create(root_ + name), 0);
+  }
+  int out = open((root_ + "/denied/out").c_str(), O_WRONLY);
+  int in = open((root_ + "/denied/in").c_str(), O_RDONLY);
+  int priv = open((root_ + "/denied/private").c_str(), O_WRONLY | O_CLOEXEC);
+  ASSERT_GE(out, 0);
+  ASSERT_GE(in, 0);
+  ASSERT_GE(priv, 0);
+  size_t before = plan.paths.size();
+  plan_inherited_files({out, in, priv}, &plan);
+  EXPECT_EQ(plan.paths.size(), before + 1);
+  EXPECT_TRUE(has_note(plan, "descriptor " + std::to_string(out) + " is open for writing on " +
+                                 root_ + "/denied/out"));
+  auto reopen = [](int fd) {
+    int again = open(("/proc/self/fd/" + std::to_string(fd)).c_str(), O_WRONLY | O_TRUNC);
+    if (again < 0) return errno;
+    close(again);
+    return 0;
+  };
+  std::string result = in_sandbox(plan, [&] {
+    std::string r = "reopen=" + std::to_string(reopen(out));
+    r += ",readonly=" + std::to_string(reopen(in));
+    r += ",cloexec=" + std::to_string(reopen(priv));
+    r += ",sibling=" + std::to_string(try_create(root_ + "/denied/other"));
+    return r;
+  });
+  close(out);
+  close(in);
+  close(priv);
+  EXPECT_EQ(result, "reopen=0,readonly=13,cloexec=13,sibling=13");
+  // Writes not restricted: nothing to add.
+  LandlockPlan open_plan;
+  plan_inherited_files({out}, &open_plan);
+  EXPECT_TRUE(open_plan.paths.empty());
+}
+
 TEST_F(LandlockApply, NoExecutionFromWritableLocations) {
   auto b = testing::base_builder(Mode::kBlock);
   b.set_control(Control::kExecFromWritable, Mode::kBlock, Verdict::kDeny);
