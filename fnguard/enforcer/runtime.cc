@@ -275,13 +275,18 @@ bool read_context(const image::ContextPage* page, const char* target, const char
 
 // True when one of `subjects` contains a taint value of the current
 // invocation (sequence-locked read; a page that keeps changing counts as no
-// taint rather than stalling the caller).
+// taint rather than stalling the caller). A degraded page (the proxy saw a
+// raw relay that may have carried an invocation) keeps its taint values:
+// they are the last invocation the proxy saw, and dropping them let any
+// connection to the proxy that merely mentioned /next switch `taint: block`
+// off for the invocation in flight (found by a review, tenth session of
+// 2026-11-23). Stale values can only refuse more, never less.
 bool subjects_tainted(const image::ContextPage* page, const char* const* subjects,
                       bool value_contains_subject) {
   for (int attempt = 0; attempt < 64; ++attempt) {
     uint32_t before = page->seq.load(std::memory_order_acquire);
     if ((before & 1u) != 0) continue;
-    if (page->magic != image::kContextMagic || page->degraded != 0) return false;
+    if (page->magic != image::kContextMagic) return false;
     bool hit = false;
     uint32_t count = page->taint_count < image::kMaxTaints ? page->taint_count : image::kMaxTaints;
     for (uint32_t i = 0; i < count && !hit; ++i) {
@@ -321,7 +326,7 @@ void write_function(events::JsonWriter& w, const EventContext* ctx) {
 }
 
 void write_taint(events::JsonWriter& w, const EventContext* ctx) {
-  if (ctx == nullptr || ctx->degraded || ctx->taint_value_len == 0) return;
+  if (ctx == nullptr || ctx->taint_value_len == 0) return;
   w.begin_object("taint");
   w.field("field", ctx->taint_field, ctx->taint_field_len);
   w.field("value", ctx->taint_value, ctx->taint_value_len);

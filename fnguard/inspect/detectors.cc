@@ -699,63 +699,100 @@ bool json_unescape_round(std::string_view in, std::string& out) {
 // The characters a URL parser's IDNA mapping (UTS #46, NFKC) turns into the
 // ASCII of a host: the ideographic, fullwidth and halfwidth full stops;
 // fullwidth digits, letters, ':' and '/'; circled digits (U+2460 "①" is
-// "1", U+2469 "⑩" is "10"). WHATWG URL parsers (Node's fetch and new URL)
-// read "http://127。0。0。1/" and "http://①②⑦.0.0.1/" as 127.0.0.1.
-// Used for the SSRF detector only: shells and file systems do not fold.
-// Returns false when nothing changed.
+// "1", U+2469 "⑩" is "10") and letters (U+24B6 "Ⓐ"); superscript and
+// subscript digits ("¹⁶⁹"); the mathematical alphanumerics ("𝟏", "𝐚").
+// WHATWG URL parsers (Node's fetch and new URL) read "http://127。0。0。1/",
+// "http://①②⑦.0.0.1/" and "http://ⓛⓞⓒⓐⓛⓗⓞⓢⓣ/" as loopback. Used for the
+// SSRF detector only: shells and file systems do not fold. Returns the
+// ASCII for code point `cp`, or nullptr.
+const char* host_ascii(uint32_t cp) {
+  static constexpr const char* kDigits[] = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
+  static constexpr const char* kLetters[] = {"a", "b", "c", "d", "e", "f", "g", "h", "i",
+                                             "j", "k", "l", "m", "n", "o", "p", "q", "r",
+                                             "s", "t", "u", "v", "w", "x", "y", "z"};
+  static constexpr const char* kTens[] = {"10", "11", "12", "13", "14", "15",
+                                          "16", "17", "18", "19", "20"};
+  static constexpr const char* kAscii[] = {
+      "!", "\"", "#", "$", "%", "&", "'", "(", ")", "*", "+", ",",  "-", ".", "/", "0",
+      "1", "2",  "3", "4", "5", "6", "7", "8", "9", ":", ";", "<",  "=", ">", "?", "@",
+      "a", "b",  "c", "d", "e", "f", "g", "h", "i", "j", "k", "l",  "m", "n", "o", "p",
+      "q", "r",  "s", "t", "u", "v", "w", "x", "y", "z", "[", "\\", "]", "^", "_", "`",
+      "a", "b",  "c", "d", "e", "f", "g", "h", "i", "j", "k", "l",  "m", "n", "o", "p",
+      "q", "r",  "s", "t", "u", "v", "w", "x", "y", "z", "{", "|",  "}", "~"};
+  if (cp == 0x3002 || cp == 0xff0e || cp == 0xff61) return ".";
+  if (cp >= 0xff01 && cp <= 0xff5e) return kAscii[cp - 0xff01];  // fullwidth ASCII
+  if (cp == 0xb9) return "1";
+  if (cp == 0xb2) return "2";
+  if (cp == 0xb3) return "3";
+  if (cp == 0x2070) return "0";
+  if (cp >= 0x2074 && cp <= 0x2079) return kDigits[cp - 0x2070];
+  if (cp >= 0x2080 && cp <= 0x2089) return kDigits[cp - 0x2080];
+  if (cp >= 0x2460 && cp <= 0x2468) return kDigits[cp - 0x2460 + 1];
+  if (cp >= 0x2469 && cp <= 0x2473) return kTens[cp - 0x2469];
+  if (cp >= 0x24b6 && cp <= 0x24cf) return kLetters[cp - 0x24b6];
+  if (cp >= 0x24d0 && cp <= 0x24e9) return kLetters[cp - 0x24d0];
+  if (cp == 0x24ea) return "0";
+  if (cp >= 0x1d400 && cp <= 0x1d6a3) return kLetters[(cp - 0x1d400) % 52 % 26];
+  if (cp >= 0x1d7ce && cp <= 0x1d7ff) return kDigits[(cp - 0x1d7ce) % 10];
+  return nullptr;
+}
+
+// The code point of the UTF-8 sequence at s[i] and its length, or 0.
+uint32_t utf8_at(std::string_view s, size_t i, size_t* len) {
+  auto u = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  auto cont = [&](size_t k) { return k < s.size() && (u(k) & 0xc0) == 0x80; };
+  unsigned char b = u(i);
+  if (b >= 0xc2 && b <= 0xdf && cont(i + 1)) {
+    *len = 2;
+    return ((b & 0x1fu) << 6) | (u(i + 1) & 0x3fu);
+  }
+  if (b >= 0xe0 && b <= 0xef && cont(i + 1) && cont(i + 2)) {
+    *len = 3;
+    return ((b & 0x0fu) << 12) | ((u(i + 1) & 0x3fu) << 6) | (u(i + 2) & 0x3fu);
+  }
+  if (b >= 0xf0 && b <= 0xf4 && cont(i + 1) && cont(i + 2) && cont(i + 3)) {
+    *len = 4;
+    return ((b & 0x07u) << 18) | ((u(i + 1) & 0x3fu) << 12) | ((u(i + 2) & 0x3fu) << 6) |
+           (u(i + 3) & 0x3fu);
+  }
+  *len = 1;
+  return 0;
+}
+
+// `in` with host_ascii applied. Returns false when nothing changed.
 bool fold_host_lookalikes(std::string_view in, std::string& out) {
   out.clear();
   out.reserve(in.size());
   bool changed = false;
-  auto u = [&](size_t k) { return static_cast<unsigned char>(in[k]); };
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (i + 2 < in.size() && (u(i) == 0xe3 || u(i) == 0xef || u(i) == 0xe2)) {
-      uint32_t cp = ((u(i) & 0x0fu) << 12) | ((u(i + 1) & 0x3fu) << 6) | (u(i + 2) & 0x3fu);
-      bool cont = (u(i + 1) & 0xc0) == 0x80 && (u(i + 2) & 0xc0) == 0x80;
-      const char* ascii = nullptr;
-      char one[2] = {0, 0};
-      static constexpr const char* kTens[] = {"10", "11", "12", "13", "14", "15",
-                                              "16", "17", "18", "19", "20"};
-      if (!cont) {
-      } else if (cp == 0x3002 || cp == 0xff0e || cp == 0xff61) {
-        ascii = ".";
-      } else if (cp >= 0xff01 && cp <= 0xff5e) {  // fullwidth ASCII
-        one[0] = static_cast<char>(lower_c(static_cast<char>(cp - 0xff01 + 0x21)));
-        ascii = one;
-      } else if (cp >= 0x2460 && cp <= 0x2468) {
-        one[0] = static_cast<char>('1' + (cp - 0x2460));
-        ascii = one;
-      } else if (cp >= 0x2469 && cp <= 0x2473) {
-        ascii = kTens[cp - 0x2469];
-      } else if (cp == 0x24ea) {
-        ascii = "0";
-      }
-      if (ascii != nullptr) {
-        out += ascii;
-        i += 2;
-        changed = true;
-        continue;
-      }
+  for (size_t i = 0; i < in.size();) {
+    if (static_cast<unsigned char>(in[i]) < 0x80) {
+      out += in[i++];
+      continue;
     }
-    out += in[i];
+    size_t len = 1;
+    uint32_t cp = utf8_at(in, i, &len);
+    const char* ascii = cp != 0 ? host_ascii(cp) : nullptr;
+    if (ascii != nullptr) {
+      out += ascii;
+      changed = true;
+    } else {
+      out.append(in.substr(i, len));
+    }
+    i += len;
   }
   return changed;
 }
 
 // Whether fold_host_lookalikes would change anything: looks only at the
-// lead bytes of its sequences (typographic quotes, E2 80 xx, are common in
-// prose and are not among them).
+// lead bytes of its sequences (C2, E2, E3, EF, F0; typographic quotes,
+// E2 80 xx, are common in prose and map to nothing).
 bool has_host_lookalike(std::string_view s) {
-  auto u = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  for (size_t i = find_char(s, '\xef'); i != kNpos; i = find_char(s, '\xef', i + 1)) {
-    if (i + 2 < s.size() && (u(i + 1) == 0xbc || u(i + 1) == 0xbd)) return true;
-  }
-  for (size_t i = find_char(s, '\xe3'); i != kNpos; i = find_char(s, '\xe3', i + 1)) {
-    if (i + 2 < s.size() && u(i + 1) == 0x80 && u(i + 2) == 0x82) return true;
-  }
-  for (size_t i = find_char(s, '\xe2'); i != kNpos; i = find_char(s, '\xe2', i + 1)) {
-    if (i + 2 < s.size() && (u(i + 1) == 0x91 || (u(i + 1) == 0x93 && u(i + 2) == 0xaa)))
-      return true;
+  for (char lead : {'\xc2', '\xe2', '\xe3', '\xef', '\xf0'}) {
+    for (size_t i = find_char(s, lead); i != kNpos; i = find_char(s, lead, i + 1)) {
+      size_t len = 1;
+      uint32_t cp = utf8_at(s, i, &len);
+      if (cp != 0 && host_ascii(cp) != nullptr) return true;
+    }
   }
   return false;
 }
@@ -883,6 +920,10 @@ Hit sensitive_path(std::string_view s) {
   // relative references ("....//etc/passwd" has its own slash).
   for (size_t i = 0; i < s.size();) {
     size_t t = s[i] == '/' ? skip_same_dir(s, i + 1) : i;
+    // The slashes inside a run of "//" and "./" lead to the same t: the next
+    // candidate is the first slash after it (else a run of slashes is
+    // rescanned from each of them, quadratic).
+    size_t next_from = t > i ? t : i + 1;
     if (t < s.size() && kSensitiveFirst[static_cast<unsigned char>(s[t])]) {
       char c = lower_c(s[t]);
       for (const SensitivePath& p : kSensitive) {
@@ -899,7 +940,7 @@ Hit sensitive_path(std::string_view s) {
       }
       if (proc_pid_at(s, t)) return {"path.sensitive_file", i};
     }
-    i = find_char(s, '/', i + 1);
+    i = find_char(s, '/', next_from);
     if (i == kNpos) break;
   }
   return {};
@@ -1070,10 +1111,6 @@ Hit command_at(std::string_view s, size_t i, size_t report_pos, bool inside_subs
     if (!weak) break;
     if (!eq(c, word)) continue;
     if (i >= s.size() || is_meta(s[i]) || s[i] == '}' || s[i] == ',')
-      return {"cmd.separator_command", report_pos};
-    // The end of a JSON string ("; id"} in a body scanned as text).
-    if (s[i] == '"' && (i + 1 >= s.size() || s[i + 1] == '}' || s[i + 1] == ',' ||
-                        s[i + 1] == ']' || is_ws(s[i + 1])))
       return {"cmd.separator_command", report_pos};
     if (inside_substitution && (s[i] == ' ' || s[i] == '\t'))
       return {"cmd.separator_command", report_pos};
@@ -1634,12 +1671,32 @@ Hit detect_ssrf(std::string_view s, Lower& lw, uint32_t mask) {
     if (p != std::string_view::npos) return {"ssrf.metadata", p};
   }
   // URLs: every "://" (and a leading "//", protocol-relative).
+  // The end of the run of authority characters from b. Runs do not overlap,
+  // so the last scan's run answers for any b inside it: "http:http:..."
+  // (every colon a candidate) stays linear instead of rescanning the rest
+  // of the value from each one.
+  size_t run_begin = kNpos, run_end = 0, run_last_at = kNpos;
   auto authority_end = [&](size_t b) {
-    size_t e = b;
+    if (run_begin != kNpos && b >= run_begin && b <= run_end) return run_end;
+    size_t e = b, at = kNpos;
     while (e < s.size() && s[e] != '/' && s[e] != '?' && s[e] != '#' && s[e] != '\\' &&
-           !is_ws(s[e]) && s[e] != '"' && s[e] != '\'' && s[e] != '<' && s[e] != '>')
+           !is_ws(s[e]) && s[e] != '"' && s[e] != '\'' && s[e] != '<' && s[e] != '>') {
+      if (s[e] == '@') at = e;
       ++e;
+    }
+    run_begin = b;
+    run_end = e;
+    run_last_at = at;
     return e;
+  };
+  // authority_class of the authority from b, looking only at what follows
+  // its last '@' (the same answer; the userinfo before it may be long, and
+  // a host longer than 255 bytes is no address).
+  auto authority_rule = [&](size_t b) -> const char* {
+    size_t e = authority_end(b);
+    size_t h = run_last_at != kNpos && run_last_at >= b ? run_last_at + 1 : b;
+    if (e - h > 255) return nullptr;
+    return ssrf_rule(authority_class(s.substr(h, e - h)));
   };
   if (mask & kColon) {
     for (size_t p = find_str(s, "://"); p != std::string_view::npos; p = find_str(s, "://", p + 3)) {
@@ -1647,9 +1704,7 @@ Hit detect_ssrf(std::string_view s, Lower& lw, uint32_t mask) {
       while (b > 0 && (is_alnum(s[b - 1]) || s[b - 1] == '+' || s[b - 1] == '-' || s[b - 1] == '.'))
         --b;
       if (b == p || starts_ci(s, b, "file")) continue;  // file:// is the path detector's
-      size_t a = p + 3;
-      if (const char* r = ssrf_rule(authority_class(s.substr(a, authority_end(a) - a))))
-        return {r, b};
+      if (const char* r = authority_rule(p + 3)) return {r, b};
     }
     // The special schemes of the WHATWG URL standard (what Node's fetch and
     // new URL follow) take any run of '/' and '\' after the colon, none
@@ -1671,13 +1726,15 @@ Hit detect_ssrf(std::string_view s, Lower& lw, uint32_t mask) {
       if (a - (c + 1) == 2 && s[c + 1] == '/' && s[c + 2] == '/') continue;  // "://", above
       size_t e = authority_end(a);
       if (e == a) continue;
-      std::string_view auth = s.substr(a, e - a);
       // With no slash at all, only what reads as a host ("http:80" is a
-      // ratio before it is 0.0.0.80).
-      if (a == c + 1 && find_char(auth, '.') == kNpos && find_char(auth, '[') == kNpos &&
-          !starts_ci(auth, 0, "localhost"))
-        continue;
-      if (const char* r = ssrf_rule(authority_class(auth))) return {r, b};
+      // ratio before it is 0.0.0.80); looked at over the host's length only.
+      if (a == c + 1) {
+        std::string_view head = s.substr(a, std::min<size_t>(e - a, 300));
+        if (find_char(head, '.') == kNpos && find_char(head, '[') == kNpos &&
+            !starts_ci(head, 0, "localhost"))
+          continue;
+      }
+      if (const char* r = authority_rule(a)) return {r, b};
     }
   }
   // A bare host: the whole value (trimmed) is host[:port][/path]. Only the

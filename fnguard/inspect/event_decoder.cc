@@ -297,6 +297,72 @@ std::string parse_leaves(std::string_view text, std::string root, const DecodeLi
          rapidjson::GetParseError_En(ok.Code());
 }
 
+// Four hex digits at s[i], or -1.
+int hex4_at(std::string_view s, size_t i) {
+  if (i + 4 > s.size()) return -1;
+  int v = 0;
+  for (size_t k = i; k < i + 4; ++k) {
+    char c = s[k];
+    int h = c >= '0' && c <= '9'   ? c - '0'
+            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+            : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                   : -1;
+    if (h < 0) return -1;
+    v = v * 16 + h;
+  }
+  return v;
+}
+
+// `text` with every "\uD800"-"\uDFFF" escape that is not half of a pair
+// written as "\uFFFD" (the same length), in `out` (text.size() bytes).
+// Python's json.loads and JSON.parse accept lone surrogates, RapidJSON does
+// not: without this such a body would be scanned as text. Returns false when
+// there is none.
+bool replace_lone_surrogates(std::string_view text, char* out) {
+  std::memcpy(out, text.data(), text.size());
+  bool changed = false;
+  for (size_t i = 0; i + 1 < text.size(); ++i) {
+    if (text[i] != '\\') continue;
+    if (text[i + 1] != 'u') {
+      ++i;  // an escaped character: "\\u" is a backslash, then "u"
+      continue;
+    }
+    int cp = hex4_at(text, i + 2);
+    if (cp < 0xd800 || cp > 0xdfff) {
+      i += 1;
+      continue;
+    }
+    bool paired = false;
+    if (cp <= 0xdbff && i + 7 < text.size() && text[i + 6] == '\\' && text[i + 7] == 'u') {
+      int lo = hex4_at(text, i + 8);
+      paired = lo >= 0xdc00 && lo <= 0xdfff;
+    }
+    if (paired) {
+      i += 11;
+      continue;
+    }
+    std::memcpy(out + i + 2, "FFFD", 4);
+    changed = true;
+    i += 5;
+  }
+  return changed;
+}
+
+// parse_leaves, and once more with lone surrogates replaced when that was
+// what failed (any other error stands).
+std::string parse_leaves_lenient(std::string_view text, const std::string& root,
+                                 const DecodeLimits& limits, size_t budget, bool strings_only,
+                                 std::vector<Leaf>& out, TextArena& arena, bool* limit_hit) {
+  size_t first = out.size();
+  std::string err = parse_leaves(text, root, limits, budget, strings_only, out, arena, limit_hit);
+  if (err.empty() || *limit_hit || text.find("\\u") == std::string_view::npos) return err;
+  char* copy = arena.allocate(text.size());
+  if (!replace_lone_surrogates(text, copy)) return err;
+  out.resize(first);
+  return parse_leaves(std::string_view(copy, text.size()), root, limits, budget, strings_only, out,
+                      arena, limit_hit);
+}
+
 char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
 
 // Whether `needle` (lower case) occurs in `haystack` ignoring ASCII case.
@@ -583,25 +649,29 @@ Status decode_body(std::string_view body, bool is_base64, std::string_view conte
   size_t first = decoded.find_first_not_of(" \t\r\n");
   bool looks_json =
       first != std::string_view::npos && (decoded[first] == '{' || decoded[first] == '[');
+  const bool form = contains_lower(content_type, "application/x-www-form-urlencoded");
   // A body that looks like JSON is parsed as JSON whatever its content type
-  // says: handlers call json.loads / JSON.parse without looking at it.
+  // says: handlers call json.loads / JSON.parse without looking at it. Under
+  // a form content type it is split into pairs as well (parse_qs reads
+  // ["&h=1;id&"] as h=1;id).
   if (looks_json || contains_lower(content_type, "json")) {
     std::vector<Leaf> leaves;
     bool limit_hit = false;
     size_t budget = limits.max_fields > sink.size() ? limits.max_fields - sink.size() : 0;
     std::string err =
-        parse_leaves(decoded, "body", limits, budget, true, leaves, arena, &limit_hit);
+        parse_leaves_lenient(decoded, "body", limits, budget, true, leaves, arena, &limit_hit);
     if (err.empty()) {
       for (const Leaf& l : leaves) sink.add(l.path, l.value, FieldSource::kBody);
+      if (form) add_pairs(decoded, '&', "body.", "body", FieldSource::kBody, sink, arena);
       return Ok{};
     }
     // Nesting or size past the limits is an error: falling back to plain text
     // would let JSON escapes (\u0027) hide an attack from the detectors.
     if (limit_hit) return make_error("the request body: " + err);
-    // Otherwise (a lone surrogate, say) the body is scanned as text below,
-    // where the detectors' second look undoes JSON escapes.
+    // Otherwise the body is scanned as text below, where the detectors'
+    // second look undoes JSON escapes.
   }
-  if (contains_lower(content_type, "application/x-www-form-urlencoded")) {
+  if (form) {
     add_pairs(decoded, '&', "body.", "body", FieldSource::kBody, sink, arena);
     return Ok{};
   }
@@ -805,8 +875,8 @@ Result<DecodedEvent> decode_event(std::string_view raw_json, const DecodeLimits&
       size_t budget = limits.max_fields > event.fields.size() + leaves.size()
                           ? limits.max_fields - event.fields.size() - leaves.size()
                           : 0;
-      std::string inner_err = parse_leaves(l.value, std::string(path), limits, budget, true, inner,
-                                           event.storage, &inner_limit);
+      std::string inner_err = parse_leaves_lenient(l.value, std::string(path), limits, budget, true,
+                                                   inner, event.storage, &inner_limit);
       if (inner_limit) {
         return make_error("the event cannot be inspected: " + std::string(path) + ": " + inner_err);
       }

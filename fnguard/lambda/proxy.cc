@@ -598,15 +598,26 @@ void Proxy::serve(int client_fd) {
     // Interim responses (100 Continue) are forwarded before the body.
     http::Head resp;
     bool have_final = false;
+    bool upstream_gone = false;  // closed or reset before any byte of an answer
+    bool retried = false;
+    bool interim_sent = false;
     auto read_response = [&]() -> Result<bool> {
       for (;;) {
         auto h = upstream->read_head(false, limits, rq.method);
-        if (!h.ok()) return h.error();
-        if (!h->has_value()) return make_error("the Runtime API closed the connection");
+        if (!h.ok()) {
+          upstream_gone = upstream->last_failure() == http::ReadFailure::kConnection &&
+                          !upstream->has_buffered();
+          return h.error();
+        }
+        if (!h->has_value()) {
+          upstream_gone = true;
+          return make_error("the Runtime API closed the connection");
+        }
         resp = std::move(**h);
         if (resp.status >= 100 && resp.status < 200 && resp.status != 101) {
           Status w = http::write_all(client_fd, resp.raw);
           if (!w.ok()) return w.error();
+          interim_sent = true;
           if (resp.status == 100) return false;
           continue;
         }
@@ -618,6 +629,25 @@ void Proxy::serve(int client_fd) {
     auto next_answer = [&]() -> std::optional<bool> {
       auto r = read_response();
       if (r.ok()) return *r;
+      if (upstream_gone) {
+        // The endpoint closed or reset the connection without answering:
+        // nothing passed unseen, so protection is not degraded. A /next (a
+        // GET: nothing was acted on) is asked again once on a new
+        // connection; anything else (a POST may have been acted on) gets
+        // the 502 an unreachable endpoint would give.
+        upstream_gone = false;
+        if (is_next && !expect_continue && !interim_sent && !retried) {
+          retried = true;
+          drop_upstream();
+          // Not final yet: the long-poll loop waits for the answer again
+          // (and still gives up if the runtime hangs up meanwhile).
+          if (ensure_upstream().ok() && http::write_all(up.get(), rq.raw).ok()) return false;
+        }
+        (void)http::write_all(client_fd, http::make_response(502, "Connection: close\r\n",
+                                                             "the Runtime API closed the "
+                                                             "connection without answering"));
+        return std::nullopt;
+      }
       const std::string why = "the Runtime API answer was not understood: " + r.error().message;
       mark_degraded("the Runtime API answer was not understood (" + r.error().message + ")");
       relay_raw(client_fd, client, up.get(), upstream.get(), {}, why);

@@ -59,6 +59,29 @@ TEST(EnforcerTaint, ReadOfAPathFromTheEventIsBlockedAndOwnReadsAreNot) {
   EXPECT_TRUE(r.find_events({"\"target\":\"" + dir / "own.txt" + "\""}).empty()) << r.dump();
 }
 
+// A degraded page (the proxy relayed raw bytes that may have carried an
+// invocation) keeps blocking with the taint values it has; events lose the
+// request id, which may be another invocation's. Before, anything that
+// could reach the proxy's port switched `taint: block` off this way.
+TEST(EnforcerTaint, ADegradedPageStillBlocksTaintedOperationsWithoutARequestId) {
+  TempDir dir;
+  dir.write("leak.txt", "LEAKED");
+  RunOptions options;
+  auto taint = with_taint("queryStringParameters.file", "leak.txt");
+  options.context = [taint](image::ContextPage* page) {
+    taint(page);
+    page->degraded = 1;
+  };
+  RunResult r = run_protected(taint_policy(Control::kFilesRead, Mode::kBlock),
+                              {probe_path(), "read", dir / "leak.txt"}, options);
+  ASSERT_TRUE(r.hello) << r.dump();
+  EXPECT_EQ(r.out.find("LEAKED"), std::string::npos) << r.dump();
+  auto events = r.find_events({"\"rule\":\"files.read.taint\"", "\"action\":\"blocked\"",
+                               "\"taint\":{\"field\":\"queryStringParameters.file\""});
+  ASSERT_EQ(events.size(), 1u) << r.dump();
+  EXPECT_EQ(events[0].find("request_id"), std::string::npos) << events[0];
+}
+
 TEST(EnforcerTaint, MonitorTaintReportsAndLetsTheReadHappen) {
   TempDir dir;
   dir.write("leak.txt", "LEAKED");

@@ -136,6 +136,29 @@ TEST(InspectDecoder, JsonLookingBodiesAreParsedWhateverTheContentType) {
   EXPECT_TRUE(has(form, "body.file", "/etc/passwd"));
 }
 
+// Python's json.loads and JSON.parse take a lone surrogate; RapidJSON does
+// not, so such a body is parsed again with it replaced, not scanned as text.
+TEST(InspectDecoder, ALoneSurrogateDoesNotTurnAJsonBodyIntoText) {
+  DecodedEvent e = decode_ok(R"({"version":"2.0","rawPath":"/","routeKey":"$default",
+    "headers":{"content-type":"application/json"},"body":"{\"n\":\"\\ud800\",\"host\":\"127.0.0.1\\u003b id\",\"ok\":\"\\ud83d\\ude00\",\"bs\":\"\\\\ud800\"}","isBase64Encoded":false})");
+  EXPECT_TRUE(has(e, "body.host", "127.0.0.1; id"));
+  EXPECT_TRUE(has(e, "body.n", "\xef\xbf\xbd"));
+  EXPECT_TRUE(has(e, "body.ok", "\xf0\x9f\x98\x80")) << "a pair stays a pair";
+  EXPECT_TRUE(has(e, "body.bs", "\\ud800")) << "an escaped backslash is no escape";
+  DecodedEvent sqs = decode_ok(
+      R"({"Records":[{"body":"{\"n\":\"\\ud800\",\"file\":\"\\u002fetc\\u002fpasswd\"}"}]})");
+  EXPECT_TRUE(has(sqs, "Records[0].body.file", "/etc/passwd"));
+}
+
+// A form body that is also JSON is read both ways: a handler may parse it
+// either way.
+TEST(InspectDecoder, AFormBodyThatIsAlsoJsonIsSplitIntoPairsToo) {
+  DecodedEvent e = decode_ok(R"({"version":"2.0","rawPath":"/","routeKey":"$default",
+    "headers":{"content-type":"application/x-www-form-urlencoded"},"body":"[\"&h=127.0.0.1;+id&\"]","isBase64Encoded":false})");
+  EXPECT_TRUE(has(e, "body.h", "127.0.0.1; id"));
+  EXPECT_TRUE(has(e, "body[0]", "&h=127.0.0.1;+id&"));
+}
+
 TEST(InspectDecoder, GenericEventsYieldEveryStringLeafWithItsPath) {
   DecodedEvent e = decode_ok(
       R"({"Records":[{"eventSource":"aws:sqs","body":"hello","attrs":{"n":5,"s":"x.y"}}],"flag":true})");

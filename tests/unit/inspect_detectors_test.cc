@@ -213,8 +213,8 @@ TEST(InspectDetectors, JsonEscapesDoNotHideAPayload) {
                   R"(\u002e\u002e\u002f\u002e\u002e\u002fetc/passwd)",
                   // percent inside JSON escapes, and the other way round
                   R"(%5Cu002fetc%5Cu002fpasswd)", R"(\u0025\u0032\u0065\u0025\u0032\u0065/etc)"});
-  expect_detects(Detector::kCommandInjection,
-                 {R"({"host":"127.0.0.1\u003b id"})", R"({"host":"127.0.0.1\ncat /etc/passwd"})"});
+  expect_detects(Detector::kCommandInjection, {R"({"host":"127.0.0.1\u003b id -a"})",
+                                               R"({"host":"127.0.0.1\ncat /etc/passwd"})"});
   expect_detects(Detector::kSqlInjection, {R"({"q":"1\u0027 OR \u00271\u0027=\u00271"})"});
   expect_detects(Detector::kSsrf, {R"({"u":"http:\/\/169.254.169.254\/latest"})"});
   std::vector<Match> m = scan(R"({"file":"\u002fetc\u002fpasswd"})");
@@ -226,6 +226,13 @@ TEST(InspectDetectors, JsonEscapesDoNotHideAPayload) {
   expect_clean({R"({"name":"Zo\u00eb","note":"caf\u00e9 \"au lait\""})",
                 R"(C:\Users\new folder\report.txt)", R"(line one\nline two\ttabbed)",
                 R"(\ud83d\ude00 \ud800 done)"});
+}
+
+// A command word before a closing quote is ordinary text ("Dog & Cat",
+// CSV fields); a review found a rule for JSON text that flagged them.
+TEST(InspectDetectors, AWordBeforeAClosingQuoteIsNoCommand) {
+  expect_clean({R"("Dog & Cat")", R"("Search & Find")", R"("ok; more")",
+                R"("Tom","Dog & Cat","Place & Time")"});
 }
 
 TEST(InspectDetectors, PathsWithEmptyAndDotSegmentsAreTheSameFile) {
@@ -252,7 +259,15 @@ TEST(InspectDetectors, UrlsThatWhatwgParsersReadAsLoopbackOrMetadata) {
                      "http://\xef\xbd\x8c\xef\xbd\x8f\xef\xbd\x83\xef\xbd\x81"
                      "\xef\xbd\x8c\xef\xbd\x88\xef\xbd\x8f\xef\xbd\x93\xef\xbd\x94/",
                  });
+  // More of what IDNA folds (found by a review): circled letters,
+  // superscript digits, mathematical bold digits.
+  expect_detects(
+      Detector::kSsrf,
+      {"http://\u24db\u24de\u24d2\u24d0\u24db\u24d7\u24de\u24e2\u24e3/",
+       "http://\u00b9\u2076\u2079.\u00b2\u2075\u2074.\u00b9\u2076\u2079.\u00b2\u2075\u2074/latest/",
+       "http://\U0001d7cf\U0001d7d0\U0001d7d5.0.0.1/"});
   expect_clean({"http:example.com", "see https:/www.example.org/page", "ratio http:80",
+                "\u2018quoted\u2019 \u201cprose\u201d \u2014 with dashes \u00e9\u00e8 \u00b2 m",
                 "\xe6\x9d\xb1\xe4\xba\xac\xe3\x80\x82\xe5\xa4\xa7\xe9\x98\xaa\xe3\x80\x82",
                 "scheme myhttp:/127.0.0.1 is not special"});
 }
@@ -296,8 +311,14 @@ TEST(InspectDetectors, LongHostileValuesFinishAndStayLinear) {
 TEST(InspectDetectors, PathologicalRepetitionsStayLinear) {
   // Each pattern repeated to 1 MB: a check that searched the rest of the
   // value from every occurrence would not finish (the test would time out).
-  for (const char* unit : {"'/*", "' or '", "\" or \"", "://", ";;;", "${", "$(", "union ", "'))))",
-                           "/../", "`", "%2", "'||'", "/**/", "a:", "..;", "' and (", "&&x"}) {
+  // The second row came from a review: runs of slashes (each rescanning the
+  // run for "//" and "./"), and "http:" or "ws:" repeated (each colon a
+  // special-scheme URL whose authority ran to the end of the value) took
+  // seconds at 200 KB and timed a function out at 1 MB.
+  for (const char* unit :
+       {"'/*",  "' or '", "\" or \"", "://",  ";;;",   "${",  "$(",        "union ",  "'))))",
+        "/../", "`",      "%2",       "'||'", "/**/",  "a:",  "..;",       "' and (", "&&x",
+        "/",    "\\",     "\\/",      "./",   "http:", "ws:", "http://a@", "%2f",     "http:\\a"}) {
     std::string v;
     while (v.size() < (1u << 20)) v += unit;
     v += " x' OR 1=1--";

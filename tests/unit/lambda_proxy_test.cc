@@ -872,6 +872,54 @@ TEST(LambdaProxy, AKeptAliveUpstreamConnectionTheEndpointClosedWhileIdleIsReplac
   proxy->stop();
 }
 
+// The endpoint closes a kept-alive connection at the moment the proxy
+// writes the runtime's /next into it (after the reuse check): no answer
+// came, nothing passed unseen. The /next is asked again on a new
+// connection; a POST, which may have been acted on, gets a 502. Neither
+// degrades protection.
+TEST(LambdaProxy, AnEndpointThatClosesWithoutAnsweringIsAskedAgainOrAnswered502) {
+  const std::string accepted = "HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\n{}";
+  const std::string reply = next_response("req-2", "{}");
+  FakeUpstream up([&](int fd, int index) {
+    if (index == 0) {
+      read_until(fd, "{}");
+      send_all(fd, accepted);
+      read_until(fd, "\r\n\r\n");  // the /next arrives: closed without a word
+      return;
+    }
+    read_until(fd, "\r\n\r\n");
+    send_all(fd, reply);
+    read_to_close(fd);
+  });
+  Recorder rec;
+  auto channel = supervisor::Channel::create({1}, false);
+  ASSERT_TRUE(channel.ok());
+  auto proxy = start_proxy(up.address(), channel->get(), {}, image::Mode::kOff, rec.fn());
+  UniqueFd c = connect_to(proxy->address());
+  send_all(c.get(),
+           "POST /2018-06-01/runtime/invocation/req-1/response HTTP/1.1\r\nHost: x\r\n"
+           "Content-Length: 2\r\n\r\n{}");
+  ASSERT_EQ(read_n(c.get(), accepted.size()), accepted);
+  send_all(c.get(), kNextRequest);
+  EXPECT_EQ(read_n(c.get(), reply.size()), reply);
+  EXPECT_EQ(up.connections(), 2);
+  EXPECT_FALSE(proxy->degraded()) << rec.all();
+  EXPECT_FALSE(page_degraded(**channel));
+  c.reset();
+  proxy->stop();
+
+  FakeUpstream silent([&](int fd, int) { read_until(fd, "{}"); });
+  Recorder rec2;
+  auto proxy2 = start_proxy(silent.address(), nullptr, {}, image::Mode::kOff, rec2.fn());
+  UniqueFd c2 = connect_to(proxy2->address());
+  send_all(c2.get(),
+           "POST /2018-06-01/runtime/invocation/req-1/response HTTP/1.1\r\nHost: x\r\n"
+           "Content-Length: 2\r\n\r\n{}");
+  EXPECT_EQ(read_to_close(c2.get()).substr(0, 12), "HTTP/1.1 502");
+  EXPECT_EQ(count_of(rec2.all(), kDegradedEvent), 0u) << rec2.all();
+  proxy2->stop();
+}
+
 TEST(LambdaProxy, UnreachableUpstreamAnswers502) {
   uint16_t port = 0;
   std::string dead;
