@@ -1110,6 +1110,9 @@ Hit command_at(std::string_view s, size_t i, size_t report_pos, bool inside_subs
   for (std::string_view c : kWeakCommands) {
     if (!weak) break;
     if (!eq(c, word)) continue;
+    // Written as a Linux shell must run it: "Cat" in "Dog & Cat" is a word,
+    // not cat(1) (the weak commands are English words too).
+    if (!eq(token, word)) return {};
     if (i >= s.size() || is_meta(s[i]) || s[i] == '}' || s[i] == ',')
       return {"cmd.separator_command", report_pos};
     if (inside_substitution && (s[i] == ' ' || s[i] == '\t'))

@@ -233,6 +233,10 @@ TEST(InspectDetectors, JsonEscapesDoNotHideAPayload) {
 TEST(InspectDetectors, AWordBeforeAClosingQuoteIsNoCommand) {
   expect_clean({R"("Dog & Cat")", R"("Search & Find")", R"("ok; more")",
                 R"("Tom","Dog & Cat","Place & Time")"});
+  // The English-word commands count only as a Linux shell runs them, in
+  // lower case: "Dog & Cat" is a name, "127.0.0.1 & cat" an injection.
+  expect_clean({"Dog & Cat", "Search & Find", "Salt; Time", "Q&A | More"});
+  expect_detects(Detector::kCommandInjection, {"127.0.0.1 & cat", "x; id", "a | more /etc/passwd"});
 }
 
 TEST(InspectDetectors, PathsWithEmptyAndDotSegmentsAreTheSameFile) {

