@@ -1119,19 +1119,33 @@ FNGUARD_EXPORT int system(const char* command) {
   return real(command);
 }
 
-FNGUARD_EXPORT FILE* popen(const char* command, const char* type) {
-  static auto real = FNGUARD_NEXT(popen);
-  if (real == nullptr) {
+namespace {
+
+// popen and glibc's other names for it: the command is decided like
+// system()'s, then `call` runs the real one.
+template <typename Call>
+FILE* checked_popen(bool have_real, const char* command, const char* via, const void* caller,
+                    Call call) {
+  if (!have_real) {
     errno = ENOSYS;
     return nullptr;
   }
-  if (command == nullptr) return real(command, type);
-  int err = check_shell(command, "popen", __builtin_return_address(0));
-  if (err != 0) {
-    errno = err;
-    return nullptr;
+  if (command != nullptr) {
+    int err = check_shell(command, via, caller);
+    if (err != 0) {
+      errno = err;
+      return nullptr;
+    }
   }
-  return real(command, type);
+  return call();
+}
+
+}  // namespace
+
+FNGUARD_EXPORT FILE* popen(const char* command, const char* type) {
+  static auto real = FNGUARD_NEXT(popen);
+  return checked_popen(real != nullptr, command, "popen", __builtin_return_address(0),
+                       [&] { return real(command, type); });
 }
 
 // glibc's public names of popen: _IO_popen is popen; _IO_proc_open runs
@@ -1141,32 +1155,14 @@ extern "C" FILE* _IO_proc_open(FILE*, const char*, const char*);
 
 FNGUARD_EXPORT FILE* _IO_popen(const char* command, const char* type) {
   static auto real = FNGUARD_NEXT(_IO_popen);
-  if (real == nullptr) {
-    errno = ENOSYS;
-    return nullptr;
-  }
-  if (command == nullptr) return real(command, type);
-  int err = check_shell(command, "_IO_popen", __builtin_return_address(0));
-  if (err != 0) {
-    errno = err;
-    return nullptr;
-  }
-  return real(command, type);
+  return checked_popen(real != nullptr, command, "_IO_popen", __builtin_return_address(0),
+                       [&] { return real(command, type); });
 }
 
 FNGUARD_EXPORT FILE* _IO_proc_open(FILE* stream, const char* command, const char* type) {
   static auto real = FNGUARD_NEXT(_IO_proc_open);
-  if (real == nullptr) {
-    errno = ENOSYS;
-    return nullptr;
-  }
-  if (command == nullptr) return real(stream, command, type);
-  int err = check_shell(command, "_IO_proc_open", __builtin_return_address(0));
-  if (err != 0) {
-    errno = err;
-    return nullptr;
-  }
-  return real(stream, command, type);
+  return checked_popen(real != nullptr, command, "_IO_proc_open", __builtin_return_address(0),
+                       [&] { return real(stream, command, type); });
 }
 
 namespace {

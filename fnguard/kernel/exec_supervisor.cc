@@ -180,16 +180,23 @@ bool hash_file(void* ctx, uint8_t out[32]) {
   return ok;
 }
 
-int64_t ppid_of(pid_t pid) {
+// The start of /proc/<pid>/<name> in buf (NUL-terminated), or false.
+template <size_t N>
+bool read_proc(pid_t pid, const char* name, char (&buf)[N]) {
   char path[64];
-  snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+  snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
   int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  char buf[512];
-  ssize_t n = read(fd, buf, sizeof(buf) - 1);
+  if (fd < 0) return false;
+  ssize_t n = read(fd, buf, N - 1);
   close(fd);
-  if (n <= 0) return -1;
+  if (n <= 0) return false;
   buf[n] = '\0';
+  return true;
+}
+
+int64_t ppid_of(pid_t pid) {
+  char buf[512];
+  if (!read_proc(pid, "stat", buf)) return -1;
   // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
   const char* close_paren = strrchr(buf, ')');
   if (close_paren == nullptr) return -1;
@@ -205,15 +212,8 @@ int64_t ppid_of(pid_t pid) {
 // CLONE_FILES or CLONE_FS, which has a descriptor table or working
 // directory of its own.
 pid_t tgid_of(pid_t tid) {
-  char path[64];
-  snprintf(path, sizeof(path), "/proc/%d/status", tid);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
   char buf[1024];
-  ssize_t n = read(fd, buf, sizeof(buf) - 1);
-  close(fd);
-  if (n <= 0) return -1;
-  buf[n] = '\0';
+  if (!read_proc(tid, "status", buf)) return -1;
   const char* t = strstr(buf, "\nTgid:");
   if (t == nullptr) return -1;
   long tgid = strtol(t + 6, nullptr, 10);

@@ -46,12 +46,6 @@ TEST(Glob, LiteralPrefix) {
   EXPECT_FALSE(glob_is_literal("/etc/*"));
 }
 
-}  // namespace
-}  // namespace fnguard
-
-namespace fnguard {
-namespace {
-
 TEST(GlobPrefix, SaysWhetherAGlobCanMatchInsideADirectory) {
   EXPECT_TRUE(glob_match_prefix("/tmp/box/secret/**", "/tmp/box/"));
   EXPECT_TRUE(glob_match_prefix("/tmp/box/secret/**", "/tmp/"));
