@@ -167,7 +167,15 @@ bool call_matches(const DeniedSyscall& entry, const uint64_t args[6], const Supe
       if (v == 0xffffffffu) return true;  // kill(-1): everyone we may signal
       if (v == 0) {
         // kill(0): the caller's group, which holds the supervisor when shared.
-        return ids.pgid > 0 && (ids.caller_pgid == 0 || ids.caller_pgid == ids.pgid);
+        // The group is no register argument: the kernel reads it again when
+        // the call continues, and another thread may setpgid() into the
+        // supervisor's group meanwhile (a review, tenth session of
+        // 2026-11-23). That is possible only inside the supervisor's session,
+        // so a caller there is refused whatever its group; one in a session
+        // of its own (setsid) can never join the supervisor's group.
+        if (ids.pgid <= 0) return false;
+        if (ids.caller_pgid == 0 || ids.caller_pgid == ids.pgid) return true;
+        return ids.sid == 0 || ids.caller_sid == 0 || ids.caller_sid == ids.sid;
       }
       return names_group(v, ids) || names_supervisor(v, ids, entry.any_thread);
     }

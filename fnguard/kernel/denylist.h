@@ -15,8 +15,10 @@
 // a user-notification listener (Linux 5.5+, whenever exec supervision runs)
 // the filter hands those calls to the supervisor, which refuses the ones that
 // name one of its threads and lets the rest continue (their arguments are
-// registers, so there is no time-of-check window on the value). Without a
-// listener only the pid and the group are compared.
+// registers, so there is no time-of-check window on the value; kill(0),
+// whose target is the caller's group, is refused from the supervisor's
+// session, see call_matches). Without a listener only the pid and the group
+// are compared.
 #pragma once
 
 #include <sys/types.h>
@@ -65,6 +67,12 @@ struct SupervisorIds {
   // The caller's process group, for kill(0); 0 when unknown, which counts as
   // the supervisor's (what the filter assumes).
   pid_t caller_pgid = 0;
+  // The supervisor's and the caller's sessions, for kill(0); 0 when unknown,
+  // which counts as shared. The kernel reads the caller's group again when
+  // the call continues, and a thread may setpgid() into the supervisor's
+  // group in between, but only from within the supervisor's session.
+  pid_t sid = 0;
+  pid_t caller_sid = 0;
   // True when `id` is one of the supervisor's threads. Unset: only the pid
   // counts, which is all the kernel filter can compare.
   std::function<bool(pid_t id)> is_thread;

@@ -981,6 +981,9 @@ void ExecSupervisor::handle(void* notif_buf, void* resp_buf) {
     if (notif->data.nr == SYS_kill && static_cast<uint32_t>(args[0]) == 0) {
       pid_t caller_group = getpgid(pid);  // kill(0): the caller's group
       ids.caller_pgid = caller_group > 0 ? caller_group : 0;
+      pid_t own_session = getsid(0), caller_session = getsid(pid);
+      ids.sid = own_session > 0 ? own_session : 0;
+      ids.caller_sid = caller_session > 0 ? caller_session : 0;
     }
     const DeniedSyscall* first = nullptr;
     bool handed_over = false;
@@ -994,7 +997,7 @@ void ExecSupervisor::handle(void* notif_buf, void* resp_buf) {
       handed_over |= supervisor_decides(*call.entry, args);
     }
     if (handed_over) {
-      answer(true, 0);  // aimed at someone else: register arguments, no window
+      answer(true, 0);  // aimed at someone else (kill(0): see call_matches)
     } else if (first != nullptr) {
       refuse(*first, notif_buf, resp_buf);  // the filter refused it: so do we
     } else {

@@ -304,13 +304,27 @@ TEST_F(ExecTest, CallsAimedAtTheSupervisorOrAnyOfItsThreadsAreRefused) {
     (void)!read(q[0], &rc, sizeof rc);
     waitpid(leader, nullptr, 0);
     r += "kill_own_new_group=" + (rc == 0 ? std::string("ok") : std::to_string(rc)) + ";";
+    // A group of its own in the supervisor's session: kill(0) is refused,
+    // because another thread could setpgid() back into the supervisor's
+    // group between the check and the kill.
+    pid_t grouped = fork();
+    if (grouped == 0) {
+      setpgid(0, 0);
+      int rc2 = kill(0, 0) == 0 ? 0 : errno;
+      (void)!write(q[1], &rc2, sizeof rc2);
+      _exit(0);
+    }
+    int rc2 = -1;
+    (void)!read(q[0], &rc2, sizeof rc2);
+    waitpid(grouped, nullptr, 0);
+    r += "kill_own_group_same_session=" + std::to_string(rc2) + ";";
     return r;
   });
   EXPECT_EQ(out,
             "kill_thread=1;kill_supervisor=1;kill_group=1;sigqueue_thread=1;prlimit_thread=1;"
             "setown_thread=1;setown_group=1;tkill_thread=1;pidfd_thread=1;|"
             "kill_child=ok;kill_self=ok;sigqueue_self=ok;prlimit_own_pid=ok;prlimit_child=ok;"
-            "setown_self=ok;setown_none=ok;kill_own_new_group=ok;");
+            "setown_self=ok;setown_none=ok;kill_own_new_group=ok;kill_own_group_same_session=1;");
   std::string ev = events.all();
   for (const char* rule :
        {"kill", "rt_sigqueueinfo", "prlimit64", "fcntl", "tkill", "pidfd_open"}) {
@@ -324,7 +338,7 @@ TEST_F(ExecTest, CallsAimedAtTheSupervisorOrAnyOfItsThreadsAreRefused) {
        at = ev.find("\"rule\":\"kernel.denylist.", at + 1)) {
     ++refused;
   }
-  EXPECT_EQ(refused, 9u) << ev;
+  EXPECT_EQ(refused, 10u) << ev;
 }
 
 // The exec thread stops serving on its own (here: poll fails because
