@@ -393,33 +393,6 @@ bool has_deny_rules(const image::View& view) {
   return false;
 }
 
-// An exec whose program fnguard cannot determine (an unknown loader option,
-// an unreadable script the caller could have written): a violation of the
-// controls the unknown program could break, in the stronger of their modes,
-// named "<control>.unverifiable". `exec_applies`: process.exec could deny it.
-struct Unverifiable {
-  image::Decision decision;
-  const char* rule = nullptr;
-};
-Unverifiable unverifiable(const image::View& view, bool exec_applies) {
-  image::Mode exec =
-      exec_applies ? view.control(image::Control::kProcessExec).mode : image::Mode::kOff;
-  image::Mode writable = view.control(image::Control::kExecFromWritable).mode;
-  Unverifiable u;
-  u.decision.verdict = image::Verdict::kDeny;
-  u.decision.rule = image::kNoRule;
-  if (exec >= writable) {
-    u.decision.control = image::Control::kProcessExec;
-    u.decision.mode = exec;
-    u.rule = "process.exec.unverifiable";
-  } else {
-    u.decision.control = image::Control::kExecFromWritable;
-    u.decision.mode = writable;
-    u.rule = "process.exec_from_writable.unverifiable";
-  }
-  return u;
-}
-
 // What every check of one exec needs to know.
 struct ExecContext {
   const image::View& view;
@@ -469,7 +442,8 @@ __attribute__((noinline)) void check_loader_program(const ExecContext& c, Loader
     }
   }
   if (problem != nullptr) {
-    Unverifiable u = unverifiable(c.view, c.exec_mode != image::Mode::kOff);
+    image::UnverifiableDecision u =
+        image::decide_unverifiable(c.view, c.exec_mode != image::Mode::kOff);
     c.report->add(u.decision, loader.resolved, problem, u.rule, loader.resolved);
     return;
   }
@@ -501,7 +475,7 @@ void check_unreadable(const ExecContext& c, const ExecTarget& file) {
                      reinterpret_cast<long>(&st), 0);
   if (r != 0 || !S_ISREG(st.st_mode)) return;
   if (st.st_uid != geteuid() && sys::faccessat(AT_FDCWD, file.open_path, W_OK) != 0) return;
-  Unverifiable u = unverifiable(c.view, exec_applies);
+  image::UnverifiableDecision u = image::decide_unverifiable(c.view, exec_applies);
   c.report->add(u.decision, file.resolved,
                 "the program cannot be read to check its #! line, and the caller could have "
                 "written it",
@@ -688,8 +662,8 @@ int check_spawn_after_chdir(const char* path, char* const* argv, const char* via
   report.via = via;
   report.argv = argv;
   report.caller = caller;
-  Unverifiable u =
-      unverifiable(view, view.control(image::Control::kProcessExec).mode != image::Mode::kOff);
+  image::UnverifiableDecision u = image::decide_unverifiable(
+      view, view.control(image::Control::kProcessExec).mode != image::Mode::kOff);
   report.add(u.decision, path, "a relative program path after posix_spawn_file_actions_addchdir_np",
              u.rule);
   return report.blocked ? EACCES : 0;

@@ -88,6 +88,24 @@ Decision decide_path(const View& view, Control control, const char* path, Phase 
   });
 }
 
+UnverifiableDecision decide_unverifiable(const View& view, bool exec_applies) {
+  Mode exec = exec_applies ? view.control(Control::kProcessExec).mode : Mode::kOff;
+  Mode writable = view.control(Control::kExecFromWritable).mode;
+  UnverifiableDecision u;
+  u.decision.verdict = Verdict::kDeny;
+  u.decision.rule = kNoRule;
+  if (exec >= writable) {
+    u.decision.control = Control::kProcessExec;
+    u.decision.mode = exec;
+    u.rule = "process.exec.unverifiable";
+  } else {
+    u.decision.control = Control::kExecFromWritable;
+    u.decision.mode = writable;
+    u.rule = "process.exec_from_writable.unverifiable";
+  }
+  return u;
+}
+
 Decision decide_inside(const View& view, Control control, const char* dir_slash, Phase phase) {
   const ControlEntry& entry = view.control(control);
   Decision d;

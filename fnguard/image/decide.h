@@ -34,6 +34,17 @@ struct Decision {
 // files.read, files.write, kWritable: `path` is a normal absolute path.
 Decision decide_path(const View& view, Control control, const char* path, Phase phase);
 
+// An exec whose program cannot be determined (an unknown loader option, an
+// unreadable script the caller could have written): a violation of the
+// controls that program could break, in the stronger of their modes, named
+// "<control>.unverifiable". `exec_applies`: process.exec could deny it. The
+// preload and exec supervision decide such execs alike.
+struct UnverifiableDecision {
+  Decision decision;
+  const char* rule = nullptr;  // "process.exec.unverifiable" or the exec_from_writable one
+};
+UnverifiableDecision decide_unverifiable(const View& view, bool exec_applies);
+
 // files.read, files.write: the first deny rule whose glob can match a path
 // inside the directory `dir_slash` ("/tmp/x/", with its trailing slash),
 // for an operation that moves or removes the whole tree under it (a

@@ -9,6 +9,8 @@
 #include <array>
 #include <cstring>
 
+#include "fnguard/inspect/hex.h"
+
 // The class pass uses nibble table look-ups (PSHUFB on x86 with SSSE3,
 // chosen at run time; TBL on arm64, always present); elsewhere, and for
 // values shorter than one block, a byte table.
@@ -536,13 +538,6 @@ struct Hit {
 
 // ---- decoding (for the second look at percent-encoded values) ---------------
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // One round of percent-decoding, plus IIS-style %uXXXX for ASCII and the
 // slash look-alikes. Returns false when nothing changed.
 bool decode_round(std::string_view in, std::string& out) {
@@ -552,7 +547,7 @@ bool decode_round(std::string_view in, std::string& out) {
   for (size_t i = 0; i < in.size(); ++i) {
     if (in[i] == '%') {
       if (i + 2 < in.size()) {
-        int hi = hex_digit(in[i + 1]), lo = hex_digit(in[i + 2]);
+        int hi = hex_value(in[i + 1]), lo = hex_value(in[i + 2]);
         if (hi >= 0 && lo >= 0) {
           out += static_cast<char>(hi * 16 + lo);
           i += 2;
@@ -560,18 +555,9 @@ bool decode_round(std::string_view in, std::string& out) {
           continue;
         }
       }
-      if (i + 5 < in.size() && (in[i + 1] == 'u' || in[i + 1] == 'U')) {
-        int v = 0;
-        bool ok = true;
-        for (int k = 2; k < 6; ++k) {
-          int h = hex_digit(in[i + k]);
-          if (h < 0) {
-            ok = false;
-            break;
-          }
-          v = v * 16 + h;
-        }
-        if (ok && (v < 0x80 || v == 0x2215 || v == 0x2216)) {
+      if (i + 1 < in.size() && (in[i + 1] == 'u' || in[i + 1] == 'U')) {
+        int v = hex4(in, i + 2);
+        if (v >= 0 && (v < 0x80 || v == 0x2215 || v == 0x2216)) {
           out += v == 0x2215 ? '/' : v == 0x2216 ? '\\' : static_cast<char>(v);
           i += 5;
           changed = true;
@@ -624,18 +610,6 @@ void put_utf8(uint32_t cp, std::string& out) {
     out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
     out += static_cast<char>(0x80 | (cp & 0x3f));
   }
-}
-
-// Four hex digits at in[i], or -1.
-int hex4(std::string_view in, size_t i) {
-  if (i + 4 > in.size()) return -1;
-  int v = 0;
-  for (size_t k = i; k < i + 4; ++k) {
-    int h = hex_digit(in[k]);
-    if (h < 0) return -1;
-    v = v * 16 + h;
-  }
-  return v;
 }
 
 // One round of JSON string unescaping (\uXXXX with surrogate pairs, \/ \\ \"
@@ -1506,7 +1480,7 @@ bool parse_ipv4_loose(std::string_view h, uint32_t* out) {
       base = 8;
     }
     while (i < h.size() && h[i] != '.') {
-      int d = hex_digit(h[i]);
+      int d = hex_value(h[i]);
       if (d < 0 || d >= base) return false;
       v = v * base + d;
       if (v > 0xffffffffull) return false;

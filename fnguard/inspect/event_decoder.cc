@@ -25,6 +25,8 @@
 #include <rapidjson/error/en.h>
 #include <rapidjson/reader.h>
 
+#include "fnguard/inspect/hex.h"
+
 namespace fnguard::inspect {
 namespace {
 
@@ -297,22 +299,6 @@ std::string parse_leaves(std::string_view text, std::string root, const DecodeLi
          rapidjson::GetParseError_En(ok.Code());
 }
 
-// Four hex digits at s[i], or -1.
-int hex4_at(std::string_view s, size_t i) {
-  if (i + 4 > s.size()) return -1;
-  int v = 0;
-  for (size_t k = i; k < i + 4; ++k) {
-    char c = s[k];
-    int h = c >= '0' && c <= '9'   ? c - '0'
-            : c >= 'a' && c <= 'f' ? c - 'a' + 10
-            : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                   : -1;
-    if (h < 0) return -1;
-    v = v * 16 + h;
-  }
-  return v;
-}
-
 // `text` with every "\uD800"-"\uDFFF" escape that is not half of a pair
 // written as "\uFFFD" (the same length), in `out` (text.size() bytes).
 // Python's json.loads and JSON.parse accept lone surrogates, RapidJSON does
@@ -327,14 +313,14 @@ bool replace_lone_surrogates(std::string_view text, char* out) {
       ++i;  // an escaped character: "\\u" is a backslash, then "u"
       continue;
     }
-    int cp = hex4_at(text, i + 2);
+    int cp = hex4(text, i + 2);
     if (cp < 0xd800 || cp > 0xdfff) {
       i += 1;
       continue;
     }
     bool paired = false;
     if (cp <= 0xdbff && i + 7 < text.size() && text[i + 6] == '\\' && text[i + 7] == 'u') {
-      int lo = hex4_at(text, i + 8);
+      int lo = hex4(text, i + 8);
       paired = lo >= 0xdc00 && lo <= 0xdfff;
     }
     if (paired) {
@@ -380,13 +366,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 // A cheap 64-bit hash of a string: its length and its first and last 16

@@ -421,26 +421,14 @@ bool has_deny_rules(const image::View& image) {
   return false;
 }
 
-// An exec whose program cannot be determined: as in the preload
-// (hooks_exec.cc), a violation of the controls it could break, in the
-// stronger of their modes.
+// An exec whose program cannot be determined (image::decide_unverifiable,
+// as in the preload), with what it was and why.
 Candidate unverifiable(const image::View& image, bool exec_applies, std::string target,
                        std::string reason) {
-  image::Mode exec =
-      exec_applies ? image.control(image::Control::kProcessExec).mode : image::Mode::kOff;
-  image::Mode writable = image.control(image::Control::kExecFromWritable).mode;
+  image::UnverifiableDecision u = image::decide_unverifiable(image, exec_applies);
   Candidate c;
-  c.decision.verdict = image::Verdict::kDeny;
-  c.decision.rule = image::kNoRule;
-  if (exec >= writable) {
-    c.decision.control = image::Control::kProcessExec;
-    c.decision.mode = exec;
-    c.rule = "process.exec.unverifiable";
-  } else {
-    c.decision.control = image::Control::kExecFromWritable;
-    c.decision.mode = writable;
-    c.rule = "process.exec_from_writable.unverifiable";
-  }
+  c.decision = u.decision;
+  c.rule = u.rule;
   c.target = std::move(target);
   c.reason = std::move(reason);
   return c;
