@@ -171,11 +171,13 @@ bool call_matches(const DeniedSyscall& entry, const uint64_t args[6], const Supe
         // the call continues, and another thread may setpgid() into the
         // supervisor's group meanwhile (a review, tenth session of
         // 2026-11-23). That is possible only inside the supervisor's session,
-        // so a caller there is refused whatever its group; one in a session
-        // of its own (setsid) can never join the supervisor's group.
-        if (ids.pgid <= 0) return false;
-        if (ids.caller_pgid == 0 || ids.caller_pgid == ids.pgid) return true;
-        return ids.sid == 0 || ids.caller_sid == 0 || ids.caller_sid == ids.sid;
+        // so the call continues only from a session proven to be another
+        // (setsid). A session this PID namespace cannot see reads as 0: the
+        // caller's unknown one may be ours (refuse); ours unseen and the
+        // caller's seen means two sessions (CI runs us under a session leader
+        // outside our namespace, 2026-11-24).
+        if (ids.caller_sid <= 0) return true;
+        return ids.sid > 0 && ids.caller_sid == ids.sid;
       }
       return names_group(v, ids) || names_supervisor(v, ids, entry.any_thread);
     }

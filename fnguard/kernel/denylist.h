@@ -64,13 +64,10 @@ const DeniedSyscall* denied_syscalls(size_t* count);
 struct SupervisorIds {
   pid_t pid = 0;   // 0: none
   pid_t pgid = 0;  // 0: none
-  // The caller's process group, for kill(0); 0 when unknown, which counts as
-  // the supervisor's (what the filter assumes).
-  pid_t caller_pgid = 0;
-  // The supervisor's and the caller's sessions, for kill(0); 0 when unknown,
-  // which counts as shared. The kernel reads the caller's group again when
-  // the call continues, and a thread may setpgid() into the supervisor's
-  // group in between, but only from within the supervisor's session.
+  // The supervisor's and the caller's sessions, for kill(0), as this PID
+  // namespace sees them: 0 when not visible here (a leader outside it) or
+  // unknown. kill(0) continues only when the caller's session is seen and is
+  // not the supervisor's (denylist.cc says why sessions, not groups).
   pid_t sid = 0;
   pid_t caller_sid = 0;
   // True when `id` is one of the supervisor's threads. Unset: only the pid

@@ -967,8 +967,6 @@ void ExecSupervisor::handle(void* notif_buf, void* resp_buf) {
       return syscall(SYS_tgkill, getpid(), id, 0) == 0 || errno != ESRCH;
     };
     if (notif->data.nr == SYS_kill && static_cast<uint32_t>(args[0]) == 0) {
-      pid_t caller_group = getpgid(pid);  // kill(0): the caller's group
-      ids.caller_pgid = caller_group > 0 ? caller_group : 0;
       pid_t own_session = getsid(0), caller_session = getsid(pid);
       ids.sid = own_session > 0 ? own_session : 0;
       ids.caller_sid = caller_session > 0 ? caller_session : 0;

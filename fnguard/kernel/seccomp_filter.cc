@@ -109,10 +109,11 @@ int add_entry(scmp_filter_ctx ctx, const DeniedSyscall& entry, const FilterSpec&
       if (values.pid) targets.push_back(*values.pid);
       if (entry.match == ArgMatch::kKillsSupervisor) {
         targets.push_back(kLow32);  // kill(-1): every process we may signal
-        if (values.neg_pgid) {
-          targets.push_back(*values.neg_pgid);
-          targets.push_back(0);  // kill(0): our own group, which holds the supervisor
-        }
+        if (values.neg_pgid) targets.push_back(*values.neg_pgid);
+        // kill(0): the caller's group, which holds the supervisor at start;
+        // refused also when that group is one this PID namespace cannot see
+        // (no neg_pgid), since kill(0) still reaches it.
+        if (values.pid || values.neg_pgid) targets.push_back(0);
       }
       for (uint64_t t : targets) {
         if (int rc = add_rules({{SCMP_A0(SCMP_CMP_MASKED_EQ, kLow32, t)}}); rc != 0) return rc;

@@ -41,7 +41,7 @@ struct FilterSpec {
   // tries it for every thread and process it creates.
   bool notify_denylist = false;
   pid_t supervisor_pid = 0;   // signals, pidfds, limits aimed here are refused (0: none)
-  pid_t supervisor_pgid = 0;  // kill(-pgid), kill(0), F_SETOWN(-pgid) refused (0: none)
+  pid_t supervisor_pgid = 0;  // kill(-pgid), F_SETOWN(-pgid) refused (0: none or unseen)
 };
 
 struct BpfProgram {

@@ -379,7 +379,10 @@ TEST(BpfTemplate, BuildFilterUsesTheNativeTemplateWithTheRealValues) {
     spec.supervise_exec = listener;
     spec.notify_denylist = listener;
     spec.supervisor_pid = getpid();
-    spec.supervisor_pgid = getpgrp();
+    // Not getpgrp(): as pid 1's group in a PID namespace it is 1, and -1 is
+    // also the mask every kill rule uses.
+    const pid_t pgid = 424242;
+    spec.supervisor_pgid = pgid;
     std::optional<BpfProgram> fast = program_from_template(spec);
     ASSERT_TRUE(fast.has_value());
     auto built = build_filter(spec);
@@ -393,7 +396,7 @@ TEST(BpfTemplate, BuildFilterUsesTheNativeTemplateWithTheRealValues) {
       EXPECT_NE(i.k, kTemplatePid);
       EXPECT_NE(i.k, kTemplateNegPgid);
       has_pid |= i.k == static_cast<uint32_t>(getpid());
-      has_pgid |= i.k == static_cast<uint32_t>(-getpgrp());
+      has_pgid |= i.k == static_cast<uint32_t>(-pgid);
     }
     EXPECT_TRUE(has_pid) << "listener=" << listener;
     EXPECT_EQ(has_pgid, !listener);

@@ -272,7 +272,13 @@ TEST_F(ExecTest, CallsAimedAtTheSupervisorOrAnyOfItsThreadsAreRefused) {
     r += res("sigqueue_thread", syscall(SYS_rt_sigqueueinfo, thread, 0, &si));
     r += res("prlimit_thread", syscall(SYS_prlimit64, thread, RLIMIT_NOFILE, &files, nullptr));
     r += res("setown_thread", fcntl(p[0], F_SETOWN, thread));
-    r += res("setown_group", fcntl(p[0], F_SETOWN, -getpgrp()));
+    // A group whose leader is outside this PID namespace reads as 0 and
+    // cannot be named (F_SETOWN(0) clears the owner): nothing to refuse.
+    if (getpgrp() > 0) {
+      r += res("setown_group", fcntl(p[0], F_SETOWN, -getpgrp()));
+    } else {
+      r += "setown_group=unseen;";
+    }
     r += res("tkill_thread", syscall(SYS_tkill, thread, 0));
     r += res("pidfd_thread", syscall(SYS_pidfd_open, thread, O_EXCL /* PIDFD_THREAD */));
     r += "|";
@@ -320,11 +326,15 @@ TEST_F(ExecTest, CallsAimedAtTheSupervisorOrAnyOfItsThreadsAreRefused) {
     r += "kill_own_group_same_session=" + std::to_string(rc2) + ";";
     return r;
   });
-  EXPECT_EQ(out,
-            "kill_thread=1;kill_supervisor=1;kill_group=1;sigqueue_thread=1;prlimit_thread=1;"
-            "setown_thread=1;setown_group=1;tkill_thread=1;pidfd_thread=1;|"
-            "kill_child=ok;kill_self=ok;sigqueue_self=ok;prlimit_own_pid=ok;prlimit_child=ok;"
-            "setown_self=ok;setown_none=ok;kill_own_new_group=ok;kill_own_group_same_session=1;");
+  const bool group_seen = getpgrp() > 0;  // the launched process shares it
+  EXPECT_EQ(
+      out,
+      std::string("kill_thread=1;kill_supervisor=1;kill_group=1;sigqueue_thread=1;"
+                  "prlimit_thread=1;setown_thread=1;") +
+          (group_seen ? "setown_group=1;" : "setown_group=unseen;") +
+          "tkill_thread=1;pidfd_thread=1;|"
+          "kill_child=ok;kill_self=ok;sigqueue_self=ok;prlimit_own_pid=ok;prlimit_child=ok;"
+          "setown_self=ok;setown_none=ok;kill_own_new_group=ok;kill_own_group_same_session=1;");
   std::string ev = events.all();
   for (const char* rule :
        {"kill", "rt_sigqueueinfo", "prlimit64", "fcntl", "tkill", "pidfd_open"}) {
@@ -338,7 +348,93 @@ TEST_F(ExecTest, CallsAimedAtTheSupervisorOrAnyOfItsThreadsAreRefused) {
        at = ev.find("\"rule\":\"kernel.denylist.", at + 1)) {
     ++refused;
   }
-  EXPECT_EQ(refused, 10u) << ev;
+  EXPECT_EQ(refused, group_seen ? 10u : 9u) << ev;
+}
+
+// Returns what `body` printed, run as pid 1 of a new PID namespace (its
+// session, and its group unless `own_group`, have their leader outside it,
+// so getsid() and getpgrp() there read 0). CI runs the tests like that: a
+// session leader outside the namespace (2026-11-24).
+template <typename Body>
+std::string in_new_pid_namespace(bool own_group, Body body) {
+  int p[2];
+  if (pipe(p) != 0) return "pipe";
+  pid_t outer = fork();
+  if (outer == 0) {
+    close(p[0]);
+    if (unshare(CLONE_NEWPID) != 0 && unshare(CLONE_NEWUSER | CLONE_NEWPID) != 0) {
+      std::string e = "unshare=" + std::to_string(errno);
+      (void)!write(p[1], e.data(), e.size());
+      _exit(0);
+    }
+    pid_t first = fork();  // pid 1 of the new namespace
+    if (first == 0) {
+      if (own_group) setpgid(0, 0);
+      std::string out = body();
+      (void)!write(p[1], out.data(), out.size());
+      _exit(0);
+    }
+    int status = 0;
+    waitpid(first, &status, 0);
+    _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
+  }
+  close(p[1]);
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(p[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  close(p[0]);
+  waitpid(outer, nullptr, 0);
+  return out;
+}
+
+// kill(0) from the supervisor's session is refused and from a session of the
+// caller's own continues, also when the supervisor's session (and group)
+// cannot be seen from its PID namespace. Before, an unseen session refused
+// kill(0) even after setsid(), and an unseen group let kill(0) reach the
+// supervisor.
+TEST_F(ExecTest, KillZeroIsDecidedBySessionWhenTheSupervisorsIsOutsideThePidNamespace) {
+  for (bool own_group : {false, true}) {
+    std::string out = in_new_pid_namespace(own_group, [this, own_group] {
+      std::string r = "ids=" + std::to_string(getsid(0)) + "," + std::to_string(getpgrp()) + ";";
+      Events events;
+      auto backstop = prepare(&events);
+      if (!backstop || !backstop->status().denylist) return r + "no backstop";
+      r += launch(backstop.get(), [own_group] {
+        std::string c;
+        c += "same_session=" + std::to_string(kill(0, 0) == 0 ? 0 : errno) + ";";
+        if (own_group) {
+          // The group is seen here: naming it is refused as well.
+          c += "kill_group=" + std::to_string(kill(-getpgrp(), 0) == 0 ? 0 : errno) + ";";
+        }
+        int q[2];
+        if (pipe(q) != 0) return c + "pipe";
+        pid_t leader = fork();
+        if (leader == 0) {
+          setsid();
+          int rc = kill(0, 0) == 0 ? 0 : errno;
+          (void)!write(q[1], &rc, sizeof rc);
+          _exit(0);
+        }
+        int rc = -1;
+        (void)!read(q[0], &rc, sizeof rc);
+        waitpid(leader, nullptr, 0);
+        return c + "own_session=" + std::to_string(rc) + ";";
+      });
+      std::string ev = events.all();
+      size_t refused = 0;
+      for (size_t at = ev.find("\"rule\":\"kernel.denylist.kill\""); at != std::string::npos;
+           at = ev.find("\"rule\":\"kernel.denylist.kill\"", at + 1)) {
+        ++refused;
+      }
+      return r + "events=" + std::to_string(refused) + ";";
+    });
+    if (own_group) {
+      EXPECT_EQ(out, "ids=0,1;same_session=1;kill_group=1;own_session=0;events=2;");
+    } else {
+      EXPECT_EQ(out, "ids=0,0;same_session=1;own_session=0;events=1;");
+    }
+  }
 }
 
 // The exec thread stops serving on its own (here: poll fails because

@@ -71,12 +71,15 @@ TEST_F(FilterTest, RefusesTheDenylist) {
     // not let kill(supervisor) through.
     r += result("kill_supervisor_hi", syscall(SYS_kill, (0xdead00000000ull | getppid()), 0));
     r += result("kill_all", syscall(SYS_kill, 0x00000000ffffffffull, 0));
+    // kill(0) reaches the caller's group, the supervisor's: refused also
+    // when the spec has no group (one this PID namespace cannot see).
+    r += result("kill_group", kill(0, 0));
     return r;
   });
   EXPECT_EQ(out,
             "io_uring_setup=1;ptrace=1;process_vm_readv=1;bpf=1;unshare=1;mount=1;userfaultfd=1;"
             "packet=1;raw=1;raw6=1;by_handle=1;clone3=38;kill_supervisor=1;kill_supervisor_hi=1;"
-            "kill_all=1;");
+            "kill_all=1;kill_group=1;");
 }
 
 TEST_F(FilterTest, OrdinaryCallsStillWork) {
@@ -161,7 +164,13 @@ TEST_F(FilterTest, RefusesCallsAimedAtTheSupervisor) {
     int p[2];
     if (pipe(p) != 0) return std::string("pipe");
     r += result("setown", fcntl(p[0], F_SETOWN, sup));
-    r += result("setown_group", fcntl(p[0], F_SETOWN, -getpgrp()));
+    // A group whose leader is outside this PID namespace reads as 0 and
+    // cannot be named (F_SETOWN(0) clears the owner): nothing to refuse.
+    if (getpgrp() > 0) {
+      r += result("setown_group", fcntl(p[0], F_SETOWN, -getpgrp()));
+    } else {
+      r += "setown_group=unseen;";
+    }
     struct f_owner_ex owner = {F_OWNER_TID, thread};
     r += result("setown_ex", fcntl(p[0], F_SETOWN_EX, &owner));
     r += result("setsig", fcntl(p[0], F_SETSIG, SIGKILL));
@@ -172,9 +181,11 @@ TEST_F(FilterTest, RefusesCallsAimedAtTheSupervisor) {
     return r;
   });
   EXPECT_EQ(out,
-            "tkill_thread=1;tkill_self=1;tgkill_thread=1;sigqueue=1;tgsigqueue=1;pidfd_open=1;"
-            "pidfd_open_thread=1;pidfd_getfd=1;prlimit=1;prlimit_hi=1;setown=1;setown_group=1;"
-            "setown_ex=1;setsig=1;fiosetown=1;siocspgrp=1;");
+            std::string("tkill_thread=1;tkill_self=1;tgkill_thread=1;sigqueue=1;tgsigqueue=1;"
+                        "pidfd_open=1;pidfd_open_thread=1;pidfd_getfd=1;prlimit=1;prlimit_hi=1;"
+                        "setown=1;") +
+                (getpgrp() > 0 ? "setown_group=1;" : "setown_group=unseen;") +
+                "setown_ex=1;setsig=1;fiosetown=1;siocspgrp=1;");
 }
 
 // The same calls aimed at the caller itself, or only reading, still work:
