@@ -2,9 +2,14 @@
 // and glibc's public alias __connect) are decided against network.outbound;
 // local addresses that accept connections from outside (bind, listen on a
 // non-loopback address) against network.inbound. Name look-ups
-// (getaddrinfo, gethostbyname, gethostbyname2 and their _r forms) feed the
-// name cache so that domain rules can match the address a connect() goes to
-// (name_cache.h).
+// (getaddrinfo, gethostbyname, gethostbyname2 and their _r forms, and
+// getaddrinfo_a's requests once gai_error() or a GAI_WAIT call says they are
+// done) feed the name cache so that domain rules can match the address a
+// connect() goes to (name_cache.h). Connections glibc makes through its own
+// internal calls, which no hook sees, are decided at the public entry point
+// instead: the resolver's res_* functions (each name server in the
+// res_state, as a datagram to it) and rcmd/rexec (each address of the host,
+// as a connect to it).
 //
 // Decisions, stated plainly:
 // - Addresses are read as the kernel reads them (classify() below cites the
@@ -57,6 +62,7 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <resolv.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -531,6 +537,95 @@ void record_hostent(const char* name, const hostent* h) {
   for (char** a = h->h_addr_list; *a != nullptr; ++a) name_cache_record(name, h->h_addrtype, *a);
 }
 
+// An address glibc sends to or connects to through its own internal calls:
+// decided as an outbound connect/datagram from a fresh, unbound socket (the
+// unspecified address then reaches the loopback one).
+int check_libc_endpoint(const Endpoint& e, const char* op, const void* caller) {
+  Endpoint reached;
+  if (reached_address(-1, e, &reached)) {
+    return check_endpoint(image::Control::kNetOutbound, -1, reached, &e, op, caller);
+  }
+  return check_endpoint(image::Control::kNetOutbound, -1, e, nullptr, op, caller);
+}
+
+// The name servers a res_* call is about to query. Without RES_INIT the call
+// loads them from /etc/resolv.conf, whose servers the built-in `nameserver`
+// rule allows (the servers getaddrinfo uses, undecided too), so only an
+// initialised state is read. glibc sends to the IPv4 address in
+// nsaddr_list[i] when its family is set (copying it over _ext.nsaddrs[i]),
+// else to _ext.nsaddrs[i]; both are decided when present. A family glibc
+// would still send to but that is neither AF_INET nor AF_INET6 cannot be
+// read: refused in block mode, as a malformed connect() address is.
+// Returns 0 or the errno to fail with.
+int check_name_servers(res_state statp, const char* op, const void* caller) {
+  if (!active() || statp == nullptr || !control_enabled(image::Control::kNetOutbound)) return 0;
+  if ((statp->options & RES_INIT) == 0) return 0;
+  const bool blocking = policy().control(image::Control::kNetOutbound).mode == image::Mode::kBlock;
+  int count = statp->nscount;
+  if (count > MAXNS) count = MAXNS;
+  for (int i = 0; i < count; ++i) {
+    const sockaddr_in& v4 = statp->nsaddr_list[i];
+    const sockaddr_in6* v6 = statp->_u._ext.nsaddrs[i];
+    Endpoint e;
+    if (v4.sin_family == AF_INET) {
+      read_inet(reinterpret_cast<const sockaddr*>(&v4), &e);
+      if (int err = check_libc_endpoint(e, op, caller); err != 0) return err;
+    } else if (v4.sin_family != 0 && blocking) {
+      return EPERM;
+    }
+    if (v6 != nullptr) {
+      if (v6->sin6_family == AF_INET6) {
+        read_inet6(reinterpret_cast<const sockaddr*>(v6), &e);
+        if (int err = check_libc_endpoint(e, op, caller); err != 0) return err;
+      } else if (v6->sin6_family != 0 && v6->sin6_family != AF_INET && blocking) {
+        return EPERM;
+      }
+    }
+  }
+  return 0;
+}
+
+// rcmd/rexec: every address `host` resolves to for `family`, at `port`
+// (host byte order). They resolve the name again themselves, so a name
+// whose answers change in between is decided by the first answer; a name
+// that does not resolve here fails there too.
+int check_remote_host(const char* host, int family, uint16_t port, const char* op,
+                      const void* caller) {
+  if (!active() || host == nullptr || !control_enabled(image::Control::kNetOutbound)) return 0;
+  static auto real_getaddrinfo = FNGUARD_NEXT(getaddrinfo);
+  addrinfo hints{};
+  hints.ai_family = family;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  if (real_getaddrinfo(host, nullptr, &hints, &res) != 0) return 0;
+  record_addrinfo(host, res);
+  int err = 0;
+  for (const addrinfo* ai = res; ai != nullptr && err == 0; ai = ai->ai_next) {
+    Endpoint e;
+    if (!parse_sockaddr(ai->ai_addr, ai->ai_addrlen, &e)) continue;
+    e.port = port;
+    err = check_libc_endpoint(e, op, caller);
+  }
+  freeaddrinfo(res);
+  return err;
+}
+
+// What a blocked res_* call reports: -1, errno, and h_errno (in the state
+// too, where res_n* callers read it) NETDB_INTERNAL, "see errno".
+int refuse_query(res_state statp, int err) {
+  statp->res_h_errno = NETDB_INTERNAL;
+  h_errno = NETDB_INTERNAL;
+  errno = err;
+  return -1;
+}
+
+// getaddrinfo_a's request once finished: its answers feed the name cache.
+void record_request(const gaicb* req) {
+  if (req != nullptr && req->ar_name != nullptr && req->ar_result != nullptr) {
+    record_addrinfo(req->ar_name, req->ar_result);
+  }
+}
+
 }  // namespace
 }  // namespace fnguard::enforcer
 
@@ -690,6 +785,198 @@ FNGUARD_EXPORT int gethostbyname2_r(const char* name, int af, hostent* ret, char
   if (rc == 0 && result != nullptr && *result != nullptr) {
     ErrnoSaver errno_saver;
     record_hostent(name, *result);
+  }
+  return rc;
+}
+
+// ---- Name servers and remote hosts glibc reaches by itself --------------------
+//
+// Each res_* entry point is exported under its name and its glibc 2.2.5 name
+// (`__res_*`, what programs linked before glibc 2.34 call): the same
+// function twice. The real one is looked up by the current name.
+
+namespace {
+
+template <typename Call>
+int query_checked(res_state statp, const char* op, const void* caller, Call call) {
+  if (int err = check_name_servers(statp, op, caller); err != 0) return refuse_query(statp, err);
+  return call();
+}
+
+int checked_nquery(res_state statp, const char* dname, int cls, int type, unsigned char* answer,
+                   int anslen, const char* op, const void* caller) {
+  static auto real = FNGUARD_NEXT(res_nquery);
+  return query_checked(statp, op, caller,
+                       [&] { return real(statp, dname, cls, type, answer, anslen); });
+}
+
+int checked_nsearch(res_state statp, const char* dname, int cls, int type, unsigned char* answer,
+                    int anslen, const char* op, const void* caller) {
+  static auto real = FNGUARD_NEXT(res_nsearch);
+  return query_checked(statp, op, caller,
+                       [&] { return real(statp, dname, cls, type, answer, anslen); });
+}
+
+int checked_nquerydomain(res_state statp, const char* name, const char* domain, int cls, int type,
+                         unsigned char* answer, int anslen, const char* op, const void* caller) {
+  static auto real = FNGUARD_NEXT(res_nquerydomain);
+  return query_checked(statp, op, caller,
+                       [&] { return real(statp, name, domain, cls, type, answer, anslen); });
+}
+
+int checked_nsend(res_state statp, const unsigned char* msg, int msglen, unsigned char* answer,
+                  int anslen, const char* op, const void* caller) {
+  static auto real = FNGUARD_NEXT(res_nsend);
+  return query_checked(statp, op, caller, [&] { return real(statp, msg, msglen, answer, anslen); });
+}
+
+// rcmd/rexec with the address family asked for; `port` in network byte order.
+int remote_checked(const char* const* host, int family, unsigned short port, const char* op,
+                   const void* caller) {
+  int err = check_remote_host(host != nullptr ? *host : nullptr, family, ntohs(port), op, caller);
+  if (err != 0) errno = err;
+  return err;
+}
+
+}  // namespace
+
+#define FNGUARD_CALLER __builtin_return_address(0)
+
+FNGUARD_EXPORT int res_nquery(res_state statp, const char* dname, int cls, int type,
+                              unsigned char* answer, int anslen) {
+  return checked_nquery(statp, dname, cls, type, answer, anslen, "res_nquery", FNGUARD_CALLER);
+}
+FNGUARD_EXPORT int __res_nquery(res_state statp, const char* dname, int cls, int type,
+                                unsigned char* answer, int anslen) {
+  return checked_nquery(statp, dname, cls, type, answer, anslen, "res_nquery", FNGUARD_CALLER);
+}
+FNGUARD_EXPORT int res_query(const char* dname, int cls, int type, unsigned char* answer,
+                             int anslen) {
+  return checked_nquery(&_res, dname, cls, type, answer, anslen, "res_query", FNGUARD_CALLER);
+}
+FNGUARD_EXPORT int __res_query(const char* dname, int cls, int type, unsigned char* answer,
+                               int anslen) {
+  return checked_nquery(&_res, dname, cls, type, answer, anslen, "res_query", FNGUARD_CALLER);
+}
+
+FNGUARD_EXPORT int res_nsearch(res_state statp, const char* dname, int cls, int type,
+                               unsigned char* answer, int anslen) {
+  return checked_nsearch(statp, dname, cls, type, answer, anslen, "res_nsearch", FNGUARD_CALLER);
+}
+FNGUARD_EXPORT int __res_nsearch(res_state statp, const char* dname, int cls, int type,
+                                 unsigned char* answer, int anslen) {
+  return checked_nsearch(statp, dname, cls, type, answer, anslen, "res_nsearch", FNGUARD_CALLER);
+}
+FNGUARD_EXPORT int res_search(const char* dname, int cls, int type, unsigned char* answer,
+                              int anslen) {
+  return checked_nsearch(&_res, dname, cls, type, answer, anslen, "res_search", FNGUARD_CALLER);
+}
+FNGUARD_EXPORT int __res_search(const char* dname, int cls, int type, unsigned char* answer,
+                                int anslen) {
+  return checked_nsearch(&_res, dname, cls, type, answer, anslen, "res_search", FNGUARD_CALLER);
+}
+
+FNGUARD_EXPORT int res_nquerydomain(res_state statp, const char* name, const char* domain, int cls,
+                                    int type, unsigned char* answer, int anslen) {
+  return checked_nquerydomain(statp, name, domain, cls, type, answer, anslen, "res_nquerydomain",
+                              FNGUARD_CALLER);
+}
+FNGUARD_EXPORT int __res_nquerydomain(res_state statp, const char* name, const char* domain,
+                                      int cls, int type, unsigned char* answer, int anslen) {
+  return checked_nquerydomain(statp, name, domain, cls, type, answer, anslen, "res_nquerydomain",
+                              FNGUARD_CALLER);
+}
+FNGUARD_EXPORT int res_querydomain(const char* name, const char* domain, int cls, int type,
+                                   unsigned char* answer, int anslen) {
+  return checked_nquerydomain(&_res, name, domain, cls, type, answer, anslen, "res_querydomain",
+                              FNGUARD_CALLER);
+}
+FNGUARD_EXPORT int __res_querydomain(const char* name, const char* domain, int cls, int type,
+                                     unsigned char* answer, int anslen) {
+  return checked_nquerydomain(&_res, name, domain, cls, type, answer, anslen, "res_querydomain",
+                              FNGUARD_CALLER);
+}
+
+FNGUARD_EXPORT int res_nsend(res_state statp, const unsigned char* msg, int msglen,
+                             unsigned char* answer, int anslen) {
+  return checked_nsend(statp, msg, msglen, answer, anslen, "res_nsend", FNGUARD_CALLER);
+}
+FNGUARD_EXPORT int __res_nsend(res_state statp, const unsigned char* msg, int msglen,
+                               unsigned char* answer, int anslen) {
+  return checked_nsend(statp, msg, msglen, answer, anslen, "res_nsend", FNGUARD_CALLER);
+}
+FNGUARD_EXPORT int res_send(const unsigned char* msg, int msglen, unsigned char* answer,
+                            int anslen) {
+  return checked_nsend(&_res, msg, msglen, answer, anslen, "res_send", FNGUARD_CALLER);
+}
+FNGUARD_EXPORT int __res_send(const unsigned char* msg, int msglen, unsigned char* answer,
+                              int anslen) {
+  return checked_nsend(&_res, msg, msglen, answer, anslen, "res_send", FNGUARD_CALLER);
+}
+
+FNGUARD_EXPORT int rcmd(char** ahost, unsigned short inport, const char* locuser,
+                        const char* remuser, const char* cmd, int* fd2p) {
+  static auto real = FNGUARD_NEXT(rcmd);
+  if (remote_checked(ahost, AF_INET, inport, "rcmd", FNGUARD_CALLER) != 0) return -1;
+  return real(ahost, inport, locuser, remuser, cmd, fd2p);
+}
+FNGUARD_EXPORT int rcmd_af(char** ahost, unsigned short inport, const char* locuser,
+                           const char* remuser, const char* cmd, int* fd2p, sa_family_t af) {
+  static auto real = FNGUARD_NEXT(rcmd_af);
+  if (remote_checked(ahost, af, inport, "rcmd_af", FNGUARD_CALLER) != 0) return -1;
+  return real(ahost, inport, locuser, remuser, cmd, fd2p, af);
+}
+FNGUARD_EXPORT int rexec(char** ahost, int rport, const char* name, const char* pass,
+                         const char* cmd, int* fd2p) {
+  static auto real = FNGUARD_NEXT(rexec);
+  if (remote_checked(ahost, AF_INET, static_cast<unsigned short>(rport), "rexec", FNGUARD_CALLER) !=
+      0) {
+    return -1;
+  }
+  return real(ahost, rport, name, pass, cmd, fd2p);
+}
+FNGUARD_EXPORT int rexec_af(char** ahost, int rport, const char* name, const char* pass,
+                            const char* cmd, int* fd2p, sa_family_t af) {
+  static auto real = FNGUARD_NEXT(rexec_af);
+  if (remote_checked(ahost, af, static_cast<unsigned short>(rport), "rexec_af", FNGUARD_CALLER) !=
+      0) {
+    return -1;
+  }
+  return real(ahost, rport, name, pass, cmd, fd2p, af);
+}
+
+FNGUARD_EXPORT int getaddrinfo_a(int mode, gaicb* list[], int nitems, sigevent* sevp) {
+  static auto real = FNGUARD_NEXT(getaddrinfo_a);
+  int rc = real(mode, list, nitems, sevp);
+  if (rc == 0 && mode == GAI_WAIT && list != nullptr) {
+    ErrnoSaver errno_saver;
+    for (int i = 0; i < nitems; ++i) record_request(list[i]);
+  }
+  return rc;
+}
+
+FNGUARD_EXPORT int gai_error(gaicb* req) {
+  static auto real = FNGUARD_NEXT(gai_error);
+  int rc = real(req);
+  if (rc == 0) {
+    ErrnoSaver errno_saver;
+    record_request(req);
+  }
+  return rc;
+}
+
+FNGUARD_EXPORT int gai_suspend(const gaicb* const list[], int nitems, const timespec* timeout) {
+  static auto real_suspend = FNGUARD_NEXT(gai_suspend);
+  static auto real_error = FNGUARD_NEXT(gai_error);
+  int rc = real_suspend(list, nitems, timeout);
+  // EAI_ALLDONE: nothing left to wait for, every request had finished.
+  if ((rc == 0 || rc == EAI_ALLDONE) && list != nullptr) {
+    ErrnoSaver errno_saver;
+    for (int i = 0; i < nitems; ++i) {
+      if (list[i] != nullptr && real_error(const_cast<gaicb*>(list[i])) == 0) {
+        record_request(list[i]);
+      }
+    }
   }
   return rc;
 }

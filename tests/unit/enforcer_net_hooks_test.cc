@@ -562,5 +562,142 @@ TEST(EnforcerNet, SendmmsgSendsOnlyTheAllowedPrefix) {
       << r.dump();
 }
 
+// glibc's resolver sends through its own internal socket calls: a query to a
+// name server the code wrote into a res_state (or into _res) is decided at
+// res_nquery/res_query, before anything is sent. struct __res_state on
+// LP64: retrans@0, retry@4, options@8, nscount@16, nsaddr_list@20.
+const char* kResolverCode = R"PY(
+import ctypes, struct
+libc = ctypes.CDLL(None, use_errno=True)
+libc.__res_state.restype = ctypes.c_void_p
+def point_at(state, port):
+  struct.pack_into('=ii', state, 0, 1, 1)
+  struct.pack_into('=i', state, 16, 1)
+  struct.pack_into('=H', state, 20, socket.AF_INET)
+  struct.pack_into('!H', state, 22, port)
+  state[24:28] = socket.inet_aton('127.0.0.1')
+def run(tag, port):
+  ans = ctypes.create_string_buffer(512)
+  st = ctypes.create_string_buffer(1024)
+  libc.__res_ninit(st)
+  point_at(st, port)
+  ctypes.set_errno(0)
+  rc = libc.res_nquery(st, b'example.com', 1, 1, ans, 512)
+  print(tag + '_nquery', rc, ctypes.get_errno())
+  libc.__res_init()
+  glob = (ctypes.c_char * 1024).from_address(libc.__res_state())
+  point_at(glob, port)
+  ctypes.set_errno(0)
+  rc = libc.res_query(b'example.com', 1, 1, ans, 512)
+  print(tag + '_query', rc, ctypes.get_errno())
+)PY";
+
+TEST(EnforcerNet, ResolverQueriesToServersTheCodeSetAreDecided) {
+  Server server(SOCK_DGRAM);
+  ASSERT_TRUE(server.ok());
+  PolicyImage policy;
+  policy.control(Control::kNetOutbound, Mode::kBlock)
+      .rule(ipv4_rule(Verdict::kDeny, "127.0.0.1", server.port()));
+  RunResult r =
+      run_python(policy, std::string(kResolverCode) + "run('res', " + server.port_text() + ")\n");
+  EXPECT_EQ(r.line("res_nquery"), "res_nquery -1 1") << r.dump();
+  EXPECT_EQ(r.line("res_query"), "res_query -1 1") << r.dump();
+  EXPECT_FALSE(server.something_arrived());
+  for (const char* op : {"res_nquery", "res_query"}) {
+    EXPECT_TRUE(r.has_event({kBlocked, std::string("\"op\":\"") + op + "\"",
+                             "\"target\":\"127.0.0.1:" + server.port_text() + "\""}))
+        << op << "\n"
+        << r.dump();
+  }
+}
+
+// In monitor mode the query goes out (the server never answers: retrans 1 s,
+// one try) and is reported.
+TEST(EnforcerNet, ResolverQueriesAreReportedInMonitor) {
+  Server server(SOCK_DGRAM);
+  ASSERT_TRUE(server.ok());
+  PolicyImage policy;
+  policy.control(Control::kNetOutbound, Mode::kMonitor)
+      .rule(ipv4_rule(Verdict::kDeny, "127.0.0.1", server.port()));
+  RunResult r = run_python(
+      policy, std::string(kResolverCode) +
+                  "ans = ctypes.create_string_buffer(512)\n"
+                  "st = ctypes.create_string_buffer(1024)\nlibc.__res_ninit(st)\n"
+                  "point_at(st, " +
+                  server.port_text() +
+                  ")\nprint('sent', libc.res_nquery(st, b'example.com', 1, 1, ans, 512))\n");
+  EXPECT_EQ(r.line("sent"), "sent -1") << r.dump();  // no answer
+  EXPECT_TRUE(server.something_arrived());
+  EXPECT_TRUE(r.has_event({kAllowed, "\"op\":\"res_nquery\""})) << r.dump();
+}
+
+// rexec connects through glibc's internal connect: decided at rexec, for
+// each address the host resolves to.
+TEST(EnforcerNet, RexecToADeniedHostIsRefusedBeforeItConnects) {
+  Server server(SOCK_STREAM);
+  ASSERT_TRUE(server.ok());
+  PolicyImage policy;
+  policy.control(Control::kNetOutbound, Mode::kBlock)
+      .rule(ipv4_rule(Verdict::kDeny, "127.0.0.1", server.port()));
+  RunResult r = run_python(policy,
+                           "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+                           "host = ctypes.c_char_p(b'127.0.0.1')\n"
+                           "rc = libc.rexec(ctypes.byref(host), socket.htons(" +
+                               server.port_text() +
+                               "), b'user', b'pass', b'id', None)\n"
+                               "print('rexec', rc, ctypes.get_errno())\n");
+  EXPECT_EQ(r.line("rexec"), "rexec -1 1") << r.dump();
+  EXPECT_FALSE(server.something_arrived());
+  EXPECT_TRUE(r.has_event(
+      {kBlocked, "\"op\":\"rexec\"", "\"target\":\"127.0.0.1:" + server.port_text() + "\""}))
+      << r.dump();
+}
+
+// Names resolved by getaddrinfo_a are learnt like getaddrinfo's: when a
+// GAI_WAIT call returns, and for GAI_NOWAIT once gai_suspend() or
+// gai_error() says the request is done (EAI_INPROGRESS is -100;
+// gai_suspend returns EAI_ALLDONE when the request finished before it was
+// called, as it often has).
+TEST(EnforcerNet, GetaddrinfoANamesMatchDomainRules) {
+  Server server(SOCK_STREAM);
+  ASSERT_TRUE(server.ok());
+  PolicyImage policy;
+  policy.control(Control::kNetOutbound, Mode::kBlock, Verdict::kDeny)
+      .rule(domain_rule(Verdict::kAllow, "localhost", server.port()));
+  for (std::string how : {"wait", "suspend", "poll"}) {
+    RunResult r = run_python(policy, "how = '" + how + "'\nport = " + server.port_text() + R"PY(
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+class Gaicb(ctypes.Structure):
+  _fields_ = [('name', ctypes.c_char_p), ('service', ctypes.c_char_p),
+              ('request', ctypes.c_void_p), ('result', ctypes.c_void_p),
+              ('ret', ctypes.c_int), ('reserved', ctypes.c_int * 5)]
+def attempt(tag):
+  s = socket.socket()
+  try:
+    s.connect(('127.0.0.1', port))
+    print(tag, 'ok')
+  except OSError as e:
+    print(tag, 'err', e.errno)
+attempt('before')
+req = Gaicb(b'localhost')
+reqs = (ctypes.POINTER(Gaicb) * 1)(ctypes.pointer(req))
+if how == 'wait':
+  print('gai', libc.getaddrinfo_a(0, reqs, 1, None))
+else:
+  print('gai', libc.getaddrinfo_a(1, reqs, 1, None))
+  if how == 'suspend':
+    while libc.gai_suspend(reqs, 1, None) not in (0, -103): pass  # -103: EAI_ALLDONE
+  else:
+    while libc.gai_error(ctypes.byref(req)) == -100: pass
+attempt('after')
+)PY");
+    EXPECT_EQ(r.line("gai"), "gai 0") << how << "\n" << r.dump();
+    EXPECT_EQ(r.line("before"), "before err 1") << how << "\n" << r.dump();
+    EXPECT_EQ(r.line("after"), "after ok") << how << "\n" << r.dump();
+  }
+  EXPECT_TRUE(server.something_arrived());
+}
+
 }  // namespace
 }  // namespace fnguard::testing
