@@ -593,6 +593,7 @@ int check_remote_host(const char* host, int family, uint16_t port, const char* o
                       const void* caller) {
   if (!active() || host == nullptr || !control_enabled(image::Control::kNetOutbound)) return 0;
   static auto real_getaddrinfo = FNGUARD_NEXT(getaddrinfo);
+  ErrnoSaver errno_saver;  // the look-up's own errno is not the caller's
   addrinfo hints{};
   hints.ai_family = family;
   hints.ai_socktype = SOCK_STREAM;
