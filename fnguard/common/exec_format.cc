@@ -63,6 +63,32 @@ LoaderScan at(LoaderRun run, size_t index) {
   return s;
 }
 
+// The scan so far with its run and index set (the option values are kept).
+LoaderScan finish(LoaderScan s, LoaderScan result) {
+  s.run = result.run;
+  s.index = result.index;
+  return s;
+}
+
+// Records the value of a library option (`name` without its dashes).
+void note_value(LoaderScan* s, const char* name, const char* value) {
+  LoaderOption option;
+  if (str_eq(name, "preload")) {
+    option = LoaderOption::kPreload;
+  } else if (str_eq(name, "audit")) {
+    option = LoaderOption::kAudit;
+  } else if (str_eq(name, "library-path")) {
+    option = LoaderOption::kLibraryPath;
+  } else {
+    return;
+  }
+  if (s->value_count == LoaderScan::kMaxValues) {
+    s->values_overflow = true;
+    return;
+  }
+  s->values[s->value_count++] = LoaderOptionValue{option, value};
+}
+
 // glibc 2.36, elf/rtld.c dl_main: the option loop of a direct invocation.
 LoaderScan scan_glibc(const char* const* args, size_t count, bool complete) {
   static const char* const kNoRun[] = {
@@ -72,6 +98,7 @@ LoaderScan scan_glibc(const char* const* args, size_t count, bool complete) {
   static const char* const kWithValue[] = {
       "--library-path",         "--inhibit-rpath",     "--audit", "--preload", "--argv0",
       "--glibc-hwcaps-prepend", "--glibc-hwcaps-mask", nullptr};
+  LoaderScan s;
   size_t i = 1;
   while (i < count) {
     const char* a = args[i];
@@ -82,21 +109,22 @@ LoaderScan scan_glibc(const char* const* args, size_t count, bool complete) {
     }
     // Every mode these select (list, verify, help, ...) exits before the
     // program runs, and no later option returns to the normal mode.
-    if (in_list(a, kNoRun)) return at(LoaderRun::kNoProgram, i);
+    if (in_list(a, kNoRun)) return finish(s, at(LoaderRun::kNoProgram, i));
     if (in_list(a, kFlag)) {
       ++i;
       continue;
     }
     if (in_list(a, kWithValue)) {
       // Without its value the option is a usage error: nothing runs.
-      if (i + 1 >= count) return end_of_list(count, complete);
+      if (i + 1 >= count) return finish(s, end_of_list(count, complete));
+      if (args[i + 1] != nullptr) note_value(&s, a + 2, args[i + 1]);
       i += 2;
       continue;
     }
-    return at(LoaderRun::kUnknownOption, i);
+    return finish(s, at(LoaderRun::kUnknownOption, i));
   }
-  if (i >= count) return end_of_list(count, complete);
-  return at(LoaderRun::kProgram, i);
+  if (i >= count) return finish(s, end_of_list(count, complete));
+  return finish(s, at(LoaderRun::kProgram, i));
 }
 
 // musl 1.2, ldso/dynlink.c __dls3: the options of a direct invocation.
@@ -105,6 +133,7 @@ LoaderScan scan_musl(const char* const* args, size_t count, bool complete) {
   // Invoked by the name "ldd" (musl installs ldd as a link to itself), the
   // loader lists dependencies and runs nothing.
   bool list = count > 0 && args[0] != nullptr && str_eq(path_basename(args[0]), "ldd");
+  LoaderScan s;
   size_t i = 1;
   while (i < count) {
     const char* a = args[i];
@@ -123,17 +152,19 @@ LoaderScan scan_musl(const char* const* args, size_t count, bool complete) {
       for (const char* p = *name; *p != '\0'; ++p) ++rest;
       if (*rest == '=') {
         known = true;  // --preload=LIST
+        note_value(&s, *name, rest + 1);
       } else if (*rest == '\0') {
-        if (i >= count) return end_of_list(count, complete);
+        if (i >= count) return finish(s, end_of_list(count, complete));
+        if (args[i] != nullptr) note_value(&s, *name, args[i]);
         ++i;  // --preload LIST
         known = true;
       }
     }
-    if (!known) return at(LoaderRun::kUnknownOption, i - 1);
+    if (!known) return finish(s, at(LoaderRun::kUnknownOption, i - 1));
   }
-  if (i >= count) return end_of_list(count, complete);
-  if (list) return at(LoaderRun::kNoProgram, i);
-  return at(LoaderRun::kProgram, i);
+  if (i >= count) return finish(s, end_of_list(count, complete));
+  if (list) return finish(s, at(LoaderRun::kNoProgram, i));
+  return finish(s, at(LoaderRun::kProgram, i));
 }
 
 }  // namespace

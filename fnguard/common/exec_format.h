@@ -59,9 +59,29 @@ enum class LoaderRun : uint8_t {
   kTruncated,      // the list ended before the program, and it is incomplete
 };
 
+// The loader options that name libraries it loads besides the program's
+// own dependencies, or where it looks for them.
+enum class LoaderOption : uint8_t {
+  kPreload,      // --preload LIST: loaded before the program's libraries
+  kAudit,        // --audit LIST (glibc): audit modules
+  kLibraryPath,  // --library-path DIRS: searched instead of LD_LIBRARY_PATH
+};
+
+struct LoaderOptionValue {
+  LoaderOption option;
+  const char* value;  // points into the argument (after '=' for --opt=VALUE)
+};
+
 struct LoaderScan {
   LoaderRun run = LoaderRun::kNoProgram;
   size_t index = 0;
+  // The values of --preload, --audit and --library-path before the program,
+  // in order. More than kMaxValues of them: `values_overflow`, and the
+  // libraries they name are unknown.
+  static constexpr size_t kMaxValues = 8;
+  LoaderOptionValue values[kMaxValues];
+  size_t value_count = 0;
+  bool values_overflow = false;
 };
 
 // The environment entry prefix ("NAME=") that makes the loader of `kind`
@@ -99,5 +119,38 @@ bool loader_env_traces(LoaderKind kind, const char* const* envp);
 // here too, which can only decide more. An argument starting with a single
 // '-' is a program name for both.
 LoaderScan scan_loader_args(LoaderKind kind, const char* const* args, size_t count, bool complete);
+
+// The lists of libraries a dynamically linked program's loader loads besides
+// the program's own dependencies: LD_PRELOAD and --preload, whose entries
+// glibc 2.36 (elf/rtld.c, handle_preload_list) and musl (load_preload)
+// separate by ' ' or ':', and glibc's LD_AUDIT and --audit, separated by
+// ':' only (audit_list_add_string). An entry with a '/' is a path (relative
+// ones to the cwd); a bare name is searched like a needed library, first
+// along the library path (LD_LIBRARY_PATH, which --library-path replaces).
+enum class LibraryList : uint8_t { kPreload, kAudit };
+
+// The environment entries that hold such lists ("LD_PRELOAD=", "LD_AUDIT="),
+// and the library path ("LD_LIBRARY_PATH=").
+inline constexpr const char* kPreloadEnv = "LD_PRELOAD=";
+inline constexpr const char* kAuditEnv = "LD_AUDIT=";
+inline constexpr const char* kLibraryPathEnv = "LD_LIBRARY_PATH=";
+
+// Calls each(entry, length) for every non-empty entry of `list` (NUL-
+// terminated) of kind `kind`, until `each` returns false. Returns false when
+// `each` stopped it.
+template <typename Each>
+bool for_each_library(const char* list, LibraryList kind, Each each) {
+  auto separates = [kind](char c) {
+    return c == ':' || (kind == LibraryList::kPreload && c == ' ');
+  };
+  const char* p = list;
+  while (*p != '\0') {
+    while (*p != '\0' && separates(*p)) ++p;
+    const char* start = p;
+    while (*p != '\0' && !separates(*p)) ++p;
+    if (p > start && !each(start, static_cast<size_t>(p - start))) return false;
+  }
+  return true;
+}
 
 }  // namespace fnguard

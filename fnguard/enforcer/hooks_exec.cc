@@ -404,6 +404,106 @@ struct ExecContext {
   ExecReport* report;
 };
 
+// The value of the last entry of `envp` that starts with `prefix` ("NAME="),
+// the one the loader reads, or null.
+const char* last_env_value(char* const* envp, const char* prefix) {
+  if (envp == nullptr) return nullptr;
+  const size_t n = std::strlen(prefix);
+  const char* value = nullptr;
+  for (char* const* e = envp; *e != nullptr; ++e) {
+    if (std::strncmp(*e, prefix, n) == 0) value = *e + n;
+  }
+  return value;
+}
+
+// Where the loader finds the library `name` (`length` bytes): a name with
+// '/' is a path (relative to the cwd); a bare name is looked up in the
+// directories of `search_dirs` (':' or ';' separated, as the loader reads
+// LD_LIBRARY_PATH; may be null), the first that holds it. False when it is
+// not found there: the loader then fails, or finds it through RUNPATH or the
+// system directories, which are no writable locations on a normal system.
+bool find_library(const char* name, size_t length, const char* search_dirs, ExecTarget* t) {
+  char candidate[kPathMax];
+  if (length + 1 > sizeof candidate) return false;
+  if (std::memchr(name, '/', length) != nullptr) {
+    std::memcpy(candidate, name, length);
+    candidate[length] = '\0';
+    resolve_path(AT_FDCWD, candidate, false, t);
+    return t->exists;
+  }
+  if (search_dirs == nullptr) return false;
+  const char* p = search_dirs;
+  for (;;) {
+    const char* start = p;
+    while (*p != '\0' && *p != ':' && *p != ';') ++p;
+    size_t n = static_cast<size_t>(p - start);
+    if (n > 0 && n + 1 + length + 1 <= sizeof candidate) {
+      std::memcpy(candidate, start, n);
+      candidate[n] = '/';
+      std::memcpy(candidate + n + 1, name, length);
+      candidate[n + 1 + length] = '\0';
+      resolve_path(AT_FDCWD, candidate, false, t);
+      if (t->exists) return true;
+    }
+    if (*p == '\0') return false;
+    ++p;
+  }
+}
+
+// exec_from_writable for the libraries the loader loads into the program
+// besides its own dependencies (exec_format.h, LibraryList): the exec's
+// LD_PRELOAD and LD_AUDIT entries from `envp`, or, given `scan` (the loader
+// run as a program), the values of its --preload and --audit options. A
+// bare name is looked up along --library-path, else the exec's
+// LD_LIBRARY_PATH. Our own library is skipped by the name our LD_PRELOAD
+// entry gives it (it may itself lie in /tmp, as in a layer unpacked there).
+__attribute__((noinline)) void check_libraries(const ExecContext& c, char* const* envp,
+                                               const LoaderScan* scan) {
+  if (c.writable_mode == image::Mode::kOff) return;
+  const char* search = last_env_value(envp, kLibraryPathEnv);
+  if (scan != nullptr) {
+    for (size_t i = 0; i < scan->value_count; ++i) {
+      if (scan->values[i].option == LoaderOption::kLibraryPath) search = scan->values[i].value;
+    }
+  }
+  const char* own = exec_env_own_library();
+  const size_t own_len = own != nullptr ? std::strlen(own) : 0;
+  auto check_list = [&](const char* list, LibraryList kind, const char* reason) {
+    for_each_library(list, kind, [&](const char* entry, size_t length) {
+      if (own_len == length && std::memcmp(own, entry, length) == 0) return true;
+      ExecTarget lib;
+      if (find_library(entry, length, search, &lib) && in_writable_location(c.view, lib)) {
+        c.report->add(writable_violation(c.view), lib.resolved, reason);
+      }
+      return true;
+    });
+  };
+  if (scan == nullptr) {
+    if (envp == nullptr) return;
+    const size_t preload_len = std::strlen(kPreloadEnv), audit_len = std::strlen(kAuditEnv);
+    for (char* const* e = envp; *e != nullptr; ++e) {
+      if (std::strncmp(*e, kPreloadEnv, preload_len) == 0) {
+        check_list(*e + preload_len, LibraryList::kPreload,
+                   "a library LD_PRELOAD loads into the program lies in a writable location");
+      } else if (std::strncmp(*e, kAuditEnv, audit_len) == 0) {
+        check_list(*e + audit_len, LibraryList::kAudit,
+                   "an audit library LD_AUDIT loads into the program lies in a writable location");
+      }
+    }
+    return;
+  }
+  for (size_t i = 0; i < scan->value_count; ++i) {
+    const LoaderOptionValue& v = scan->values[i];
+    if (v.option == LoaderOption::kPreload) {
+      check_list(v.value, LibraryList::kPreload,
+                 "a library the loader's --preload loads lies in a writable location");
+    } else if (v.option == LoaderOption::kAudit) {
+      check_list(v.value, LibraryList::kAudit,
+                 "an audit library the loader's --audit loads lies in a writable location");
+    }
+  }
+}
+
 // The dynamic loader run as a program maps its first non-option argument
 // and runs it: no exec any layer sees. That program is decided like an exec
 // (process.exec rules and default, exec_from_writable), resolved against the
@@ -416,11 +516,15 @@ __attribute__((noinline)) void check_loader_program(const ExecContext& c, Loader
   LoaderScan scan = scan_loader_args(kind, args, count, complete);
   const char* problem = nullptr;
   ExecTarget program;
-  switch (scan.run) {
+  if (scan.run == LoaderRun::kProgram && scan.values_overflow) {
+    problem = "the dynamic loader is given too many library options to check";
+  }
+  switch (problem != nullptr ? LoaderRun::kUnknownOption : scan.run) {
     case LoaderRun::kNoProgram:
       return;  // --list, --verify, --help, --version, a usage error: nothing runs
     case LoaderRun::kUnknownOption:
-      problem = "the dynamic loader is given an option fnguard does not know";
+      if (problem == nullptr)
+        problem = "the dynamic loader is given an option fnguard does not know";
       break;
     case LoaderRun::kTruncated:
       problem = "the dynamic loader is given too many options to find its program";
@@ -459,6 +563,7 @@ __attribute__((noinline)) void check_loader_program(const ExecContext& c, Loader
                                     "location",
                   nullptr, loader.resolved);
   }
+  check_libraries(c, nullptr, &scan);
 }
 
 // The kernel reads a "#!" line whatever the file's read permission, and an
@@ -625,6 +730,7 @@ int check_exec(const ExecTarget& t, char* const* argv, char* const* envp, const 
   if (exec_mode != image::Mode::kOff || writable_mode != image::Mode::kOff) {
     check_what_runs(c, t, info, argv, envp);
   }
+  check_libraries(c, envp, nullptr);
 
   const char* unfollowable = nullptr;
   if ((view.header().flags & image::kRequirePreload) != 0 && t.exists) {
@@ -842,32 +948,8 @@ thread_local const char* t_dlerror = nullptr;
 bool library_in_writable_location(const char* file, const char* via, const void* caller) {
   const image::View& view = policy();
   ExecTarget t;
-  if (std::strchr(file, '/') != nullptr) {
-    resolve_path(AT_FDCWD, file, false, &t);
-  } else {
-    // Bare names: look where the loader looks first for most programs.
-    const char* dirs = getenv("LD_LIBRARY_PATH");
-    if (dirs == nullptr) return false;
-    bool found = false;
-    const char* p = dirs;
-    char candidate[kPathMax];
-    size_t file_len = std::strlen(file);
-    while (!found) {
-      const char* start = p;
-      while (*p != '\0' && *p != ':' && *p != ';') ++p;
-      size_t n = static_cast<size_t>(p - start);
-      if (n > 0 && n + 1 + file_len + 1 <= sizeof candidate) {
-        std::memcpy(candidate, start, n);
-        candidate[n] = '/';
-        std::memcpy(candidate + n + 1, file, file_len + 1);
-        resolve_path(AT_FDCWD, candidate, false, &t);
-        found = t.exists;
-      }
-      if (*p == '\0') break;
-      ++p;
-    }
-    if (!found) return false;
-  }
+  // Bare names: look where the loader looks first for most programs.
+  if (!find_library(file, std::strlen(file), getenv("LD_LIBRARY_PATH"), &t)) return false;
   if (!t.exists) return false;
   if (!t.special && !is_writable_location(view, t.resolved)) return false;
   image::Decision d;

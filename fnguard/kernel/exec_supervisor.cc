@@ -25,6 +25,7 @@
 
 #include "fnguard/common/exec_format.h"
 #include "fnguard/common/path.h"
+#include "fnguard/common/self_path.h"
 #include "fnguard/common/sha256.h"
 #include "fnguard/events/json_writer.h"
 #include "fnguard/events/lifecycle.h"
@@ -141,6 +142,87 @@ bool remote_env_has(int mem_fd, uint64_t addr, const char* prefix) {
     addr += count * sizeof(uint64_t);
   }
   return false;
+}
+
+// Reads the LD_PRELOAD, LD_AUDIT and LD_LIBRARY_PATH entries of the
+// environment at `addr` (exec_supervisor.h, LibraryEnv). Every exec pays
+// this, so the entries' first bytes are read a page at a time: one pread
+// covers every entry that starts in the rest of that page (an environment
+// built by one program lies in a few pages), and only a matching entry is
+// read in full. False when the pointers cannot be read (or there are more
+// than kMaxEntries), or a matching entry cannot be read in full (PATH_MAX
+// bytes or more).
+bool read_remote_library_env(int mem_fd, uint64_t addr, LibraryEnv* env) {
+  constexpr size_t kMaxEntries = 16384;
+  static const char* const kPrefixes[] = {kPreloadEnv, kAuditEnv, kLibraryPathEnv};
+  constexpr size_t kHead = 16;  // the longest prefix, "LD_LIBRARY_PATH="
+  if (addr == 0) return true;   // NULL envp: the kernel passes an empty one
+  std::vector<uint64_t> ptrs;
+  uint64_t batch[512];
+  for (;;) {
+    size_t bytes = std::min<size_t>(sizeof batch, kPage - addr % kPage);
+    bytes -= bytes % sizeof(uint64_t);
+    if (bytes == 0) bytes = sizeof(uint64_t);
+    ssize_t n = pread(mem_fd, batch, bytes, static_cast<off_t>(addr));
+    if (n < static_cast<ssize_t>(sizeof(uint64_t))) return false;
+    size_t count = static_cast<size_t>(n) / sizeof(uint64_t);
+    size_t i = 0;
+    while (i < count && batch[i] != 0) ptrs.push_back(batch[i++]);
+    if (i < count) break;  // the NULL that ends the array
+    if (ptrs.size() > kMaxEntries) return false;
+    addr += count * sizeof(uint64_t);
+  }
+  // The loader reads the entries in order; the last LD_LIBRARY_PATH counts.
+  std::vector<size_t> order(ptrs.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ptrs[a] < ptrs[b]; });
+  std::vector<int> kind(ptrs.size(), -1);  // which prefix each entry has
+  char page[kPage];
+  uint64_t window = 0;  // page[] holds [window, window + got)
+  size_t got = 0;
+  for (size_t i : order) {
+    const uint64_t at = ptrs[i];
+    char head[kHead];
+    size_t have = 0;
+    if (got > 0 && at >= window && at + kHead <= window + got) {
+      memcpy(head, page + (at - window), kHead);
+      have = kHead;
+    } else {
+      ssize_t n = pread(mem_fd, page, kPage - at % kPage, static_cast<off_t>(at));
+      if (n <= 0) return false;
+      window = at;
+      got = static_cast<size_t>(n);
+      have = std::min(got, kHead);
+      memcpy(head, page, have);
+      if (have < kHead) {
+        // The entry's first bytes cross into the next page.
+        ssize_t more = pread(mem_fd, head + have, kHead - have, static_cast<off_t>(at + have));
+        if (more > 0) have += static_cast<size_t>(more);
+      }
+    }
+    for (int k = 0; k < 3; ++k) {
+      size_t len = strlen(kPrefixes[k]);
+      if (have >= len && memcmp(head, kPrefixes[k], len) == 0) kind[i] = k;
+    }
+  }
+  for (size_t i = 0; i < ptrs.size(); ++i) {
+    if (kind[i] < 0) continue;
+    std::string entry;
+    if (read_remote_string(mem_fd, ptrs[i], &entry) != 0) {
+      if (kind[i] == 2) continue;  // a library path too long to read: no bare-name look-up
+      return false;
+    }
+    std::string value = entry.substr(strlen(kPrefixes[kind[i]]));
+    if (kind[i] == 0) {
+      env->preload.push_back(std::move(value));
+    } else if (kind[i] == 1) {
+      env->audit.push_back(std::move(value));
+    } else {
+      env->library_path = std::move(value);
+      env->has_library_path = true;
+    }
+  }
+  return true;
 }
 
 // Closes a descriptor when it goes out of scope.
@@ -511,22 +593,119 @@ struct ChainLevel {
   bool has_argument = false;
 };
 
+// The resolved path of fnguard's own library, which the LD_PRELOAD of every
+// protected exec names (it may itself lie in /tmp, as in a layer unpacked
+// there).
+const std::string& own_library() {
+  static const std::string path = [] {
+    std::string p = enforcer_library_path();
+    char buf[PATH_MAX];
+    return realpath(p.c_str(), buf) != nullptr ? std::string(buf) : p;
+  }();
+  return path;
+}
+
+// Where the loader finds the library `name` (exec_format.h, LibraryList): a
+// name with '/' as a path, a bare one in the first directory of
+// `search_dirs` (':' or ';' separated; null: none) that holds it.
+Lookup find_library(pid_t pid, ProcessCwd* cwd, const std::string& name,
+                    const std::string* search_dirs, RunFile* f) {
+  if (name.find('/') != std::string::npos) return resolve_file(pid, cwd, name, f);
+  if (search_dirs == nullptr) return Lookup::kMissing;
+  size_t start = 0;
+  while (start <= search_dirs->size()) {
+    size_t end = search_dirs->find_first_of(":;", start);
+    if (end == std::string::npos) end = search_dirs->size();
+    if (end > start) {
+      Lookup found =
+          resolve_file(pid, cwd, search_dirs->substr(start, end - start) + "/" + name, f);
+      if (found != Lookup::kMissing) return found;
+    }
+    start = end + 1;
+  }
+  return Lookup::kMissing;
+}
+
+// exec_from_writable for the libraries the loader loads into the program
+// besides its own: the environment's LD_PRELOAD and LD_AUDIT entries, or,
+// given `scan` (the loader run as a program), its --preload and --audit
+// values; bare names along --library-path, else LD_LIBRARY_PATH.
+void check_libraries(const image::View& image, pid_t pid, ProcessCwd* cwd, const LibraryEnv& env,
+                     const LoaderScan* scan, std::vector<Candidate>* out) {
+  if (image.control(image::Control::kExecFromWritable).mode == image::Mode::kOff) return;
+  const std::string* search = env.has_library_path ? &env.library_path : nullptr;
+  std::string from_option;
+  if (scan != nullptr) {
+    for (size_t i = 0; i < scan->value_count; ++i) {
+      if (scan->values[i].option == LoaderOption::kLibraryPath) {
+        from_option = scan->values[i].value;
+        search = &from_option;
+      }
+    }
+  }
+  auto check_list = [&](const char* list, LibraryList kind, const char* reason) {
+    for_each_library(list, kind, [&](const char* entry, size_t length) {
+      RunFile lib;
+      Lookup found = find_library(pid, cwd, std::string(entry, length), search, &lib);
+      if (found == Lookup::kNoCwd) {
+        out->push_back(unverifiable(image, false, std::string(entry, length),
+                                    "the working directory a library to preload is relative to "
+                                    "cannot be read"));
+        return false;
+      }
+      if (found == Lookup::kMissing || lib.resolved == own_library()) return true;
+      Candidate c;
+      c.decision = writable_decision(image, lib);
+      c.target = lib.resolved;
+      c.invoked = lib.invoked;
+      c.reason = reason;
+      out->push_back(std::move(c));
+      return true;
+    });
+  };
+  if (scan == nullptr) {
+    for (const std::string& list : env.preload) {
+      check_list(list.c_str(), LibraryList::kPreload,
+                 "a library LD_PRELOAD loads into the program lies in a writable location");
+    }
+    for (const std::string& list : env.audit) {
+      check_list(list.c_str(), LibraryList::kAudit,
+                 "an audit library LD_AUDIT loads into the program lies in a writable location");
+    }
+    return;
+  }
+  for (size_t i = 0; i < scan->value_count; ++i) {
+    const LoaderOptionValue& v = scan->values[i];
+    if (v.option == LoaderOption::kPreload) {
+      check_list(v.value, LibraryList::kPreload,
+                 "a library the loader's --preload loads lies in a writable location");
+    } else if (v.option == LoaderOption::kAudit) {
+      check_list(v.value, LibraryList::kAudit,
+                 "an audit library the loader's --audit loads lies in a writable location");
+    }
+  }
+}
+
 // The program the dynamic loader `loader` runs, given its argument vector.
 void check_loader_program(const image::View& image, image::Phase phase, pid_t pid, ProcessCwd* cwd,
                           LoaderKind kind, const RunFile& loader,
                           const std::vector<std::string>& args, bool complete,
-                          std::vector<Candidate>* out) {
+                          const LibraryEnv& env, std::vector<Candidate>* out) {
   const bool exec_on = image.control(image::Control::kProcessExec).mode != image::Mode::kOff;
   std::vector<const char*> argp;
   for (const std::string& a : args) argp.push_back(a.c_str());
   LoaderScan scan = scan_loader_args(kind, argp.data(), argp.size(), complete);
   const char* problem = nullptr;
   RunFile program;
-  switch (scan.run) {
+  if (scan.run == LoaderRun::kProgram && scan.values_overflow) {
+    problem = "the dynamic loader is given too many library options to check";
+  }
+  switch (problem != nullptr ? LoaderRun::kUnknownOption : scan.run) {
     case LoaderRun::kNoProgram:
       return;
     case LoaderRun::kUnknownOption:
-      problem = "the dynamic loader is given an option fnguard does not know";
+      if (problem == nullptr)
+        problem = "the dynamic loader is given an option fnguard does not know";
       break;
     case LoaderRun::kTruncated:
       problem =
@@ -568,12 +747,13 @@ void check_loader_program(const image::View& image, image::Phase phase, pid_t pi
   c.decision = writable_decision(image, program);
   c.reason = "the program run by the dynamic loader lies in a writable location";
   out->push_back(std::move(c));
+  check_libraries(image, pid, cwd, env, &scan, out);
 }
 
 // Follows the "#!" chain from `first` (as deep as the kernel does) and the
 // dynamic loader at its end, adding a candidate for each file that runs.
 void check_what_runs(const image::View& image, image::Phase phase, pid_t pid, const RunFile& first,
-                     const ArgvReader& read_argv, const EnvReader& env_has,
+                     const ArgvReader& read_argv, const EnvReader& env_has, const LibraryEnv& env,
                      std::vector<Candidate>* out) {
   const image::Mode exec_mode = image.control(image::Control::kProcessExec).mode;
   const image::Mode writable_mode = image.control(image::Control::kExecFromWritable).mode;
@@ -675,7 +855,7 @@ void check_what_runs(const image::View& image, image::Phase phase, pid_t pid, co
   } else {
     args = std::move(argv);
   }
-  check_loader_program(image, phase, pid, &cwd, kind, current, args, complete, out);
+  check_loader_program(image, phase, pid, &cwd, kind, current, args, complete, env, out);
 }
 
 }  // namespace
@@ -683,7 +863,7 @@ void check_what_runs(const image::View& image, image::Phase phase, pid_t pid, co
 ExecVerdict decide_exec_request(const image::View& image, image::Phase phase,
                                 const std::string& base_dir, const std::string& path,
                                 const std::string& fd_path, pid_t pid, const ArgvReader& read_argv,
-                                const EnvReader& env_has) {
+                                const EnvReader& env_has, const LibraryEnvReader& read_libraries) {
   ExecVerdict v;
   if (pid <= 0) pid = getpid();
   RunFile target;
@@ -731,7 +911,20 @@ ExecVerdict decide_exec_request(const image::View& image, image::Phase phase,
   Candidate writable = exec;
   writable.decision = writable_decision(image, target);
   candidates.push_back(std::move(writable));
-  check_what_runs(image, phase, pid, target, read_argv, env_has, &candidates);
+  LibraryEnv env;
+  const bool libraries_apply =
+      read_libraries && image.control(image::Control::kExecFromWritable).mode != image::Mode::kOff;
+  if (libraries_apply && !read_libraries(&env)) {
+    candidates.push_back(unverifiable(image, false, target.resolved,
+                                      "the exec's environment cannot be read to find the "
+                                      "libraries it has the loader preload"));
+    env = LibraryEnv();
+  }
+  check_what_runs(image, phase, pid, target, read_argv, env_has, env, &candidates);
+  if (libraries_apply) {
+    ProcessCwd cwd(pid);
+    check_libraries(image, pid, &cwd, env, nullptr, &candidates);
+  }
 
   // One event per exec: the first decision that blocks, else the first
   // that reports.
@@ -1058,8 +1251,11 @@ void ExecSupervisor::handle(void* notif_buf, void* resp_buf) {
   EnvReader env_has = [mem_fd, envp_addr](const char* prefix) {
     return remote_env_has(mem_fd, envp_addr, prefix);
   };
-  ExecVerdict v =
-      decide_exec_request(image_, phase, base_dir, path, fd_path, pid, read_argv, env_has);
+  LibraryEnvReader read_libraries = [mem_fd, envp_addr](LibraryEnv* env) {
+    return read_remote_library_env(mem_fd, envp_addr, env);
+  };
+  ExecVerdict v = decide_exec_request(image_, phase, base_dir, path, fd_path, pid, read_argv,
+                                      env_has, read_libraries);
   if (v.reported && options_.emit) {
     std::string json = exec_event(image_, v.decision, v, pid, syscall_name, v.invoked);
     if (!json.empty()) options_.emit(std::move(json));

@@ -118,6 +118,23 @@ using ArgvReader = std::function<int(std::vector<std::string>* args, bool* compl
 // be read.
 using EnvReader = std::function<bool(const char* prefix)>;
 
+// What the exec's environment tells the dynamic loader to load besides the
+// program's own libraries (exec_format.h, LibraryList): every LD_PRELOAD and
+// LD_AUDIT entry's value, and the last LD_LIBRARY_PATH (the one the loader
+// uses) for bare names.
+struct LibraryEnv {
+  std::vector<std::string> preload;
+  std::vector<std::string> audit;
+  std::string library_path;
+  bool has_library_path = false;
+};
+
+// Fills `env` from the exec being decided. Returns false when the
+// environment cannot be read in full (its pointers, or an LD_PRELOAD or
+// LD_AUDIT entry): the libraries are then unknown and the exec is
+// unverifiable for exec_from_writable.
+using LibraryEnvReader = std::function<bool(LibraryEnv* env)>;
+
 class ExecSupervisor {
  public:
   // Takes ownership of `listener_fd` and starts the thread. `image` must
@@ -186,11 +203,15 @@ class ExecSupervisor {
 // pid 0 means the caller. `read_argv` and `env_has` are called only when the
 // program that runs is the dynamic loader; without `read_argv` that exec is
 // unverifiable, without `env_has` its environment counts as holding
-// nothing. Exposed for tests and benchmarks; the thread uses it too.
+// nothing. `read_libraries` gives the libraries the environment has the
+// loader load (exec_from_writable decides each; fnguard's own library, by
+// its resolved path, is skipped); without it there are none. Exposed for
+// tests and benchmarks; the thread uses it too.
 ExecVerdict decide_exec_request(const image::View& image, image::Phase phase,
                                 const std::string& base_dir, const std::string& path,
                                 const std::string& fd_path, pid_t pid = 0,
                                 const ArgvReader& read_argv = nullptr,
-                                const EnvReader& env_has = nullptr);
+                                const EnvReader& env_has = nullptr,
+                                const LibraryEnvReader& read_libraries = nullptr);
 
 }  // namespace fnguard::kernel

@@ -232,6 +232,57 @@ TEST(ExecFormat, MuslLoaderArguments) {
   EXPECT_EQ(scan(m, {"ld-musl", "--argv0"}).run, LoaderRun::kNoProgram);
 }
 
+// The values of the options that name libraries to load, in order, for
+// exec_from_writable to decide (musl's --opt=VALUE form included); more
+// than the scan keeps is flagged, so that the exec fails closed.
+TEST(ExecFormat, LoaderLibraryOptionsAreKept) {
+  auto text = [](const LoaderScan& s) {
+    std::string out;
+    for (size_t i = 0; i < s.value_count; ++i) {
+      const char* kinds[] = {"preload", "audit", "path"};
+      out +=
+          std::string(kinds[static_cast<int>(s.values[i].option)]) + "=" + s.values[i].value + ";";
+    }
+    return out + (s.values_overflow ? "overflow" : "");
+  };
+  LoaderScan s = scan(LoaderKind::kGlibc, {"ld.so", "--library-path", "/d", "--argv0", "x",
+                                           "--preload", "a.so b.so", "--audit", "/t/au.so", "/p"});
+  EXPECT_EQ(s.run, LoaderRun::kProgram);
+  EXPECT_EQ(text(s), "path=/d;preload=a.so b.so;audit=/t/au.so;");
+  s = scan(LoaderKind::kMusl, {"ld-musl", "--preload=/t/x.so", "--library-path", "/d", "/p"});
+  EXPECT_EQ(text(s), "preload=/t/x.so;path=/d;");
+  std::vector<const char*> many = {"ld.so"};
+  for (int i = 0; i < 9; ++i) {
+    many.push_back("--preload");
+    many.push_back("/t/x.so");
+  }
+  many.push_back("/p");
+  s = scan(LoaderKind::kGlibc, many);
+  EXPECT_EQ(s.run, LoaderRun::kProgram);
+  EXPECT_TRUE(s.values_overflow);
+}
+
+// LD_PRELOAD and --preload entries are separated by ' ' or ':', LD_AUDIT and
+// --audit entries by ':' only (a space is part of the name).
+TEST(ExecFormat, LibraryListsSplitAsTheLoaderSplitsThem) {
+  auto split = [](const char* list, fnguard::LibraryList kind) {
+    std::string out;
+    fnguard::for_each_library(list, kind, [&](const char* entry, size_t length) {
+      out += "[" + std::string(entry, length) + "]";
+      return true;
+    });
+    return out;
+  };
+  EXPECT_EQ(split("a.so b.so:/t/c.so::  ", fnguard::LibraryList::kPreload),
+            "[a.so][b.so][/t/c.so]");
+  EXPECT_EQ(split("/t/a b.so:c.so", fnguard::LibraryList::kAudit), "[/t/a b.so][c.so]");
+  EXPECT_EQ(split("", fnguard::LibraryList::kPreload), "");
+  int seen = 0;
+  EXPECT_FALSE(fnguard::for_each_library("a b c", fnguard::LibraryList::kPreload,
+                                         [&](const char*, size_t) { return ++seen < 2; }));
+  EXPECT_EQ(seen, 2);
+}
+
 // glibc 2.36 rtld: LD_TRACE_LOADED_OBJECTS with any value, even empty,
 // selects trace mode (what ldd runs); an entry without '=' is ignored, and
 // so is LD_TRACE_PRELINKING since 2.36. musl's loader has no such variable.

@@ -706,6 +706,60 @@ TEST(EnforcerExec, DynamicLoaderRunningAProgramFromTmpIsBlocked) {
   }
 }
 
+// A library written to /tmp and loaded into an allowed program by
+// LD_PRELOAD, LD_AUDIT or the loader's --preload/--audit runs the dropped
+// code without exec'ing it: exec_from_writable decides each library (bare
+// names along LD_LIBRARY_PATH or --library-path). Libraries from system
+// directories, and fnguard's own, are not in the way.
+TEST(EnforcerExec, LibrariesPreloadedFromTmpAreBlockedLikeDroppedPrograms) {
+  if (access(kLoader, X_OK) != 0) GTEST_SKIP() << "no x86-64 glibc loader here";
+  Scripts s;
+  std::string lib = s.dir() / "libz-copy.so";
+  ASSERT_EQ(std::system(("cp /usr/lib/x86_64-linux-gnu/libz.so.1 " + lib).c_str()), 0);
+  const std::string prelude =
+      "import os, subprocess\n"
+      "def attempt(tag, argv, **extra):\n"
+      "  try:\n    print(tag, 'rc', subprocess.run(argv, env=dict(os.environ, "
+      "**extra)).returncode)\n"
+      "  except OSError as e:\n    print(tag, 'err', e.errno)\n";
+  const std::string preload = "attempt('preload', ['/usr/bin/true'], LD_PRELOAD='" + lib + "')\n";
+  std::string code =
+      prelude + preload +
+      "attempt('list', ['/usr/bin/true'], LD_PRELOAD='/usr/lib/x86_64-linux-gnu/libz.so.1:" + lib +
+      "')\n"
+      "attempt('audit', ['/usr/bin/true'], LD_AUDIT='" +
+      lib +
+      "')\n"
+      "attempt('bare', ['/usr/bin/true'], LD_PRELOAD='libz-copy.so', LD_LIBRARY_PATH='" +
+      s.dir().path() + "')\n" + "attempt('option', ['" + kLoader + "', '--preload', '" + lib +
+      "', '/usr/bin/true'])\n" +
+      "attempt('system_lib', ['/usr/bin/true'], LD_PRELOAD='/usr/lib/x86_64-linux-gnu/libz.so.1')\n"
+      "os.environ['LD_PRELOAD'] = '" +
+      lib + "'\n" + "print('shell', os.system('true'))\n";
+  RunResult r = run_python(writable_tmp(Mode::kBlock), code, s);
+  EXPECT_EQ(r.line("preload"), "preload err 13") << r.dump();
+  EXPECT_EQ(r.line("list"), "list err 13") << r.dump();
+  EXPECT_EQ(r.line("audit"), "audit err 13") << r.dump();
+  EXPECT_EQ(r.line("bare"), "bare err 13") << r.dump();
+  EXPECT_EQ(r.line("option"), "option err 13") << r.dump();
+  EXPECT_EQ(r.line("system_lib"), "system_lib rc 0") << r.dump();
+  EXPECT_EQ(r.line("shell"), "shell 32512") << r.dump();  // the shell could not run
+  EXPECT_TRUE(r.has_event({"\"control\":\"process.exec_from_writable\"", kBlocked,
+                           "\"target\":\"" + lib + "\"",
+                           "a library LD_PRELOAD loads into the program lies in a writable "
+                           "location"}))
+      << r.dump();
+  EXPECT_TRUE(r.has_event({kBlocked, "an audit library LD_AUDIT loads"})) << r.dump();
+  EXPECT_TRUE(r.has_event({kBlocked, "the loader's --preload loads"})) << r.dump();
+
+  // Monitor: the same exec runs, and says so.
+  RunResult m = run_python(writable_tmp(Mode::kMonitor), prelude + preload, s);
+  EXPECT_EQ(m.line("preload"), "preload rc 0") << m.dump();
+  EXPECT_TRUE(m.has_event(
+      {"\"control\":\"process.exec_from_writable\"", kAllowed, "\"target\":\"" + lib + "\""}))
+      << m.dump();
+}
+
 // A "#!" line naming the loader: the kernel builds the loader's argument
 // vector from the line and the caller's argv ("#!ld.so --argv0" makes the
 // script path the value of --argv0 and argv[1] the program).

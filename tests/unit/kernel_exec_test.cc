@@ -955,6 +955,69 @@ int try_exec_argv(std::vector<const char*> args, std::vector<const char*> env = 
   return code >= 100 ? code - 100 : code == 0 ? 0 : -code;
 }
 
+// LD_PRELOAD, LD_AUDIT and the loader's --preload/--audit load a library
+// into an allowed program: one written to /tmp would run a dropped payload
+// without exec'ing it. exec_from_writable decides each (bare names along
+// LD_LIBRARY_PATH or --library-path); the file's content does not matter,
+// the loader is never reached.
+TEST_F(ExecTest, LibrariesTheLoaderIsToldToLoadFromAWritablePlaceAreRefused) {
+  if (access(kLoader, X_OK) != 0) GTEST_SKIP() << "no x86-64 glibc loader here";
+  Events events;
+  auto backstop = prepare(&events);
+  ASSERT_TRUE(backstop);
+  std::string out = launch(backstop.get(), [] {
+    char dir[] = "/tmp/fnguard-libs-XXXXXX";
+    if (mkdtemp(dir) == nullptr) return std::string("mkdtemp");
+    const std::string lib = std::string(dir) + "/x.so";
+    close(open(lib.c_str(), O_WRONLY | O_CREAT, 0644));
+    const std::string preload = "LD_PRELOAD=" + lib, audit = "LD_AUDIT=" + lib;
+    const std::string list = "LD_PRELOAD=/usr/bin/true " + lib;
+    const std::string path = std::string("LD_LIBRARY_PATH=/nonexistent:") + dir;
+    std::string r;
+    auto run = [&r](const char* tag, std::vector<const char*> args, std::vector<const char*> env) {
+      r += std::string(tag) + "=" + std::to_string(try_exec_argv(std::move(args), std::move(env))) +
+           ";";
+    };
+    run("preload", {"/usr/bin/env"}, {preload.c_str()});
+    run("list", {"/usr/bin/env"}, {list.c_str()});
+    run("audit", {"/usr/bin/env"}, {audit.c_str()});
+    run("bare", {"/usr/bin/env"}, {path.c_str(), "LD_PRELOAD=x.so"});
+    run("bare_elsewhere", {"/usr/bin/env"}, {"LD_PRELOAD=x.so"});
+    run("system", {"/usr/bin/env"}, {"LD_PRELOAD=/usr/bin/true"});
+    run("option", {kLoader, "--preload", lib.c_str(), "/usr/bin/env"}, {});
+    run("option_audit", {kLoader, "--audit", lib.c_str(), "/usr/bin/env"}, {});
+    run("option_path", {kLoader, "--library-path", dir, "--preload", "x.so", "/usr/bin/env"}, {});
+    // The supervisor reads entries' first bytes a page at a time: an entry
+    // that starts 5 bytes before the end of a page, behind 300 others.
+    char* pages = static_cast<char*>(
+        mmap(nullptr, 2 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    char* straddling = pages + 4096 - 5;
+    memcpy(straddling, preload.c_str(), preload.size() + 1);
+    std::vector<std::string> filler;
+    for (int i = 0; i < 300; ++i) filler.push_back("FILLER_" + std::to_string(i) + "=x");
+    std::vector<const char*> env;
+    for (const std::string& f : filler) env.push_back(f.c_str());
+    env.push_back(straddling);
+    run("straddling", {"/usr/bin/env"}, env);
+    munmap(pages, 2 * 4096);
+    unlink(lib.c_str());
+    rmdir(dir);
+    return r;
+  });
+  EXPECT_EQ(out,
+            "preload=13;list=13;audit=13;bare=13;bare_elsewhere=0;system=0;option=13;"
+            "option_audit=13;option_path=13;straddling=13;");
+  std::string ev = events.all();
+  for (const char* reason :
+       {"a library LD_PRELOAD loads into the program lies in a writable location",
+        "an audit library LD_AUDIT loads into the program lies in a writable location",
+        "a library the loader's --preload loads lies in a writable location",
+        "an audit library the loader's --audit loads lies in a writable location"}) {
+    EXPECT_NE(ev.find(reason), std::string::npos) << reason << "\n" << ev;
+  }
+  EXPECT_NE(ev.find("\"rule\":\"process.exec_from_writable.default\""), std::string::npos) << ev;
+}
+
 TEST_F(ExecTest, DynamicLoaderCannotRunADeniedProgram) {
   if (access(kLoader, X_OK) != 0) GTEST_SKIP() << "no x86-64 glibc loader here";
   Events events;
