@@ -59,6 +59,7 @@
 #include <string>
 #include <vector>
 
+#include "fnguard/common/self_path.h"
 #include "fnguard/image/builder.h"
 #include "fnguard/kernel/backstop.h"
 #include "fnguard/kernel/exec_supervisor.h"
@@ -256,6 +257,74 @@ void bm_launch_true(benchmark::State& state, const StartPolicy* p) {
   report_spread(state, samples);
 }
 
+// A supervised exec as a protected function pays it: the supervisor in this
+// (unfiltered) process, a child under the block policy's backstop making
+// 200 execs that the supervisor decides and the kernel then refuses
+// (/etc/passwd is not executable), with an empty environment or a
+// Lambda-sized one (40 entries, fnguard's LD_PRELOAD among them: the
+// supervisor reads the library entries of every exec's environment). Wall
+// time per exec, measured in the child; run it on one CPU (taskset) for
+// the cost a one-vCPU function sees.
+void bm_supervised_exec(benchmark::State& state, size_t env_entries) {
+  constexpr int kExecs = 200;
+  const StartPolicy* block = nullptr;
+  for (const StartPolicy& p : g_start_policies) {
+    if (p.name == "block") block = &p;
+  }
+  // One block, as a process's environment is laid out by the kernel (and
+  // as a runtime builds a child's from its own).
+  std::string env_block;
+  std::vector<size_t> starts;
+  for (size_t i = 0; i + 1 < env_entries; ++i) {
+    starts.push_back(env_block.size());
+    env_block += "AWS_LAMBDA_VARIABLE_" + std::to_string(i) + "=some-typical-value-" +
+                 std::to_string(i * 7919);
+    env_block.push_back('\0');
+  }
+  if (env_entries > 0) {
+    starts.push_back(env_block.size());
+    env_block += "LD_PRELOAD=" + enforcer_library_path();
+    env_block.push_back('\0');
+  }
+  std::vector<char*> envp;
+  for (size_t at : starts) envp.push_back(env_block.data() + at);
+  envp.push_back(nullptr);
+  char* const argv[] = {const_cast<char*>("passwd"), nullptr};
+  for (auto _ : state) {
+    auto b = kernel::Backstop::prepare(view_of(*block), start_options());
+    if (!b) {
+      state.SkipWithError(b.error().to_string().c_str());
+      break;
+    }
+    int p[2];
+    if (pipe(p) != 0) {
+      state.SkipWithError("pipe");
+      break;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+      close(p[0]);
+      if (kernel::Backstop::child_hook(b.value().get()) < 0) _exit(125);
+      syscall(SYS_execve, "/etc/passwd", argv, envp.data());  // the first: the command's own
+      const double start = now_us();
+      for (int i = 0; i < kExecs; ++i) syscall(SYS_execve, "/etc/passwd", argv, envp.data());
+      double per_exec = (now_us() - start) / kExecs;
+      (void)!write(p[1], &per_exec, sizeof per_exec);
+      _exit(0);
+    }
+    close(p[1]);
+    Status started = b.value()->on_started(pid);
+    double per_exec = -1;
+    if (!started || read(p[0], &per_exec, sizeof per_exec) != sizeof per_exec || per_exec < 0) {
+      state.SkipWithError("the child did not report");
+    }
+    close(p[0]);
+    waitpid(pid, nullptr, 0);
+    if (per_exec < 0) break;
+    state.SetIterationTime(per_exec / 1e6);
+  }
+}
+
 #ifndef KERNEL_BENCH_BASELINE
 void bm_probe(benchmark::State& state, kernel::ProbeDepth depth) {
   for (auto _ : state) benchmark::DoNotOptimize(kernel::probe_kernel(depth));
@@ -299,6 +368,14 @@ void register_start_up() {
         ->Unit(benchmark::kMicrosecond)
         ->MeasureProcessCPUTime()
         ->UseRealTime();
+  }
+  for (size_t entries : {size_t{0}, size_t{40}}) {
+    benchmark::RegisterBenchmark(
+        ("supervised_exec/env" + std::to_string(entries) + "/none").c_str(), bm_supervised_exec,
+        entries)
+        ->Unit(benchmark::kMicrosecond)
+        ->UseManualTime()
+        ->Iterations(20);
   }
 #ifndef KERNEL_BENCH_BASELINE
   benchmark::RegisterBenchmark("probe_kernel/quick/none", bm_probe, kernel::ProbeDepth::kQuick)

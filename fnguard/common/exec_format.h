@@ -99,8 +99,8 @@ struct LoaderScan {
 // runs. musl's loader has no such variable (its ldd is `--list` or the name
 // "ldd", see scan_loader_args).
 // Limit: audit modules (LD_AUDIT, --audit) are loaded and run in trace mode
-// as in --list mode; the libraries the loader is told to load are not
-// decided by fnguard in any mode.
+// as in --list mode (exec_from_writable decides where they come from, see
+// LibraryList below).
 const char* loader_trace_entry(LoaderKind kind);
 
 // True when an entry of `envp` (null-terminated; may be null) makes the

@@ -83,9 +83,11 @@
 // - The check and the exec are two steps: a file swapped between them
 //   (symlink race) is not seen.
 // - The loader is recognised by name: a copy of it under another name is
-//   not (exec_from_writable catches the copy where it is written). Libraries
-//   the loader is told to load (LD_PRELOAD, LD_AUDIT, --preload, --audit)
-//   are not decided.
+//   not (exec_from_writable catches the copy where it is written). Of the
+//   libraries the loader is told to load (LD_PRELOAD, LD_AUDIT, --preload,
+//   --audit: check_libraries) a bare name is looked up only along
+//   --library-path or LD_LIBRARY_PATH, and a program's own dependencies
+//   are not looked up (LD_LIBRARY_PATH=/tmp with a dropped libc.so.6).
 // - dlopen of a bare name is checked only along LD_LIBRARY_PATH (what the
 //   loader searches first for most programs); RPATH/RUNPATH/ld.so.cache
 //   locations are not writable locations on a normal system. The real
