@@ -135,6 +135,30 @@ inline constexpr const char* kPreloadEnv = "LD_PRELOAD=";
 inline constexpr const char* kAuditEnv = "LD_AUDIT=";
 inline constexpr const char* kLibraryPathEnv = "LD_LIBRARY_PATH=";
 
+// What an event says of a library in a writable location, by what named it.
+inline constexpr const char* kPreloadEnvReason =
+    "a library LD_PRELOAD loads into the program lies in a writable location";
+inline constexpr const char* kAuditEnvReason =
+    "an audit library LD_AUDIT loads into the program lies in a writable location";
+inline constexpr const char* kPreloadOptionReason =
+    "a library the loader's --preload loads lies in a writable location";
+inline constexpr const char* kAuditOptionReason =
+    "an audit library the loader's --audit loads lies in a writable location";
+
+// Calls each(list, kind, reason) for every --preload and --audit value of
+// `scan`, in order.
+template <typename Each>
+void for_each_loader_list(const LoaderScan& scan, Each each) {
+  for (size_t i = 0; i < scan.value_count; ++i) {
+    const LoaderOptionValue& v = scan.values[i];
+    if (v.option == LoaderOption::kPreload) {
+      each(v.value, LibraryList::kPreload, kPreloadOptionReason);
+    } else if (v.option == LoaderOption::kAudit) {
+      each(v.value, LibraryList::kAudit, kAuditOptionReason);
+    }
+  }
+}
+
 // Calls each(entry, length) for every non-empty entry of `list` (NUL-
 // terminated) of kind `kind`, until `each` returns false. Returns false when
 // `each` stopped it.

@@ -485,25 +485,14 @@ __attribute__((noinline)) void check_libraries(const ExecContext& c, char* const
     const size_t preload_len = std::strlen(kPreloadEnv), audit_len = std::strlen(kAuditEnv);
     for (char* const* e = envp; *e != nullptr; ++e) {
       if (std::strncmp(*e, kPreloadEnv, preload_len) == 0) {
-        check_list(*e + preload_len, LibraryList::kPreload,
-                   "a library LD_PRELOAD loads into the program lies in a writable location");
+        check_list(*e + preload_len, LibraryList::kPreload, kPreloadEnvReason);
       } else if (std::strncmp(*e, kAuditEnv, audit_len) == 0) {
-        check_list(*e + audit_len, LibraryList::kAudit,
-                   "an audit library LD_AUDIT loads into the program lies in a writable location");
+        check_list(*e + audit_len, LibraryList::kAudit, kAuditEnvReason);
       }
     }
     return;
   }
-  for (size_t i = 0; i < scan->value_count; ++i) {
-    const LoaderOptionValue& v = scan->values[i];
-    if (v.option == LoaderOption::kPreload) {
-      check_list(v.value, LibraryList::kPreload,
-                 "a library the loader's --preload loads lies in a writable location");
-    } else if (v.option == LoaderOption::kAudit) {
-      check_list(v.value, LibraryList::kAudit,
-                 "an audit library the loader's --audit loads lies in a writable location");
-    }
-  }
+  for_each_loader_list(*scan, check_list);
 }
 
 // The dynamic loader run as a program maps its first non-option argument

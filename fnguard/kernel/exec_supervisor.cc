@@ -724,25 +724,14 @@ void check_libraries(const image::View& image, pid_t pid, ProcessCwd* cwd, const
   };
   if (scan == nullptr) {
     for (const std::string& list : env.preload) {
-      check_list(list.c_str(), LibraryList::kPreload,
-                 "a library LD_PRELOAD loads into the program lies in a writable location");
+      check_list(list.c_str(), LibraryList::kPreload, kPreloadEnvReason);
     }
     for (const std::string& list : env.audit) {
-      check_list(list.c_str(), LibraryList::kAudit,
-                 "an audit library LD_AUDIT loads into the program lies in a writable location");
+      check_list(list.c_str(), LibraryList::kAudit, kAuditEnvReason);
     }
     return;
   }
-  for (size_t i = 0; i < scan->value_count; ++i) {
-    const LoaderOptionValue& v = scan->values[i];
-    if (v.option == LoaderOption::kPreload) {
-      check_list(v.value, LibraryList::kPreload,
-                 "a library the loader's --preload loads lies in a writable location");
-    } else if (v.option == LoaderOption::kAudit) {
-      check_list(v.value, LibraryList::kAudit,
-                 "an audit library the loader's --audit loads lies in a writable location");
-    }
-  }
+  for_each_loader_list(*scan, check_list);
 }
 
 // The program the dynamic loader `loader` runs, given its argument vector.
