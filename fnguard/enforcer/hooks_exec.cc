@@ -404,6 +404,7 @@ struct ExecContext {
   bool name_rules;
   LinkNames* links;
   ExecReport* report;
+  char* const* envp;  // the environment the exec passes (may be null)
 };
 
 // The value of the last entry of `envp` that starts with `prefix` ("NAME="),
@@ -454,14 +455,13 @@ bool find_library(const char* name, size_t length, const char* search_dirs, Exec
 
 // exec_from_writable for the libraries the loader loads into the program
 // besides its own dependencies (exec_format.h, LibraryList): the exec's
-// LD_PRELOAD and LD_AUDIT entries from `envp`, or, given `scan` (the loader
-// run as a program), the values of its --preload and --audit options. A
-// bare name is looked up along --library-path, else the exec's
-// LD_LIBRARY_PATH. Our own library is skipped by the name our LD_PRELOAD
-// entry gives it (it may itself lie in /tmp, as in a layer unpacked there).
-__attribute__((noinline)) void check_libraries(const ExecContext& c, char* const* envp,
-                                               const LoaderScan* scan) {
+// LD_PRELOAD and LD_AUDIT entries, or, given `scan` (the loader run as a
+// program), the values of its --preload and --audit options. A bare name is
+// looked up along --library-path, else the exec's LD_LIBRARY_PATH. Our own library is skipped by
+// the name our LD_PRELOAD entry gives it (it may itself lie in /tmp, as in a layer unpacked there).
+__attribute__((noinline)) void check_libraries(const ExecContext& c, const LoaderScan* scan) {
   if (c.writable_mode == image::Mode::kOff) return;
+  char* const* envp = c.envp;
   const char* search = last_env_value(envp, kLibraryPathEnv);
   if (scan != nullptr) {
     for (size_t i = 0; i < scan->value_count; ++i) {
@@ -554,7 +554,7 @@ __attribute__((noinline)) void check_loader_program(const ExecContext& c, Loader
                                     "location",
                   nullptr, loader.resolved);
   }
-  check_libraries(c, nullptr, &scan);
+  check_libraries(c, &scan);
 }
 
 // The kernel reads a "#!" line whatever the file's read permission, and an
@@ -699,7 +699,8 @@ int check_exec(const ExecTarget& t, char* const* argv, char* const* envp, const 
                 writable_mode,
                 exec_mode != image::Mode::kOff && has_name_rules(view),
                 &links,
-                &report};
+                &report,
+                envp};
 
   if (exec_mode != image::Mode::kOff) {
     image::Decision d = decide_file(view, t, c.name_rules, &links, c.phase);
@@ -721,7 +722,7 @@ int check_exec(const ExecTarget& t, char* const* argv, char* const* envp, const 
   if (exec_mode != image::Mode::kOff || writable_mode != image::Mode::kOff) {
     check_what_runs(c, t, info, argv, envp);
   }
-  check_libraries(c, envp, nullptr);
+  check_libraries(c, nullptr);
 
   const char* unfollowable = nullptr;
   if ((view.header().flags & image::kRequirePreload) != 0 && t.exists) {

@@ -732,7 +732,9 @@ TEST(EnforcerExec, LibrariesPreloadedFromTmpAreBlockedLikeDroppedPrograms) {
       "')\n"
       "attempt('bare', ['/usr/bin/true'], LD_PRELOAD='libz-copy.so', LD_LIBRARY_PATH='" +
       s.dir().path() + "')\n" + "attempt('option', ['" + kLoader + "', '--preload', '" + lib +
-      "', '/usr/bin/true'])\n" +
+      "', '/usr/bin/true'])\n" + "attempt('option_bare', ['" + kLoader +
+      "', '--preload', 'libz-copy.so', '/usr/bin/true'], LD_LIBRARY_PATH='" + s.dir().path() +
+      "')\n" +
       "attempt('system_lib', ['/usr/bin/true'], LD_PRELOAD='/usr/lib/x86_64-linux-gnu/libz.so.1')\n"
       "os.environ['LD_PRELOAD'] = '" +
       lib + "'\n" + "print('shell', os.system('true'))\n";
@@ -742,6 +744,7 @@ TEST(EnforcerExec, LibrariesPreloadedFromTmpAreBlockedLikeDroppedPrograms) {
   EXPECT_EQ(r.line("audit"), "audit err 13") << r.dump();
   EXPECT_EQ(r.line("bare"), "bare err 13") << r.dump();
   EXPECT_EQ(r.line("option"), "option err 13") << r.dump();
+  EXPECT_EQ(r.line("option_bare"), "option_bare err 13") << r.dump();
   EXPECT_EQ(r.line("system_lib"), "system_lib rc 0") << r.dump();
   EXPECT_EQ(r.line("shell"), "shell 32512") << r.dump();  // the shell could not run
   EXPECT_TRUE(r.has_event({"\"control\":\"process.exec_from_writable\"", kBlocked,
