@@ -240,6 +240,15 @@ TEST_F(ExecTest, AnExecThroughAVeryLongPathIsStillAnEvent) {
   rmdir(tmpl);
 }
 
+// kill(0) from a child in a session of its own (setsid: a group without
+// the supervisor, which kill(0) reaches only): "0" or the errno.
+std::string kill_zero_in_own_session() {
+  return testing::run_in_child([] {
+    setsid();
+    return std::to_string(kill(0, 0) == 0 ? 0 : errno);
+  });
+}
+
 // kill, rt_sigqueueinfo, prlimit64 and F_SETOWN take the id of any thread
 // and act on its whole process. The filter cannot know the supervisor's
 // thread ids, so it hands these calls over and the supervisor refuses the
@@ -297,33 +306,16 @@ TEST_F(ExecTest, CallsAimedAtTheSupervisorOrAnyOfItsThreadsAreRefused) {
     r += res("setown_none", fcntl(p[0], F_SETOWN, 0));
     kill(child, SIGKILL);
     waitpid(child, nullptr, 0);
-    int q[2];
-    if (pipe(q) != 0) return std::string("pipe");
-    pid_t leader = fork();
-    if (leader == 0) {
-      setsid();  // a group without the supervisor: kill(0) reaches only it
-      int rc = kill(0, 0) == 0 ? 0 : errno;
-      (void)!write(q[1], &rc, sizeof rc);
-      _exit(0);
-    }
-    int rc = -1;
-    (void)!read(q[0], &rc, sizeof rc);
-    waitpid(leader, nullptr, 0);
-    r += "kill_own_new_group=" + (rc == 0 ? std::string("ok") : std::to_string(rc)) + ";";
+    const std::string own = kill_zero_in_own_session();
+    r += "kill_own_new_group=" + (own == "0" ? std::string("ok") : own) + ";";
     // A group of its own in the supervisor's session: kill(0) is refused,
     // because another thread could setpgid() back into the supervisor's
     // group between the check and the kill.
-    pid_t grouped = fork();
-    if (grouped == 0) {
-      setpgid(0, 0);
-      int rc2 = kill(0, 0) == 0 ? 0 : errno;
-      (void)!write(q[1], &rc2, sizeof rc2);
-      _exit(0);
-    }
-    int rc2 = -1;
-    (void)!read(q[0], &rc2, sizeof rc2);
-    waitpid(grouped, nullptr, 0);
-    r += "kill_own_group_same_session=" + std::to_string(rc2) + ";";
+    r += "kill_own_group_same_session=" + testing::run_in_child([] {
+           setpgid(0, 0);
+           return std::to_string(kill(0, 0) == 0 ? 0 : errno);
+         }) +
+         ";";
     return r;
   });
   const bool group_seen = getpgrp() > 0;  // the launched process shares it
@@ -357,35 +349,15 @@ TEST_F(ExecTest, CallsAimedAtTheSupervisorOrAnyOfItsThreadsAreRefused) {
 // session leader outside the namespace (2026-11-24).
 template <typename Body>
 std::string in_new_pid_namespace(bool own_group, Body body) {
-  int p[2];
-  if (pipe(p) != 0) return "pipe";
-  pid_t outer = fork();
-  if (outer == 0) {
-    close(p[0]);
+  return testing::run_in_child([&] {
     if (unshare(CLONE_NEWPID) != 0 && unshare(CLONE_NEWUSER | CLONE_NEWPID) != 0) {
-      std::string e = "unshare=" + std::to_string(errno);
-      (void)!write(p[1], e.data(), e.size());
-      _exit(0);
+      return "unshare=" + std::to_string(errno);
     }
-    pid_t first = fork();  // pid 1 of the new namespace
-    if (first == 0) {
+    return testing::run_in_child([&] {  // pid 1 of the new namespace
       if (own_group) setpgid(0, 0);
-      std::string out = body();
-      (void)!write(p[1], out.data(), out.size());
-      _exit(0);
-    }
-    int status = 0;
-    waitpid(first, &status, 0);
-    _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
-  }
-  close(p[1]);
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(p[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  close(p[0]);
-  waitpid(outer, nullptr, 0);
-  return out;
+      return body();
+    });
+  });
 }
 
 // kill(0) from the supervisor's session is refused and from a session of the
@@ -407,19 +379,7 @@ TEST_F(ExecTest, KillZeroIsDecidedBySessionWhenTheSupervisorsIsOutsideThePidName
           // The group is seen here: naming it is refused as well.
           c += "kill_group=" + std::to_string(kill(-getpgrp(), 0) == 0 ? 0 : errno) + ";";
         }
-        int q[2];
-        if (pipe(q) != 0) return c + "pipe";
-        pid_t leader = fork();
-        if (leader == 0) {
-          setsid();
-          int rc = kill(0, 0) == 0 ? 0 : errno;
-          (void)!write(q[1], &rc, sizeof rc);
-          _exit(0);
-        }
-        int rc = -1;
-        (void)!read(q[0], &rc, sizeof rc);
-        waitpid(leader, nullptr, 0);
-        return c + "own_session=" + std::to_string(rc) + ";";
+        return c + "own_session=" + kill_zero_in_own_session() + ";";
       });
       std::string ev = events.all();
       size_t refused = 0;
