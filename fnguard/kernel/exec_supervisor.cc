@@ -100,51 +100,6 @@ void read_remote_argv(int mem_fd, uint64_t addr, std::vector<std::string>* args,
   }
 }
 
-// True when the string at `addr` in the process starts with the `length`
-// bytes of `prefix` (which holds no NUL). Reads only those bytes, page by
-// page (a shorter string may end just before an unmapped page).
-bool remote_starts_with(int mem_fd, uint64_t addr, const char* prefix, size_t length) {
-  char buf[64];
-  if (addr == 0 || length > sizeof buf) return false;
-  size_t got = 0;
-  while (got < length) {
-    size_t want = std::min<size_t>(length - got, kPage - (addr + got) % kPage);
-    ssize_t n = pread(mem_fd, buf + got, want, static_cast<off_t>(addr + got));
-    if (n <= 0) return false;
-    got += static_cast<size_t>(n);
-    if (memcmp(buf, prefix, got) != 0) return false;  // also a string that ends before
-  }
-  return true;
-}
-
-// True when the environment at `addr` (an exec's envp: pointers ending with
-// NULL) holds an entry that starts with `prefix`. Reads the pointers in
-// page-bounded batches, and only the prefix's length of each entry, of at
-// most kMaxEntries entries. An environment that cannot be read, or a longer
-// one, counts as not holding it: the caller then decides the exec as if the
-// entry were absent, which decides more, never less.
-bool remote_env_has(int mem_fd, uint64_t addr, const char* prefix) {
-  constexpr size_t kMaxEntries = 16384;
-  if (addr == 0) return false;  // NULL envp: the kernel passes an empty one
-  const size_t length = strlen(prefix);
-  uint64_t ptrs[512];
-  size_t seen = 0;
-  while (seen < kMaxEntries) {
-    size_t bytes = std::min<size_t>(sizeof ptrs, kPage - addr % kPage);
-    bytes -= bytes % sizeof(uint64_t);
-    if (bytes == 0) bytes = sizeof(uint64_t);  // one pointer across a page boundary
-    ssize_t n = pread(mem_fd, ptrs, bytes, static_cast<off_t>(addr));
-    if (n < static_cast<ssize_t>(sizeof(uint64_t))) return false;
-    size_t count = static_cast<size_t>(n) / sizeof(uint64_t);
-    for (size_t i = 0; i < count && seen < kMaxEntries; ++i, ++seen) {
-      if (ptrs[i] == 0) return false;
-      if (remote_starts_with(mem_fd, ptrs[i], prefix, length)) return true;
-    }
-    addr += count * sizeof(uint64_t);
-  }
-  return false;
-}
-
 // Reads the first `n` bytes of the string at `addr` into `out` (fewer when
 // the string's page is followed by an unmapped one). Returns the count.
 size_t read_remote_head(int mem_fd, uint64_t addr, char* out, size_t n) {
@@ -156,6 +111,52 @@ size_t read_remote_head(int mem_fd, uint64_t addr, char* out, size_t n) {
     have += static_cast<size_t>(got);
   }
   return have;
+}
+
+// True when the string at `addr` in the process starts with the `length`
+// bytes of `prefix` (which holds no NUL). Reads only those bytes, page by
+// page (a shorter string may end just before an unmapped page).
+bool remote_starts_with(int mem_fd, uint64_t addr, const char* prefix, size_t length) {
+  char buf[64];
+  if (addr == 0 || length > sizeof buf) return false;
+  return read_remote_head(mem_fd, addr, buf, length) == length && memcmp(buf, prefix, length) == 0;
+}
+
+// Reads the pointers of the array at `addr` (an exec's envp: ending with
+// NULL) in page-bounded batches, into `out`. False when it cannot be read
+// or holds more than `max` entries.
+bool read_remote_pointers(int mem_fd, uint64_t addr, size_t max, std::vector<uint64_t>* out) {
+  uint64_t batch[512];
+  for (;;) {
+    size_t bytes = std::min<size_t>(sizeof batch, kPage - addr % kPage);
+    bytes -= bytes % sizeof(uint64_t);
+    if (bytes == 0) bytes = sizeof(uint64_t);  // one pointer across a page boundary
+    ssize_t n = pread(mem_fd, batch, bytes, static_cast<off_t>(addr));
+    if (n < static_cast<ssize_t>(sizeof(uint64_t))) return false;
+    size_t count = static_cast<size_t>(n) / sizeof(uint64_t);
+    size_t i = 0;
+    while (i < count && batch[i] != 0) out->push_back(batch[i++]);
+    if (out->size() > max) return false;
+    if (i < count) return true;  // the NULL that ends the array
+    addr += count * sizeof(uint64_t);
+  }
+}
+
+// True when the environment at `addr` holds an entry that starts with
+// `prefix`, reading only the prefix's length of each entry, of at most
+// kMaxEntries entries. An environment that cannot be read, or a longer
+// one, counts as not holding it: the caller then decides the exec as if the
+// entry were absent, which decides more, never less.
+bool remote_env_has(int mem_fd, uint64_t addr, const char* prefix) {
+  constexpr size_t kMaxEntries = 16384;
+  if (addr == 0) return false;  // NULL envp: the kernel passes an empty one
+  std::vector<uint64_t> ptrs;
+  if (!read_remote_pointers(mem_fd, addr, kMaxEntries, &ptrs)) return false;
+  const size_t length = strlen(prefix);
+  for (uint64_t ptr : ptrs) {
+    if (remote_starts_with(mem_fd, ptr, prefix, length)) return true;
+  }
+  return false;
 }
 
 // Reads the LD_PRELOAD, LD_AUDIT and LD_LIBRARY_PATH entries of the
@@ -179,20 +180,7 @@ bool read_remote_library_env(int mem_fd, uint64_t addr, LibraryEnv* env) {
   constexpr uint64_t kMaxBytes = 1 << 20;
   if (addr == 0) return true;  // NULL envp: the kernel passes an empty one
   std::vector<uint64_t> ptrs;
-  uint64_t batch[512];
-  for (;;) {
-    size_t bytes = std::min<size_t>(sizeof batch, kPage - addr % kPage);
-    bytes -= bytes % sizeof(uint64_t);
-    if (bytes == 0) bytes = sizeof(uint64_t);
-    ssize_t n = pread(mem_fd, batch, bytes, static_cast<off_t>(addr));
-    if (n < static_cast<ssize_t>(sizeof(uint64_t))) return false;
-    size_t count = static_cast<size_t>(n) / sizeof(uint64_t);
-    size_t i = 0;
-    while (i < count && batch[i] != 0) ptrs.push_back(batch[i++]);
-    if (i < count) break;  // the NULL that ends the array
-    if (ptrs.size() > kMaxEntries) return false;
-    addr += count * sizeof(uint64_t);
-  }
+  if (!read_remote_pointers(mem_fd, addr, kMaxEntries, &ptrs)) return false;
   const size_t total = ptrs.size();
   if (total == 0) return true;
   std::vector<size_t> order(total);
