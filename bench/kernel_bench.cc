@@ -261,8 +261,9 @@ void bm_launch_true(benchmark::State& state, const StartPolicy* p) {
 // (unfiltered) process, a child under the block policy's backstop making
 // 200 execs that the supervisor decides and the kernel then refuses
 // (/etc/passwd is not executable), with an empty environment or a
-// Lambda-sized one (40 entries, fnguard's LD_PRELOAD among them: the
-// supervisor reads the library entries of every exec's environment). Wall
+// Lambda-sized one (40 entries, fnguard's LD_PRELOAD and Lambda's default
+// LD_LIBRARY_PATH among them: the supervisor reads the library entries of
+// every exec's environment and decides the search path's directories). Wall
 // time per exec, measured in the child; run it on one CPU (taskset) for
 // the cost a one-vCPU function sees.
 void bm_supervised_exec(benchmark::State& state, size_t env_entries) {
@@ -275,10 +276,17 @@ void bm_supervised_exec(benchmark::State& state, size_t env_entries) {
   // as a runtime builds a child's from its own).
   std::string env_block;
   std::vector<size_t> starts;
-  for (size_t i = 0; i + 1 < env_entries; ++i) {
+  for (size_t i = 0; i + 2 < env_entries; ++i) {
     starts.push_back(env_block.size());
     env_block += "AWS_LAMBDA_VARIABLE_" + std::to_string(i) + "=some-typical-value-" +
                  std::to_string(i * 7919);
+    env_block.push_back('\0');
+  }
+  if (env_entries > 1) {
+    starts.push_back(env_block.size());
+    env_block +=
+        "LD_LIBRARY_PATH=/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:"
+        "/var/task:/var/task/lib:/opt/lib";
     env_block.push_back('\0');
   }
   if (env_entries > 0) {

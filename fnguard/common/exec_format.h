@@ -22,6 +22,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace fnguard {
 
@@ -144,6 +145,93 @@ inline constexpr const char* kPreloadOptionReason =
     "a library the loader's --preload loads lies in a writable location";
 inline constexpr const char* kAuditOptionReason =
     "an audit library the loader's --audit loads lies in a writable location";
+
+// Where the loader or libc looks for code to load, beyond the program's own
+// dependencies: the loader's library search path (LD_LIBRARY_PATH, the
+// loader's --library-path) and iconv's module path (GCONV_PATH). A
+// directory of either in a writable location lets a dropped library stand in
+// for one the program loads (a libc.so.6 in /tmp, found before the system's),
+// so exec_from_writable decides the directories themselves, whether or not
+// they hold anything yet.
+inline constexpr const char* kGconvPathEnv = "GCONV_PATH=";
+inline constexpr const char* kLibraryPathEnvReason =
+    "LD_LIBRARY_PATH has the loader look for the program's libraries in a writable location";
+inline constexpr const char* kLibraryPathOptionReason =
+    "the loader's --library-path has it look for the program's libraries in a writable location";
+inline constexpr const char* kGconvPathReason =
+    "GCONV_PATH has iconv load its modules from a writable location";
+inline constexpr const char* kUnexpandedDirReason =
+    "a library search path entry climbs out of a dynamic string token fnguard does not expand";
+
+enum class SearchPath : uint8_t {
+  kLibrary,  // LD_LIBRARY_PATH, --library-path: ':' or ';', an empty entry is the cwd
+  kGconv,    // GCONV_PATH: ':', empty entries skipped
+};
+
+// What to decide for one entry of a search path.
+enum class SearchDirKind : uint8_t {
+  kDirectory,   // `dir` (relative ones to the cwd)
+  kOrigin,      // under the program's own directory ($ORIGIN): decided with the program
+  kUnexpanded,  // a token followed by "..": where it leads is not known
+};
+struct SearchDir {
+  SearchDirKind kind;
+  const char* dir;  // kDirectory: not NUL-terminated
+  size_t length;
+};
+
+// glibc 2.36's loader expands the dynamic string tokens $ORIGIN, $LIB and
+// $PLATFORM (also as ${NAME}) in LD_LIBRARY_PATH: $ORIGIN to the program's
+// directory, $LIB and $PLATFORM to relative names ("lib/x86_64-linux-gnu",
+// "x86_64"). An entry with a '$' is decided by the directory before it
+// (the text up to its last '/'; the cwd when there is none) unless a ".."
+// component follows the '$'; a leading $ORIGIN is the program's directory.
+inline SearchDir classify_search_dir(const char* entry, size_t length, SearchPath kind) {
+  if (length == 0) return {SearchDirKind::kDirectory, ".", 1};
+  const void* dollar = kind == SearchPath::kLibrary ? std::memchr(entry, '$', length) : nullptr;
+  if (dollar == nullptr) return {SearchDirKind::kDirectory, entry, length};
+  const size_t at = static_cast<size_t>(static_cast<const char*>(dollar) - entry);
+  for (size_t i = at; i + 1 < length; ++i) {
+    if (entry[i] == '.' && entry[i + 1] == '.' && (i == 0 || entry[i - 1] == '/') &&
+        (i + 2 == length || entry[i + 2] == '/')) {
+      return {SearchDirKind::kUnexpanded, entry, length};
+    }
+  }
+  size_t slash = at;
+  while (slash > 0 && entry[slash - 1] != '/') --slash;
+  if (slash > 0) return {SearchDirKind::kDirectory, entry, slash};
+  auto starts = [&](const char* token) {
+    const size_t n = std::strlen(token);
+    return length >= n && std::memcmp(entry, token, n) == 0 && (length == n || entry[n] == '/');
+  };
+  if (at == 0 && (starts("$ORIGIN") || starts("${ORIGIN}"))) {
+    return {SearchDirKind::kOrigin, entry, length};
+  }
+  return {SearchDirKind::kDirectory, ".", 1};
+}
+
+// Calls each(SearchDir) for every entry of the search path `list` (NUL-
+// terminated) of kind `kind`, until `each` returns false. Returns false when
+// `each` stopped it. An empty list is no search path at all (glibc ignores
+// an empty LD_LIBRARY_PATH), not the cwd.
+template <typename Each>
+bool for_each_search_dir(const char* list, SearchPath kind, Each each) {
+  if (*list == '\0') return true;
+  auto separates = [kind](char c) {
+    return c == ':' || (kind == SearchPath::kLibrary && c == ';');
+  };
+  const char* p = list;
+  for (;;) {
+    const char* start = p;
+    while (*p != '\0' && !separates(*p)) ++p;
+    const size_t n = static_cast<size_t>(p - start);
+    if ((n > 0 || kind == SearchPath::kLibrary) && !each(classify_search_dir(start, n, kind))) {
+      return false;
+    }
+    if (*p == '\0') return true;
+    ++p;
+  }
+}
 
 // Calls each(list, kind, reason) for every --preload and --audit value of
 // `scan`, in order.

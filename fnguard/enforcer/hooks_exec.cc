@@ -86,8 +86,10 @@
 //   not (exec_from_writable catches the copy where it is written). Of the
 //   libraries the loader is told to load (LD_PRELOAD, LD_AUDIT, --preload,
 //   --audit: check_libraries) a bare name is looked up only along
-//   --library-path or LD_LIBRARY_PATH, and a program's own dependencies
-//   are not looked up (LD_LIBRARY_PATH=/tmp with a dropped libc.so.6).
+//   --library-path or LD_LIBRARY_PATH. A program's own dependencies are not
+//   looked up; instead every directory of LD_LIBRARY_PATH, --library-path
+//   and GCONV_PATH in a writable location is a violation
+//   (check_search_dirs), whether or not it holds a library yet.
 // - dlopen of a bare name is checked only along LD_LIBRARY_PATH (what the
 //   loader searches first for most programs); RPATH/RUNPATH/ld.so.cache
 //   locations are not writable locations on a normal system. The real
@@ -453,6 +455,49 @@ bool find_library(const char* name, size_t length, const char* search_dirs, Exec
   }
 }
 
+// exec_from_writable for where the loader and iconv look for code
+// (exec_format.h, SearchPath): every LD_LIBRARY_PATH and GCONV_PATH entry
+// of the exec's environment, or, given `scan` (the loader run as a
+// program), its --library-path values. A directory in a writable location is
+// a violation naming it, whether or not it holds a library yet.
+__attribute__((noinline)) void check_search_dirs(const ExecContext& c, const LoaderScan* scan) {
+  if (c.writable_mode == image::Mode::kOff) return;
+  auto check = [&](const char* list, SearchPath kind, const char* reason) {
+    for_each_search_dir(list, kind, [&](const SearchDir& d) {
+      if (d.kind == SearchDirKind::kOrigin) return true;
+      char dir[kPathMax];
+      if (d.length + 1 > sizeof dir) return true;  // ENAMETOOLONG: the loader finds nothing there
+      std::memcpy(dir, d.dir, d.length);
+      dir[d.length] = '\0';
+      if (d.kind == SearchDirKind::kUnexpanded) {
+        c.report->add(writable_violation(c.view), dir, kUnexpandedDirReason);
+        return true;
+      }
+      ExecTarget t;
+      resolve_path(AT_FDCWD, dir, false, &t);
+      if (in_writable_location(c.view, t))
+        c.report->add(writable_violation(c.view), t.resolved, reason);
+      return true;
+    });
+  };
+  if (scan == nullptr && c.envp != nullptr) {
+    const size_t path_len = std::strlen(kLibraryPathEnv), gconv_len = std::strlen(kGconvPathEnv);
+    for (char* const* e = c.envp; *e != nullptr; ++e) {
+      if (std::strncmp(*e, kLibraryPathEnv, path_len) == 0) {
+        check(*e + path_len, SearchPath::kLibrary, kLibraryPathEnvReason);
+      } else if (std::strncmp(*e, kGconvPathEnv, gconv_len) == 0) {
+        check(*e + gconv_len, SearchPath::kGconv, kGconvPathReason);
+      }
+    }
+  }
+  if (scan == nullptr) return;
+  for (size_t i = 0; i < scan->value_count; ++i) {
+    if (scan->values[i].option == LoaderOption::kLibraryPath) {
+      check(scan->values[i].value, SearchPath::kLibrary, kLibraryPathOptionReason);
+    }
+  }
+}
+
 // exec_from_writable for the libraries the loader loads into the program
 // besides its own dependencies (exec_format.h, LibraryList): the exec's
 // LD_PRELOAD and LD_AUDIT entries, or, given `scan` (the loader run as a
@@ -490,9 +535,11 @@ __attribute__((noinline)) void check_libraries(const ExecContext& c, const Loade
         check_list(*e + audit_len, LibraryList::kAudit, kAuditEnvReason);
       }
     }
+    check_search_dirs(c, nullptr);
     return;
   }
   for_each_loader_list(*scan, check_list);
+  check_search_dirs(c, scan);
 }
 
 // The dynamic loader run as a program maps its first non-option argument

@@ -173,7 +173,8 @@ bool remote_env_has(int mem_fd, uint64_t addr, const char* prefix) {
 // a matching entry cannot be read in full (PATH_MAX bytes or more).
 bool read_remote_library_env(int mem_fd, uint64_t addr, LibraryEnv* env) {
   constexpr size_t kMaxEntries = 16384;
-  static const char* const kPrefixes[] = {kPreloadEnv, kAuditEnv, kLibraryPathEnv};
+  static const char* const kPrefixes[] = {kPreloadEnv, kAuditEnv, kLibraryPathEnv, kGconvPathEnv};
+  constexpr int kKinds = 4;
   constexpr size_t kHead = 16;     // the longest prefix, "LD_LIBRARY_PATH="
   constexpr uint64_t kJoin = 4;    // pages: a gap this small is read too
   constexpr size_t kMaxRuns = 16;  // reads; entries beyond are read one by one
@@ -238,24 +239,28 @@ bool read_remote_library_env(int mem_fd, uint64_t addr, LibraryEnv* env) {
   for (size_t i = 0; i < total; ++i) {
     const char* head = heads.data() + i * kHead;
     int kind = -1;
-    for (int k = 0; k < 3; ++k) {
+    for (int k = 0; k < kKinds; ++k) {
       size_t len = strlen(kPrefixes[k]);
       if (lengths[i] >= len && memcmp(head, kPrefixes[k], len) == 0) kind = k;
     }
     if (kind < 0) continue;
     std::string entry;
     if (read_remote_string(mem_fd, ptrs[i], &entry) != 0) {
-      if (kind == 2) continue;  // a library path too long to read: no bare-name look-up
-      return false;
+      if (kind < 2) return false;
+      env->search_unread = true;  // a search path too long to read: its directories are unknown
+      continue;
     }
     std::string value = entry.substr(strlen(kPrefixes[kind]));
     if (kind == 0) {
       env->preload.push_back(std::move(value));
     } else if (kind == 1) {
       env->audit.push_back(std::move(value));
-    } else {
+    } else if (kind == 2) {
+      env->library_paths.push_back(value);
       env->library_path = std::move(value);  // the last one counts, as in the loader
       env->has_library_path = true;
+    } else {
+      env->gconv_paths.push_back(std::move(value));
     }
   }
   return true;
@@ -668,6 +673,69 @@ Lookup find_library(pid_t pid, ProcessCwd* cwd, const std::string& name,
   return Lookup::kMissing;
 }
 
+// exec_from_writable for where the loader and iconv look for code
+// (exec_format.h, SearchPath): every LD_LIBRARY_PATH and GCONV_PATH entry of
+// the environment, or, given `scan` (the loader run as a program), its
+// --library-path values. A directory in a writable location is a violation
+// naming it, whether or not it holds a library yet.
+void check_search_dirs(const image::View& image, pid_t pid, ProcessCwd* cwd, const LibraryEnv& env,
+                       const LoaderScan* scan, std::vector<Candidate>* out) {
+  auto check = [&](const char* list, SearchPath kind, const char* reason) {
+    for_each_search_dir(list, kind, [&](const SearchDir& d) {
+      if (d.kind == SearchDirKind::kOrigin) return true;
+      std::string dir(d.dir, d.length);
+      if (d.kind == SearchDirKind::kUnexpanded) {
+        Candidate c;
+        c.decision = writable_decision(image, RunFile{});
+        c.decision.verdict = image::Verdict::kDeny;
+        c.target = dir;
+        c.reason = kUnexpandedDirReason;
+        out->push_back(std::move(c));
+        return true;
+      }
+      RunFile f;
+      Lookup found = resolve_file(pid, cwd, dir, &f);
+      if (found == Lookup::kNoCwd) {
+        out->push_back(unverifiable(image, false, dir,
+                                    "the working directory a library search path entry is "
+                                    "relative to cannot be read"));
+        return false;
+      }
+      if (found == Lookup::kMissing) {
+        if (f.invoked.empty()) return true;  // too long to be a path: the loader finds nothing
+        f.resolved = f.invoked;              // not there yet: decided by where it would be
+      }
+      Candidate c;
+      c.decision = writable_decision(image, f);
+      if (c.decision.verdict != image::Verdict::kDeny) return true;
+      c.target = f.resolved;
+      c.invoked = f.invoked;
+      c.reason = reason;
+      out->push_back(std::move(c));
+      return true;
+    });
+  };
+  if (scan != nullptr) {
+    for (size_t i = 0; i < scan->value_count; ++i) {
+      if (scan->values[i].option == LoaderOption::kLibraryPath) {
+        check(scan->values[i].value, SearchPath::kLibrary, kLibraryPathOptionReason);
+      }
+    }
+    return;
+  }
+  if (env.search_unread) {
+    out->push_back(unverifiable(image, false, "LD_LIBRARY_PATH",
+                                "a library search path in the exec's environment is too long to "
+                                "read"));
+  }
+  for (const std::string& list : env.library_paths) {
+    check(list.c_str(), SearchPath::kLibrary, kLibraryPathEnvReason);
+  }
+  for (const std::string& list : env.gconv_paths) {
+    check(list.c_str(), SearchPath::kGconv, kGconvPathReason);
+  }
+}
+
 // exec_from_writable for the libraries the loader loads into the program
 // besides its own: the environment's LD_PRELOAD and LD_AUDIT entries, or,
 // given `scan` (the loader run as a program), its --preload and --audit
@@ -717,9 +785,11 @@ void check_libraries(const image::View& image, pid_t pid, ProcessCwd* cwd, const
     for (const std::string& list : env.audit) {
       check_list(list.c_str(), LibraryList::kAudit, kAuditEnvReason);
     }
+    check_search_dirs(image, pid, cwd, env, nullptr, out);
     return;
   }
   for_each_loader_list(*scan, check_list);
+  check_search_dirs(image, pid, cwd, env, scan, out);
 }
 
 // The program the dynamic loader `loader` runs, given its argument vector.

@@ -121,12 +121,18 @@ using EnvReader = std::function<bool(const char* prefix)>;
 // What the exec's environment tells the dynamic loader to load besides the
 // program's own libraries (exec_format.h, LibraryList): every LD_PRELOAD and
 // LD_AUDIT entry's value, and the last LD_LIBRARY_PATH (the one the loader
-// uses) for bare names.
+// uses) for bare names; and where the loader and iconv look for code.
 struct LibraryEnv {
   std::vector<std::string> preload;
   std::vector<std::string> audit;
   std::string library_path;
   bool has_library_path = false;
+  // Every LD_LIBRARY_PATH and GCONV_PATH entry's value, for the directories
+  // exec_from_writable decides (exec_format.h, SearchPath); `search_unread`
+  // when one could not be read in full (PATH_MAX bytes or more).
+  std::vector<std::string> library_paths;
+  std::vector<std::string> gconv_paths;
+  bool search_unread = false;
 };
 
 // Fills `env` from the exec being decided. Returns false when the

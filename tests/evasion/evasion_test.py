@@ -130,6 +130,9 @@ TECHNIQUES = [
               lambda e: e.get("control", "").startswith("process.exec") and "payload.so" in e.get("target", "")),
     Technique("dlmopen of a library written to /tmp", "dlmopen_tmp", "marker",
               lambda e: e.get("control", "").startswith("process.exec") and "payload.so" in e.get("target", "")),
+    Technique("LD_LIBRARY_PATH into a writable directory, raw syscall", "library_path_raw_exec", "marker",
+              lambda e: e.get("control") == "process.exec_from_writable" and e.get("enforcement") == "seccomp"
+              and "LD_LIBRARY_PATH" in e.get("detail", {}).get("reason", "")),
     Technique("mmap(PROT_EXEC) of a file in /tmp", "mmap_exec_tmp", "marker"),
     Technique("io_uring openat + read", "io_uring_read", "secret", rule_is("kernel.denylist.io_uring_setup")),
     Technique("io_uring connect", "io_uring_connect", "connect", rule_is("kernel.denylist.io_uring_setup")),

@@ -6,7 +6,9 @@
 // complete. Checks, besides the sanitizers: the program index lies inside
 // the vector and names no option; every option value points inside an
 // argument; every library entry is non-empty, inside its list and holds no
-// separator; parse_shebang's outputs are NUL-terminated within their
+// separator; every search path directory lies inside its list (or is the
+// cwd's "."), holds no separator, and a kUnexpanded one has a '$' followed by
+// a ".." component; parse_shebang's outputs are NUL-terminated within their
 // buffers and the interpreter holds no blank.
 #include <cstddef>
 #include <cstdint>
@@ -35,6 +37,28 @@ void check_list(const char* list, fnguard::LibraryList kind) {
     }
     return true;
   });
+}
+
+void check_search(const char* list, fnguard::SearchPath kind) {
+  const size_t n = std::strlen(list);
+  size_t entries = 0;
+  fnguard::for_each_search_dir(list, kind, [&](const fnguard::SearchDir& d) {
+    ++entries;
+    const bool cwd = d.length == 1 && d.dir[0] == '.' && !(d.dir >= list && d.dir < list + n);
+    check(cwd || (d.length > 0 && d.dir >= list && d.dir + d.length <= list + n));
+    for (size_t i = 0; i < d.length; ++i) {
+      check(d.dir[i] != ':' && !(kind == fnguard::SearchPath::kLibrary && d.dir[i] == ';'));
+    }
+    if (d.kind == fnguard::SearchDirKind::kUnexpanded) {
+      const char* dollar = static_cast<const char*>(std::memchr(d.dir, '$', d.length));
+      check(dollar != nullptr);
+      const std::string rest(dollar, d.length - static_cast<size_t>(dollar - d.dir));
+      check(rest.find("..") != std::string::npos);
+    }
+    if (d.kind != fnguard::SearchDirKind::kDirectory) check(kind == fnguard::SearchPath::kLibrary);
+    return true;
+  });
+  check(n > 0 || entries == 0);
 }
 
 }  // namespace
@@ -87,5 +111,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   list = list.c_str();  // up to the first NUL, as the environment holds it
   check_list(list.c_str(), fnguard::LibraryList::kPreload);
   check_list(list.c_str(), fnguard::LibraryList::kAudit);
+  check_search(list.c_str(), fnguard::SearchPath::kLibrary);
+  check_search(list.c_str(), fnguard::SearchPath::kGconv);
   return 0;
 }

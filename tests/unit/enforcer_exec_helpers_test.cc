@@ -283,6 +283,42 @@ TEST(ExecFormat, LibraryListsSplitAsTheLoaderSplitsThem) {
   EXPECT_EQ(seen, 2);
 }
 
+// The directories exec_from_writable decides in a search path, as glibc
+// 2.36 reads them (checked with LD_DEBUG=libs): LD_LIBRARY_PATH splits on
+// ':' and ';', an empty entry is the cwd (but an empty variable is none),
+// $LIB and $PLATFORM expand to relative names and $ORIGIN to the
+// program's directory; GCONV_PATH splits on ':' and skips empty entries.
+TEST(ExecFormat, SearchPathsYieldTheDirectoriesTheLoaderSearches) {
+  auto split = [](const char* list, fnguard::SearchPath kind) {
+    std::string out;
+    fnguard::for_each_search_dir(list, kind, [&](const fnguard::SearchDir& d) {
+      const char* tag = d.kind == fnguard::SearchDirKind::kDirectory ? "dir"
+                        : d.kind == fnguard::SearchDirKind::kOrigin  ? "origin"
+                                                                     : "unexpanded";
+      out += std::string("[") + tag + " " + std::string(d.dir, d.length) + "]";
+      return true;
+    });
+    return out;
+  };
+  const auto lib = fnguard::SearchPath::kLibrary;
+  const auto gconv = fnguard::SearchPath::kGconv;
+  EXPECT_EQ(split("/usr/lib:/tmp/x;rel", lib), "[dir /usr/lib][dir /tmp/x][dir rel]");
+  EXPECT_EQ(split("/usr/lib:", lib), "[dir /usr/lib][dir .]");
+  EXPECT_EQ(split("::", lib), "[dir .][dir .][dir .]");
+  EXPECT_EQ(split("", lib), "");
+  EXPECT_EQ(split("/tmp/x/$LIB:/q/${PLATFORM}/y", lib), "[dir /tmp/x/][dir /q/]");
+  EXPECT_EQ(split("$LIB:x$PLATFORM", lib), "[dir .][dir .]");
+  EXPECT_EQ(split("$ORIGIN/lib:${ORIGIN}:$ORIGINX", lib),
+            "[origin $ORIGIN/lib][origin ${ORIGIN}][dir .]");
+  EXPECT_EQ(split("$ORIGIN/../../tmp:/usr/$LIB/..:/a/..$LIB", lib),
+            "[unexpanded $ORIGIN/../../tmp][unexpanded /usr/$LIB/..][dir /a/]");
+  EXPECT_EQ(split("/tmp/g::/x;y:$ORIGIN", gconv), "[dir /tmp/g][dir /x;y][dir $ORIGIN]");
+  int seen = 0;
+  EXPECT_FALSE(fnguard::for_each_search_dir("a:b:c", lib,
+                                            [&](const fnguard::SearchDir&) { return ++seen < 2; }));
+  EXPECT_EQ(seen, 2);
+}
+
 // glibc 2.36 rtld: LD_TRACE_LOADED_OBJECTS with any value, even empty,
 // selects trace mode (what ldd runs); an entry without '=' is ignored, and
 // so is LD_TRACE_PRELINKING since 2.36. musl's loader has no such variable.

@@ -763,6 +763,72 @@ TEST(EnforcerExec, LibrariesPreloadedFromTmpAreBlockedLikeDroppedPrograms) {
       << m.dump();
 }
 
+// LD_LIBRARY_PATH (or the loader's --library-path) naming a directory in
+// /tmp has the loader take the program's own libraries from there: a
+// dropped libc.so.6 or libz.so.1 runs inside an allowed program. GCONV_PATH
+// does the same for iconv's modules. exec_from_writable decides the
+// directories themselves, as the loader reads them: an empty entry is the
+// cwd, $LIB expands under its directory, $ORIGIN is the program's own
+// directory, and ".." after a token is not followed. The system's
+// directories and Lambda's default library path are not in the way.
+TEST(EnforcerExec, LibrarySearchPathsIntoTmpAreBlocked) {
+  if (access(kLoader, X_OK) != 0) GTEST_SKIP() << "no x86-64 glibc loader here";
+  Scripts s;
+  const std::string dir = s.dir().path();
+  const std::string prelude =
+      "import os, subprocess\n"
+      "def attempt(tag, argv, cwd=None, **extra):\n"
+      "  try:\n    print(tag, 'rc', subprocess.run(argv, cwd=cwd, env=dict(os.environ, "
+      "**extra)).returncode)\n"
+      "  except OSError as e:\n    print(tag, 'err', e.errno)\n";
+  const std::string env_dir =
+      "attempt('env_dir', ['/usr/bin/true'], LD_LIBRARY_PATH='/usr/lib:" + dir + "')\n";
+  std::string code =
+      prelude + env_dir + "attempt('cwd', ['/usr/bin/true'], cwd='" + dir +
+      "', LD_LIBRARY_PATH='/usr/lib:')\n"
+      "attempt('token', ['/usr/bin/true'], LD_LIBRARY_PATH='" +
+      dir +
+      "/$LIB')\n"
+      "attempt('missing', ['/usr/bin/true'], LD_LIBRARY_PATH='" +
+      dir +
+      "/not/yet')\n"
+      "attempt('climb', ['/usr/bin/true'], LD_LIBRARY_PATH='$ORIGIN/../../tmp')\n"
+      "attempt('option', ['" +
+      kLoader + "', '--library-path', '" + dir +
+      "', '/usr/bin/true'])\n"
+      "attempt('gconv', ['/usr/bin/true'], GCONV_PATH='" +
+      dir +
+      "')\n"
+      "attempt('origin', ['/usr/bin/true'], LD_LIBRARY_PATH='$ORIGIN/lib:${ORIGIN}')\n"
+      "attempt('system', ['/usr/bin/true'], LD_LIBRARY_PATH='/usr/lib/x86_64-linux-gnu', "
+      "GCONV_PATH='/usr/lib/x86_64-linux-gnu/gconv')\n"
+      "attempt('lambda', ['/usr/bin/true'], LD_LIBRARY_PATH='/var/lang/lib:/lib64:/usr/lib64:"
+      "/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib')\n";
+  RunResult r = run_python(writable_tmp(Mode::kBlock), code, s);
+  for (const char* tag : {"env_dir", "cwd", "token", "missing", "climb", "option", "gconv"}) {
+    EXPECT_EQ(r.line(tag), std::string(tag) + " err 13") << r.dump();
+  }
+  for (const char* tag : {"origin", "system", "lambda"}) {
+    EXPECT_EQ(r.line(tag), std::string(tag) + " rc 0") << r.dump();
+  }
+  EXPECT_TRUE(r.has_event({"\"control\":\"process.exec_from_writable\"", kBlocked,
+                           "\"target\":\"" + dir + "\"",
+                           "LD_LIBRARY_PATH has the loader look for the program's libraries in a "
+                           "writable location"}))
+      << r.dump();
+  EXPECT_TRUE(r.has_event({kBlocked, "\"target\":\"" + dir + "/not/yet\""})) << r.dump();
+  EXPECT_TRUE(r.has_event({kBlocked, "climbs out of a dynamic string token"})) << r.dump();
+  EXPECT_TRUE(r.has_event({kBlocked, "the loader's --library-path has it look"})) << r.dump();
+  EXPECT_TRUE(r.has_event({kBlocked, "GCONV_PATH has iconv load its modules"})) << r.dump();
+
+  // Monitor: the exec runs, and says so.
+  RunResult m = run_python(writable_tmp(Mode::kMonitor), prelude + env_dir, s);
+  EXPECT_EQ(m.line("env_dir"), "env_dir rc 0") << m.dump();
+  EXPECT_TRUE(m.has_event(
+      {"\"control\":\"process.exec_from_writable\"", kAllowed, "\"target\":\"" + dir + "\""}))
+      << m.dump();
+}
+
 // A "#!" line naming the loader: the kernel builds the loader's argument
 // vector from the line and the caller's argv ("#!ld.so --argv0" makes the
 // script path the value of --argv0 and argv[1] the program).

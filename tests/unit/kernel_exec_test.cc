@@ -978,6 +978,52 @@ TEST_F(ExecTest, LibrariesTheLoaderIsToldToLoadFromAWritablePlaceAreRefused) {
   EXPECT_NE(ev.find("\"rule\":\"process.exec_from_writable.default\""), std::string::npos) << ev;
 }
 
+// LD_LIBRARY_PATH, the loader's --library-path and GCONV_PATH naming a
+// directory in /tmp let a dropped library stand in for one the program
+// loads: exec supervision decides the directories (the empty entry is the
+// cwd), for raw execve as the preload does for libc's. A search path too
+// long to read is unverifiable; system directories are not in the way.
+TEST_F(ExecTest, LibrarySearchPathsIntoAWritablePlaceAreRefused) {
+  if (access(kLoader, X_OK) != 0) GTEST_SKIP() << "no x86-64 glibc loader here";
+  Events events;
+  auto backstop = prepare(&events);
+  ASSERT_TRUE(backstop);
+  std::string out = launch(backstop.get(), [] {
+    char dir[] = "/tmp/fnguard-libdir-XXXXXX";
+    if (mkdtemp(dir) == nullptr) return std::string("mkdtemp");
+    const std::string path = std::string("LD_LIBRARY_PATH=/usr/lib:") + dir;
+    const std::string gconv = std::string("GCONV_PATH=") + dir;
+    std::string longer = "LD_LIBRARY_PATH=";
+    while (longer.size() < 5000) longer += "/usr/lib:";
+    std::string r;
+    auto run = [&r](const char* tag, std::vector<const char*> args, std::vector<const char*> env) {
+      r += std::string(tag) + "=" + std::to_string(try_exec_argv(std::move(args), std::move(env))) +
+           ";";
+    };
+    run("env", {"/usr/bin/env"}, {path.c_str()});
+    run("gconv", {"/usr/bin/env"}, {gconv.c_str()});
+    run("option", {kLoader, "--library-path", dir, "/usr/bin/env"}, {});
+    run("system", {"/usr/bin/env"}, {"LD_LIBRARY_PATH=/usr/lib:/lib64", "GCONV_PATH=/usr/lib"});
+    run("long", {"/usr/bin/env"}, {longer.c_str()});
+    if (chdir(dir) != 0) return std::string("chdir");
+    run("cwd", {"/usr/bin/env"}, {"LD_LIBRARY_PATH=/usr/lib:"});
+    run("cwd_empty_var", {"/usr/bin/env"}, {"LD_LIBRARY_PATH="});
+    if (chdir("/") != 0) return std::string("chdir /");
+    rmdir(dir);
+    return r;
+  });
+  EXPECT_EQ(out, "env=13;gconv=13;option=13;system=0;long=13;cwd=13;cwd_empty_var=0;");
+  std::string ev = events.all();
+  for (const char* reason :
+       {"LD_LIBRARY_PATH has the loader look for the program's libraries in a writable location",
+        "GCONV_PATH has iconv load its modules from a writable location",
+        "the loader's --library-path has it look for the program's libraries in a writable "
+        "location",
+        "a library search path in the exec's environment is too long to read"}) {
+    EXPECT_NE(ev.find(reason), std::string::npos) << reason << "\n" << ev;
+  }
+}
+
 TEST_F(ExecTest, DynamicLoaderCannotRunADeniedProgram) {
   if (access(kLoader, X_OK) != 0) GTEST_SKIP() << "no x86-64 glibc loader here";
   Events events;
