@@ -455,6 +455,81 @@ bool find_library(const char* name, size_t length, const char* search_dirs, Exec
   }
 }
 
+// True when `path` has a ".." component.
+bool has_dotdot(const char* path) {
+  for (const char* p = path; *p != '\0'; ++p) {
+    if (p[0] == '.' && p[1] == '.' && (p == path || p[-1] == '/') &&
+        (p[2] == '/' || p[2] == '\0')) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Where the directory `path` (a search path entry, absolute, shorter than
+// kShortPath) lies, for check_search_dirs: the normal form of what the
+// kernel reaches, into out[0..kShortPath), or false when this cannot say
+// and resolve_path must. A symbolic link on the way (/lib64 -> usr/lib64 is
+// in Lambda's LD_LIBRARY_PATH) is followed with readlinkat, not through
+// /proc/self/fd, and the buffers are small: every exec pays this in a newly
+// forked child, where each stack page touched and the first /proc look-up
+// cost microseconds (BENCHMARKS.md). Lexical joins are exact only without
+// "..", so a path or link with one, or more than 8 links, says false.
+constexpr size_t kShortPath = 512;
+bool resolve_search_dir(const char* path, char* out) {
+  if (path[0] != '/' || has_dotdot(path) || normalize_path(nullptr, path, out, kShortPath) < 0) {
+    return false;
+  }
+  for (int hop = 0; hop < 8; ++hop) {
+    int fd = sys::openat_no_symlinks(AT_FDCWD, out, O_PATH);
+    if (fd >= 0 || fd == -ENOENT || fd == -ENOTDIR) {
+      if (fd >= 0) sys::close(fd);
+      return true;
+    }
+    if (fd != -ELOOP) return false;
+    // The first link: every shorter prefix is a directory, not a link.
+    char link[kShortPath];
+    long n = -1;
+    size_t end = 1;
+    for (;; ++end) {
+      if (out[end] != '/' && out[end] != '\0') continue;
+      const char saved = out[end];
+      out[end] = '\0';
+      n = sys::readlinkat(AT_FDCWD, out, link, sizeof link - 1);
+      out[end] = saved;
+      if (n > 0 || saved == '\0') break;
+    }
+    if (n <= 0 || static_cast<size_t>(n) >= sizeof link - 1) return false;
+    link[n] = '\0';
+    // The link's directory (for a relative target), the target, the rest.
+    char joined[kShortPath];
+    size_t parent = end;
+    while (parent > 0 && out[parent - 1] != '/') --parent;
+    if (link[0] == '/') parent = 0;
+    const size_t rest = std::strlen(out + end);
+    if (parent + static_cast<size_t>(n) + rest + 1 > sizeof joined) return false;
+    std::memcpy(joined, out, parent);
+    std::memcpy(joined + parent, link, static_cast<size_t>(n));
+    std::memcpy(joined + parent + n, out + end, rest + 1);
+    if (has_dotdot(joined) || normalize_path(nullptr, joined, out, kShortPath) < 0) return false;
+  }
+  return false;
+}
+
+// exec_from_writable for one search path directory that resolve_search_dir
+// could not place: resolve_path, with its full-size buffers.
+__attribute__((noinline)) void check_search_dir_slowly(const ExecContext& c, const char* dir,
+                                                       size_t length, const char* reason) {
+  char path[kPathMax];
+  if (length + 1 > sizeof path) return;  // ENAMETOOLONG: the loader finds nothing there
+  std::memcpy(path, dir, length);
+  path[length] = '\0';
+  ExecTarget t;
+  resolve_path(AT_FDCWD, path, false, &t);
+  if (in_writable_location(c.view, t))
+    c.report->add(writable_violation(c.view), t.resolved, reason);
+}
+
 // exec_from_writable for where the loader and iconv look for code
 // (exec_format.h, SearchPath): every LD_LIBRARY_PATH and GCONV_PATH entry
 // of the exec's environment, or, given `scan` (the loader run as a
@@ -462,21 +537,42 @@ bool find_library(const char* name, size_t length, const char* search_dirs, Exec
 // a violation naming it, whether or not it holds a library yet.
 __attribute__((noinline)) void check_search_dirs(const ExecContext& c, const LoaderScan* scan) {
   if (c.writable_mode == image::Mode::kOff) return;
+  // With exec supervision running, an absolute directory is decided here as
+  // written (no system call: every exec of a Lambda function carries eight
+  // of them, ~1.5 us each in a new child), and exec supervision decides
+  // where its links lead.
+  const image::ContextPage* page = context();
+  const bool supervised =
+      page != nullptr && page->exec_supervised.load(std::memory_order_acquire) != 0;
   auto check = [&](const char* list, SearchPath kind, const char* reason) {
     for_each_search_dir(list, kind, [&](const SearchDir& d) {
       if (d.kind == SearchDirKind::kOrigin) return true;
-      char dir[kPathMax];
-      if (d.length + 1 > sizeof dir) return true;  // ENAMETOOLONG: the loader finds nothing there
-      std::memcpy(dir, d.dir, d.length);
-      dir[d.length] = '\0';
-      if (d.kind == SearchDirKind::kUnexpanded) {
-        c.report->add(writable_violation(c.view), dir, kUnexpandedDirReason);
+      if (d.kind == SearchDirKind::kUnexpanded || d.length + 1 > kShortPath) {
+        if (d.kind != SearchDirKind::kUnexpanded) {
+          check_search_dir_slowly(c, d.dir, d.length, reason);
+          return true;
+        }
+        char shown[kShortPath];  // the event's target, cut to a short path
+        const size_t n = d.length < sizeof shown - 1 ? d.length : sizeof shown - 1;
+        std::memcpy(shown, d.dir, n);
+        shown[n] = '\0';
+        c.report->add(writable_violation(c.view), shown, kUnexpandedDirReason);
         return true;
       }
-      ExecTarget t;
-      resolve_path(AT_FDCWD, dir, false, &t);
-      if (in_writable_location(c.view, t))
-        c.report->add(writable_violation(c.view), t.resolved, reason);
+      char dir[kShortPath], resolved[kShortPath];
+      std::memcpy(dir, d.dir, d.length);
+      dir[d.length] = '\0';
+      if (supervised && dir[0] == '/') {
+        // Exec supervision resolves the links; here only the path as written.
+        if (normalize_path(nullptr, dir, resolved, sizeof resolved) >= 0 &&
+            is_writable_location(c.view, resolved)) {
+          c.report->add(writable_violation(c.view), resolved, reason);
+        }
+      } else if (!resolve_search_dir(dir, resolved)) {
+        check_search_dir_slowly(c, d.dir, d.length, reason);
+      } else if (is_writable_location(c.view, resolved)) {
+        c.report->add(writable_violation(c.view), resolved, reason);
+      }
       return true;
     });
   };

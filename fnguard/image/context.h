@@ -29,7 +29,14 @@ struct ContextPage {
   uint64_t invocation;   // increments with each invocation; 0 before the first
   Phase phase;           // kAny outside Lambda, else kInit or kInvoke
   uint8_t degraded;      // 1 when the proxy lost track (events then omit request data)
-  uint8_t reserved[6];
+  // 1 once the kernel backstop's exec supervision is running for this
+  // process tree (set before the program's exec is answered; never
+  // cleared: a supervisor that stops leaves its filter refusing execs). The
+  // preload then leaves to it the checks that need a system call per item
+  // (the symbolic links of search path directories) and keeps the ones it
+  // can make from memory. Read without the sequence lock: one byte, set once.
+  std::atomic<uint8_t> exec_supervised;
+  uint8_t reserved[5];
   uint64_t deadline_ms;  // epoch milliseconds, 0 when unknown
   char request_id[64];
   char function_arn[256];

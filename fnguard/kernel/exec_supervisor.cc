@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <seccomp.h>
@@ -427,7 +428,8 @@ bool is_proc_pid_path(const std::string& path) {
 // "/proc/self" is its thread group, "/proc/thread-self" the thread itself. A magic link that names
 // something without a path (a memfd, a deleted file, a socket) ends the walk: *anonymous is set,
 // *out holds the link's text and *open_path the magic link itself, which the supervisor can open to
-// hash the content. Returns 0 or an errno.
+// hash the content. Returns 0 or an errno; with ENOENT, *out is where the
+// missing file would be.
 int resolve_as(pid_t pid, const std::string& start, std::string* out, std::string* open_path,
                bool* anonymous, std::vector<std::string>* link_names) {
   std::vector<std::string> todo = split_path(start);
@@ -446,7 +448,18 @@ int resolve_as(pid_t pid, const std::string& start, std::string* out, std::strin
     }
     std::string next = cur + "/" + comp;
     struct stat st;
-    if (lstat(next.c_str(), &st) != 0) return errno;
+    if (lstat(next.c_str(), &st) != 0) {
+      const int err = errno;
+      if (err == ENOENT) {
+        // Where the missing file would be: what is resolved so far, and
+        // the rest as written (a search path directory not made yet).
+        std::string rest = next;
+        for (auto it = todo.rbegin(); it != todo.rend(); ++it) rest += "/" + *it;
+        char normal[PATH_MAX];
+        if (normalize_path(nullptr, rest.c_str(), normal, sizeof normal) >= 0) *out = normal;
+      }
+      return err;
+    }
     if (!S_ISLNK(st.st_mode)) {
       if (!todo.empty() && !S_ISDIR(st.st_mode)) return ENOTDIR;
       cur = std::move(next);
@@ -623,8 +636,27 @@ Lookup resolve_file(pid_t pid, ProcessCwd* cwd, const std::string& name, RunFile
     return Lookup::kMissing;
   f->invoked = normal;
   f->link_names.clear();
+  // Fast path: with no symbolic link on the way (openat2 RESOLVE_NO_SYMLINKS
+  // refuses any, /proc/self included), the normalised path is the file's own
+  // and the walk below, an lstat per component, is not needed. Anything
+  // but success or a missing component (ELOOP, ENOSYS before Linux 5.6,
+  // EACCES) takes the walk.
+  open_how how{};
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = RESOLVE_NO_SYMLINKS;
+  long fd = syscall(SYS_openat2, AT_FDCWD, normal, &how, sizeof how);
+  if (fd >= 0 || errno == ENOENT || errno == ENOTDIR) {
+    f->resolved = normal;  // also where a missing file would be: no link on the way
+    if (fd < 0) return Lookup::kMissing;
+    close(static_cast<int>(fd));
+    f->open_path = normal;
+    f->anonymous = false;
+    return Lookup::kFound;
+  }
   std::string start = name[0] == '/' ? name : base + "/" + name;
+  f->resolved.clear();
   int err = resolve_as(pid, start, &f->resolved, &f->open_path, &f->anonymous, &f->link_names);
+  if (err != 0 && f->resolved.empty()) f->resolved = f->invoked;
   return err == 0 ? Lookup::kFound : Lookup::kMissing;
 }
 
@@ -673,6 +705,19 @@ Lookup find_library(pid_t pid, ProcessCwd* cwd, const std::string& name,
   return Lookup::kMissing;
 }
 
+// Absolute directories ("..": none) that a running supervisor has found
+// outside every writable location, existing or not: every exec of a Lambda
+// function carries the same eight in LD_LIBRARY_PATH, ~13 us to resolve
+// each time. Where they lead, or that one appears, can change only by
+// writing outside the writable locations
+// (read-only in Lambda; refused by Landlock under files.write default deny;
+// and with default allow such places are not known as writable anyway), which
+// would equally defeat the check between the decision and the loader's
+// search. Set by the supervisor thread around a decision; null elsewhere
+// (tests and benchmarks that decide with changing images).
+thread_local std::vector<std::string>* t_clean_dirs = nullptr;
+constexpr size_t kMaxCleanDirs = 64;
+
 // exec_from_writable for where the loader and iconv look for code
 // (exec_format.h, SearchPath): every LD_LIBRARY_PATH and GCONV_PATH entry of
 // the environment, or, given `scan` (the loader run as a program), its
@@ -693,6 +738,12 @@ void check_search_dirs(const image::View& image, pid_t pid, ProcessCwd* cwd, con
         out->push_back(std::move(c));
         return true;
       }
+      const bool cacheable = t_clean_dirs != nullptr && !dir.empty() && dir[0] == '/' &&
+                             dir.find("..") == std::string::npos;
+      if (cacheable &&
+          std::find(t_clean_dirs->begin(), t_clean_dirs->end(), dir) != t_clean_dirs->end()) {
+        return true;
+      }
       RunFile f;
       Lookup found = resolve_file(pid, cwd, dir, &f);
       if (found == Lookup::kNoCwd) {
@@ -701,13 +752,17 @@ void check_search_dirs(const image::View& image, pid_t pid, ProcessCwd* cwd, con
                                     "relative to cannot be read"));
         return false;
       }
-      if (found == Lookup::kMissing) {
-        if (f.invoked.empty()) return true;  // too long to be a path: the loader finds nothing
-        f.resolved = f.invoked;              // not there yet: decided by where it would be
-      }
+      // Missing: decided by where it would be (resolve_file), as it may be
+      // made after the exec.
+      if (f.resolved.empty()) return true;  // too long to be a path: the loader finds nothing
       Candidate c;
       c.decision = writable_decision(image, f);
-      if (c.decision.verdict != image::Verdict::kDeny) return true;
+      if (c.decision.verdict != image::Verdict::kDeny) {
+        if (cacheable && t_clean_dirs->size() < kMaxCleanDirs) {
+          t_clean_dirs->push_back(dir);
+        }
+        return true;
+      }
       c.target = f.resolved;
       c.invoked = f.invoked;
       c.reason = reason;
@@ -1360,8 +1415,10 @@ void ExecSupervisor::handle(void* notif_buf, void* resp_buf) {
   LibraryEnvReader read_libraries = [mem_fd, envp_addr](LibraryEnv* env) {
     return read_remote_library_env(mem_fd, envp_addr, env);
   };
+  t_clean_dirs = &clean_dirs_;
   ExecVerdict v = decide_exec_request(image_, phase, base_dir, path, fd_path, pid, read_argv,
                                       env_has, read_libraries);
+  t_clean_dirs = nullptr;
   if (v.reported && options_.emit) {
     std::string json = exec_event(image_, v.decision, v, pid, syscall_name, v.invoked);
     if (!json.empty()) options_.emit(std::move(json));

@@ -198,6 +198,9 @@ class ExecSupervisor {
   uint16_t notif_size_ = 0, resp_size_ = 0;
   bool first_seen_ = false;
   std::vector<RefusedCall> refused_;
+  // Search path directories found outside every writable location (see
+  // check_search_dirs in the .cc): this thread's, for this image.
+  std::vector<std::string> clean_dirs_;
   std::thread thread_;
   std::atomic<uint64_t> decided_{0}, allowed_{0}, blocked_{0}, gone_{0};
   std::atomic<bool> stopped_{false};

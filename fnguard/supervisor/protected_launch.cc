@@ -46,6 +46,9 @@ ProtectedStart start_protected(Channel& channel, Supervisor& sup, events::Sink& 
   // The caller's own on_started (if any) runs after the kernel's.
   launch.on_started = [&, callers = std::move(launch.on_started)](pid_t pid) {
     kernel_started = kernel.on_started(pid);
+    if (kernel_started && kernel.status().exec_supervision && channel.context() != nullptr) {
+      channel.context()->exec_supervised.store(1, std::memory_order_release);
+    }
     if (program->startup != nullptr) program->startup->mark("exec");
     if (callers) callers(pid);
   };

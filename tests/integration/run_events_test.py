@@ -200,5 +200,38 @@ class Events(unittest.TestCase):
         self.assertEqual(len(r.event_lines), len(r.events))
 
 
+    def test_library_search_path_into_tmp_names_the_layer_that_refused_it(self):
+        # With exec supervision running, the preload decides a search path
+        # directory as written (and names the Python line); one that reaches
+        # /tmp through a symbolic link is left to exec supervision, which
+        # follows the link. Both refuse the exec in block mode.
+        policy = "version: 1\nmode: block\nprocess:\n  exec_from_writable: block\n"
+        links = tempfile.mkdtemp(prefix="fnguard-llp-", dir="/run")
+        try:
+            os.symlink(self.tmp.name, os.path.join(links, "lnk"))
+            code = ("import os, subprocess, sys\n"
+                    "for tag, path in (('direct', sys.argv[1]), ('link', sys.argv[2])):\n"
+                    "    try:\n"
+                    "        rc = subprocess.run(['/usr/bin/true'], env=dict(os.environ, LD_LIBRARY_PATH=path)).returncode\n"
+                    "        sys.stdout.write(tag + ' rc %d\\n' % rc)\n"
+                    "    except OSError as e:\n"
+                    "        sys.stdout.write(tag + ' err %d\\n' % e.errno)\n")
+            r = t.run([t.PYTHON, "-c", code, self.tmp.name, os.path.join(links, "lnk", "lib")],
+                      policy=policy)
+        finally:
+            os.unlink(os.path.join(links, "lnk"))
+            os.rmdir(links)
+        self.assertIn("direct err 13", r.stdout, r)
+        self.assertIn("link err 13", r.stdout, r)
+        started = t.assert_event(self, r, kind="lifecycle", action="started")
+        if not started["layers"].get("seccomp"):
+            self.skipTest("no seccomp here: exec supervision cannot be shown")
+        direct = t.assert_event(self, r, control="process.exec_from_writable", target=self.tmp.name)
+        self.assertEqual(direct["enforcement"], "preload", direct)
+        self.assertEqual(direct["source"]["language"], "python", direct)
+        link = t.assert_event(self, r, control="process.exec_from_writable",
+                              target=os.path.join(self.tmp.name, "lib"))
+        self.assertEqual(link["enforcement"], "seccomp", link)
+
 if __name__ == "__main__":
     t.main()

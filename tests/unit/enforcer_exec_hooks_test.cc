@@ -804,7 +804,32 @@ TEST(EnforcerExec, LibrarySearchPathsIntoTmpAreBlocked) {
       "GCONV_PATH='/usr/lib/x86_64-linux-gnu/gconv')\n"
       "attempt('lambda', ['/usr/bin/true'], LD_LIBRARY_PATH='/var/lang/lib:/lib64:/usr/lib64:"
       "/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib')\n";
+  // Symbolic links from outside the writable locations into one: an
+  // absolute target, a relative one, and one through a chain of two.
+  char links[] = "/run/fnguard-llp-XXXXXX";
+  ASSERT_NE(mkdtemp(links), nullptr);
+  const std::string l(links);
+  ASSERT_EQ(symlink(dir.c_str(), (l + "/abs").c_str()), 0);
+  ASSERT_EQ(symlink(("../.." + dir).c_str(), (l + "/rel").c_str()), 0);
+  ASSERT_EQ(symlink("abs", (l + "/chain").c_str()), 0);
+  ASSERT_EQ(symlink("/usr/lib", (l + "/system").c_str()), 0);
+  code += "attempt('link_abs', ['/usr/bin/true'], LD_LIBRARY_PATH='" + l +
+          "/abs')\n"
+          "attempt('link_rel', ['/usr/bin/true'], LD_LIBRARY_PATH='" +
+          l +
+          "/rel')\n"
+          "attempt('link_chain', ['/usr/bin/true'], LD_LIBRARY_PATH='/usr/lib:" +
+          l +
+          "/chain/sub')\n"
+          "attempt('link_system', ['/usr/bin/true'], LD_LIBRARY_PATH='" +
+          l + "/system')\n";
   RunResult r = run_python(writable_tmp(Mode::kBlock), code, s);
+  ASSERT_EQ(std::system(("rm -rf " + l).c_str()), 0);
+  EXPECT_EQ(r.line("link_system"), "link_system rc 0") << r.dump();
+  for (const char* tag : {"link_abs", "link_rel", "link_chain"}) {
+    EXPECT_EQ(r.line(tag), std::string(tag) + " err 13") << r.dump();
+  }
+  EXPECT_TRUE(r.has_event({kBlocked, "\"target\":\"" + dir + "/sub\""})) << r.dump();
   for (const char* tag : {"env_dir", "cwd", "token", "missing", "climb", "option", "gconv"}) {
     EXPECT_EQ(r.line(tag), std::string(tag) + " err 13") << r.dump();
   }

@@ -1005,6 +1005,17 @@ TEST_F(ExecTest, LibrarySearchPathsIntoAWritablePlaceAreRefused) {
     run("option", {kLoader, "--library-path", dir, "/usr/bin/env"}, {});
     run("system", {"/usr/bin/env"}, {"LD_LIBRARY_PATH=/usr/lib:/lib64", "GCONV_PATH=/usr/lib"});
     run("long", {"/usr/bin/env"}, {longer.c_str()});
+    // A link from outside the writable locations into one.
+    char links[] = "/run/fnguard-libdir-XXXXXX";
+    if (mkdtemp(links) == nullptr) return std::string("mkdtemp /run");
+    const std::string link = std::string(links) + "/lnk";
+    if (symlink(dir, link.c_str()) != 0) return std::string("symlink");
+    const std::string via_link = "LD_LIBRARY_PATH=/lib64:" + link + "/sub";
+    run("link", {"/usr/bin/env"}, {via_link.c_str()});
+    const std::string not_yet = std::string("LD_LIBRARY_PATH=") + dir + "/not/yet";
+    run("missing", {"/usr/bin/env"}, {not_yet.c_str()});
+    unlink(link.c_str());
+    rmdir(links);
     if (chdir(dir) != 0) return std::string("chdir");
     run("cwd", {"/usr/bin/env"}, {"LD_LIBRARY_PATH=/usr/lib:"});
     run("cwd_empty_var", {"/usr/bin/env"}, {"LD_LIBRARY_PATH="});
@@ -1012,7 +1023,8 @@ TEST_F(ExecTest, LibrarySearchPathsIntoAWritablePlaceAreRefused) {
     rmdir(dir);
     return r;
   });
-  EXPECT_EQ(out, "env=13;gconv=13;option=13;system=0;long=13;cwd=13;cwd_empty_var=0;");
+  EXPECT_EQ(
+      out, "env=13;gconv=13;option=13;system=0;long=13;link=13;missing=13;cwd=13;cwd_empty_var=0;");
   std::string ev = events.all();
   for (const char* reason :
        {"LD_LIBRARY_PATH has the loader look for the program's libraries in a writable location",
@@ -1022,6 +1034,7 @@ TEST_F(ExecTest, LibrarySearchPathsIntoAWritablePlaceAreRefused) {
         "a library search path in the exec's environment is too long to read"}) {
     EXPECT_NE(ev.find(reason), std::string::npos) << reason << "\n" << ev;
   }
+  EXPECT_NE(ev.find("/sub\",\"detail\""), std::string::npos) << ev;  // the link's target
 }
 
 TEST_F(ExecTest, DynamicLoaderCannotRunADeniedProgram) {
