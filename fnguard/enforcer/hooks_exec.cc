@@ -547,11 +547,7 @@ __attribute__((noinline)) void check_search_dirs(const ExecContext& c, const Loa
   auto check = [&](const char* list, SearchPath kind, const char* reason) {
     for_each_search_dir(list, kind, [&](const SearchDir& d) {
       if (d.kind == SearchDirKind::kOrigin) return true;
-      if (d.kind == SearchDirKind::kUnexpanded || d.length + 1 > kShortPath) {
-        if (d.kind != SearchDirKind::kUnexpanded) {
-          check_search_dir_slowly(c, d.dir, d.length, reason);
-          return true;
-        }
+      if (d.kind == SearchDirKind::kUnexpanded) {
         char shown[kShortPath];  // the event's target, cut to a short path
         const size_t n = d.length < sizeof shown - 1 ? d.length : sizeof shown - 1;
         std::memcpy(shown, d.dir, n);
@@ -559,12 +555,17 @@ __attribute__((noinline)) void check_search_dirs(const ExecContext& c, const Loa
         c.report->add(writable_violation(c.view), shown, kUnexpandedDirReason);
         return true;
       }
+      if (d.length + 1 > kShortPath) {
+        check_search_dir_slowly(c, d.dir, d.length, reason);
+        return true;
+      }
       char dir[kShortPath], resolved[kShortPath];
       std::memcpy(dir, d.dir, d.length);
       dir[d.length] = '\0';
       if (supervised && dir[0] == '/') {
-        // Exec supervision resolves the links; here only the path as written.
-        if (normalize_path(nullptr, dir, resolved, sizeof resolved) >= 0 &&
+        // Exec supervision resolves the links (and so where ".." leads:
+        // "/lib64/../tmp" is /usr/tmp); here only a path as written.
+        if (!has_dotdot(dir) && normalize_path(nullptr, dir, resolved, sizeof resolved) >= 0 &&
             is_writable_location(c.view, resolved)) {
           c.report->add(writable_violation(c.view), resolved, reason);
         }

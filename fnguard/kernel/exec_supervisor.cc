@@ -636,15 +636,17 @@ Lookup resolve_file(pid_t pid, ProcessCwd* cwd, const std::string& name, RunFile
     return Lookup::kMissing;
   f->invoked = normal;
   f->link_names.clear();
+  std::string start = name[0] == '/' ? name : base + "/" + name;
   // Fast path: with no symbolic link on the way (openat2 RESOLVE_NO_SYMLINKS
   // refuses any, /proc/self included), the normalised path is the file's own
-  // and the walk below, an lstat per component, is not needed. Anything
-  // but success or a missing component (ELOOP, ENOSYS before Linux 5.6,
-  // EACCES) takes the walk.
+  // and the walk below, an lstat per component, is not needed. The path as
+  // given is opened, not the normalised one: only without links does ".."
+  // mean the same lexically as in the kernel's walk. Anything but success or
+  // a missing component (ELOOP, ENOSYS before Linux 5.6, EACCES) takes the walk.
   open_how how{};
   how.flags = O_PATH | O_CLOEXEC;
   how.resolve = RESOLVE_NO_SYMLINKS;
-  long fd = syscall(SYS_openat2, AT_FDCWD, normal, &how, sizeof how);
+  long fd = syscall(SYS_openat2, AT_FDCWD, start.c_str(), &how, sizeof how);
   if (fd >= 0 || errno == ENOENT || errno == ENOTDIR) {
     f->resolved = normal;  // also where a missing file would be: no link on the way
     if (fd < 0) return Lookup::kMissing;
@@ -653,7 +655,6 @@ Lookup resolve_file(pid_t pid, ProcessCwd* cwd, const std::string& name, RunFile
     f->anonymous = false;
     return Lookup::kFound;
   }
-  std::string start = name[0] == '/' ? name : base + "/" + name;
   f->resolved.clear();
   int err = resolve_as(pid, start, &f->resolved, &f->open_path, &f->anonymous, &f->link_names);
   if (err != 0 && f->resolved.empty()) f->resolved = f->invoked;

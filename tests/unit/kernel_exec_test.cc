@@ -1037,6 +1037,42 @@ TEST_F(ExecTest, LibrarySearchPathsIntoAWritablePlaceAreRefused) {
   EXPECT_NE(ev.find("/sub\",\"detail\""), std::string::npos) << ev;  // the link's target
 }
 
+// ".." after a symbolic link climbs from where the link leads, not from
+// the link's own directory: /tmp/D/lnk/../../../usr/bin/env with lnk ->
+// /tmp/D/x/y/z is /tmp/D/usr/bin/env, a program dropped in /tmp, although
+// the path read as text names /usr/bin/env. The supervisor decides the file
+// the kernel (or the loader) reaches: as the exec's own path, and as the
+// program the dynamic loader is told to run.
+TEST_F(ExecTest, DotDotAfterALinkIsDecidedWhereTheKernelGoes) {
+  if (access(kLoader, X_OK) != 0) GTEST_SKIP() << "no x86-64 glibc loader here";
+  Events events;
+  auto backstop = prepare(&events);
+  ASSERT_TRUE(backstop);
+  char dir[] = "/tmp/fnguard-dotdot-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string d(dir);
+  ASSERT_EQ(std::system(("mkdir -p " + d + "/x/y/z " + d + "/usr/bin && cp /usr/bin/env " + d +
+                         "/usr/bin/env")
+                            .c_str()),
+            0);
+  ASSERT_EQ(symlink((d + "/x/y/z").c_str(), (d + "/lnk").c_str()), 0);
+  const std::string path = d + "/lnk/../../../usr/bin/env";
+  std::string out = launch(backstop.get(), [&path] {
+    return "run=" + std::to_string(try_exec_argv({path.c_str()})) +
+           ";loader=" + std::to_string(try_exec_argv({kLoader, path.c_str()})) + ";";
+  });
+  EXPECT_EQ(out, "run=13;loader=13;");
+  std::string ev = events.all();
+  const std::string target = "\"target\":\"" + d + "/usr/bin/env\"";
+  size_t first = ev.find(target);
+  ASSERT_NE(first, std::string::npos) << ev;
+  EXPECT_NE(ev.find(target, first + 1), std::string::npos) << "the loader's program\n" << ev;
+  EXPECT_NE(ev.find("the program run by the dynamic loader lies in a writable location"),
+            std::string::npos)
+      << ev;
+  ASSERT_EQ(std::system(("rm -rf " + d).c_str()), 0);
+}
+
 TEST_F(ExecTest, DynamicLoaderCannotRunADeniedProgram) {
   if (access(kLoader, X_OK) != 0) GTEST_SKIP() << "no x86-64 glibc loader here";
   Events events;
