@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <netinet/in.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -59,6 +60,26 @@ void BM_OpenClose_Libc(benchmark::State& state) {
 // with openat2(RESOLVE_NO_SYMLINKS) (links are then caught without a second
 // system call). These two measure that difference alone, with raw system
 // calls that no hook sees.
+// mmap is hooked for mmap(PROT_EXEC) of a file; every other mapping (an
+// allocator's anonymous memory, here 64 KiB mapped and unmapped) passes
+// with one test.
+void BM_MmapAnon_Hooked(benchmark::State& state) {
+  for (auto _ : state) {
+    void* p = mmap(nullptr, 65536, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    benchmark::DoNotOptimize(p);
+    munmap(p, 65536);
+  }
+}
+
+void BM_MmapAnon_Libc(benchmark::State& state) {
+  auto real_mmap = libc_symbol<void* (*)(void*, size_t, int, int, int, off_t)>("mmap");
+  for (auto _ : state) {
+    void* p = real_mmap(nullptr, 65536, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    benchmark::DoNotOptimize(p);
+    munmap(p, 65536);
+  }
+}
+
 void BM_RawOpenat(benchmark::State& state) {
   for (auto _ : state) {
     long fd = syscall(SYS_openat, AT_FDCWD, kFile, O_RDONLY | O_CLOEXEC);
@@ -168,6 +189,8 @@ void BM_SpawnTrue_WithoutEnforcer(benchmark::State& state) { spawn_loop<false>(s
 
 BENCHMARK(BM_OpenClose_Libc);
 BENCHMARK(BM_OpenClose_Hooked);
+BENCHMARK(BM_MmapAnon_Libc);
+BENCHMARK(BM_MmapAnon_Hooked);
 BENCHMARK(BM_RawOpenat);
 BENCHMARK(BM_RawOpenat2NoSymlinks);
 BENCHMARK(BM_ConnectUdpLoopback_Libc);

@@ -1,7 +1,8 @@
 // Process hooks: every libc entry point that starts a program (execve,
 // execv, execvp, execvpe, execl, execlp, execle, fexecve, execveat,
 // posix_spawn, posix_spawnp, system, popen, and glibc's public popen names
-// _IO_popen and _IO_proc_open), dlopen and dlmopen, and the environment
+// _IO_popen and _IO_proc_open), dlopen and dlmopen, mmap and mmap64 (a
+// file mapped with PROT_EXEC), and the environment
 // functions that could strip the enforcer from children (setenv, unsetenv,
 // putenv, clearenv). posix_spawn's file actions are decided in
 // hooks_files.cc.
@@ -105,6 +106,7 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1081,6 +1083,34 @@ size_t count_list(const char* arg, va_list ap) {
 // dlerror() message for a blocked dlopen(), per thread.
 thread_local const char* t_dlerror = nullptr;
 
+// mmap() of a file with PROT_EXEC: code in a file written to /tmp (or a
+// memfd) runs without any exec or dlopen. exec_from_writable decides the
+// file the descriptor `fd` names; a blocked mapping fails with EPERM, as on a
+// noexec mount. Only calls through libc's public symbol are seen: the
+// dynamic loader's own mappings (dlopen, decided by name) are not, and
+// neither are raw system calls, mprotect(PROT_EXEC) of a mapping made
+// readable first, or code copied into anonymous memory, which every JIT
+// needs (THREAT_MODEL.md, "Executable mappings").
+bool mapping_in_writable_location(int fd, const void* caller) {
+  const image::View& view = policy();
+  ExecTarget t;
+  resolve_fd(fd, &t);
+  if (!t.exists || !in_writable_location(view, t)) return false;
+  char detail[256];
+  events::JsonWriter w(detail, sizeof detail);
+  w.begin_object();
+  w.field("via", "mmap");
+  w.field("reason", t.special ? "a memfd or deleted file is mapped executable"
+                              : "a file mapped executable lies in a writable location");
+  w.end_object();
+  Report r;
+  r.decision = writable_violation(view);
+  r.target = t.resolved;
+  r.detail = w.ok() ? detail : nullptr;
+  report_at(r, caller);
+  return r.decision.blocks();
+}
+
 bool library_in_writable_location(const char* file, const char* via, const void* caller) {
   const image::View& view = policy();
   ExecTarget t;
@@ -1401,6 +1431,52 @@ FNGUARD_EXPORT void* dlmopen(Lmid_t lmid, const char* file, int mode) {
   if (real == nullptr) return nullptr;
   if (blocked_library(file, "dlmopen", __builtin_return_address(0))) return nullptr;
   return real(lmid, file, mode);
+}
+
+namespace {
+
+// mmap() and mmap64() of a file with PROT_EXEC: true when exec_from_writable
+// blocks it (mapping_in_writable_location).
+__attribute__((noinline)) bool blocked_mapping(int fd, const void* caller) {
+  if (!active() || policy().control(fnguard::image::Control::kExecFromWritable).mode ==
+                       fnguard::image::Mode::kOff) {
+    return false;
+  }
+  Guard guard;
+  if (!guard.entered()) return false;
+  ErrnoSaver errno_saver;
+  return mapping_in_writable_location(fd, caller);
+}
+
+}  // namespace
+
+FNGUARD_EXPORT void* mmap(void* addr, size_t length, int prot, int flags, int fd, off_t offset) {
+  static auto real = FNGUARD_NEXT(mmap);
+  if ((prot & PROT_EXEC) != 0 && fd >= 0 && (flags & MAP_ANONYMOUS) == 0 &&
+      blocked_mapping(fd, __builtin_return_address(0))) {
+    errno = EPERM;
+    return MAP_FAILED;
+  }
+  if (real == nullptr) {
+    errno = ENOSYS;
+    return MAP_FAILED;
+  }
+  return real(addr, length, prot, flags, fd, offset);
+}
+
+FNGUARD_EXPORT void* mmap64(void* addr, size_t length, int prot, int flags, int fd,
+                            off64_t offset) {
+  static auto real = FNGUARD_NEXT(mmap64);
+  if ((prot & PROT_EXEC) != 0 && fd >= 0 && (flags & MAP_ANONYMOUS) == 0 &&
+      blocked_mapping(fd, __builtin_return_address(0))) {
+    errno = EPERM;
+    return MAP_FAILED;
+  }
+  if (real == nullptr) {
+    errno = ENOSYS;
+    return MAP_FAILED;
+  }
+  return real(addr, length, prot, flags, fd, offset);
 }
 
 FNGUARD_EXPORT char* dlerror() {

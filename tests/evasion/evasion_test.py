@@ -68,8 +68,9 @@ process:
 
 # Known gaps: technique -> the reason no layer stops it (docs/THREAT_MODEL.md).
 KNOWN_GAPS = {
-    "mmap(PROT_EXEC) of a file in /tmp": (
-        "mapping a file executable is not an exec: seccomp cannot see which file a descriptor "
+    "mmap of a file in /tmp, then mprotect(PROT_EXEC)": (
+        "the preload decides mmap(PROT_EXEC) of a file, but not mprotect of a mapping made readable "
+        "first: which file backs it is not known there; seccomp cannot see which file a descriptor "
         "names, Landlock has no right for mmap, and code can be copied to anonymous memory anyway; "
         "mount /tmp noexec to stop it"),
     "openat2 read (raw syscall)": (
@@ -133,7 +134,10 @@ TECHNIQUES = [
     Technique("LD_LIBRARY_PATH into a writable directory, raw syscall", "library_path_raw_exec", "marker",
               lambda e: e.get("control") == "process.exec_from_writable" and e.get("enforcement") == "seccomp"
               and "LD_LIBRARY_PATH" in e.get("detail", {}).get("reason", "")),
-    Technique("mmap(PROT_EXEC) of a file in /tmp", "mmap_exec_tmp", "marker"),
+    Technique("mmap(PROT_EXEC) of a file in /tmp", "mmap_exec_tmp", "marker",
+              lambda e: e.get("control") == "process.exec_from_writable"
+              and e.get("detail", {}).get("via") == "mmap"),
+    Technique("mmap of a file in /tmp, then mprotect(PROT_EXEC)", "mprotect_exec_tmp", "marker"),
     Technique("io_uring openat + read", "io_uring_read", "secret", rule_is("kernel.denylist.io_uring_setup")),
     Technique("io_uring connect", "io_uring_connect", "connect", rule_is("kernel.denylist.io_uring_setup")),
     Technique("openat2 read (raw syscall)", "openat2_read", "secret", is_secret_event),

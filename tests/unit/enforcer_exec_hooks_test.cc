@@ -854,6 +854,60 @@ TEST(EnforcerExec, LibrarySearchPathsIntoTmpAreBlocked) {
       << m.dump();
 }
 
+// A file written to /tmp (or a memfd) mapped with PROT_EXEC runs its code
+// without any exec or dlopen: exec_from_writable decides mmap(PROT_EXEC) of
+// a file, which then fails with EPERM as on a noexec mount. A system
+// library, an anonymous executable mapping (what a JIT makes) and a
+// non-executable mapping of the same /tmp file are not in the way.
+TEST(EnforcerExec, ExecutableMappingsOfFilesInTmpAreBlocked) {
+  Scripts s;
+  const std::string file = s.dir() / "code.bin";
+  const std::string code =
+      "import mmap, os\n"
+      "def attempt(tag, fd, prot, flags=mmap.MAP_PRIVATE):\n"
+      "  try:\n"
+      "    m = mmap.mmap(fd, 4096, flags=flags, prot=prot)\n"
+      "    m.close()\n"
+      "    print(tag, 'ok')\n"
+      "  except OSError as e:\n"
+      "    print(tag, 'err', e.errno)\n"
+      "with open('" +
+      file +
+      "', 'wb') as f: f.write(b'\\xc3' * 4096)\n"
+      "fd = os.open('" +
+      file +
+      "', os.O_RDONLY)\n"
+      "attempt('tmp_exec', fd, mmap.PROT_READ | mmap.PROT_EXEC)\n"
+      "attempt('tmp_read', fd, mmap.PROT_READ)\n"
+      "m = os.memfd_create('x')\n"
+      "os.write(m, b'\\xc3' * 4096)\n"
+      "attempt('memfd_exec', m, mmap.PROT_READ | mmap.PROT_EXEC)\n"
+      "lib = os.open('/usr/lib/x86_64-linux-gnu/libz.so.1' if os.path.exists("
+      "'/usr/lib/x86_64-linux-gnu/libz.so.1') else '/usr/lib/aarch64-linux-gnu/libz.so.1', "
+      "os.O_RDONLY)\n"
+      "attempt('system_exec', lib, mmap.PROT_READ | mmap.PROT_EXEC)\n"
+      "attempt('anonymous_exec', -1, mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC, "
+      "mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)\n";
+  RunResult r = run_python(writable_tmp(Mode::kBlock), code, s);
+  EXPECT_EQ(r.line("tmp_exec"), "tmp_exec err 1") << r.dump();
+  EXPECT_EQ(r.line("memfd_exec"), "memfd_exec err 1") << r.dump();
+  for (const char* tag : {"tmp_read", "system_exec", "anonymous_exec"}) {
+    EXPECT_EQ(r.line(tag), std::string(tag) + " ok") << r.dump();
+  }
+  EXPECT_TRUE(r.has_event({"\"control\":\"process.exec_from_writable\"", kBlocked,
+                           "\"target\":\"" + file + "\"", "\"via\":\"mmap\"",
+                           "a file mapped executable lies in a writable location"}))
+      << r.dump();
+  EXPECT_TRUE(r.has_event({kBlocked, "a memfd or deleted file is mapped executable"})) << r.dump();
+
+  // Monitor: the mapping is made, and reported.
+  RunResult m = run_python(writable_tmp(Mode::kMonitor), code, s);
+  EXPECT_EQ(m.line("tmp_exec"), "tmp_exec ok") << m.dump();
+  EXPECT_TRUE(m.has_event({"\"control\":\"process.exec_from_writable\"", kAllowed,
+                           "\"target\":\"" + file + "\"", "\"via\":\"mmap\""}))
+      << m.dump();
+}
+
 // A "#!" line naming the loader: the kernel builds the loader's argument
 // vector from the line and the caller's argv ("#!ld.so --argv0" makes the
 // script path the value of --argv0 and argv[1] the program).
