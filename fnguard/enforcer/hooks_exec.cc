@@ -949,7 +949,10 @@ ExecvpeFn real_execvpe() {
 // environment. The guard is not held here (see the vfork note above).
 int checked_execve(int dirfd, const char* path, char* const argv[], char* const envp[], int flags,
                    const char* via, const void* caller) {
-  if (path == nullptr) {
+  // NULL argv and envp are empty lists to Linux; another pointer into the
+  // first page is EFAULT, as the kernel says.
+  if (unmapped_pointer(path) || (argv != nullptr && unmapped_pointer(argv)) ||
+      (envp != nullptr && unmapped_pointer(envp))) {
     errno = EFAULT;
     return -1;
   }
@@ -1024,7 +1027,7 @@ bool find_in_path(const char* file, char* out, size_t cap) {
 
 int checked_execvpe(const char* file, char* const argv[], char* const envp[], const char* via,
                     const void* caller) {
-  if (file == nullptr) {
+  if (unmapped_pointer(file)) {
     errno = EFAULT;
     return -1;
   }
@@ -1251,7 +1254,7 @@ FNGUARD_EXPORT int posix_spawn(pid_t* pid, const char* path,
                                char* const envp[]) {
   static auto real = FNGUARD_NEXT(posix_spawn);
   if (real == nullptr) return ENOSYS;
-  if (path == nullptr) return EFAULT;
+  if (unmapped_pointer(path)) return EFAULT;
   if (path[0] != '/' && spawn_actions_change_directory(actions)) {
     int err = check_spawn_after_chdir(path, argv, "posix_spawn", __builtin_return_address(0));
     if (err != 0) return err;
@@ -1274,7 +1277,7 @@ FNGUARD_EXPORT int posix_spawnp(pid_t* pid, const char* file,
   static auto real_spawn = FNGUARD_NEXT(posix_spawn);
   static auto real_spawnp = FNGUARD_NEXT(posix_spawnp);
   if (real_spawn == nullptr || real_spawnp == nullptr) return ENOSYS;
-  if (file == nullptr) return EFAULT;
+  if (unmapped_pointer(file)) return EFAULT;
   EnvForExec env(envp);
   if (file[0] == '\0') return real_spawnp(pid, file, actions, attr, argv, env.get());
   char candidate[kPathMax];

@@ -409,7 +409,7 @@ __attribute__((noinline)) void emit(const Finding& f, const char* op, int flags,
 template <typename Real>
 int checked_open(int dirfd, const char* path, int flags, mode_t mode, const char* op,
                  const void* caller, Real real) {
-  if (!active() || path == nullptr || (flags & O_PATH) != 0 ||
+  if (!active() || unmapped_pointer(path) || (flags & O_PATH) != 0 ||
       (flags & __O_TMPFILE) == __O_TMPFILE) {
     return real();
   }
@@ -557,7 +557,9 @@ int checked_path_op(const PathArg* args, int count, const char* op, int deny_err
   Finding findings[2];
   bool blocked = false;
   for (int i = 0; i < count; ++i) {
-    if (args[i].path == nullptr || args[i].path[0] == '\0' || !enabled(args[i].access)) continue;
+    if (unmapped_pointer(args[i].path) || args[i].path[0] == '\0' || !enabled(args[i].access)) {
+      continue;
+    }
     check_path(args[i], &findings[i]);
     if (findings[i].found) {
       emit(findings[i], op, -1, args[i].path, caller);
@@ -723,7 +725,7 @@ bool fopen_flags(const char* mode, int* flags) {
 template <typename RealFopen>
 FILE* checked_fopen(const char* path, const char* mode, const void* caller, RealFopen real_fopen) {
   int flags = 0;
-  if (!active() || path == nullptr || !fopen_flags(mode, &flags) ||
+  if (!active() || unmapped_pointer(path) || unmapped_pointer(mode) || !fopen_flags(mode, &flags) ||
       !enabled(access_for_flags(flags))) {
     return real_fopen();
   }
@@ -831,7 +833,7 @@ namespace {
 
 // A path check before an open that the caller's libc call performs itself.
 bool stdio_open_allowed(const char* path, int flags, const char* op, const void* caller) {
-  if (path == nullptr || (flags & O_PATH) != 0 || (flags & __O_TMPFILE) == __O_TMPFILE) {
+  if (unmapped_pointer(path) || (flags & O_PATH) != 0 || (flags & __O_TMPFILE) == __O_TMPFILE) {
     return true;
   }
   PathArg arg{AT_FDCWD, path, access_for_flags(flags), (flags & O_NOFOLLOW) == 0};

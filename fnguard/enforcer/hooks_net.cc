@@ -117,7 +117,7 @@ void read_inet6(const sockaddr* sa, Endpoint* out) {
 // The common forms, which need no knowledge of the socket: AF_INET from 16
 // bytes, AF_INET6 from 24. listen() reads what getsockname() gives back.
 bool parse_sockaddr(const sockaddr* sa, socklen_t len, Endpoint* out) {
-  if (sa == nullptr || len < static_cast<socklen_t>(sizeof(sa_family_t))) return false;
+  if (unmapped_pointer(sa) || len < static_cast<socklen_t>(sizeof(sa_family_t))) return false;
   if (sa->sa_family == AF_INET && len >= kInetLen) {
     read_inet(sa, out);
     return true;
@@ -380,7 +380,7 @@ bool unix_path(const sockaddr* sa, socklen_t len, char* out) {
 //   EAFNOSUPPORT: kMalformed, so that the caller can refuse it in block
 //   mode without relying on that.
 void classify(int fd, const sockaddr* sa, socklen_t len, NetOp op, Address* out) {
-  if (sa == nullptr) return;  // the kernel: EFAULT, or no address
+  if (unmapped_pointer(sa)) return;  // the kernel: EFAULT, or no address
   bool has_family = len >= static_cast<socklen_t>(sizeof(sa_family_t));
   int family = has_family ? sa->sa_family : -1;
   if (family == AF_INET && len >= kInetLen) {
@@ -503,7 +503,7 @@ int check_address(int fd, const sockaddr* sa, socklen_t len, NetOp op, const cha
 
 int check_outbound_message(int fd, const sockaddr* addr, socklen_t len, int flags, const char* op,
                            const void* caller) {
-  if (!active()) return 0;
+  if (!active() || unmapped_pointer(addr)) return 0;  // the kernel: EFAULT
   // Without network.outbound only a datagram to a unix socket file is
   // decided: other sends cost nothing then (no SO_TYPE look-up).
   bool to_unix = len >= static_cast<socklen_t>(sizeof(sa_family_t)) && addr->sa_family == AF_UNIX;
@@ -673,7 +673,7 @@ FNGUARD_EXPORT ssize_t sendto(int fd, const void* buf, size_t n, int flags, cons
 FNGUARD_EXPORT ssize_t sendmsg(int fd, const msghdr* msg, int flags) {
   static auto real = FNGUARD_NEXT(sendmsg);
   // The kernel ignores msg_name when msg_namelen is 0 (no address).
-  if (msg != nullptr && msg->msg_name != nullptr && msg->msg_namelen != 0) {
+  if (!unmapped_pointer(msg) && msg->msg_name != nullptr && msg->msg_namelen != 0) {
     int err =
         check_outbound_message(fd, static_cast<const sockaddr*>(msg->msg_name), msg->msg_namelen,
                                flags, "sendmsg", __builtin_return_address(0));
@@ -687,7 +687,7 @@ FNGUARD_EXPORT ssize_t sendmsg(int fd, const msghdr* msg, int flags) {
 
 FNGUARD_EXPORT int sendmmsg(int fd, mmsghdr* vec, unsigned int vlen, int flags) {
   static auto real = FNGUARD_NEXT(sendmmsg);
-  if (vec != nullptr) {
+  if (!unmapped_pointer(vec)) {
     for (unsigned int i = 0; i < vlen; ++i) {
       const msghdr& m = vec[i].msg_hdr;
       if (m.msg_name == nullptr || m.msg_namelen == 0) continue;

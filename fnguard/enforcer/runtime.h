@@ -31,6 +31,14 @@ const image::ContextPage* context();
 // The phase from the context page (kAny when unknown).
 image::Phase current_phase();
 
+// True for a pointer into the first page, where no process has memory
+// (Linux maps nothing below vm.mmap_min_addr, 4096 at the least unless root
+// lowers it): NULL, or a field of a struct reached through NULL, as a buggy
+// caller passes. A hook hands such a path or address on as it would NULL,
+// and the kernel answers EFAULT, as without fnguard, where reading it would
+// crash the caller. Other invalid pointers still do (THREAT_MODEL.md).
+inline bool unmapped_pointer(const void* p) { return reinterpret_cast<uintptr_t>(p) < 4096; }
+
 // Per-thread re-entrancy guard: a hook that finds the guard held (because the
 // enforcer itself called into libc) passes through without checking.
 class Guard {

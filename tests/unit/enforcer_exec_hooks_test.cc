@@ -908,6 +908,49 @@ TEST(EnforcerExec, ExecutableMappingsOfFilesInTmpAreBlocked) {
       << m.dump();
 }
 
+// A buggy caller passes a pointer into the first page (NULL plus a field's
+// offset) as a path, an address or an argument vector: libc alone returns
+// EFAULT, and so must a hooked call, with every control on, rather than
+// crash the caller by reading it.
+TEST(EnforcerExec, PointersIntoTheFirstPageGiveEfaultNotACrash) {
+  Scripts s;
+  PolicyImage policy;
+  policy.control(Control::kFilesRead, Mode::kBlock).deny("/etc/shadow");
+  policy.control(Control::kFilesWrite, Mode::kBlock).deny("/etc/**");
+  policy.control(Control::kNetOutbound, Mode::kBlock).deny("169.254.169.254");
+  policy.control(Control::kProcessExec, Mode::kBlock).rule(name_rule(Verdict::kDeny, "touch"));
+  policy.control(Control::kWritable, Mode::kOff, Verdict::kDeny).allow("/tmp/**");
+  policy.control(Control::kExecFromWritable, Mode::kBlock, Verdict::kDeny);
+  const std::string code = R"(
+import ctypes, os, socket
+libc = ctypes.CDLL(None, use_errno=True)
+bad = ctypes.c_void_p(16)
+def attempt(tag, fn, *args):
+    ctypes.set_errno(0)
+    r = fn(*args)
+    print(tag, 'errno', ctypes.get_errno())
+libc.fopen.restype = ctypes.c_void_p
+attempt('open', libc.open, bad, 0)
+attempt('openat', libc.openat, -100, bad, 0)
+attempt('fopen', libc.fopen, bad, b'r')
+attempt('execve', libc.execve, bad, None, None)
+attempt('execve_argv', libc.execve, b'/usr/bin/true', bad, None)
+attempt('execvp', libc.execvp, bad, None)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+attempt('connect', libc.connect, s.fileno(), bad, 16)
+attempt('sendto', libc.sendto, s.fileno(), b'x', 1, 0, bad, 16)
+attempt('sendmsg', libc.sendmsg, s.fileno(), bad, 0)
+attempt('sendmmsg', libc.sendmmsg, s.fileno(), bad, 1, 0)
+print('alive')
+)";
+  RunResult r = run_python(policy, code, s);
+  EXPECT_EQ(r.line("alive"), "alive") << r.dump();
+  for (const char* tag : {"open", "openat", "fopen", "execve", "execve_argv", "execvp", "connect",
+                          "sendto", "sendmsg", "sendmmsg"}) {
+    EXPECT_EQ(r.line(tag), std::string(tag) + " errno 14") << r.dump();
+  }
+}
+
 // A "#!" line naming the loader: the kernel builds the loader's argument
 // vector from the line and the caller's argv ("#!ld.so --argv0" makes the
 // script path the value of --argv0 and argv[1] the program).
