@@ -945,14 +945,26 @@ ExecvpeFn real_execvpe() {
   return g_execvpe;
 }
 
+// True when the argument or environment vector, or one of its strings,
+// lies in the first page (unmapped_pointer): the kernel answers EFAULT, and
+// reading them here would crash the caller. NULL vectors are empty lists to
+// Linux.
+bool unmapped_vectors(char* const* argv, char* const* envp) {
+  for (char* const* v : {argv, envp}) {
+    if (v == nullptr) continue;
+    if (unmapped_pointer(v)) return true;
+    for (; *v != nullptr; ++v) {
+      if (unmapped_pointer(*v)) return true;
+    }
+  }
+  return false;
+}
+
 // The exec every path funnels into: decide, then run with the protected
 // environment. The guard is not held here (see the vfork note above).
 int checked_execve(int dirfd, const char* path, char* const argv[], char* const envp[], int flags,
                    const char* via, const void* caller) {
-  // NULL argv and envp are empty lists to Linux; another pointer into the
-  // first page is EFAULT, as the kernel says.
-  if (unmapped_pointer(path) || (argv != nullptr && unmapped_pointer(argv)) ||
-      (envp != nullptr && unmapped_pointer(envp))) {
+  if (unmapped_pointer(path) || unmapped_vectors(argv, envp)) {
     errno = EFAULT;
     return -1;
   }
@@ -1254,7 +1266,7 @@ FNGUARD_EXPORT int posix_spawn(pid_t* pid, const char* path,
                                char* const envp[]) {
   static auto real = FNGUARD_NEXT(posix_spawn);
   if (real == nullptr) return ENOSYS;
-  if (unmapped_pointer(path)) return EFAULT;
+  if (unmapped_pointer(path) || unmapped_vectors(argv, envp)) return EFAULT;
   if (path[0] != '/' && spawn_actions_change_directory(actions)) {
     int err = check_spawn_after_chdir(path, argv, "posix_spawn", __builtin_return_address(0));
     if (err != 0) return err;
@@ -1277,7 +1289,7 @@ FNGUARD_EXPORT int posix_spawnp(pid_t* pid, const char* file,
   static auto real_spawn = FNGUARD_NEXT(posix_spawn);
   static auto real_spawnp = FNGUARD_NEXT(posix_spawnp);
   if (real_spawn == nullptr || real_spawnp == nullptr) return ENOSYS;
-  if (unmapped_pointer(file)) return EFAULT;
+  if (unmapped_pointer(file) || unmapped_vectors(argv, envp)) return EFAULT;
   EnvForExec env(envp);
   if (file[0] == '\0') return real_spawnp(pid, file, actions, attr, argv, env.get());
   char candidate[kPathMax];

@@ -936,6 +936,16 @@ attempt('fopen', libc.fopen, bad, b'r')
 attempt('execve', libc.execve, bad, None, None)
 attempt('execve_argv', libc.execve, b'/usr/bin/true', bad, None)
 attempt('execvp', libc.execvp, bad, None)
+argv = (ctypes.c_void_p * 3)(ctypes.cast(ctypes.c_char_p(b'true'), ctypes.c_void_p), bad, None)
+attempt('execve_element', libc.execve, b'/usr/bin/true', argv, None)
+pid = ctypes.c_int(0)
+def spawn(tag, fn, path, av, ev):
+    r = fn(ctypes.byref(pid), path, None, None, av, ev)
+    print(tag, 'errno', r)
+spawn('spawn_path', libc.posix_spawn, bad, None, None)
+spawn('spawn_argv', libc.posix_spawn, b'/usr/bin/true', bad, None)
+spawn('spawn_element', libc.posix_spawn, b'/usr/bin/true', argv, None)
+spawn('spawnp_envp', libc.posix_spawnp, b'true', None, bad)
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 attempt('connect', libc.connect, s.fileno(), bad, 16)
 attempt('sendto', libc.sendto, s.fileno(), b'x', 1, 0, bad, 16)
@@ -945,8 +955,9 @@ print('alive')
 )";
   RunResult r = run_python(policy, code, s);
   EXPECT_EQ(r.line("alive"), "alive") << r.dump();
-  for (const char* tag : {"open", "openat", "fopen", "execve", "execve_argv", "execvp", "connect",
-                          "sendto", "sendmsg", "sendmmsg"}) {
+  for (const char* tag : {"open", "openat", "fopen", "execve", "execve_argv", "execvp",
+                          "execve_element", "spawn_path", "spawn_argv", "spawn_element",
+                          "spawnp_envp", "connect", "sendto", "sendmsg", "sendmmsg"}) {
     EXPECT_EQ(r.line(tag), std::string(tag) + " errno 14") << r.dump();
   }
 }
