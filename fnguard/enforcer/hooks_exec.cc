@@ -1463,12 +1463,14 @@ __attribute__((noinline)) bool blocked_mapping(int fd, const void* caller) {
   return mapping_in_writable_location(fd, caller);
 }
 
-}  // namespace
-
-FNGUARD_EXPORT void* mmap(void* addr, size_t length, int prot, int flags, int fd, off_t offset) {
-  static auto real = FNGUARD_NEXT(mmap);
+// mmap and mmap64: a file mapped with PROT_EXEC is decided, anything else
+// passes with one test.
+template <typename Real, typename Offset>
+__attribute__((always_inline)) inline void* checked_mmap(Real real, void* addr, size_t length,
+                                                         int prot, int flags, int fd, Offset offset,
+                                                         const void* caller) {
   if ((prot & PROT_EXEC) != 0 && fd >= 0 && (flags & MAP_ANONYMOUS) == 0 &&
-      blocked_mapping(fd, __builtin_return_address(0))) {
+      blocked_mapping(fd, caller)) {
     errno = EPERM;
     return MAP_FAILED;
   }
@@ -1479,19 +1481,17 @@ FNGUARD_EXPORT void* mmap(void* addr, size_t length, int prot, int flags, int fd
   return real(addr, length, prot, flags, fd, offset);
 }
 
+}  // namespace
+
+FNGUARD_EXPORT void* mmap(void* addr, size_t length, int prot, int flags, int fd, off_t offset) {
+  static auto real = FNGUARD_NEXT(mmap);
+  return checked_mmap(real, addr, length, prot, flags, fd, offset, __builtin_return_address(0));
+}
+
 FNGUARD_EXPORT void* mmap64(void* addr, size_t length, int prot, int flags, int fd,
                             off64_t offset) {
   static auto real = FNGUARD_NEXT(mmap64);
-  if ((prot & PROT_EXEC) != 0 && fd >= 0 && (flags & MAP_ANONYMOUS) == 0 &&
-      blocked_mapping(fd, __builtin_return_address(0))) {
-    errno = EPERM;
-    return MAP_FAILED;
-  }
-  if (real == nullptr) {
-    errno = ENOSYS;
-    return MAP_FAILED;
-  }
-  return real(addr, length, prot, flags, fd, offset);
+  return checked_mmap(real, addr, length, prot, flags, fd, offset, __builtin_return_address(0));
 }
 
 FNGUARD_EXPORT char* dlerror() {

@@ -64,3 +64,36 @@ static inline void dump_fd(const char* what, int fd) {
 
 /* argv for /usr/bin/touch EV_MARKER. */
 #define TOUCH_ARGV(name) char* name[] = {(char*)"touch", (char*)ev("EV_MARKER"), NULL}
+
+/* Writes machine code that returns 42 ("mov eax, 42; ret" or "mov w0, #42;
+ * ret") to EV_WORK/code.bin and returns the descriptor, open read-write, or
+ * -1. */
+static inline int write_code_file(void) {
+#if defined(__x86_64__)
+  static const unsigned char code[] = {0xb8, 0x2a, 0x00, 0x00, 0x00, 0xc3};
+#elif defined(__aarch64__)
+  static const unsigned char code[] = {0x40, 0x05, 0x80, 0x52, 0xc0, 0x03, 0x5f, 0xd6};
+#endif
+  char path[4096];
+  snprintf(path, sizeof path, "%s/code.bin", ev("EV_WORK"));
+  int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0755);
+  result("write code to the work directory", fd);
+  if (fd < 0) return -1;
+  if (write(fd, code, sizeof code) != (ssize_t)sizeof code) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+/* Calls the code at `p` (write_code_file's) and creates EV_MARKER when it
+ * ran. */
+static inline void run_code(void* p) {
+  int (*fn)(void) = (int (*)(void))p;
+  int v = fn();
+  printf("result: code from the writable file ran and returned %d\n", v);
+  if (v == 42) {
+    int m = open(ev("EV_MARKER"), O_WRONLY | O_CREAT, 0644);
+    if (m >= 0) close(m);
+  }
+}
