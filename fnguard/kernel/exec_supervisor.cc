@@ -710,12 +710,12 @@ Lookup find_library(pid_t pid, ProcessCwd* cwd, const std::string& name,
 // outside every writable location, existing or not: every exec of a Lambda
 // function carries the same eight in LD_LIBRARY_PATH, ~13 us to resolve
 // each time. Where they lead, or that one appears, can change only by
-// writing outside the writable locations
-// (read-only in Lambda; refused by Landlock under files.write default deny;
-// and with default allow such places are not known as writable anyway), which
-// would equally defeat the check between the decision and the loader's
-// search. Set by the supervisor thread around a decision; null elsewhere
-// (tests and benchmarks that decide with changing images).
+// writing outside the writable locations (read-only in Lambda; refused by
+// Landlock under files.write default deny; and with default allow such
+// places are not known as writable anyway), which would equally defeat the
+// check between the decision and the loader's search. Set by the
+// supervisor thread around a decision; null elsewhere (tests and
+// benchmarks that decide with changing images).
 thread_local std::vector<std::string>* t_clean_dirs = nullptr;
 constexpr size_t kMaxCleanDirs = 64;
 
