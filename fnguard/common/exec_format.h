@@ -24,6 +24,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "fnguard/common/path.h"
+
 namespace fnguard {
 
 // The kernel reads the first BINPRM_BUF_SIZE bytes of a file for "#!".
@@ -191,11 +193,8 @@ inline SearchDir classify_search_dir(const char* entry, size_t length, SearchPat
   const void* dollar = kind == SearchPath::kLibrary ? std::memchr(entry, '$', length) : nullptr;
   if (dollar == nullptr) return {SearchDirKind::kDirectory, entry, length};
   const size_t at = static_cast<size_t>(static_cast<const char*>(dollar) - entry);
-  for (size_t i = at; i + 1 < length; ++i) {
-    if (entry[i] == '.' && entry[i + 1] == '.' && (i == 0 || entry[i - 1] == '/') &&
-        (i + 2 == length || entry[i + 2] == '/')) {
-      return {SearchDirKind::kUnexpanded, entry, length};
-    }
+  if (has_dotdot_component(entry + at, length - at)) {
+    return {SearchDirKind::kUnexpanded, entry, length};
   }
   size_t slash = at;
   while (slash > 0 && entry[slash - 1] != '/') --slash;

@@ -24,4 +24,18 @@ long normalize_path(const char* base, const char* path, char* out, size_t cap);
 // The last component of a normal path ("/usr/bin/nc" -> "nc"); "/" for "/".
 const char* path_basename(const char* path);
 
+// True when path[0..length) has a ".." component ("a/../b", "..", "x/..";
+// not "..x" or "x.."). Where ".." leads depends on the symbolic links
+// before it, so a lexical join or normalisation of such a path may not be
+// where the kernel goes.
+inline bool has_dotdot_component(const char* path, size_t length) {
+  for (size_t i = 0; i + 1 < length; ++i) {
+    if (path[i] == '.' && path[i + 1] == '.' && (i == 0 || path[i - 1] == '/') &&
+        (i + 2 == length || path[i + 2] == '/')) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace fnguard

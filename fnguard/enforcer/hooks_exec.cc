@@ -457,17 +457,6 @@ bool find_library(const char* name, size_t length, const char* search_dirs, Exec
   }
 }
 
-// True when `path` has a ".." component.
-bool has_dotdot(const char* path) {
-  for (const char* p = path; *p != '\0'; ++p) {
-    if (p[0] == '.' && p[1] == '.' && (p == path || p[-1] == '/') &&
-        (p[2] == '/' || p[2] == '\0')) {
-      return true;
-    }
-  }
-  return false;
-}
-
 // Where the directory `path` (a search path entry, absolute, shorter than
 // kShortPath) lies, for check_search_dirs: the normal form of what the
 // kernel reaches, into out[0..kShortPath), or false when this cannot say
@@ -479,7 +468,8 @@ bool has_dotdot(const char* path) {
 // "..", so a path or link with one, or more than 8 links, says false.
 constexpr size_t kShortPath = 512;
 bool resolve_search_dir(const char* path, char* out) {
-  if (path[0] != '/' || has_dotdot(path) || normalize_path(nullptr, path, out, kShortPath) < 0) {
+  if (path[0] != '/' || has_dotdot_component(path, std::strlen(path)) ||
+      normalize_path(nullptr, path, out, kShortPath) < 0) {
     return false;
   }
   for (int hop = 0; hop < 8; ++hop) {
@@ -513,7 +503,10 @@ bool resolve_search_dir(const char* path, char* out) {
     std::memcpy(joined, out, parent);
     std::memcpy(joined + parent, link, static_cast<size_t>(n));
     std::memcpy(joined + parent + n, out + end, rest + 1);
-    if (has_dotdot(joined) || normalize_path(nullptr, joined, out, kShortPath) < 0) return false;
+    if (has_dotdot_component(joined, parent + static_cast<size_t>(n) + rest) ||
+        normalize_path(nullptr, joined, out, kShortPath) < 0) {
+      return false;
+    }
   }
   return false;
 }
@@ -567,7 +560,8 @@ __attribute__((noinline)) void check_search_dirs(const ExecContext& c, const Loa
       if (supervised && dir[0] == '/') {
         // Exec supervision resolves the links (and so where ".." leads:
         // "/lib64/../tmp" is /usr/tmp); here only a path as written.
-        if (!has_dotdot(dir) && normalize_path(nullptr, dir, resolved, sizeof resolved) >= 0 &&
+        if (!has_dotdot_component(dir, d.length) &&
+            normalize_path(nullptr, dir, resolved, sizeof resolved) >= 0 &&
             is_writable_location(c.view, resolved)) {
           c.report->add(writable_violation(c.view), resolved, reason);
         }
@@ -1098,6 +1092,25 @@ size_t count_list(const char* arg, va_list ap) {
 // dlerror() message for a blocked dlopen(), per thread.
 thread_local const char* t_dlerror = nullptr;
 
+// Reports code loaded, without an exec, from `target` in a writable location
+// (dlopen, mmap): an exec_from_writable violation whose detail names the call
+// and why. True when it blocks.
+bool report_writable_load(const image::View& view, const char* target, const char* via,
+                          const char* reason, const void* caller) {
+  char detail[256];
+  events::JsonWriter w(detail, sizeof detail);
+  w.begin_object();
+  w.field("via", via);
+  w.field("reason", reason);
+  w.end_object();
+  Report r;
+  r.decision = writable_violation(view);
+  r.target = target;
+  r.detail = w.ok() ? detail : nullptr;
+  report_at(r, caller);
+  return r.decision.blocks();
+}
+
 // mmap() of a file with PROT_EXEC: code in a file written to /tmp (or a
 // memfd) runs without any exec or dlopen. exec_from_writable decides the
 // file the descriptor `fd` names; a blocked mapping fails with EPERM, as on a
@@ -1111,19 +1124,10 @@ bool mapping_in_writable_location(int fd, const void* caller) {
   ExecTarget t;
   resolve_fd(fd, &t);
   if (!t.exists || !in_writable_location(view, t)) return false;
-  char detail[256];
-  events::JsonWriter w(detail, sizeof detail);
-  w.begin_object();
-  w.field("via", "mmap");
-  w.field("reason", t.special ? "a memfd or deleted file is mapped executable"
-                              : "a file mapped executable lies in a writable location");
-  w.end_object();
-  Report r;
-  r.decision = writable_violation(view);
-  r.target = t.resolved;
-  r.detail = w.ok() ? detail : nullptr;
-  report_at(r, caller);
-  return r.decision.blocks();
+  return report_writable_load(view, t.resolved, "mmap",
+                              t.special ? "a memfd or deleted file is mapped executable"
+                                        : "a file mapped executable lies in a writable location",
+                              caller);
 }
 
 bool library_in_writable_location(const char* file, const char* via, const void* caller) {
@@ -1131,25 +1135,9 @@ bool library_in_writable_location(const char* file, const char* via, const void*
   ExecTarget t;
   // Bare names: look where the loader looks first for most programs.
   if (!find_library(file, std::strlen(file), getenv("LD_LIBRARY_PATH"), &t)) return false;
-  if (!t.exists) return false;
-  if (!t.special && !is_writable_location(view, t.resolved)) return false;
-  image::Decision d;
-  d.control = image::Control::kExecFromWritable;
-  d.verdict = image::Verdict::kDeny;
-  d.mode = view.control(image::Control::kExecFromWritable).mode;
-  d.rule = image::kNoRule;
-  char detail[256];
-  events::JsonWriter w(detail, sizeof detail);
-  w.begin_object();
-  w.field("via", via);
-  w.field("reason", "a library loaded from a writable location");
-  w.end_object();
-  Report r;
-  r.decision = d;
-  r.target = t.resolved;
-  r.detail = w.ok() ? detail : nullptr;
-  report_at(r, caller);
-  return d.blocks();
+  if (!t.exists || !in_writable_location(view, t)) return false;
+  return report_writable_load(view, t.resolved, via, "a library loaded from a writable location",
+                              caller);
 }
 
 using SetenvFn = int (*)(const char*, const char*, int);

@@ -257,9 +257,7 @@ bool read_remote_library_env(int mem_fd, uint64_t addr, LibraryEnv* env) {
     } else if (kind == 1) {
       env->audit.push_back(std::move(value));
     } else if (kind == 2) {
-      env->library_paths.push_back(value);
-      env->library_path = std::move(value);  // the last one counts, as in the loader
-      env->has_library_path = true;
+      env->library_paths.push_back(std::move(value));
     } else {
       env->gconv_paths.push_back(std::move(value));
     }
@@ -740,7 +738,7 @@ void check_search_dirs(const image::View& image, pid_t pid, ProcessCwd* cwd, con
         return true;
       }
       const bool cacheable = t_clean_dirs != nullptr && !dir.empty() && dir[0] == '/' &&
-                             dir.find("..") == std::string::npos;
+                             !has_dotdot_component(dir.data(), dir.size());
       if (cacheable &&
           std::find(t_clean_dirs->begin(), t_clean_dirs->end(), dir) != t_clean_dirs->end()) {
         return true;
@@ -799,7 +797,8 @@ void check_search_dirs(const image::View& image, pid_t pid, ProcessCwd* cwd, con
 void check_libraries(const image::View& image, pid_t pid, ProcessCwd* cwd, const LibraryEnv& env,
                      const LoaderScan* scan, std::vector<Candidate>* out) {
   if (image.control(image::Control::kExecFromWritable).mode == image::Mode::kOff) return;
-  const std::string* search = env.has_library_path ? &env.library_path : nullptr;
+  // The last LD_LIBRARY_PATH counts, as in the loader.
+  const std::string* search = env.library_paths.empty() ? nullptr : &env.library_paths.back();
   std::string from_option;
   if (scan != nullptr) {
     for (size_t i = 0; i < scan->value_count; ++i) {

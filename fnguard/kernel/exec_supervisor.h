@@ -125,11 +125,10 @@ using EnvReader = std::function<bool(const char* prefix)>;
 struct LibraryEnv {
   std::vector<std::string> preload;
   std::vector<std::string> audit;
-  std::string library_path;
-  bool has_library_path = false;
-  // Every LD_LIBRARY_PATH and GCONV_PATH entry's value, for the directories
-  // exec_from_writable decides (exec_format.h, SearchPath); `search_unread`
-  // when one could not be read in full (PATH_MAX bytes or more).
+  // Every LD_LIBRARY_PATH and GCONV_PATH entry's value, in order (the last
+  // LD_LIBRARY_PATH is the one the loader searches for bare names), for the
+  // directories exec_from_writable decides (exec_format.h, SearchPath);
+  // `search_unread` when one could not be read in full (PATH_MAX bytes or more).
   std::vector<std::string> library_paths;
   std::vector<std::string> gconv_paths;
   bool search_unread = false;
