@@ -27,6 +27,7 @@ test: build
 	fi
 	@ctest --preset default
 	@cmake --preset fuzz >/dev/null && cmake --build --preset fuzz && ctest --preset fuzz
+	@cmake --preset sanitize >/dev/null && cmake --build --preset sanitize && ctest --preset sanitize
 
 demo: build
 	@examples/demo/run.sh
@@ -36,4 +37,4 @@ install: build
 	@cmake --install $(BUILD) --prefix $(PREFIX)
 
 clean:
-	rm -rf build build-debug build-fuzz build-arm64
+	rm -rf build build-debug build-fuzz build-arm64 build-sanitize

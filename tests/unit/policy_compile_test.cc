@@ -191,7 +191,8 @@ process:
   }
   CompileOptions mon = test_options();
   mon.mode_override = Mode::kMonitor;
-  image::View w = view_of(must_load(text, mon));
+  LoadedPolicy monitored = must_load(text, mon);  // the view below reads its image
+  image::View w = view_of(monitored);
   EXPECT_FALSE(image::decide_path(w, Control::kFilesWrite, "/etc/x", Phase::kAny).blocks());
   EXPECT_TRUE(image::decide_path(w, Control::kFilesWrite, "/etc/x", Phase::kAny).reports());
 }
