@@ -28,6 +28,7 @@ test: build
 	@ctest --preset default
 	@cmake --preset fuzz >/dev/null && cmake --build --preset fuzz && ctest --preset fuzz
 	@cmake --preset sanitize >/dev/null && cmake --build --preset sanitize && ctest --preset sanitize
+	@cmake --preset ubsan >/dev/null && cmake --build --preset ubsan && ctest --preset ubsan
 
 demo: build
 	@examples/demo/run.sh
@@ -37,4 +38,4 @@ install: build
 	@cmake --install $(BUILD) --prefix $(PREFIX)
 
 clean:
-	rm -rf build build-debug build-fuzz build-arm64 build-sanitize
+	rm -rf build build-debug build-fuzz build-arm64 build-sanitize build-ubsan
