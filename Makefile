@@ -28,6 +28,7 @@ test: build
 	@ctest --preset default
 	@cmake --preset fuzz >/dev/null && cmake --build --preset fuzz && ctest --preset fuzz
 	@cmake --preset sanitize >/dev/null && cmake --build --preset sanitize && ctest --preset sanitize
+	@cmake --preset tsan >/dev/null && cmake --build --preset tsan && ctest --preset tsan
 	@cmake --preset ubsan >/dev/null && cmake --build --preset ubsan && ctest --preset ubsan
 
 demo: build
@@ -38,4 +39,4 @@ install: build
 	@cmake --install $(BUILD) --prefix $(PREFIX)
 
 clean:
-	rm -rf build build-debug build-fuzz build-arm64 build-sanitize build-ubsan
+	rm -rf build build-debug build-fuzz build-arm64 build-sanitize build-tsan build-ubsan

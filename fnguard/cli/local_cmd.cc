@@ -593,8 +593,12 @@ std::string http_from_result(const lb::InvocationResult& r) {
   return out;
 }
 
-volatile sig_atomic_t g_stop = 0;
-void on_signal(int) { g_stop = 1; }
+// Set by SIGINT/SIGTERM, read by the accept loop and by the request
+// threads: an atomic (lock-free, so async-signal-safe), not a volatile
+// sig_atomic_t, which is only for the thread the handler interrupts.
+std::atomic<bool> g_stop{false};
+static_assert(std::atomic<bool>::is_always_lock_free);
+void on_signal(int) { g_stop.store(true, std::memory_order_relaxed); }
 
 int local_serve(const LocalArgs& a) {
   auto server = lb::RuntimeApiServer::start(settings_for(a));
@@ -613,7 +617,7 @@ int local_serve(const LocalArgs& a) {
                a.handler.c_str(), a.runtime.c_str(), bound);
   std::mutex one_at_a_time;  // one runtime handles one invocation at a time, as in Lambda
   std::atomic<int> in_flight{0};  // request threads still running (they use the server)
-  while (!g_stop) {
+  while (!g_stop.load(std::memory_order_relaxed)) {
     pollfd p{listen->get(), POLLIN, 0};
     int r = poll(&p, 1, 200);
     if (r <= 0) {
@@ -646,7 +650,7 @@ int local_serve(const LocalArgs& a) {
       lb::InvocationResult result;
       {
         std::lock_guard<std::mutex> lock(one_at_a_time);
-        result = (*server)->invoke(event, [&] { return !g_stop; });
+        result = (*server)->invoke(event, [&] { return !g_stop.load(std::memory_order_relaxed); });
       }
       (void)lb::http::write_all(c, http_from_result(result));
     }).detach();
