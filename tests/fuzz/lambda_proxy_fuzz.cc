@@ -23,8 +23,8 @@
 // Input layout: byte 0 = flags (bits 0-1: inspection mode off, monitor,
 // block; bit 2: the request is written in two pieces; bit 3: the spare
 // upstream connection is made once the runtime runs, as the wrapper has
-// it); bytes 1-2 = the request's length (little-endian, clamped); then the
-// request, then the endpoint's answer.
+// it; bit 4: two runtime connections at once); bytes 1-2 = the request's length (little-endian,
+// clamped); then the request, then the endpoint's answer.
 #include <dirent.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -269,61 +269,78 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                      one_whole_message(answer, false, request_head.method, &answer_head);
 
   if ((flags & 8) != 0) proxy->runtime_started();
-  auto client = lambda::http::connect_tcp(proxy->address(), kDeadlineMs);
-  if (!client.ok()) {
-    // This machine, not the proxy: the loopback's ports are used up by
-    // earlier inputs' connections in TIME_WAIT. (When the proxy's own
-    // upstream connect fails that way, it answers 502 and closes.)
-    proxy->stop();
-    return 0;
-  }
-  int fd = client->get();
-  if ((flags & 4) != 0 && request.size() > 1) {
-    size_t half = request.size() / 2;
-    (void)lambda::http::write_all(fd, request.substr(0, half));
-    (void)lambda::http::write_all(fd, request.substr(half));
-  } else {
-    (void)lambda::http::write_all(fd, request);
-  }
-  if (!exact) ::shutdown(fd, SHUT_WR);
-
-  // Otherwise both peers have closed their sides: the proxy must close the
-  // client's.
-  std::string got;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kDeadlineMs);
-  char buf[65536];
-  while (!exact || got.size() < answer.size()) {
-    int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                    deadline - std::chrono::steady_clock::now())
-                                    .count());
-    pollfd p{fd, POLLIN, 0};
-    if (left <= 0 || ::poll(&p, 1, left) <= 0) {
-      std::fprintf(stderr,
-                   exact ? "lambda_proxy_fuzz: the answer did not reach the client in %d ms\n"
-                         : "lambda_proxy_fuzz: the proxy kept the connection open %d ms after "
-                           "both peers closed theirs\n",
-                   kDeadlineMs);
-      dump_threads();
-      __builtin_trap();
+  // Bit 4: a second runtime connection at the same time, with the same
+  // request (another thread then takes over accepting).
+  const int clients = (flags & 16) != 0 ? 2 : 1;
+  std::string got[2];
+  bool connected[2] = {false, false};
+  auto run_client = [&](int i) {
+    auto client = lambda::http::connect_tcp(proxy->address(), kDeadlineMs);
+    // Failing here is this machine, not the proxy: the loopback's ports are
+    // used up by earlier inputs' connections in TIME_WAIT. (When the
+    // proxy's own upstream connect fails that way, it answers 502 and
+    // closes.) The input is then not checked.
+    if (!client.ok()) return;
+    connected[i] = true;
+    int fd = client->get();
+    if ((flags & 4) != 0 && request.size() > 1) {
+      size_t half = request.size() / 2;
+      (void)lambda::http::write_all(fd, request.substr(0, half));
+      (void)lambda::http::write_all(fd, request.substr(half));
+    } else {
+      (void)lambda::http::write_all(fd, request);
     }
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;  // closed (or reset)
-    got.append(buf, static_cast<size_t>(n));
+    if (!exact) ::shutdown(fd, SHUT_WR);
+
+    // Otherwise both peers have closed their sides: the proxy must close
+    // the client's.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kDeadlineMs);
+    std::vector<char> buf(65536);
+    while (!exact || got[i].size() < answer.size()) {
+      int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      deadline - std::chrono::steady_clock::now())
+                                      .count());
+      pollfd p{fd, POLLIN, 0};
+      if (left <= 0 || ::poll(&p, 1, left) <= 0) {
+        std::fprintf(stderr,
+                     exact ? "lambda_proxy_fuzz: the answer did not reach the client in %d ms\n"
+                           : "lambda_proxy_fuzz: the proxy kept the connection open %d ms after "
+                             "both peers closed theirs\n",
+                     kDeadlineMs);
+        dump_threads();
+        __builtin_trap();
+      }
+      ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
+      if (n <= 0) break;  // closed (or reset)
+      got[i].append(buf.data(), static_cast<size_t>(n));
+    }
+    close_at_once(client->release());
+  };
+  if (clients == 2) {
+    std::thread second(run_client, 1);
+    run_client(0);
+    second.join();
+  } else {
+    run_client(0);
   }
-  close_at_once(client->release());
   proxy->stop();
   if (!endpoint.wait_closed()) {
     std::fprintf(stderr, "lambda_proxy_fuzz: an endpoint connection is open after stop()\n");
     __builtin_trap();
   }
-  if (exact && got != answer) {
-    std::fprintf(stderr, "lambda_proxy_fuzz: the client got %zu bytes, not the endpoint's %zu\n",
-                 got.size(), answer.size());
-    __builtin_trap();
+  if (!exact || !connected[0] || (clients == 2 && !connected[1])) return 0;
+  for (int i = 0; i < clients; ++i) {
+    if (got[i] != answer) {
+      std::fprintf(stderr, "lambda_proxy_fuzz: client %d got %zu bytes, not the endpoint's %zu\n",
+                   i, got[i].size(), answer.size());
+      __builtin_trap();
+    }
   }
-  if (exact && endpoint.received() != request) {
-    std::fprintf(stderr, "lambda_proxy_fuzz: the endpoint got %zu bytes, not the request's %zu\n",
-                 endpoint.received().size(), request.size());
+  // Two connections' requests may arrive interleaved: compare their sum.
+  const std::string received = endpoint.received();
+  if (clients == 1 ? received != request : received.size() != 2 * request.size()) {
+    std::fprintf(stderr, "lambda_proxy_fuzz: the endpoint got %zu bytes, not the request's %zu%s\n",
+                 received.size(), request.size(), clients == 2 ? " twice" : "");
     __builtin_trap();
   }
   return 0;
