@@ -3,9 +3,10 @@
 // it, with real sockets. Each input is a runtime's request bytes and the
 // endpoint's answer bytes. A proxy is started against a scripted endpoint
 // that writes the answer bytes to every connection the proxy makes and then
-// closes its side; a client writes the request bytes to the proxy and closes
-// its side. Inspection runs (mode from the input), and invocations are
-// published in a real context page.
+// closes its side; a client (or two at once) writes the request bytes to
+// the proxy and, unless it checks that the answer arrives whole, closes its
+// side. Inspection runs (mode from the input), and invocations are published
+// in a real context page.
 //
 // Properties checked (a violation traps):
 //   - the proxy closes the client's connection once both peers have closed
@@ -18,13 +19,14 @@
 //     and the client exactly the answer;
 //   - every event the proxy emits is one JSON object (compacting it again
 //     gives the same text);
-//   - no crash, leak or sanitizer report (the build's sanitizers).
+//   - no crash, leak or sanitizer report (the build's sanitizers: ASan and
+//     UBSan, or TSan for lambda_proxy_tsan_fuzz).
 //
 // Input layout: byte 0 = flags (bits 0-1: inspection mode off, monitor,
 // block; bit 2: the request is written in two pieces; bit 3: the spare
-// upstream connection is made once the runtime runs, as the wrapper has
-// it; bit 4: two runtime connections at once); bytes 1-2 = the request's length (little-endian,
-// clamped); then the request, then the endpoint's answer.
+// upstream connection is made once the runtime runs, as the wrapper has it;
+// bit 4: two runtime connections at once); bytes 1-2 = the request's length
+// (little-endian, clamped); then the request, then the endpoint's answer.
 #include <dirent.h>
 #include <poll.h>
 #include <sys/socket.h>
