@@ -38,6 +38,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -218,6 +219,28 @@ void dump_threads() {
     std::fprintf(stderr, "%s\n", line.c_str());
   }
   ::closedir(dir);
+  // The process's sockets, and the loopback's TCP table to match them with.
+  if (DIR* fds = ::opendir("/proc/self/fd")) {
+    while (dirent* e = ::readdir(fds)) {
+      char target[128] = {};
+      std::string path = std::string("/proc/self/fd/") + e->d_name;
+      if (::readlink(path.c_str(), target, sizeof target - 1) > 0 &&
+          std::string_view(target).rfind("socket:", 0) == 0) {
+        std::fprintf(stderr, "  fd %s: %s\n", e->d_name, target);
+      }
+    }
+    ::closedir(fds);
+  }
+  if (FILE* f = std::fopen("/proc/self/net/tcp", "r")) {
+    char row[512];
+    // Columns: local and remote address:port in hex, state (01 established,
+    // 06 TIME_WAIT, 08 CLOSE_WAIT, 0A listen), ..., inode. TIME_WAIT rows
+    // are left out.
+    while (std::fgets(row, sizeof row, f) != nullptr) {
+      if (std::strstr(row, " 06 ") == nullptr) std::fprintf(stderr, "  tcp %s", row);
+    }
+    std::fclose(f);
+  }
 }
 
 void check_event(const std::string& json) {
