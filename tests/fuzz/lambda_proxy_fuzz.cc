@@ -198,9 +198,20 @@ bool one_whole_message(std::string_view bytes, bool is_request, std::string_view
   return false;
 }
 
-// On a hang: each thread's system call (number and arguments) and wait
-// channel, for the report.
+// The input being run, saved on a hang (a sanitizer may die in libFuzzer's
+// own crash handler before that writes it).
+const uint8_t* g_input = nullptr;
+size_t g_input_size = 0;
+
+// On a hang: the input to ./lambda-proxy-hang-<pid>, and each thread's
+// system call (number and arguments) and wait channel, for the report.
 void dump_threads() {
+  std::string name = "lambda-proxy-hang-" + std::to_string(::getpid());
+  if (FILE* f = std::fopen(name.c_str(), "wb")) {
+    std::fwrite(g_input, 1, g_input_size, f);
+    std::fclose(f);
+    std::fprintf(stderr, "  input saved to %s\n", name.c_str());
+  }
   DIR* dir = ::opendir("/proc/self/task");
   if (dir == nullptr) return;
   while (dirent* e = ::readdir(dir)) {
@@ -256,6 +267,8 @@ void check_event(const std::string& json) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 3) return 0;
+  g_input = data;
+  g_input_size = size;
   Shared& s = shared();
   const uint8_t flags = data[0];
   size_t request_len = data[1] | (static_cast<size_t>(data[2]) << 8);
