@@ -205,7 +205,7 @@ size_t g_input_size = 0;
 
 // On a hang: the input to ./lambda-proxy-hang-<pid>, and each thread's
 // system call (number and arguments) and wait channel, for the report.
-void dump_threads() {
+void report_hang() {
   std::string name = "lambda-proxy-hang-" + std::to_string(::getpid());
   if (FILE* f = std::fopen(name.c_str(), "wb")) {
     std::fwrite(g_input, 1, g_input_size, f);
@@ -279,11 +279,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Endpoint endpoint{std::string(answer)};
 
   static constexpr Mode kModes[4] = {Mode::kOff, Mode::kMonitor, Mode::kBlock, Mode::kMonitor};
+  const Mode mode = kModes[flags & 3];
   lambda::ProxyConfig cfg;
   cfg.upstream = endpoint.address();
   cfg.channel = s.channel.get();
   cfg.inspect = s.inspect;
-  cfg.inspect_mode = s.inspect ? kModes[flags & 3] : Mode::kOff;
+  cfg.inspect_mode = s.inspect ? mode : Mode::kOff;
   cfg.emit = check_event;
   cfg.function_name = "fuzz";
   // Bit 3: the wrapper's setting, the spare upstream connection made only
@@ -302,8 +303,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // keeps its side open (the proxy takes a runtime that closes its side
   // during /next for one that hung up) and reads the answer's length.
   lambda::http::Head request_head, answer_head;
-  const bool exact = kModes[flags & 3] != Mode::kBlock &&
-                     one_whole_message(request, true, {}, &request_head) &&
+  const bool exact = mode != Mode::kBlock && one_whole_message(request, true, {}, &request_head) &&
                      one_whole_message(answer, false, request_head.method, &answer_head);
 
   if ((flags & 8) != 0) proxy->runtime_started();
@@ -345,7 +345,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                            : "lambda_proxy_fuzz: the proxy kept the connection open %d ms after "
                              "both peers closed theirs\n",
                      kDeadlineMs);
-        dump_threads();
+        report_hang();
         __builtin_trap();
       }
       ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
